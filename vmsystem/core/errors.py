@@ -1,0 +1,280 @@
+"""The one typed error tree of vm-system.
+
+Every failure a user can cause or observe is a :class:`VmError` with a stable ``code``.
+The HTTP layer maps codes to status codes in one table (``vmsystem.api.errors``); the SDK
+maps codes back to its own typed errors; the CLI prints them as one line.
+
+::
+
+    VmError
+    ├── InvalidRequest            INVALID_REQUEST
+    ├── ValidationError           VALIDATION_ERROR
+    ├── Unauthorized              UNAUTHORIZED
+    ├── NotFound
+    │   ├── TemplateNotFound      TEMPLATE_NOT_FOUND
+    │   ├── SessionNotFound       SESSION_NOT_FOUND
+    │   ├── ExecutionNotFound     EXECUTION_NOT_FOUND
+    │   ├── FileNotFound          FILE_NOT_FOUND
+    │   └── RouteNotFound         ROUTE_NOT_FOUND
+    ├── MethodNotAllowed          METHOD_NOT_ALLOWED
+    ├── Conflict                  CONFLICT
+    │   ├── SessionNotReady       SESSION_NOT_READY
+    │   ├── SessionBusy           SESSION_BUSY
+    │   └── TemplateInUse         TEMPLATE_IN_USE
+    ├── PayloadTooLarge           PAYLOAD_TOO_LARGE
+    ├── Unprocessable
+    │   ├── InvalidPath           INVALID_PATH
+    │   ├── OutputLimitExceeded   OUTPUT_LIMIT_EXCEEDED
+    │   ├── StartupModeUnsupported STARTUP_MODE_UNSUPPORTED
+    │   ├── ModuleNotAllowed      MODULE_NOT_ALLOWED
+    │   ├── LibraryNotFound       LIBRARY_NOT_FOUND
+    │   ├── EngineNotSupported    ENGINE_NOT_SUPPORTED
+    │   └── StartupFailed         STARTUP_FAILED
+    ├── LibraryNotCached          LIBRARY_NOT_CACHED
+    └── InternalError             INTERNAL
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "ALL_ERRORS",
+    "Conflict",
+    "EngineNotSupported",
+    "ExecutionNotFound",
+    "FileNotFound",
+    "InternalError",
+    "InvalidPath",
+    "InvalidRequest",
+    "LibraryNotCached",
+    "LibraryNotFound",
+    "MethodNotAllowed",
+    "ModuleNotAllowed",
+    "NotFound",
+    "OutputLimitExceeded",
+    "PayloadTooLarge",
+    "RouteNotFound",
+    "SessionBusy",
+    "SessionNotFound",
+    "SessionNotReady",
+    "StartupFailed",
+    "StartupModeUnsupported",
+    "TemplateInUse",
+    "TemplateNotFound",
+    "Unauthorized",
+    "Unprocessable",
+    "ValidationError",
+    "VmError",
+    "error_for_code",
+]
+
+
+class VmError(Exception):
+    """Base of every vm-system error: a stable ``code``, a message and JSON details."""
+
+    code: ClassVar[str] = "INTERNAL"
+    default_message: ClassVar[str] = "Internal error"
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``error`` object of the API envelope."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InvalidRequest(VmError):
+    """The request body could not be decoded or has unknown or mistyped fields."""
+
+    code = "INVALID_REQUEST"
+    default_message = "Invalid request"
+
+
+class ValidationError(VmError):
+    """A required field is missing or empty, or a value is malformed."""
+
+    code = "VALIDATION_ERROR"
+    default_message = "Validation failed"
+
+
+class Unauthorized(VmError):
+    """The daemon requires a bearer token and none (or a wrong one) was given."""
+
+    code = "UNAUTHORIZED"
+    default_message = "Missing or invalid bearer token"
+
+
+class NotFound(VmError):
+    """Something named by the request does not exist."""
+
+    code = "NOT_FOUND"
+    default_message = "Not found"
+
+
+class TemplateNotFound(NotFound):
+    """The template does not exist."""
+
+    code = "TEMPLATE_NOT_FOUND"
+    default_message = "Template not found"
+
+
+class SessionNotFound(NotFound):
+    """The session does not exist."""
+
+    code = "SESSION_NOT_FOUND"
+    default_message = "Session not found"
+
+
+class ExecutionNotFound(NotFound):
+    """The execution does not exist."""
+
+    code = "EXECUTION_NOT_FOUND"
+    default_message = "Execution not found"
+
+
+class FileNotFound(NotFound):
+    """The file to run does not exist in the worktree."""
+
+    code = "FILE_NOT_FOUND"
+    default_message = "File not found"
+
+
+class RouteNotFound(NotFound):
+    """No route matches the request path."""
+
+    code = "ROUTE_NOT_FOUND"
+    default_message = "Route not found"
+
+
+class MethodNotAllowed(VmError):
+    """The route exists but not with this HTTP method."""
+
+    code = "METHOD_NOT_ALLOWED"
+    default_message = "Method not allowed"
+
+
+class Conflict(VmError):
+    """The request conflicts with the current state (for example a duplicate name)."""
+
+    code = "CONFLICT"
+    default_message = "Conflict"
+
+
+class SessionNotReady(Conflict):
+    """The session is not ``ready`` (closed, crashed or still starting)."""
+
+    code = "SESSION_NOT_READY"
+    default_message = "Session is not ready"
+
+
+class SessionBusy(Conflict):
+    """The session is already running an execution."""
+
+    code = "SESSION_BUSY"
+    default_message = "Session is busy"
+
+
+class TemplateInUse(Conflict):
+    """The template still has live (starting or ready) sessions."""
+
+    code = "TEMPLATE_IN_USE"
+    default_message = "Template has live sessions; close them first"
+
+
+class PayloadTooLarge(VmError):
+    """The request body is larger than the daemon accepts."""
+
+    code = "PAYLOAD_TOO_LARGE"
+    default_message = "Request body too large"
+
+
+class Unprocessable(VmError):
+    """The request is well-formed but cannot be carried out as asked."""
+
+    code = "UNPROCESSABLE"
+    default_message = "Unprocessable request"
+
+
+class InvalidPath(Unprocessable):
+    """A path is absolute, traverses with ``..``, escapes through a symlink or is a directory."""
+
+    code = "INVALID_PATH"
+    default_message = "Path escapes allowed worktree"
+
+
+class OutputLimitExceeded(Unprocessable):
+    """The execution produced more events or output than the template allows."""
+
+    code = "OUTPUT_LIMIT_EXCEEDED"
+    default_message = "Execution exceeded configured output/event limits"
+
+
+class StartupModeUnsupported(Unprocessable):
+    """A startup file asks for a mode other than ``eval``."""
+
+    code = "STARTUP_MODE_UNSUPPORTED"
+    default_message = "Only startup mode 'eval' is currently supported"
+
+
+class ModuleNotAllowed(Unprocessable):
+    """The module is a JS built-in or not a known native module."""
+
+    code = "MODULE_NOT_ALLOWED"
+    default_message = "Module is not allowed for template configuration"
+
+
+class LibraryNotFound(Unprocessable):
+    """The library is not in the catalog (nor added locally)."""
+
+    code = "LIBRARY_NOT_FOUND"
+    default_message = "Library not found in the catalog"
+
+
+class EngineNotSupported(Unprocessable):
+    """The template names an engine this daemon does not have."""
+
+    code = "ENGINE_NOT_SUPPORTED"
+    default_message = "Engine not supported"
+
+
+class StartupFailed(Unprocessable):
+    """A startup file threw, was missing, or the session could not be initialised."""
+
+    code = "STARTUP_FAILED"
+    default_message = "Session startup failed"
+
+
+class LibraryNotCached(VmError):
+    """A configured library is known but not in the local cache."""
+
+    code = "LIBRARY_NOT_CACHED"
+    default_message = "Library not cached"
+
+
+class InternalError(VmError):
+    """A real internal fault (never a user mistake)."""
+
+    code = "INTERNAL"
+    default_message = "Internal error"
+
+
+def _leaves(cls: type[VmError]) -> list[type[VmError]]:
+    out = [cls]
+    for sub in cls.__subclasses__():
+        out.extend(_leaves(sub))
+    return out
+
+
+#: Every concrete error class, by code. Abstract groupings (NOT_FOUND, UNPROCESSABLE) included.
+ALL_ERRORS: dict[str, type[VmError]] = {c.code: c for c in _leaves(VmError)}
+
+
+def error_for_code(code: str) -> type[VmError]:
+    """The error class for a stable code (``InternalError`` for unknown codes)."""
+    return ALL_ERRORS.get(code, InternalError)
