@@ -1,0 +1,49 @@
+"""Persistence of vm-system: SQLAlchemy Core + Alembic, on SQLite (default) or PostgreSQL.
+
+The store imports nothing from the rest of vm-system; the core maps its errors.
+"""
+
+from vmsystem.store.errors import ForeignKeyViolation, StoreError, UniqueViolation
+from vmsystem.store.records import (
+    Capability,
+    Event,
+    EventType,
+    Execution,
+    ExecutionKind,
+    ExecutionStatus,
+    Session,
+    SessionStatus,
+    StartupFile,
+    Template,
+)
+from vmsystem.store.store import Store, open_store
+from vmsystem.store.writer import (
+    FinishExecution,
+    InsertEvents,
+    InsertExecution,
+    TouchSession,
+    WriteOp,
+)
+
+__all__ = [
+    "Capability",
+    "Event",
+    "EventType",
+    "Execution",
+    "ExecutionKind",
+    "ExecutionStatus",
+    "FinishExecution",
+    "ForeignKeyViolation",
+    "InsertEvents",
+    "InsertExecution",
+    "Session",
+    "SessionStatus",
+    "StartupFile",
+    "Store",
+    "StoreError",
+    "Template",
+    "TouchSession",
+    "UniqueViolation",
+    "WriteOp",
+    "open_store",
+]

@@ -87,7 +87,10 @@ class StartupFile:
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    """A runtime profile. ``settings`` = ``{"limits": {...}, "runtime": {...}, "resolver": {...}}``."""
+    """A runtime profile.
+
+    ``settings`` = ``{"limits": {...}, "runtime": {...}, "resolver": {...}}``.
+    """
 
     id: str
     name: str

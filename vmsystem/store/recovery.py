@@ -1,0 +1,81 @@
+"""Restart recovery: nothing stays live or running after the daemon restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+
+from vmsystem.store.database import Database
+from vmsystem.store.records import EventType, ExecutionStatus, SessionStatus
+from vmsystem.store.schema import events, executions, sessions
+from vmsystem.store.sqltypes import UtcDateTime
+
+__all__ = ["RecoveryStore"]
+
+_LIVE = [str(SessionStatus.STARTING), str(SessionStatus.READY)]
+
+
+class RecoveryStore:
+    """The ``recover`` method of :class:`vmsystem.store.Store`."""
+
+    _db: Database
+
+    def recover(
+        self,
+        *,
+        now: datetime,
+        session_message: str,
+        execution_error: dict[str, Any],
+        system_event_payload: dict[str, Any],
+    ) -> tuple[int, int]:
+        """Close live sessions and finish running executions, in one transaction.
+
+        ``starting``/``ready`` sessions become ``closed`` (``closed_at = now`` unless already
+        set, ``last_error = session_message``); ``crashed``/``closed`` ones are untouched.
+        ``running`` executions become ``error`` with ``ended_at = now`` and
+        ``error = execution_error``, and get one ``system`` event (``system_event_payload``)
+        numbered after their last event. Returns ``(sessions_closed, executions_finished)``.
+        """
+        running = str(ExecutionStatus.RUNNING)
+        last_seq = (
+            select(executions.c.id, func.coalesce(func.max(events.c.seq), 0).label("last_seq"))
+            .select_from(executions.outerjoin(events, events.c.execution_id == executions.c.id))
+            .where(executions.c.status == running)
+            .group_by(executions.c.id)
+        )
+        with self._db.write() as connection:
+            closed = connection.execute(
+                update(sessions)
+                .where(sessions.c.status.in_(_LIVE))
+                .values(
+                    status=str(SessionStatus.CLOSED),
+                    closed_at=func.coalesce(
+                        sessions.c.closed_at, bindparam("now", now, type_=UtcDateTime())
+                    ),
+                    last_error=session_message,
+                )
+            ).rowcount
+            stuck = list(connection.execute(last_seq))
+            if not stuck:
+                return closed, 0
+            connection.execute(
+                insert(events),
+                [
+                    {
+                        "execution_id": row.id,
+                        "seq": row.last_seq + 1,
+                        "ts": now,
+                        "type": str(EventType.SYSTEM),
+                        "payload": system_event_payload,
+                    }
+                    for row in stuck
+                ],
+            )
+            finished = connection.execute(
+                update(executions)
+                .where(executions.c.status == running)
+                .values(status=str(ExecutionStatus.ERROR), ended_at=now, error=execution_error)
+            ).rowcount
+            return closed, finished

@@ -1,0 +1,188 @@
+"""The tables, as SQLAlchemy Core metadata (the migrations create them; this describes them).
+
+Keep this in step with ``migrations/versions``; ``tests/store`` checks that a migrated
+database matches this metadata.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from vmsystem.store.sqltypes import JsonText, UtcDateTime
+
+__all__ = [
+    "events",
+    "executions",
+    "metadata",
+    "sessions",
+    "template_capabilities",
+    "template_libraries",
+    "template_modules",
+    "template_startup_files",
+    "templates",
+]
+
+metadata = MetaData()
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("engine", Text, nullable=False),
+    Column("settings", JsonText, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_templates"),
+    UniqueConstraint("name", name="uq_templates_name"),
+    Index("ix_templates_created_at", "created_at"),
+)
+
+template_capabilities = Table(
+    "template_capabilities",
+    metadata,
+    Column("id", Text, nullable=False),
+    Column(
+        "template_id",
+        Text,
+        ForeignKey("templates.id", ondelete="CASCADE", name="fk_template_capabilities_template_id"),
+        nullable=False,
+    ),
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("config", JsonText, nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_template_capabilities"),
+    UniqueConstraint("template_id", "kind", "name", name="uq_template_capabilities_kind_name"),
+)
+
+template_startup_files = Table(
+    "template_startup_files",
+    metadata,
+    Column("id", Text, nullable=False),
+    Column(
+        "template_id",
+        Text,
+        ForeignKey(
+            "templates.id", ondelete="CASCADE", name="fk_template_startup_files_template_id"
+        ),
+        nullable=False,
+    ),
+    Column("path", Text, nullable=False),
+    Column("order_index", Integer, nullable=False),
+    Column("mode", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_template_startup_files"),
+    UniqueConstraint("template_id", "path", name="uq_template_startup_files_path"),
+)
+
+template_modules = Table(
+    "template_modules",
+    metadata,
+    Column(
+        "template_id",
+        Text,
+        ForeignKey("templates.id", ondelete="CASCADE", name="fk_template_modules_template_id"),
+        nullable=False,
+    ),
+    Column("name", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("template_id", "name", name="pk_template_modules"),
+)
+
+template_libraries = Table(
+    "template_libraries",
+    metadata,
+    Column(
+        "template_id",
+        Text,
+        ForeignKey("templates.id", ondelete="CASCADE", name="fk_template_libraries_template_id"),
+        nullable=False,
+    ),
+    Column("name", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("template_id", "name", name="pk_template_libraries"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Text, nullable=False),
+    Column(
+        "template_id",
+        Text,
+        ForeignKey("templates.id", ondelete="SET NULL", name="fk_sessions_template_id"),
+        nullable=True,
+    ),
+    # The template the session was created from, kept after that template is deleted
+    # (``template_id`` above then becomes NULL; it only exists for the foreign key).
+    Column("origin_template_id", Text, nullable=False),
+    Column("workspace_id", Text, nullable=False),
+    Column("base_commit_oid", Text, nullable=False),
+    Column("worktree_path", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_activity_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("template_snapshot", JsonText, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_sessions"),
+    Index("ix_sessions_template_id", "template_id"),
+    Index("ix_sessions_origin_template_id", "origin_template_id"),
+    Index("ix_sessions_status", "status"),
+    Index("ix_sessions_created_at", "created_at"),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", Text, nullable=False),
+    Column(
+        "session_id",
+        Text,
+        ForeignKey("sessions.id", ondelete="CASCADE", name="fk_executions_session_id"),
+        nullable=False,
+    ),
+    Column("kind", Text, nullable=False),
+    Column("input", Text, nullable=True),
+    Column("path", Text, nullable=True),
+    Column("args", JsonText, nullable=False),
+    Column("env", JsonText, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("result", JsonText, nullable=True),
+    Column("error", JsonText, nullable=True),
+    Column("metrics", JsonText, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_executions"),
+    Index("ix_executions_session_id_started_at", "session_id", "started_at"),
+    Index("ix_executions_status", "status"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "execution_id",
+        Text,
+        ForeignKey("executions.id", ondelete="CASCADE", name="fk_events_execution_id"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("ts", UtcDateTime, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("payload", JsonText, nullable=False),
+    PrimaryKeyConstraint("execution_id", "seq", name="pk_events"),
+)

@@ -1,0 +1,99 @@
+"""Session persistence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from vmsystem.store.database import Database
+from vmsystem.store.records import Session, SessionStatus
+from vmsystem.store.rows import session_from_row, session_params
+from vmsystem.store.schema import sessions
+
+__all__ = ["SessionStore"]
+
+_INSERT_SESSION = insert(sessions)
+
+
+class SessionStore:
+    """Session methods of :class:`vmsystem.store.Store` (synchronous, thread-safe)."""
+
+    _db: Database
+
+    def insert_session(self, s: Session) -> None:
+        """Insert a session.
+
+        Raises :class:`ForeignKeyViolation` if its template does not exist and
+        :class:`UniqueViolation` (``constraint="session_id"``) if the id is taken.
+        """
+        with self._db.write() as connection:
+            connection.execute(_INSERT_SESSION, session_params(s))
+
+    def get_session(self, session_id: str) -> Session | None:
+        """The session, or ``None``."""
+        with self._db.read() as connection:
+            row = connection.execute(select(sessions).where(sessions.c.id == session_id)).first()
+            return None if row is None else session_from_row(row)
+
+    def list_sessions(
+        self,
+        *,
+        status: str | None = None,
+        template_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[Session]:
+        """Sessions, newest first (``created_at`` DESC, then ``id``), optionally filtered.
+
+        ``template_id`` also matches sessions whose template has since been deleted.
+        """
+        query = select(sessions).order_by(sessions.c.created_at.desc(), sessions.c.id.desc())
+        if status is not None:
+            query = query.where(sessions.c.status == str(status))
+        if template_id is not None:
+            query = query.where(sessions.c.origin_template_id == template_id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.read() as connection:
+            return [session_from_row(row) for row in connection.execute(query)]
+
+    def update_session(
+        self,
+        session_id: str,
+        *,
+        status: SessionStatus | None = None,
+        closed_at: datetime | None = None,
+        last_error: str | None = None,
+        last_activity_at: datetime | None = None,
+    ) -> None:
+        """Change the given fields (``None`` = unchanged). An unknown session is a no-op."""
+        values: dict[str, Any] = {}
+        if status is not None:
+            values["status"] = str(status)
+        if closed_at is not None:
+            values["closed_at"] = closed_at
+        if last_error is not None:
+            values["last_error"] = last_error
+        if last_activity_at is not None:
+            values["last_activity_at"] = last_activity_at
+        if not values:
+            return
+        with self._db.write() as connection:
+            connection.execute(update(sessions).where(sessions.c.id == session_id).values(values))
+
+    def count_sessions(self, template_id: str, statuses: Sequence[SessionStatus]) -> int:
+        """How many sessions of the template have one of ``statuses``."""
+        if not statuses:
+            return 0
+        query = (
+            select(func.count())
+            .select_from(sessions)
+            .where(
+                sessions.c.origin_template_id == template_id,
+                sessions.c.status.in_([str(s) for s in statuses]),
+            )
+        )
+        with self._db.read() as connection:
+            return int(connection.execute(query).scalar_one())

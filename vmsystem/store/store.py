@@ -1,0 +1,89 @@
+"""The :class:`Store` facade and :func:`open_store`."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from vmsystem.store.database import Database
+from vmsystem.store.engine import create_store_engine, resolve_url
+from vmsystem.store.errors import StoreError
+from vmsystem.store.executions import ExecutionStore
+from vmsystem.store.integrity import translate
+from vmsystem.store.migrator import current_revision, upgrade
+from vmsystem.store.recovery import RecoveryStore
+from vmsystem.store.sessions import SessionStore
+from vmsystem.store.templates import TemplateStore
+from vmsystem.store.writer import WriteOp, Writer
+
+__all__ = ["Store", "open_store"]
+
+
+class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore):
+    """Persistence of templates, sessions, executions and events (SQLite or PostgreSQL).
+
+    Template and session methods are synchronous; execution rows and events are written by
+    one background writer (:meth:`submit`, :meth:`flush`). Every method is thread-safe.
+    Create it with :func:`open_store`.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        #: The database URL, with the password hidden.
+        self.url: str = db.engine.url.render_as_string(hide_password=True)
+        self._writer = Writer(db)
+
+    def close(self) -> None:
+        """Write everything submitted, stop the writer and close the connections. Idempotent."""
+        if self._db.closed:
+            return
+        self._writer.close()
+        self._db.close()
+
+    def schema_version(self) -> str:
+        """The Alembic revision the database is at (e.g. ``"0001"``)."""
+        if self._db.closed:
+            raise StoreError("store is closed")
+        try:
+            revision = current_revision(self._db.engine)
+        except SQLAlchemyError as exc:
+            raise translate(exc) from exc
+        if revision is None:
+            raise StoreError("database has no schema version")
+        return revision
+
+    def submit(self, op: WriteOp) -> Future[None]:
+        """Queue an execution/event write (non-blocking); the future resolves on commit.
+
+        The future carries the op's own :class:`StoreError` if it cannot be written.
+        """
+        return self._writer.submit(op)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything submitted so far is committed (or failed).
+
+        Raises :class:`TimeoutError` after ``timeout`` seconds.
+        """
+        self._writer.flush(timeout)
+
+
+def open_store(db: str) -> Store:
+    """Open the database ``db`` (a file path or a SQLAlchemy URL), migrate it to the newest
+    schema and start the writer.
+
+    Raises :class:`StoreError` if the database cannot be opened or migrated (for example
+    ``cannot open database: directory /x/y does not exist``).
+    """
+    url = resolve_url(db)
+    engine = create_store_engine(url)
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        error = translate(exc)
+        raise StoreError(f"cannot open database {url.render_as_string()}: {error}") from exc
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(Database(engine))

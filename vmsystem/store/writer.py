@@ -1,0 +1,291 @@
+"""The single writer: one background thread that persists executions and events in batches.
+
+Producers :meth:`Writer.submit` write operations (non-blocking) and get a future. The
+thread takes everything queued (up to ``max_batch`` operations), applies it in ONE
+transaction, commits, then resolves the futures. If that transaction fails, the operations
+are retried one by one, each in its own transaction, so only the failing one's future
+carries the exception.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.engine import Connection
+
+from vmsystem.store.database import Database
+from vmsystem.store.errors import StoreError
+from vmsystem.store.records import Event, Execution
+from vmsystem.store.rows import event_params, execution_params
+from vmsystem.store.schema import events, executions, sessions
+
+__all__ = [
+    "FinishExecution",
+    "InsertEvents",
+    "InsertExecution",
+    "TouchSession",
+    "WriteOp",
+    "Writer",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InsertExecution:
+    """Insert a new execution row (normally with status ``running``)."""
+
+    execution: Execution
+
+
+@dataclass(frozen=True, slots=True)
+class FinishExecution:
+    """Set ``status``, ``ended_at``, ``result``, ``error`` and ``metrics`` of an execution."""
+
+    execution: Execution
+
+
+@dataclass(frozen=True, slots=True)
+class InsertEvents:
+    """Append events (their executions must exist, or be inserted earlier in the queue)."""
+
+    events: list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class TouchSession:
+    """Set a session's ``last_activity_at``."""
+
+    session_id: str
+    last_activity_at: datetime
+
+
+WriteOp = InsertExecution | FinishExecution | InsertEvents | TouchSession
+
+_INSERT_EXECUTION: Final = insert(executions)
+_FINISH_EXECUTION: Final = (
+    update(executions)
+    .where(executions.c.id == bindparam("execution_id"))
+    .values(
+        status=bindparam("status"),
+        ended_at=bindparam("ended_at"),
+        result=bindparam("result"),
+        error=bindparam("error"),
+        metrics=bindparam("metrics"),
+    )
+)
+_INSERT_EVENTS: Final = insert(events)
+_TOUCH_SESSION: Final = (
+    update(sessions)
+    .where(sessions.c.id == bindparam("session_id"))
+    .values(last_activity_at=bindparam("last_activity_at"))
+)
+
+
+class _Stop:
+    """Queue sentinel: everything before it is written, then the thread ends."""
+
+
+_STOP: Final = _Stop()
+
+#: A queued item: an operation (``None`` for a flush barrier) and its future.
+_Item = tuple[WriteOp | None, "Future[None]"]
+
+
+def _finish_params(e: Execution) -> dict[str, Any]:
+    return {
+        "execution_id": e.id,
+        "status": str(e.status),
+        "ended_at": e.ended_at,
+        "result": e.result,
+        "error": e.error,
+        "metrics": e.metrics,
+    }
+
+
+def _finished(inserted: Execution, finish: Execution) -> Execution:
+    """The row an insert followed by a finish of the same execution leaves behind."""
+    return dataclasses.replace(
+        inserted,
+        status=finish.status,
+        ended_at=finish.ended_at,
+        result=finish.result,
+        error=finish.error,
+        metrics=finish.metrics,
+    )
+
+
+def _apply(connection: Connection, ops: list[WriteOp]) -> None:
+    """Apply ``ops`` on ``connection`` (inside its transaction) with as few statements as possible.
+
+    Statements run as: execution inserts, event inserts, finishes, touches, each as one
+    ``executemany`` where possible. An insert followed by a finish of the same execution
+    becomes a single insert of the final row. Foreign keys only need parents written first,
+    which this order guarantees for every sequence that is valid one op at a time.
+    """
+    inserts: dict[str, Execution] = {}
+    duplicate_inserts: list[Execution] = []
+    finishes: list[Execution] = []
+    event_rows: list[dict[str, Any]] = []
+    touches: list[dict[str, Any]] = []
+    for op in ops:
+        if isinstance(op, InsertEvents):
+            event_rows.extend(event_params(e) for e in op.events)
+        elif isinstance(op, InsertExecution):
+            if op.execution.id in inserts:
+                duplicate_inserts.append(op.execution)  # fails on the primary key, as it should
+            else:
+                inserts[op.execution.id] = op.execution
+        elif isinstance(op, FinishExecution):
+            inserted = inserts.get(op.execution.id)
+            if inserted is not None:
+                inserts[op.execution.id] = _finished(inserted, op.execution)
+            else:
+                finishes.append(op.execution)
+        else:
+            touches.append({"session_id": op.session_id, "last_activity_at": op.last_activity_at})
+    rows = [execution_params(e) for e in (*inserts.values(), *duplicate_inserts)]
+    if rows:
+        connection.execute(_INSERT_EXECUTION, rows)
+    if event_rows:
+        connection.execute(_INSERT_EVENTS, event_rows)
+    for finish in finishes:
+        if connection.execute(_FINISH_EXECUTION, _finish_params(finish)).rowcount != 1:
+            raise StoreError(f"cannot finish execution {finish.id}: it does not exist")
+    for touch in touches:
+        if connection.execute(_TOUCH_SESSION, touch).rowcount != 1:
+            raise StoreError(f"cannot touch session {touch['session_id']}: it does not exist")
+
+
+class Writer:
+    """One background thread draining a queue of write operations into the database."""
+
+    def __init__(self, db: Database, *, max_batch: int = 1000) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item | _Stop] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="vmsystem-store-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, op: WriteOp) -> Future[None]:
+        """Queue ``op`` (non-blocking); the future resolves once it is committed.
+
+        Raises :class:`StoreError` if the writer is closed. Cancelling the future before the
+        writer picks the op up drops the op.
+        """
+        future: Future[None] = Future()
+        with self._lock:
+            if self._closed:
+                raise StoreError("store is closed")
+            self._queue.put((op, future))
+        return future
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every op submitted before this call is committed (or failed).
+
+        Raises :class:`TimeoutError` if that takes longer than ``timeout`` seconds.
+        """
+        if threading.current_thread() is self._thread:
+            raise StoreError("flush() called from the writer thread (a future callback?)")
+        barrier: Future[None] = Future()
+        with self._lock:
+            if self._closed:
+                return
+            self._queue.put((None, barrier))
+        barrier.result(timeout)
+
+    def close(self) -> None:
+        """Write everything queued, then stop the thread. Idempotent."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._queue.put(_STOP)
+        if threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    # --- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = self._take()
+            if batch:
+                try:
+                    self._write(batch)
+                except Exception as exc:  # never let the writer die silently
+                    log.exception("store writer: unexpected failure")
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+            if stop:
+                return
+
+    def _take(self) -> tuple[list[_Item], bool]:
+        """Block for one item, then take whatever else is queued, up to ``max_batch`` ops."""
+        items: list[_Item] = []
+        item = self._queue.get()
+        while True:
+            if isinstance(item, _Stop):
+                return items, True
+            if item[0] is not None and not item[1].set_running_or_notify_cancel():
+                pass  # cancelled before it was written: dropped
+            else:
+                items.append(item)
+            if len(items) >= self._max_batch:
+                return items, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return items, False
+
+    def _write(self, batch: list[_Item]) -> None:
+        ops = [op for op, _ in batch if op is not None]
+        if ops:
+            try:
+                with self._db.write() as connection:
+                    _apply(connection, ops)
+            except Exception as exc:
+                if len(ops) > 1:
+                    log.warning(
+                        "store writer: batch of %d ops failed (%s); retrying one by one",
+                        len(ops),
+                        exc,
+                    )
+                    self._write_one_by_one(batch)
+                    return
+                self._fail(ops[0], exc)
+                for op, future in batch:
+                    if op is None:
+                        future.set_result(None)
+                    else:
+                        future.set_exception(exc)
+                return
+        for _, future in batch:
+            future.set_result(None)
+
+    def _write_one_by_one(self, batch: list[_Item]) -> None:
+        for op, future in batch:
+            if op is None:
+                future.set_result(None)
+                continue
+            try:
+                with self._db.write() as connection:
+                    _apply(connection, [op])
+            except Exception as exc:
+                self._fail(op, exc)
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+    @staticmethod
+    def _fail(op: WriteOp, exc: Exception) -> None:
+        log.error("store writer: %s failed: %s", type(op).__name__, exc, exc_info=exc)
