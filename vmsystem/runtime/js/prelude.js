@@ -1,0 +1,375 @@
+// vm-system session prelude. Evaluated once per V8 context before any user code.
+//
+// It installs console, require, process and the ArrayBuffer accounting, keeps every internal
+// in this closure (user code cannot reach the host bridge), and evaluates to an array of
+// internal functions that the Python side keeps handles to:
+//   [finishOk, finishErr, begin, sab]
+// The host bridge: one SharedArrayBuffer mailbox plus a synchronous "bell" callback into
+// Python (the Python handler runs on the isolate thread while JS waits inside the call).
+(function (bell, configJson) {
+  "use strict";
+  const G = globalThis;
+  const config = JSON.parse(configJson);
+  const _eval = eval;
+  const _Object = Object, _JSON = JSON, _String = String, _Array = Array, _Error = Error;
+  const _isArray = Array.isArray, _keys = Object.keys, _getProto = Object.getPrototypeOf;
+  const _dateNow = Date.now, _fromCharCode = String.fromCharCode;
+  const _defineProperty = Object.defineProperty, _freeze = Object.freeze;
+  const _Uint16Array = Uint16Array, _Int32Array = Int32Array;
+  const _fnToString = Function.prototype.toString, _objToString = Object.prototype.toString;
+  const _RangeError = RangeError, _Reflect = Reflect, _Proxy = Proxy;
+  const _Map = Map, _Set = Set, _Date = Date, _RegExp = RegExp, _Promise = Promise;
+  const _WeakMap = WeakMap, _WeakSet = WeakSet;
+  const _mapEntries = Map.prototype.entries, _setValues = Set.prototype.values;
+  const _dateToISO = Date.prototype.toISOString, _regexpToString = RegExp.prototype.toString;
+  const _errorToString = Error.prototype.toString;
+  const _symToString = Symbol.prototype.toString;
+  const _FinalizationRegistry = typeof FinalizationRegistry === "function" ? FinalizationRegistry : null;
+  const _ArrayBufferIsView = ArrayBuffer.isView;
+  const _abByteLength = _Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
+  const _sabByteLength = _Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get;
+
+  // ---------------------------------------------------------------- host bridge
+  const sab = new SharedArrayBuffer(config.mailbox_bytes);
+  const hdr = new _Int32Array(sab, 0, 4);          // [request units, reply units, flags, unused]
+  const data = new _Uint16Array(sab, 16);          // UTF-16 code units
+  const CAP = data.length;
+  const MORE_REQUEST = 1, MORE_REPLY = 2;
+
+  function writeUnits(str, from, count) {
+    for (let i = 0; i < count; i++) data[i] = str.charCodeAt(from + i);
+  }
+  function readUnits(count) {
+    let out = "";
+    for (let i = 0; i < count; i += 8192) {
+      const end = i + 8192 < count ? i + 8192 : count;
+      out += _fromCharCode.apply(null, data.subarray(i, end));
+    }
+    return out;
+  }
+  function hostCall(op, payload) {
+    const req = _JSON.stringify([op, payload === undefined ? null : payload]);
+    let off = 0;
+    do {
+      const n = req.length - off < CAP ? req.length - off : CAP;
+      writeUnits(req, off, n);
+      off += n;
+      hdr[0] = n;
+      hdr[2] = off < req.length ? MORE_REQUEST : 0;
+      bell();
+    } while (off < req.length);
+    let reply = readUnits(hdr[1]);
+    while (hdr[2] & MORE_REPLY) {
+      hdr[0] = -1;
+      bell();
+      reply += readUnits(hdr[1]);
+    }
+    const r = _JSON.parse(reply);
+    if (r.e !== undefined) {
+      const Ctor = typeof G[r.n] === "function" && r.n.endsWith("Error") ? G[r.n] : _Error;
+      throw new Ctor(r.e);
+    }
+    return r.v;
+  }
+
+  // ---------------------------------------------------------------- inspect (util.inspect, short form)
+  function fnName(f) {
+    let src = "";
+    try { src = _fnToString.call(f); } catch (e) { /* revoked proxy */ }
+    if (src.startsWith("class")) return "[class " + (f.name || "(anonymous)") + "]";
+    return f.name ? "[Function: " + f.name + "]" : "[Function (anonymous)]";
+  }
+  const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+  function quote(s) {
+    return "'" + s.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\n/g, "\\n") + "'";
+  }
+  function inspect(v, depth, seen) {
+    switch (typeof v) {
+      case "string": return quote(v);
+      case "number": return (v === 0 && 1 / v < 0) ? "-0" : _String(v);
+      case "bigint": return _String(v) + "n";
+      case "boolean": return _String(v);
+      case "undefined": return "undefined";
+      case "symbol": return _symToString.call(v);
+      case "function": return fnName(v);
+    }
+    if (v === null) return "null";
+    if (seen.indexOf(v) >= 0) return "[Circular]";
+    try {
+      if (v instanceof _Error) return v.stack ? _String(v.stack) : _errorToString.call(v);
+      if (v instanceof _Date) return isNaN(v.getTime()) ? "Invalid Date" : _dateToISO.call(v);
+      if (v instanceof _RegExp) return _regexpToString.call(v);
+      if (v instanceof _Promise) return "Promise { <pending> }";
+      if (v instanceof _WeakMap) return "WeakMap { <items unknown> }";
+      if (v instanceof _WeakSet) return "WeakSet { <items unknown> }";
+    } catch (e) { /* exotic object */ }
+    if (depth > 2) return _isArray(v) ? "[Array]" : "[Object]";
+    seen.push(v);
+    try {
+      if (v instanceof _Map) {
+        const parts = [];
+        for (const [k, val] of _mapEntries.call(v)) parts.push(inspect(k, depth + 1, seen) + " => " + inspect(val, depth + 1, seen));
+        return "Map(" + v.size + ") " + wrap(parts, "{", "}");
+      }
+      if (v instanceof _Set) {
+        const parts = [];
+        for (const val of _setValues.call(v)) parts.push(inspect(val, depth + 1, seen));
+        return "Set(" + v.size + ") " + wrap(parts, "{", "}");
+      }
+      if (_ArrayBufferIsView(v) && typeof v.length === "number") {
+        const parts = [];
+        const n = v.length < 100 ? v.length : 100;
+        for (let i = 0; i < n; i++) parts.push(inspect(v[i], depth + 1, seen));
+        if (v.length > 100) parts.push("... " + (v.length - 100) + " more items");
+        return v.constructor.name + "(" + v.length + ") " + wrap(parts, "[", "]");
+      }
+      if (_isArray(v)) {
+        const parts = [];
+        const n = v.length < 100 ? v.length : 100;
+        for (let i = 0; i < n; i++) parts.push(i in v ? inspect(v[i], depth + 1, seen) : "<empty>");
+        if (v.length > 100) parts.push("... " + (v.length - 100) + " more items");
+        return wrap(parts, "[", "]");
+      }
+      const parts = [];
+      for (const k of _keys(v)) {
+        parts.push((IDENT.test(k) ? k : quote(k)) + ": " + inspect(v[k], depth + 1, seen));
+      }
+      const proto = _getProto(v);
+      let prefix = "";
+      if (proto === null) prefix = "[Object: null prototype] ";
+      else if (proto !== _Object.prototype && proto.constructor && proto.constructor.name && proto.constructor.name !== "Object") {
+        prefix = proto.constructor.name + " ";
+      }
+      return prefix + wrap(parts, "{", "}");
+    } catch (e) {
+      return "[object]";
+    } finally {
+      seen.pop();
+    }
+  }
+  function wrap(parts, open, close) {
+    if (parts.length === 0) return open + close;
+    const one = open + " " + parts.join(", ") + " " + close;
+    if (one.length <= 72) return one;
+    return open + "\n  " + parts.join(",\n  ").replace(/\n/g, "\n") + "\n" + close;
+  }
+  function formatArgs(args) {
+    let out = [];
+    let i = 0;
+    if (typeof args[0] === "string" && args.length > 1 && args[0].indexOf("%") >= 0) {
+      let f = args[0];
+      i = 1;
+      f = f.replace(/%[sdifjoOc%]/g, (m) => {
+        if (m === "%%") return "%";
+        if (i >= args.length) return m;
+        const a = args[i++];
+        switch (m) {
+          case "%s": return typeof a === "string" ? a : inspect(a, 1, []);
+          case "%d": case "%i": return typeof a === "bigint" ? _String(a) + "n" : _String(m === "%i" ? parseInt(a) : Number(a));
+          case "%f": return _String(parseFloat(a));
+          case "%j": try { return _JSON.stringify(a); } catch (e) { return "[Circular]"; }
+          case "%c": return "";
+          default: return inspect(a, 0, []);
+        }
+      });
+      out.push(f);
+    }
+    for (; i < args.length; i++) {
+      const a = args[i];
+      out.push(typeof a === "string" ? a : inspect(a, 0, []));
+    }
+    return out.join(" ");
+  }
+
+  // ---------------------------------------------------------------- per-execution state
+  const state = {
+    lines: [],            // buffered console lines not yet flushed: [level, text, ts]
+    events: 0,            // console events emitted by this execution
+    bytes: 0,             // UTF-16 length of console text (approximates output bytes)
+    maxEvents: config.max_console_events,
+    maxBytes: config.max_output_bytes,
+    lastFlush: 0,
+    stopped: false,
+  };
+  function flush() {
+    if (state.lines.length === 0) return;
+    const batch = state.lines;
+    state.lines = [];
+    hostCall("console", batch);
+    state.lastFlush = _dateNow();
+  }
+  function stop(reason, message) {
+    state.stopped = true;
+    state.lines.length = 0;
+    hostCall("stop", [reason, message]);
+    throw new _RangeError(message);
+  }
+  function emit(level, args) {
+    if (state.stopped) throw new _RangeError("execution stopped: output limit exceeded");
+    if (!config.console) return;
+    const text = formatArgs(args);
+    if (state.events + 1 > state.maxEvents) {
+      flush();
+      stop("output", "output limit exceeded: more than " + config.max_events + " events");
+    }
+    if (state.bytes + text.length > state.maxBytes) {
+      flush();
+      stop("output", "output limit exceeded: more than " + config.max_output_kb + " KB of console output");
+    }
+    state.events++;
+    state.bytes += text.length;
+    const now = _dateNow();
+    state.lines.push([level, text, now]);
+    // Stream: the first line of a quiet period goes out at once; bursts are batched.
+    if (now - state.lastFlush >= 5 || state.lines.length >= 512) flush();
+  }
+  const consoleObj = {};
+  for (const level of ["log", "info", "warn", "error", "debug"]) {
+    consoleObj[level] = function () { emit(level, arguments); };
+  }
+  consoleObj.trace = function () { emit("debug", arguments); };
+  consoleObj.dir = function (v) { emit("log", [v]); };
+  consoleObj.table = function () { emit("log", arguments); };
+  _defineProperty(G, "console", { value: _freeze(consoleObj), writable: true, configurable: true, enumerable: false });
+
+  // ---------------------------------------------------------------- process, require
+  const baseEnv = _freeze(_Object.assign(_Object.create(null), config.env));
+  let currentEnv = baseEnv;
+  const processObj = {};
+  _defineProperty(processObj, "env", { get() { return currentEnv; }, enumerable: true });
+  _defineProperty(G, "process", { value: _freeze(processObj), writable: true, configurable: true, enumerable: false });
+
+  const moduleFactories = config.modules;   // name -> source of `function (hostCall, name) { ... }`
+  const moduleCache = _Object.create(null);
+  function require(name) {
+    const key = _String(name);
+    if (moduleCache[key]) return moduleCache[key];
+    if (!_Object.prototype.hasOwnProperty.call(moduleFactories, key)) {
+      throw new _Error("Invalid module \"" + key + "\": not configured for this session's template");
+    }
+    const factory = (0, _eval)("(" + moduleFactories[key] + ")");
+    const mod = _freeze(factory((op, args) => hostCall(key + "." + op, args), key));
+    moduleCache[key] = mod;
+    return mod;
+  }
+  _defineProperty(G, "require", { value: require, writable: true, configurable: true, enumerable: false });
+
+  // ---------------------------------------------------------------- ArrayBuffer accounting
+  // V8's heap limit does not see ArrayBuffer backing stores, so count them here and give the
+  // bytes back when the buffer is collected.
+  let externalBytes = 0;
+  const budget = config.mem_bytes;
+  const registry = _FinalizationRegistry ? new _FinalizationRegistry((n) => { externalBytes -= n; }) : null;
+  function charge(n) {
+    if (!(n > 0)) return;
+    if (externalBytes + n > budget) {
+      stop("memory", "memory limit exceeded: ArrayBuffer allocations over " + config.mem_mb + " MB");
+    }
+    externalBytes += n;
+  }
+  function track(obj, n) {
+    if (registry && n > 0) registry.register(obj, n);
+    return obj;
+  }
+  function guardBuffer(Ctor, lengthGetter) {
+    return new _Proxy(Ctor, {
+      construct(target, args, newTarget) {
+        const n = +args[0] || 0;
+        charge(n);
+        let obj;
+        try { obj = _Reflect.construct(target, args, newTarget); } catch (e) { externalBytes -= n; throw e; }
+        return track(obj, lengthGetter.call(obj));
+      },
+    });
+  }
+  function guardTyped(Ctor) {
+    const bpe = Ctor.BYTES_PER_ELEMENT;
+    return new _Proxy(Ctor, {
+      construct(target, args, newTarget) {
+        const a = args[0];
+        let n = 0;
+        if (typeof a === "number") n = a * bpe;
+        else if (a !== null && typeof a === "object" && !(a instanceof ArrayBuffer) && !(a instanceof SharedArrayBuffer)) {
+          const len = typeof a.length === "number" ? a.length : (typeof a.size === "number" ? a.size : 0);
+          n = len * bpe;
+        }
+        charge(n);
+        let obj;
+        try { obj = _Reflect.construct(target, args, newTarget); } catch (e) { externalBytes -= n; throw e; }
+        return track(obj, n);
+      },
+    });
+  }
+  G.ArrayBuffer = guardBuffer(ArrayBuffer, _abByteLength);
+  G.SharedArrayBuffer = guardBuffer(SharedArrayBuffer, _sabByteLength);
+  for (const name of ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+                      "Int32Array", "Uint32Array", "Float32Array", "Float64Array",
+                      "BigInt64Array", "BigUint64Array", "Float16Array"]) {
+    if (typeof G[name] === "function") G[name] = guardTyped(G[name]);
+  }
+  // WebAssembly memory is outside the heap limit too, and the spec gives sessions no need for it.
+  delete G.WebAssembly;
+  for (const name of config.hidden_globals) delete G[name];
+
+  // ---------------------------------------------------------------- value payloads
+  function kindOf(v) {
+    if (v === null) return "null";
+    const t = typeof v;
+    if (t !== "object") return t;
+    if (_isArray(v)) return "array";
+    if (v instanceof _Date) return "date";
+    if (v instanceof _Error) return "error";
+    return "object";
+  }
+  function describe(v) {
+    const type = kindOf(v);
+    let preview;
+    try { preview = _String(v); } catch (e) { preview = inspect(v, 0, []); }
+    let json;
+    if (type !== "undefined" && type !== "function" && type !== "symbol" && type !== "bigint") {
+      if (type === "number" && !isFinite(v)) json = undefined;
+      else {
+        try { json = _JSON.stringify(v); } catch (e) { json = undefined; }
+        if (json !== undefined && json.length > state.maxBytes) json = undefined;
+      }
+    }
+    let out = "{\"type\":" + _JSON.stringify(type) + ",\"preview\":" + _JSON.stringify(preview);
+    if (json !== undefined) out += ",\"json\":" + json;
+    return out + "}";
+  }
+  function stats() {
+    return "{\"events\":" + state.events + ",\"bytes\":" + state.bytes + ",\"stopped\":" + state.stopped + "}";
+  }
+  function reset() {
+    state.lines = [];
+    state.events = 0;
+    state.bytes = 0;
+    state.stopped = false;
+    state.lastFlush = _dateNow();
+    currentEnv = baseEnv;
+  }
+
+  // finishOk: called with the script's completion value as `this`.
+  function finishOk() {
+    let value;
+    try { value = describe(this); } catch (e) { value = "{\"type\":\"object\",\"preview\":\"[object]\"}"; }
+    const lines = _JSON.stringify(state.lines);
+    const out = "{\"value\":" + value + ",\"lines\":" + lines + ",\"stats\":" + stats() + "}";
+    reset();
+    return out;
+  }
+  function finishErr() {
+    const out = "{\"lines\":" + _JSON.stringify(state.lines) + ",\"stats\":" + stats() + "}";
+    reset();
+    return out;
+  }
+  // begin: per-execution parameters (run-file args and env), as one JSON string.
+  function begin(json) {
+    const p = _JSON.parse(json);
+    if (p.env !== undefined) currentEnv = _freeze(_Object.assign(_Object.create(null), config.env, p.env));
+    if (p.args !== undefined) G.__ARGS__ = p.args;
+    return true;
+  }
+  reset();
+  return [finishOk, finishErr, begin, sab];
+})

@@ -1,0 +1,155 @@
+"""Daemon configuration, declared once as data.
+
+Each :class:`Setting` names its CLI flag, its ``VMSYSTEM_*`` environment variable, its default
+and its help text. ``vm-system serve`` builds its options from :data:`SETTINGS`, and
+``docs/configuration.md`` is rendered from the same table (a test keeps it in sync).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+__all__ = ["SETTINGS", "ServeSettings", "Setting", "default_db_path", "render_settings_markdown"]
+
+
+def default_db_path() -> Path:
+    """The embedded default database: a SQLite file in the user's data directory."""
+    return Path(platformdirs.user_data_dir("vm-system")) / "vm-system.db"
+
+
+def default_cache_dir() -> Path:
+    """The library cache directory (``~/.cache/vm-system/libraries`` on Linux)."""
+    return Path(platformdirs.user_cache_dir("vm-system")) / "libraries"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration value: flag, environment variable, type, default and help."""
+
+    name: str
+    flag: str
+    env: str
+    type: type
+    default: Any
+    help: str
+    multiple: bool = False
+    default_doc: str | None = None
+
+    def parse(self, raw: str) -> Any:
+        """Convert an environment variable's text to this setting's type."""
+        if self.multiple:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if self.type is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if self.type is int:
+            return int(raw)
+        if self.type is float:
+            return float(raw)
+        return raw
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "db", "--db", "VMSYSTEM_DB", str, None,
+        "SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).",
+        default_doc="<user data dir>/vm-system/vm-system.db",
+    ),
+    Setting("listen", "--listen", "VMSYSTEM_LISTEN", str, "127.0.0.1:3210", "Address to listen on (HOST:PORT)."),
+    Setting(
+        "cors_origins", "--cors-origin", "VMSYSTEM_CORS_ORIGINS", str, (),
+        "Allowed CORS origin; repeat the flag for several (env: comma-separated).", multiple=True,
+    ),
+    Setting(
+        "auth_token", "--auth-token", "VMSYSTEM_AUTH_TOKEN", str, None,
+        "Require 'Authorization: Bearer TOKEN' on every request except /api/v1/health.",
+    ),
+    Setting(
+        "insecure_no_auth", "--insecure-no-auth", "VMSYSTEM_INSECURE_NO_AUTH", bool, False,
+        "Allow listening on a non-loopback address without an auth token.",
+    ),
+    Setting(
+        "max_request_bytes", "--max-request-bytes", "VMSYSTEM_MAX_REQUEST_BYTES", int, 1048576,
+        "Largest accepted request body in bytes (larger: 413 PAYLOAD_TOO_LARGE).",
+    ),
+    Setting(
+        "session_idle_timeout", "--session-idle-timeout", "VMSYSTEM_SESSION_IDLE_TIMEOUT", float, None,
+        "Close sessions idle for this many seconds (off by default).",
+    ),
+    Setting(
+        "cache_dir", "--cache-dir", "VMSYSTEM_CACHE_DIR", str, None,
+        "Library cache directory.", default_doc="~/.cache/vm-system/libraries",
+    ),
+    Setting("log_level", "--log-level", "VMSYSTEM_LOG_LEVEL", str, "info", "Log level: debug, info, warning, error."),
+)
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Resolved daemon settings (flag > environment > default)."""
+
+    db: str | None = None
+    listen: str = "127.0.0.1:3210"
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    auth_token: str | None = None
+    insecure_no_auth: bool = False
+    max_request_bytes: int = 1048576
+    session_idle_timeout: float | None = None
+    cache_dir: str | None = None
+    log_level: str = "info"
+
+    @classmethod
+    def resolve(
+        cls, flags: Mapping[str, Any], environ: Mapping[str, str] | None = None
+    ) -> ServeSettings:
+        """Merge explicit flag values (None/empty = not given) over ``VMSYSTEM_*`` and defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            given = flags.get(s.name)
+            if given not in (None, (), False):
+                values[s.name] = tuple(given) if s.multiple else given
+            elif s.env in env and env[s.env] != "":
+                values[s.name] = s.parse(env[s.env])
+            else:
+                values[s.name] = s.default
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @property
+    def host(self) -> str:
+        """Host part of ``listen``."""
+        host, _, _ = self.listen.rpartition(":")
+        return host.strip("[]") or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """Port part of ``listen``."""
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def db_location(self) -> str:
+        """The database to open: the flag or the embedded default path."""
+        return self.db or str(default_db_path())
+
+    @property
+    def library_cache_dir(self) -> Path:
+        """The library cache directory to use."""
+        return Path(self.cache_dir).expanduser() if self.cache_dir else default_cache_dir()
+
+
+def render_settings_markdown() -> str:
+    """The configuration table of ``docs/configuration.md``."""
+    lines = [
+        "| flag | environment | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for s in SETTINGS:
+        default = s.default_doc or ("(none)" if s.default in (None, ()) else f"`{s.default}`")
+        lines.append(f"| `{s.flag}` | `{s.env}` | {default} | {s.help} |")
+    return "\n".join(lines) + "\n"
