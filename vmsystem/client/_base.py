@@ -1,0 +1,424 @@
+"""What the sync and async clients share: configuration, request building, response decoding.
+
+Every route of ``docs/http-api.md`` is described once here, by a :class:`Routes` builder that
+returns a :class:`Call`. A call knows its method, path, query, body and the type of its answer;
+``Client`` and ``AsyncClient`` only send it and hand the response to :func:`decode`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Generic, TypeVar, cast
+from urllib.parse import quote
+
+import httpx
+
+from .errors import APIError, DaemonUnavailable, TransportError, api_error
+from .types import (
+    Capability,
+    CapabilityInfo,
+    CapabilityRemoved,
+    EngineInfo,
+    Event,
+    Execution,
+    Health,
+    LibraryInfo,
+    ModuleInfo,
+    NameAdded,
+    NameRemoved,
+    RuntimeSummary,
+    Session,
+    Settings,
+    StartupFile,
+    StartupFileRemoved,
+    Template,
+    TemplateDeleted,
+    TemplateDetail,
+)
+
+__all__ = [
+    "DEFAULT_SERVER_URL",
+    "DEFAULT_TIMEOUT",
+    "ENV_AUTH_TOKEN",
+    "ENV_SERVER_URL",
+    "EVENTS_PAGE_SIZE",
+    "Call",
+    "ClientConfig",
+    "Routes",
+    "decode",
+    "error_from_response",
+    "resolve_base_url",
+    "resolve_token",
+    "transport_error",
+]
+
+T = TypeVar("T")
+
+#: Where the daemon listens by default.
+DEFAULT_SERVER_URL = "http://127.0.0.1:3210"
+#: Environment variable naming the daemon's URL.
+ENV_SERVER_URL = "VMSYSTEM_SERVER_URL"
+#: Environment variable holding the bearer token.
+ENV_AUTH_TOKEN = "VMSYSTEM_AUTH_TOKEN"
+#: Default timeout of one request, in seconds (the original CLI's).
+DEFAULT_TIMEOUT = 30.0
+#: Read timeout of an event stream: the daemon sends a keep-alive every 15 s.
+STREAM_READ_TIMEOUT = 60.0
+#: Page size used when the SDK reads all events of an execution.
+EVENTS_PAGE_SIZE = 1000
+API = "/api/v1"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("vm-system")
+    except metadata.PackageNotFoundError:  # pragma: no cover - source checkout without install
+        return "0"
+
+
+USER_AGENT = f"vm-system-client/{_version()}"
+
+
+def resolve_base_url(base_url: str | None = None) -> str:
+    """The daemon URL: the argument, else ``$VMSYSTEM_SERVER_URL``, else the default.
+
+    Trailing slashes are trimmed.
+    """
+    url = base_url or os.environ.get(ENV_SERVER_URL) or DEFAULT_SERVER_URL
+    return url.rstrip("/") or DEFAULT_SERVER_URL
+
+
+def resolve_token(token: str | None = None) -> str | None:
+    """The bearer token: the argument, else ``$VMSYSTEM_AUTH_TOKEN``, else none."""
+    return token or os.environ.get(ENV_AUTH_TOKEN) or None
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Resolved settings of a client."""
+
+    base_url: str
+    token: str | None
+    timeout: float | None
+    stream_retries: int
+    retry_backoff: float
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def resolve(
+        cls,
+        base_url: str | None,
+        token: str | None,
+        timeout: float | None,
+        stream_retries: int,
+        retry_backoff: float,
+        headers: Mapping[str, str] | None,
+    ) -> ClientConfig:
+        """Apply the environment and defaults to the constructor arguments."""
+        return cls(
+            base_url=resolve_base_url(base_url),
+            token=resolve_token(token),
+            timeout=timeout,
+            stream_retries=stream_retries,
+            retry_backoff=retry_backoff,
+            extra_headers=dict(headers or {}),
+        )
+
+    def headers(self) -> dict[str, str]:
+        """Headers sent with every request."""
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        headers.update(self.extra_headers)
+        return headers
+
+    def httpx_timeout(self) -> httpx.Timeout:
+        """Timeout of an ordinary request."""
+        return httpx.Timeout(self.timeout)
+
+    def waiting_timeout(self) -> httpx.Timeout:
+        """Timeout of a request that waits for an execution: no read limit.
+
+        The daemon bounds executions by the template's ``wall_ms``, so the client does not
+        cut a long but legitimate execution short.
+        """
+        return httpx.Timeout(self.timeout, read=None)
+
+    def stream_timeout(self) -> httpx.Timeout:
+        """Timeout of an event stream (a silent stream is dropped and resumed)."""
+        return httpx.Timeout(self.timeout, read=STREAM_READ_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One API request, and (as its type parameter) the type of its successful answer."""
+
+    method: str
+    path: str
+    params: Mapping[str, str | int] | None = None
+    body: Any = None
+    text: bool = False
+    waits: bool = False
+
+    def query(self) -> dict[str, str | int] | None:
+        """Query parameters without the unset ones."""
+        if not self.params:
+            return None
+        return {k: v for k, v in self.params.items() if v is not None}
+
+
+def _seg(value: str) -> str:
+    """Quote one path segment (IDs and names never escape their segment)."""
+    return quote(str(value), safe="@:")
+
+
+def _drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+class Routes:
+    """Builders of every route, each returning a typed :class:`Call`."""
+
+    # -- ops -------------------------------------------------------------------------------
+    @staticmethod
+    def health() -> Call[Health]:
+        return Call("GET", f"{API}/health")
+
+    @staticmethod
+    def runtime_summary() -> Call[RuntimeSummary]:
+        return Call("GET", f"{API}/runtime/summary")
+
+    @staticmethod
+    def metrics() -> Call[str]:
+        return Call("GET", "/metrics", text=True)
+
+    @staticmethod
+    def openapi() -> Call[dict[str, Any]]:
+        return Call("GET", "/openapi.json")
+
+    # -- templates -------------------------------------------------------------------------
+    @staticmethod
+    def list_templates() -> Call[list[Template]]:
+        return Call("GET", f"{API}/templates")
+
+    @staticmethod
+    def create_template(name: str, engine: str | None) -> Call[Template]:
+        return Call("POST", f"{API}/templates", body=_drop_none({"name": name, "engine": engine}))
+
+    @staticmethod
+    def get_template(template_id: str) -> Call[TemplateDetail]:
+        return Call("GET", f"{API}/templates/{_seg(template_id)}")
+
+    @staticmethod
+    def update_template(
+        template_id: str, name: str | None, engine: str | None, settings: Settings | None
+    ) -> Call[Template]:
+        body = _drop_none({"name": name, "engine": engine, "settings": settings})
+        return Call("PATCH", f"{API}/templates/{_seg(template_id)}", body=body)
+
+    @staticmethod
+    def delete_template(template_id: str) -> Call[TemplateDeleted]:
+        return Call("DELETE", f"{API}/templates/{_seg(template_id)}")
+
+    @staticmethod
+    def list_capabilities(template_id: str) -> Call[list[Capability]]:
+        return Call("GET", f"{API}/templates/{_seg(template_id)}/capabilities")
+
+    @staticmethod
+    def add_capability(
+        template_id: str, kind: str, name: str, enabled: bool, config: Mapping[str, Any] | None
+    ) -> Call[Capability]:
+        body = {"kind": kind, "name": name, "enabled": enabled, "config": dict(config or {})}
+        return Call("POST", f"{API}/templates/{_seg(template_id)}/capabilities", body=body)
+
+    @staticmethod
+    def remove_capability(template_id: str, capability_id: str) -> Call[CapabilityRemoved]:
+        path = f"{API}/templates/{_seg(template_id)}/capabilities/{_seg(capability_id)}"
+        return Call("DELETE", path)
+
+    @staticmethod
+    def list_modules(template_id: str) -> Call[list[str]]:
+        return Call("GET", f"{API}/templates/{_seg(template_id)}/modules")
+
+    @staticmethod
+    def add_module(template_id: str, name: str) -> Call[NameAdded]:
+        return Call("POST", f"{API}/templates/{_seg(template_id)}/modules", body={"name": name})
+
+    @staticmethod
+    def remove_module(template_id: str, name: str) -> Call[NameRemoved]:
+        return Call("DELETE", f"{API}/templates/{_seg(template_id)}/modules/{_seg(name)}")
+
+    @staticmethod
+    def list_libraries(template_id: str) -> Call[list[str]]:
+        return Call("GET", f"{API}/templates/{_seg(template_id)}/libraries")
+
+    @staticmethod
+    def add_library(template_id: str, name: str) -> Call[NameAdded]:
+        return Call("POST", f"{API}/templates/{_seg(template_id)}/libraries", body={"name": name})
+
+    @staticmethod
+    def remove_library(template_id: str, name: str) -> Call[NameRemoved]:
+        return Call("DELETE", f"{API}/templates/{_seg(template_id)}/libraries/{_seg(name)}")
+
+    @staticmethod
+    def list_startup_files(template_id: str) -> Call[list[StartupFile]]:
+        return Call("GET", f"{API}/templates/{_seg(template_id)}/startup-files")
+
+    @staticmethod
+    def add_startup_file(
+        template_id: str, path: str, order_index: int, mode: str
+    ) -> Call[StartupFile]:
+        body = {"path": path, "order_index": order_index, "mode": mode}
+        return Call("POST", f"{API}/templates/{_seg(template_id)}/startup-files", body=body)
+
+    @staticmethod
+    def remove_startup_file(template_id: str, startup_file_id: str) -> Call[StartupFileRemoved]:
+        path = f"{API}/templates/{_seg(template_id)}/startup-files/{_seg(startup_file_id)}"
+        return Call("DELETE", path)
+
+    # -- sessions --------------------------------------------------------------------------
+    @staticmethod
+    def list_sessions(status: str | None, template_id: str | None) -> Call[list[Session]]:
+        params = _drop_none({"status": status, "template_id": template_id})
+        return Call("GET", f"{API}/sessions", params=params)
+
+    @staticmethod
+    def create_session(
+        template_id: str,
+        worktree_path: str,
+        workspace_id: str | None,
+        base_commit_oid: str | None,
+    ) -> Call[Session]:
+        body = _drop_none(
+            {
+                "template_id": template_id,
+                "worktree_path": worktree_path,
+                "workspace_id": workspace_id,
+                "base_commit_oid": base_commit_oid,
+            }
+        )
+        return Call("POST", f"{API}/sessions", body=body, waits=True)
+
+    @staticmethod
+    def get_session(session_id: str) -> Call[Session]:
+        return Call("GET", f"{API}/sessions/{_seg(session_id)}")
+
+    @staticmethod
+    def close_session(session_id: str) -> Call[Session]:
+        return Call("POST", f"{API}/sessions/{_seg(session_id)}/close", waits=True)
+
+    @staticmethod
+    def delete_session(session_id: str) -> Call[Session]:
+        return Call("DELETE", f"{API}/sessions/{_seg(session_id)}", waits=True)
+
+    @staticmethod
+    def session_events_path(session_id: str) -> str:
+        return f"{API}/sessions/{_seg(session_id)}/events/stream"
+
+    # -- executions ------------------------------------------------------------------------
+    @staticmethod
+    def list_executions(session_id: str | None, limit: int | None) -> Call[list[Execution]]:
+        params = _drop_none({"session_id": session_id, "limit": limit})
+        return Call("GET", f"{API}/executions", params=params)
+
+    @staticmethod
+    def run_repl(session_id: str, input: str, stream: bool) -> Call[Execution]:
+        body: dict[str, Any] = {"session_id": session_id, "input": input}
+        if stream:
+            body["stream"] = True
+        return Call("POST", f"{API}/executions/repl", body=body, waits=not stream)
+
+    @staticmethod
+    def run_file(
+        session_id: str,
+        path: str,
+        args: Mapping[str, Any] | None,
+        env: Mapping[str, str] | None,
+        stream: bool,
+    ) -> Call[Execution]:
+        body: dict[str, Any] = {
+            "session_id": session_id,
+            "path": path,
+            "args": dict(args or {}),
+            "env": dict(env or {}),
+        }
+        if stream:
+            body["stream"] = True
+        return Call("POST", f"{API}/executions/run-file", body=body, waits=not stream)
+
+    @staticmethod
+    def get_execution(execution_id: str) -> Call[Execution]:
+        return Call("GET", f"{API}/executions/{_seg(execution_id)}")
+
+    @staticmethod
+    def cancel_execution(execution_id: str) -> Call[Execution]:
+        return Call("POST", f"{API}/executions/{_seg(execution_id)}/cancel", waits=True)
+
+    @staticmethod
+    def list_events(execution_id: str, after_seq: int, limit: int | None) -> Call[list[Event]]:
+        params = _drop_none({"after_seq": after_seq, "limit": limit})
+        return Call("GET", f"{API}/executions/{_seg(execution_id)}/events", params=params)
+
+    @staticmethod
+    def execution_events_path(execution_id: str) -> str:
+        return f"{API}/executions/{_seg(execution_id)}/events/stream"
+
+    # -- metadata --------------------------------------------------------------------------
+    @staticmethod
+    def module_catalog() -> Call[list[ModuleInfo]]:
+        return Call("GET", f"{API}/metadata/modules")
+
+    @staticmethod
+    def library_catalog() -> Call[list[LibraryInfo]]:
+        return Call("GET", f"{API}/metadata/libraries")
+
+    @staticmethod
+    def engine_catalog() -> Call[list[EngineInfo]]:
+        return Call("GET", f"{API}/metadata/engines")
+
+    @staticmethod
+    def capability_catalog() -> Call[list[CapabilityInfo]]:
+        return Call("GET", f"{API}/metadata/capabilities")
+
+
+def error_from_response(response: httpx.Response) -> APIError:
+    """The typed error for an error response (envelope or not)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return APIError(response.status_code)
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("code"), str):
+        return APIError(response.status_code)
+    message = error.get("message")
+    details = error.get("details")
+    return api_error(
+        response.status_code,
+        error["code"],
+        message if isinstance(message, str) else "",
+        details if isinstance(details, dict) else None,
+    )
+
+
+def decode(call: Call[T], response: httpx.Response) -> T:
+    """The answer of ``call``: decoded JSON (or text), or the typed error raised."""
+    if response.status_code >= 400:
+        raise error_from_response(response)
+    if call.text:
+        return cast(T, response.text)
+    try:
+        return cast(T, response.json())
+    except ValueError as exc:
+        raise APIError(response.status_code, None, "response is not JSON") from exc
+
+
+def transport_error(exc: httpx.TransportError, base_url: str) -> TransportError:
+    """The SDK error for an httpx transport failure."""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return DaemonUnavailable(base_url)
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError(f"request to {base_url} timed out ({type(exc).__name__})", base_url)
+    return TransportError(f"request to {base_url} failed: {exc}", base_url)

@@ -1,0 +1,266 @@
+"""Typed shapes of the daemon's JSON (``docs/http-api.md``).
+
+These are :class:`~typing.TypedDict` s: the SDK returns the decoded JSON as is, and the types
+only describe it. Keys the daemon may omit are marked ``NotRequired``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+__all__ = [
+    "Capability",
+    "CapabilityInfo",
+    "CapabilityRemoved",
+    "DbInfo",
+    "EngineInfo",
+    "Event",
+    "Execution",
+    "ExecutionMetrics",
+    "ExecutionStatus",
+    "Health",
+    "LibraryInfo",
+    "Limits",
+    "ModuleInfo",
+    "NameAdded",
+    "NameRemoved",
+    "RuntimeSettings",
+    "RuntimeSummary",
+    "Session",
+    "SessionStatus",
+    "Settings",
+    "StartupFile",
+    "StartupFileRemoved",
+    "Template",
+    "TemplateDeleted",
+    "TemplateDetail",
+]
+
+SessionStatus = Literal["starting", "ready", "crashed", "closed"]
+ExecutionStatus = Literal["running", "ok", "error", "timeout", "cancelled"]
+
+
+class Limits(TypedDict, total=False):
+    """``settings.limits``."""
+
+    wall_ms: int
+    cpu_ms: int
+    mem_mb: int
+    max_events: int
+    max_output_kb: int
+
+
+class RuntimeSettings(TypedDict, total=False):
+    """``settings.runtime``."""
+
+    strict: bool
+    console: bool
+
+
+class Settings(TypedDict, total=False):
+    """A template's settings."""
+
+    limits: Limits
+    runtime: RuntimeSettings
+    resolver: dict[str, Any]
+
+
+class Template(TypedDict):
+    """A template (runtime profile)."""
+
+    id: str
+    name: str
+    engine: str
+    is_active: bool
+    settings: Settings
+    exposed_modules: list[str]
+    libraries: list[str]
+    created_at: str
+    updated_at: str
+
+
+class Capability(TypedDict):
+    """A capability configured on a template."""
+
+    id: str
+    template_id: str
+    kind: str
+    name: str
+    enabled: bool
+    config: dict[str, Any]
+
+
+class StartupFile(TypedDict):
+    """A startup file of a template."""
+
+    id: str
+    template_id: str
+    path: str
+    order_index: int
+    mode: str
+
+
+class TemplateDetail(TypedDict):
+    """``GET /templates/{id}``: the template with its settings, capabilities and startup files."""
+
+    template: Template
+    settings: Settings
+    capabilities: list[Capability]
+    startup_files: list[StartupFile]
+
+
+class TemplateDeleted(TypedDict):
+    """Answer of ``DELETE /templates/{id}``."""
+
+    status: str
+    template_id: str
+
+
+class CapabilityRemoved(TypedDict):
+    """Answer of ``DELETE /templates/{id}/capabilities/{capability_id}``."""
+
+    status: str
+    template_id: str
+    capability_id: str
+
+
+class StartupFileRemoved(TypedDict):
+    """Answer of ``DELETE /templates/{id}/startup-files/{startup_id}``."""
+
+    status: str
+    template_id: str
+    startup_file_id: str
+
+
+class NameAdded(TypedDict):
+    """Answer of adding a module or a library."""
+
+    template_id: str
+    name: str
+
+
+class NameRemoved(TypedDict):
+    """Answer of removing a module or a library."""
+
+    status: str
+    template_id: str
+    name: str
+
+
+class Session(TypedDict):
+    """A session: a live JS global context bound to a worktree."""
+
+    id: str
+    template_id: str
+    workspace_id: str
+    base_commit_oid: str
+    worktree_path: str
+    status: SessionStatus
+    created_at: str
+    last_activity_at: str | None
+    closed_at: str | None
+    last_error: str | None
+    template_snapshot: dict[str, Any]
+
+
+class ExecutionMetrics(TypedDict, total=False):
+    """``execution.metrics``."""
+
+    duration_ms: float
+    cpu_ms: float | None
+    event_count: int
+    output_bytes: int
+
+
+class Execution(TypedDict):
+    """An execution (REPL snippet, file run or startup file)."""
+
+    id: str
+    session_id: str
+    kind: str
+    input: str | None
+    path: str | None
+    args: dict[str, Any]
+    env: dict[str, str]
+    status: ExecutionStatus
+    started_at: str
+    ended_at: str | None
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    metrics: ExecutionMetrics
+
+
+class Event(TypedDict):
+    """One event of an execution (``seq`` is 1-based and contiguous)."""
+
+    execution_id: str
+    seq: int
+    ts: str
+    type: str
+    payload: dict[str, Any]
+
+
+class Health(TypedDict):
+    """``GET /health``."""
+
+    status: str
+
+
+class DbInfo(TypedDict, total=False):
+    """``runtime summary .db``."""
+
+    url: str
+    schema_version: str | None
+
+
+class RuntimeSummary(TypedDict):
+    """``GET /runtime/summary``."""
+
+    active_sessions: int
+    active_session_ids: list[str]
+    running_executions: int
+    engine: str
+    version: str
+    uptime_s: float
+    db: DbInfo
+
+
+class ModuleInfo(TypedDict):
+    """An entry of ``GET /metadata/modules``."""
+
+    name: str
+    description: str
+    functions: list[str]
+    capabilities: list[Any]
+
+
+#: An entry of ``GET /metadata/libraries`` (``global`` is a keyword, hence this spelling).
+LibraryInfo = TypedDict(
+    "LibraryInfo",
+    {
+        "name": str,
+        "version": str,
+        "file": str,
+        "global": str,
+        "description": str,
+        "cached": bool,
+    },
+)
+
+
+class EngineInfo(TypedDict):
+    """An entry of ``GET /metadata/engines``."""
+
+    name: str
+    version: str
+    default: bool
+    aliases: list[str]
+
+
+class CapabilityInfo(TypedDict):
+    """An entry of ``GET /metadata/capabilities``."""
+
+    kind: str
+    name: str
+    description: str
+    config_schema: NotRequired[dict[str, Any]]
