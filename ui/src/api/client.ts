@@ -1,0 +1,172 @@
+// Typed client for every /api/v1 route the UI uses (docs/http-api.md).
+import { authHeaders, notifyUnauthorized } from './auth';
+import { ApiError, parseApiError, toApiError } from './errors';
+import type {
+  Capability,
+  CapabilityInfo,
+  CreateCapabilityRequest,
+  CreateSessionRequest,
+  CreateStartupFileRequest,
+  CreateTemplateRequest,
+  DeleteCapabilityResponse,
+  DeleteNameResponse,
+  DeleteStartupFileResponse,
+  DeleteTemplateResponse,
+  EngineInfo,
+  Execution,
+  ExecutionEvent,
+  Health,
+  LibraryInfo,
+  ListEventsParams,
+  ListExecutionsParams,
+  ListSessionsParams,
+  ModuleInfo,
+  ReplRequest,
+  RunFileRequest,
+  RuntimeSummary,
+  Session,
+  StartupFile,
+  Template,
+  TemplateDetail,
+  TemplateNameResponse,
+  UpdateTemplateRequest,
+} from './types';
+
+export const API_PREFIX = '/api/v1';
+
+/** Base URL of the daemon; empty means same origin (the daemon serves the UI, or the dev proxy). */
+export const API_BASE: string = (import.meta.env?.VITE_VM_SYSTEM_API_BASE_URL as string | undefined) ?? '';
+
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+export function buildUrl(path: string, query?: Query): string {
+  let url = API_BASE + path;
+  if (query) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) {
+      if (v === undefined || v === null || v === '') continue;
+      params.set(k, String(v));
+    }
+    const qs = params.toString();
+    if (qs) url += `?${qs}`;
+  }
+  return url;
+}
+
+const seg = (s: string) => encodeURIComponent(s);
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, opts.query), { method, headers, body, signal: opts.signal });
+  } catch (err) {
+    throw toApiError(err);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    const err = parseApiError(res.status, text, res.headers.get('X-Request-Id') ?? undefined);
+    if (res.status === 401) notifyUnauthorized();
+    throw err;
+  }
+  if (text === '') return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new ApiError(res.status, 'INVALID_RESPONSE', `The daemon sent a response that is not JSON (${path}).`);
+  }
+}
+
+/** Plain-text GET (e.g. /metrics). */
+export async function requestText(path: string, signal?: AbortSignal): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path, { headers: { ...authHeaders() }, signal });
+  } catch (err) {
+    throw toApiError(err);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    if (res.status === 401) notifyUnauthorized();
+    throw parseApiError(res.status, text, res.headers.get('X-Request-Id') ?? undefined);
+  }
+  return text;
+}
+
+const P = API_PREFIX;
+
+export const api = {
+  // system
+  health: (signal?: AbortSignal) => request<Health>('GET', `${P}/health`, { signal }),
+  runtimeSummary: (signal?: AbortSignal) => request<RuntimeSummary>('GET', `${P}/runtime/summary`, { signal }),
+  metricsText: (signal?: AbortSignal) => requestText('/metrics', signal),
+
+  // metadata
+  metadataModules: () => request<ModuleInfo[]>('GET', `${P}/metadata/modules`),
+  metadataLibraries: () => request<LibraryInfo[]>('GET', `${P}/metadata/libraries`),
+  metadataEngines: () => request<EngineInfo[]>('GET', `${P}/metadata/engines`),
+  metadataCapabilities: () => request<CapabilityInfo[]>('GET', `${P}/metadata/capabilities`),
+
+  // templates
+  listTemplates: () => request<Template[]>('GET', `${P}/templates`),
+  createTemplate: (body: CreateTemplateRequest) => request<Template>('POST', `${P}/templates`, { body }),
+  getTemplate: (id: string) => request<TemplateDetail>('GET', `${P}/templates/${seg(id)}`),
+  updateTemplate: (id: string, body: UpdateTemplateRequest) =>
+    request<Template>('PATCH', `${P}/templates/${seg(id)}`, { body }),
+  deleteTemplate: (id: string) => request<DeleteTemplateResponse>('DELETE', `${P}/templates/${seg(id)}`),
+
+  listCapabilities: (id: string) => request<Capability[]>('GET', `${P}/templates/${seg(id)}/capabilities`),
+  addCapability: (id: string, body: CreateCapabilityRequest) =>
+    request<Capability>('POST', `${P}/templates/${seg(id)}/capabilities`, { body }),
+  deleteCapability: (id: string, capabilityId: string) =>
+    request<DeleteCapabilityResponse>('DELETE', `${P}/templates/${seg(id)}/capabilities/${seg(capabilityId)}`),
+
+  listModules: (id: string) => request<string[]>('GET', `${P}/templates/${seg(id)}/modules`),
+  addModule: (id: string, name: string) =>
+    request<TemplateNameResponse>('POST', `${P}/templates/${seg(id)}/modules`, { body: { name } }),
+  removeModule: (id: string, name: string) =>
+    request<DeleteNameResponse>('DELETE', `${P}/templates/${seg(id)}/modules/${seg(name)}`),
+
+  listLibraries: (id: string) => request<string[]>('GET', `${P}/templates/${seg(id)}/libraries`),
+  addLibrary: (id: string, name: string) =>
+    request<TemplateNameResponse>('POST', `${P}/templates/${seg(id)}/libraries`, { body: { name } }),
+  removeLibrary: (id: string, name: string) =>
+    request<DeleteNameResponse>('DELETE', `${P}/templates/${seg(id)}/libraries/${seg(name)}`),
+
+  listStartupFiles: (id: string) => request<StartupFile[]>('GET', `${P}/templates/${seg(id)}/startup-files`),
+  addStartupFile: (id: string, body: CreateStartupFileRequest) =>
+    request<StartupFile>('POST', `${P}/templates/${seg(id)}/startup-files`, { body }),
+  deleteStartupFile: (id: string, startupId: string) =>
+    request<DeleteStartupFileResponse>('DELETE', `${P}/templates/${seg(id)}/startup-files/${seg(startupId)}`),
+
+  // sessions
+  listSessions: (params: ListSessionsParams = {}) =>
+    request<Session[]>('GET', `${P}/sessions`, { query: { ...params } }),
+  createSession: (body: CreateSessionRequest) => request<Session>('POST', `${P}/sessions`, { body }),
+  getSession: (id: string) => request<Session>('GET', `${P}/sessions/${seg(id)}`),
+  closeSession: (id: string) => request<Session>('POST', `${P}/sessions/${seg(id)}/close`),
+
+  // executions
+  listExecutions: (params: ListExecutionsParams = {}) =>
+    request<Execution[]>('GET', `${P}/executions`, { query: { ...params } }),
+  repl: (body: ReplRequest) => request<Execution>('POST', `${P}/executions/repl`, { body }),
+  runFile: (body: RunFileRequest) => request<Execution>('POST', `${P}/executions/run-file`, { body }),
+  getExecution: (id: string) => request<Execution>('GET', `${P}/executions/${seg(id)}`),
+  cancelExecution: (id: string) => request<Execution>('POST', `${P}/executions/${seg(id)}/cancel`),
+  listEvents: (id: string, params: ListEventsParams = {}) =>
+    request<ExecutionEvent[]>('GET', `${P}/executions/${seg(id)}/events`, { query: { ...params } }),
+  executionStreamPath: (id: string) => `${P}/executions/${seg(id)}/events/stream`,
+};
+
+export type Api = typeof api;

@@ -1,0 +1,390 @@
+// Types of the vm-system HTTP API (/api/v1), following docs/http-api.md.
+// Timestamps are RFC 3339 UTC strings with milliseconds; IDs are lower-case UUID strings.
+
+export type Timestamp = string;
+export type Uuid = string;
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+// ---------------------------------------------------------------- errors
+
+export interface ErrorBody {
+  code: ErrorCode | string;
+  message: string;
+  details?: JsonObject;
+}
+
+export interface ErrorEnvelope {
+  error: ErrorBody;
+}
+
+export const ERROR_CODES = [
+  'INVALID_REQUEST',
+  'VALIDATION_ERROR',
+  'UNAUTHORIZED',
+  'TEMPLATE_NOT_FOUND',
+  'SESSION_NOT_FOUND',
+  'EXECUTION_NOT_FOUND',
+  'FILE_NOT_FOUND',
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'SESSION_NOT_READY',
+  'SESSION_BUSY',
+  'CONFLICT',
+  'TEMPLATE_IN_USE',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_PATH',
+  'OUTPUT_LIMIT_EXCEEDED',
+  'STARTUP_MODE_UNSUPPORTED',
+  'MODULE_NOT_ALLOWED',
+  'LIBRARY_NOT_FOUND',
+  'ENGINE_NOT_SUPPORTED',
+  'LIBRARY_NOT_CACHED',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+// ---------------------------------------------------------------- templates
+
+export interface Limits {
+  wall_ms: number;
+  cpu_ms: number;
+  mem_mb: number;
+  max_events: number;
+  max_output_kb: number;
+}
+
+export const LIMIT_KEYS = ['wall_ms', 'cpu_ms', 'mem_mb', 'max_events', 'max_output_kb'] as const;
+export type LimitKey = (typeof LIMIT_KEYS)[number];
+
+export interface RuntimeSettings {
+  strict: boolean;
+  console: boolean;
+}
+
+export interface ResolverSettings {
+  roots: string[];
+  extensions: string[];
+}
+
+export interface Settings {
+  limits: Limits;
+  runtime: RuntimeSettings;
+  resolver: ResolverSettings;
+}
+
+export interface Template {
+  id: Uuid;
+  name: string;
+  engine: string;
+  is_active: boolean;
+  settings: Settings;
+  /** Native modules `require()` may load (the original's field name). */
+  exposed_modules: string[];
+  libraries: string[];
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface Capability {
+  id: Uuid;
+  template_id: Uuid;
+  kind: string;
+  name: string;
+  enabled: boolean;
+  config: JsonObject;
+}
+
+export interface StartupFile {
+  id: Uuid;
+  template_id: Uuid;
+  path: string;
+  order_index: number;
+  mode: string;
+}
+
+export interface TemplateDetail {
+  template: Template;
+  settings: Settings;
+  capabilities: Capability[];
+  startup_files: StartupFile[];
+}
+
+export interface CreateTemplateRequest {
+  name: string;
+  engine?: string;
+}
+
+export interface SettingsPatch {
+  limits?: Partial<Limits>;
+  runtime?: Partial<RuntimeSettings>;
+  resolver?: Partial<ResolverSettings>;
+}
+
+export interface UpdateTemplateRequest {
+  name?: string;
+  engine?: string;
+  settings?: SettingsPatch;
+}
+
+export interface DeleteTemplateResponse {
+  status: 'ok';
+  template_id: Uuid;
+}
+
+export interface CreateCapabilityRequest {
+  kind: string;
+  name: string;
+  enabled?: boolean;
+  config?: JsonObject;
+}
+
+export interface DeleteCapabilityResponse {
+  status: 'ok';
+  template_id: Uuid;
+  capability_id: Uuid;
+}
+
+export interface TemplateNameResponse {
+  template_id: Uuid;
+  name: string;
+}
+
+export interface DeleteNameResponse {
+  status: 'ok';
+  template_id: Uuid;
+  name: string;
+}
+
+export interface CreateStartupFileRequest {
+  path: string;
+  order_index?: number;
+  mode?: string;
+}
+
+export interface DeleteStartupFileResponse {
+  status: 'ok';
+  template_id: Uuid;
+  startup_file_id: Uuid;
+}
+
+// ---------------------------------------------------------------- sessions
+
+export const SESSION_STATUSES = ['starting', 'ready', 'crashed', 'closed'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+export interface TemplateSnapshot {
+  name: string;
+  engine: string;
+  settings: Settings;
+  modules: string[];
+  libraries: string[];
+  capabilities: Capability[];
+  startup_files: StartupFile[];
+}
+
+export interface Session {
+  id: Uuid;
+  template_id: Uuid;
+  workspace_id: string | null;
+  base_commit_oid: string | null;
+  worktree_path: string;
+  status: SessionStatus;
+  created_at: Timestamp;
+  last_activity_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  last_error: string | null;
+  template_snapshot: TemplateSnapshot | null;
+}
+
+export interface CreateSessionRequest {
+  /** A template id or a template name. */
+  template_id: string;
+  worktree_path: string;
+  workspace_id?: string;
+  base_commit_oid?: string;
+}
+
+export interface ListSessionsParams {
+  status?: SessionStatus;
+  template_id?: string;
+}
+
+// ---------------------------------------------------------------- executions
+
+export const EXECUTION_STATUSES = ['running', 'ok', 'error', 'timeout', 'cancelled'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export type ExecutionKind = 'repl' | 'run_file' | 'startup';
+
+export type ValueType =
+  | 'number'
+  | 'string'
+  | 'boolean'
+  | 'undefined'
+  | 'null'
+  | 'bigint'
+  | 'symbol'
+  | 'function'
+  | 'array'
+  | 'object'
+  | 'date'
+  | 'error';
+
+export interface ValuePayload {
+  type: ValueType | string;
+  preview: string;
+  json?: JsonValue;
+}
+
+export interface ExceptionPayload {
+  name: string;
+  message: string;
+  stack?: string | null;
+}
+
+/** Limit, cancellation or restart outcome stored in `execution.error`. */
+export interface SystemErrorPayload {
+  code: SystemCode | string;
+  message: string;
+}
+
+export const SYSTEM_CODES = [
+  'WALL_TIME_EXCEEDED',
+  'CPU_TIME_EXCEEDED',
+  'MEMORY_LIMIT_EXCEEDED',
+  'OUTPUT_LIMIT_EXCEEDED',
+  'CANCELLED',
+  'DAEMON_RESTARTED',
+  'SESSION_CRASHED',
+] as const;
+export type SystemCode = (typeof SYSTEM_CODES)[number];
+
+export type ExecutionError = ExceptionPayload | SystemErrorPayload;
+
+export interface ExecutionMetrics {
+  duration_ms?: number | null;
+  cpu_ms?: number | null;
+  event_count?: number | null;
+  output_bytes?: number | null;
+}
+
+export interface Execution {
+  id: Uuid;
+  session_id: Uuid;
+  kind: ExecutionKind;
+  input: string | null;
+  path: string | null;
+  args: JsonObject;
+  env: Record<string, string>;
+  status: ExecutionStatus;
+  started_at: Timestamp;
+  ended_at: Timestamp | null;
+  result: ValuePayload | null;
+  error: ExecutionError | null;
+  metrics: ExecutionMetrics;
+}
+
+export interface ReplRequest {
+  session_id: Uuid;
+  input: string;
+  stream?: boolean;
+}
+
+export interface RunFileRequest {
+  session_id: Uuid;
+  path: string;
+  args?: JsonObject;
+  env?: Record<string, string>;
+  stream?: boolean;
+}
+
+export interface ListExecutionsParams {
+  session_id?: Uuid;
+  limit?: number;
+}
+
+// ---------------------------------------------------------------- events
+
+export type ConsoleLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+
+export interface InputEchoPayload {
+  text: string;
+}
+export interface ConsolePayload {
+  level: ConsoleLevel | string;
+  text: string;
+}
+export interface SystemPayload {
+  level: string;
+  code: string;
+  message: string;
+}
+
+interface EventBase<T extends string, P> {
+  execution_id: Uuid;
+  seq: number;
+  ts: Timestamp;
+  type: T;
+  payload: P;
+}
+
+export type InputEchoEvent = EventBase<'input_echo', InputEchoPayload>;
+export type ConsoleEvent = EventBase<'console', ConsolePayload>;
+export type ValueEvent = EventBase<'value', ValuePayload>;
+export type ExceptionEvent = EventBase<'exception', ExceptionPayload>;
+export type SystemEvent = EventBase<'system', SystemPayload>;
+
+export type ExecutionEvent = InputEchoEvent | ConsoleEvent | ValueEvent | ExceptionEvent | SystemEvent;
+export type EventType = ExecutionEvent['type'];
+export const EVENT_TYPES: EventType[] = ['input_echo', 'console', 'value', 'exception', 'system'];
+
+export interface ListEventsParams {
+  after_seq?: number;
+  limit?: number;
+}
+
+// ---------------------------------------------------------------- metadata and system
+
+export interface ModuleInfo {
+  name: string;
+  description: string;
+  functions: string[];
+  capabilities: string[];
+}
+
+export interface LibraryInfo {
+  name: string;
+  version: string;
+  file: string;
+  global: string;
+  description: string;
+  cached: boolean;
+}
+
+export interface EngineInfo {
+  name: string;
+  version: string;
+  default: boolean;
+  aliases: string[];
+}
+
+export interface CapabilityInfo {
+  kind: string;
+  name: string;
+  description: string;
+  config_schema: JsonObject | null;
+}
+
+export interface Health {
+  status: string;
+}
+
+export interface RuntimeSummary {
+  active_sessions: number;
+  active_session_ids: Uuid[];
+  running_executions: number;
+  engine: string;
+  version: string;
+  uptime_s: number;
+  db: { url: string; schema_version: string | null };
+}

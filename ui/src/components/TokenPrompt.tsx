@@ -1,0 +1,67 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { getToken, setToken } from '../api/auth';
+
+export interface TokenPromptProps {
+  onSaved: () => void;
+  onClose: () => void;
+}
+
+/** Asks for the daemon's bearer token after a 401; keeps it in sessionStorage. */
+export function TokenPrompt({ onSaved, onClose }: TokenPromptProps) {
+  const [value, setValue] = useState('');
+  const inputRef = useRef<HTMLInputElement>(null);
+  const hadToken = getToken() !== null;
+
+  useEffect(() => {
+    inputRef.current?.focus();
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const token = value.trim();
+    if (!token) return;
+    setToken(token);
+    onSaved();
+  };
+
+  return (
+    <div className="modal-backdrop">
+      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="token-title" data-testid="token-prompt">
+        <h2 id="token-title">Access token required</h2>
+        <p>
+          {hadToken
+            ? 'The daemon rejected the stored token (401 UNAUTHORIZED). Enter a valid one.'
+            : 'This daemon was started with --auth-token. Enter the token to continue.'}{' '}
+          It is kept in this browser tab only (session storage).
+        </p>
+        <form onSubmit={submit} className="stack">
+          <label className="field">
+            <span>Token</span>
+            <input
+              ref={inputRef}
+              type="password"
+              autoComplete="off"
+              value={value}
+              onChange={(e) => setValue(e.target.value)}
+              data-testid="token-input"
+              required
+            />
+          </label>
+          <div className="row gap">
+            <button type="submit" className="btn btn-primary" data-testid="token-submit" disabled={!value.trim()}>
+              Save token
+            </button>
+            <button type="button" className="btn" onClick={onClose}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,115 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, API_BASE } from '../api/client';
+import { keys } from '../api/queries';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { Loading } from '../components/States';
+import { formatUptime } from '../lib/format';
+import { Link } from '../lib/router';
+
+export function SystemPage() {
+  const health = useQuery({ queryKey: keys.health, queryFn: () => api.health(), refetchInterval: 5000, retry: false });
+  const summary = useQuery({ queryKey: keys.summary, queryFn: () => api.runtimeSummary(), refetchInterval: 5000 });
+  const s = summary.data;
+  return (
+    <div className="page" data-testid="system-page">
+      <header className="page-head">
+        <h1>System</h1>
+        <p className="lead">The daemon this UI talks to: its health, live runtimes and storage.</p>
+      </header>
+      <div className="cards two">
+        <section className="card" aria-labelledby="health-title">
+          <h2 id="health-title">Health</h2>
+          {health.isPending ? (
+            <Loading label="Checking…" />
+          ) : health.isError ? (
+            <ErrorAlert error={health.error} title="The daemon did not answer /api/v1/health" onRetry={() => void health.refetch()} />
+          ) : (
+            <p className="health-line">
+              <span className={`badge ${health.data.status === 'ok' ? 'badge-ok' : 'badge-error'}`} data-testid="system-health">
+                {health.data.status}
+              </span>{' '}
+              <span className="muted">GET /api/v1/health</span>
+            </p>
+          )}
+        </section>
+        <section className="card" aria-labelledby="links-title">
+          <h2 id="links-title">API</h2>
+          <ul className="plain-list links">
+            <li>
+              <a href={`${API_BASE}/docs`} target="_blank" rel="noreferrer" data-testid="system-link-docs">
+                API docs (/docs)
+              </a>
+            </li>
+            <li>
+              <a href={`${API_BASE}/openapi.json`} target="_blank" rel="noreferrer" data-testid="system-link-openapi">
+                OpenAPI description (/openapi.json)
+              </a>
+            </li>
+            <li>
+              <a href={`${API_BASE}/metrics`} target="_blank" rel="noreferrer" data-testid="system-link-metrics">
+                Prometheus metrics (/metrics)
+              </a>
+            </li>
+          </ul>
+        </section>
+      </div>
+      <section className="card" aria-labelledby="summary-title">
+        <h2 id="summary-title">Runtime summary</h2>
+        {summary.isPending ? (
+          <Loading label="Loading summary…" />
+        ) : summary.isError ? (
+          <ErrorAlert error={summary.error} onRetry={() => void summary.refetch()} />
+        ) : (
+          s && (
+            <dl className="facts big" data-testid="system-summary">
+              <div>
+                <dt>Version</dt>
+                <dd data-testid="system-version">{s.version}</dd>
+              </div>
+              <div>
+                <dt>Engine</dt>
+                <dd data-testid="system-engine">{s.engine}</dd>
+              </div>
+              <div>
+                <dt>Uptime</dt>
+                <dd data-testid="system-uptime" data-seconds={s.uptime_s}>
+                  {formatUptime(s.uptime_s)}
+                </dd>
+              </div>
+              <div>
+                <dt>Active sessions</dt>
+                <dd data-testid="system-active-sessions">
+                  <Link to="/sessions?status=ready">{s.active_sessions}</Link>
+                </dd>
+              </div>
+              <div>
+                <dt>Running executions</dt>
+                <dd data-testid="system-running-executions">{s.running_executions}</dd>
+              </div>
+              <div>
+                <dt>Database</dt>
+                <dd>
+                  <code className="wrap" data-testid="system-db-url">
+                    {s.db?.url ?? '—'}
+                  </code>
+                </dd>
+              </div>
+              <div>
+                <dt>Schema version</dt>
+                <dd data-testid="system-db-schema">{s.db?.schema_version ?? '—'}</dd>
+              </div>
+            </dl>
+          )
+        )}
+      </section>
+      <section className="card" aria-labelledby="scope-title">
+        <h2 id="scope-title">How the pieces relate</h2>
+        <ul className="plain-list bullets">
+          <li>A template is a runtime profile; changing it affects sessions created afterwards only.</li>
+          <li>A session owns one live JavaScript runtime. Restarting the daemon ends every session.</li>
+          <li>An execution belongs to one session, and its events to that execution; all of them are stored.</li>
+        </ul>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,848 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../api/client';
+import { toApiError } from '../api/errors';
+import {
+  keys,
+  templateModules,
+  useCapabilitiesCatalog,
+  useLibrariesCatalog,
+  useModulesCatalog,
+  useSessions,
+  useTemplate,
+} from '../api/queries';
+import {
+  LIMIT_KEYS,
+  type Capability,
+  type JsonObject,
+  type LibraryInfo,
+  type LimitKey,
+  type Settings,
+  type StartupFile,
+  type Template,
+} from '../api/types';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { Empty, Loading } from '../components/States';
+import { StatusBadge } from '../components/StatusBadge';
+import { useToast } from '../components/Toasts';
+import { absoluteTime, relativeTime, shortId } from '../lib/format';
+import { Link, navigate } from '../lib/router';
+
+const LIMIT_LABELS: Record<LimitKey, { label: string; unit: string; help: string }> = {
+  wall_ms: { label: 'Wall time', unit: 'ms', help: 'Real time one execution may take.' },
+  cpu_ms: { label: 'CPU time', unit: 'ms', help: 'CPU time of the runtime thread per execution.' },
+  mem_mb: { label: 'Memory', unit: 'MB', help: 'JS heap limit of the session.' },
+  max_events: { label: 'Events', unit: 'events', help: 'Events one execution may produce.' },
+  max_output_kb: { label: 'Output', unit: 'KB', help: 'Console output one execution may produce.' },
+};
+
+/** Shared invalidation after any change to a template. */
+function useTemplateChanged(id: string) {
+  const queryClient = useQueryClient();
+  return () => {
+    void queryClient.invalidateQueries({ queryKey: keys.template(id) });
+    void queryClient.invalidateQueries({ queryKey: keys.templates, exact: true });
+  };
+}
+
+// ------------------------------------------------------------------ identity and delete
+
+function IdentityCard({ template }: { template: Template }) {
+  const [name, setName] = useState(template.name);
+  const changed = useTemplateChanged(template.id);
+  const toast = useToast();
+  const rename = useMutation({
+    mutationFn: (n: string) => api.updateTemplate(template.id, { name: n }),
+    onSuccess: (t) => {
+      changed();
+      toast.success(`Renamed to “${t.name}”.`);
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const n = name.trim();
+    if (n && n !== template.name) rename.mutate(n);
+  };
+  return (
+    <section className="card" aria-labelledby="identity-title">
+      <h2 id="identity-title">Identity</h2>
+      <dl className="facts">
+        <div>
+          <dt>ID</dt>
+          <dd>
+            <code data-testid="template-id">{template.id}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Engine</dt>
+          <dd data-testid="template-engine">{template.engine}</dd>
+        </div>
+        <div>
+          <dt>Created</dt>
+          <dd title={absoluteTime(template.created_at)}>{relativeTime(template.created_at)}</dd>
+        </div>
+        <div>
+          <dt>Updated</dt>
+          <dd title={absoluteTime(template.updated_at)}>{relativeTime(template.updated_at)}</dd>
+        </div>
+      </dl>
+      <form className="inline-form" onSubmit={submit} data-testid="template-rename-form">
+        <label className="field grow">
+          <span>Name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} required data-testid="template-rename-input" />
+        </label>
+        <button
+          type="submit"
+          className="btn"
+          disabled={!name.trim() || name.trim() === template.name || rename.isPending}
+          data-testid="template-rename-submit"
+        >
+          {rename.isPending ? 'Saving…' : 'Rename'}
+        </button>
+      </form>
+      <ErrorAlert error={rename.error} onDismiss={() => rename.reset()} />
+    </section>
+  );
+}
+
+function DeleteTemplate({ template }: { template: Template }) {
+  const [confirming, setConfirming] = useState(false);
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const del = useMutation({
+    mutationFn: () => api.deleteTemplate(template.id),
+    onSuccess: () => {
+      queryClient.removeQueries({ queryKey: keys.template(template.id) });
+      void queryClient.invalidateQueries({ queryKey: keys.templates });
+      toast.success(`Deleted template “${template.name}”.`);
+      navigate('/templates');
+    },
+    onSettled: () => setConfirming(false),
+  });
+  const inUse = del.error ? toApiError(del.error).code === 'TEMPLATE_IN_USE' : false;
+  return (
+    <div className="danger-zone">
+      {!confirming ? (
+        <button type="button" className="btn btn-danger" onClick={() => setConfirming(true)} data-testid="template-delete">
+          Delete template
+        </button>
+      ) : (
+        <div className="confirm" role="group" aria-label="Confirm delete">
+          <span>Delete “{template.name}”? This cannot be undone.</span>
+          <button
+            type="button"
+            className="btn btn-danger"
+            onClick={() => del.mutate()}
+            disabled={del.isPending}
+            data-testid="template-delete-confirm"
+            autoFocus
+          >
+            {del.isPending ? 'Deleting…' : 'Yes, delete'}
+          </button>
+          <button type="button" className="btn" onClick={() => setConfirming(false)}>
+            Keep it
+          </button>
+        </div>
+      )}
+      <ErrorAlert
+        error={del.error}
+        title={inUse ? 'This template still has live sessions' : 'Could not delete the template'}
+        onDismiss={() => del.reset()}
+        testId="template-delete-error"
+      />
+      {inUse && (
+        <p>
+          <Link to={`/sessions?template=${encodeURIComponent(template.id)}`} data-testid="template-delete-sessions-link">
+            Show the sessions of this template
+          </Link>
+        </p>
+      )}
+    </div>
+  );
+}
+
+// ------------------------------------------------------------------ settings
+
+function SettingsCard({ templateId, settings }: { templateId: string; settings: Settings }) {
+  const [limits, setLimits] = useState<Record<LimitKey, string>>(
+    () => Object.fromEntries(LIMIT_KEYS.map((k) => [k, String(settings.limits?.[k] ?? '')])) as Record<LimitKey, string>,
+  );
+  const [consoleOn, setConsoleOn] = useState(settings.runtime?.console ?? true);
+  const [strict, setStrict] = useState(settings.runtime?.strict ?? false);
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const changed = useTemplateChanged(templateId);
+  const toast = useToast();
+  const save = useMutation({
+    mutationFn: (patch: Parameters<typeof api.updateTemplate>[1]) => api.updateTemplate(templateId, patch),
+    onSuccess: () => {
+      changed();
+      toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
+    },
+  });
+
+  const dirty =
+    LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? '')) ||
+    consoleOn !== (settings.runtime?.console ?? true) ||
+    strict !== (settings.runtime?.strict ?? false);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const parsed: Partial<Record<LimitKey, number>> = {};
+    for (const k of LIMIT_KEYS) {
+      const raw = limits[k].trim();
+      const n = Number(raw);
+      if (!raw || !Number.isInteger(n) || n <= 0) {
+        setInvalid(`${LIMIT_LABELS[k].label} must be a whole number greater than 0.`);
+        return;
+      }
+      if (n !== settings.limits?.[k]) parsed[k] = n;
+    }
+    setInvalid(null);
+    const patch: { limits?: Partial<Record<LimitKey, number>>; runtime?: { console?: boolean; strict?: boolean } } = {};
+    if (Object.keys(parsed).length) patch.limits = parsed;
+    const runtime: { console?: boolean; strict?: boolean } = {};
+    if (consoleOn !== settings.runtime?.console) runtime.console = consoleOn;
+    if (strict !== settings.runtime?.strict) runtime.strict = strict;
+    if (Object.keys(runtime).length) patch.runtime = runtime;
+    if (!patch.limits && !patch.runtime) return;
+    save.mutate({ settings: patch });
+  };
+
+  return (
+    <section className="card" aria-labelledby="settings-title">
+      <h2 id="settings-title">Limits and runtime</h2>
+      <form onSubmit={submit} data-testid="limits-form" noValidate>
+        <fieldset className="fieldset">
+          <legend>Limits per execution</legend>
+          <div className="grid-fields">
+            {LIMIT_KEYS.map((k) => (
+              <label key={k} className="field">
+                <span>
+                  {LIMIT_LABELS[k].label} <span className="muted">({LIMIT_LABELS[k].unit})</span>
+                </span>
+                <input
+                  type="number"
+                  inputMode="numeric"
+                  min={1}
+                  step={1}
+                  name={k}
+                  value={limits[k]}
+                  onChange={(e) => setLimits((l) => ({ ...l, [k]: e.target.value }))}
+                  data-testid={`limit-input-${k}`}
+                  aria-describedby={`help-${k}`}
+                />
+                <small id={`help-${k}`} className="help">
+                  {LIMIT_LABELS[k].help} <code>{k}</code>
+                </small>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <fieldset className="fieldset">
+          <legend>Runtime</legend>
+          <label className="check">
+            <input type="checkbox" checked={consoleOn} onChange={(e) => setConsoleOn(e.target.checked)} data-testid="runtime-console" />
+            <span>
+              Capture console output <span className="muted">(console)</span>
+            </span>
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={strict} onChange={(e) => setStrict(e.target.checked)} data-testid="runtime-strict" />
+            <span>
+              Strict mode <span className="muted">(strict)</span>
+            </span>
+          </label>
+        </fieldset>
+        {invalid && (
+          <p className="field-error" role="alert" data-testid="limits-invalid">
+            {invalid}
+          </p>
+        )}
+        <div className="row gap">
+          <button type="submit" className="btn btn-primary" disabled={!dirty || save.isPending} data-testid="settings-save">
+            {save.isPending ? 'Saving…' : 'Save settings'}
+          </button>
+          {dirty && <span className="muted">Unsaved changes</span>}
+        </div>
+      </form>
+      <ErrorAlert error={save.error} onDismiss={() => save.reset()} testId="settings-error" />
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ modules
+
+function ModulesCard({ template }: { template: Template }) {
+  const catalog = useModulesCatalog();
+  const enabled = templateModules(template);
+  const changed = useTemplateChanged(template.id);
+  const toast = useToast();
+  const toggle = useMutation({
+    mutationFn: ({ name, on }: { name: string; on: boolean }) =>
+      on ? api.addModule(template.id, name) : api.removeModule(template.id, name),
+    onSuccess: (_r, v) => {
+      changed();
+      toast.success(v.on ? `Module ${v.name} added.` : `Module ${v.name} removed.`);
+    },
+    onError: (err) => toast.error(err, 'Module change failed'),
+  });
+  const known = new Set((catalog.data ?? []).map((m) => m.name));
+  const extra = enabled.filter((m) => !known.has(m));
+  return (
+    <section className="card" aria-labelledby="modules-title">
+      <h2 id="modules-title">Native modules</h2>
+      <p className="muted">
+        Modules that <code>require()</code> may load in sessions of this template; everything else is denied. JavaScript
+        built-ins (JSON, Math, Date, …) are always available.
+      </p>
+      {catalog.isPending ? (
+        <Loading label="Loading module catalog…" />
+      ) : catalog.isError ? (
+        <ErrorAlert error={catalog.error} onRetry={() => void catalog.refetch()} />
+      ) : (
+        <ul className="option-list" data-testid="modules-list">
+          {catalog.data.map((m) => {
+            const on = enabled.includes(m.name);
+            return (
+              <li key={m.name} data-testid="module-row" data-module={m.name} data-enabled={on}>
+                <label className="check">
+                  <input
+                    type="checkbox"
+                    checked={on}
+                    disabled={toggle.isPending}
+                    onChange={(e) => toggle.mutate({ name: m.name, on: e.target.checked })}
+                    data-testid={`module-toggle-${m.name}`}
+                  />
+                  <span>
+                    <strong>{m.name}</strong> — {m.description}
+                    {m.functions.length > 0 && (
+                      <span className="chips">
+                        {m.functions.map((f) => (
+                          <code key={f} className="chip">
+                            {f}
+                          </code>
+                        ))}
+                      </span>
+                    )}
+                    {m.capabilities.length > 0 && (
+                      <small className="help">Related capabilities: {m.capabilities.join(', ')}</small>
+                    )}
+                  </span>
+                </label>
+              </li>
+            );
+          })}
+          {extra.map((name) => (
+            <li key={name} data-testid="module-row" data-module={name} data-enabled="true">
+              <span>
+                <strong>{name}</strong> <span className="muted">(not in the daemon's catalog)</span>
+              </span>{' '}
+              <button type="button" className="btn btn-small" onClick={() => toggle.mutate({ name, on: false })}>
+                Remove
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ libraries
+
+/** Whether a template's library entry (`lodash`, `lodash@4.17.21`, `lodash-4.17.21`) is this catalog item. */
+export function libraryMatches(entry: string, lib: Pick<LibraryInfo, 'name' | 'version'>): boolean {
+  return entry === lib.name || entry === `${lib.name}@${lib.version}` || entry === `${lib.name}-${lib.version}` || entry.startsWith(`${lib.name}@`);
+}
+
+function LibrariesCard({ template }: { template: Template }) {
+  const catalog = useLibrariesCatalog();
+  const entries = template.libraries;
+  const changed = useTemplateChanged(template.id);
+  const toast = useToast();
+  const toggle = useMutation({
+    mutationFn: ({ name, on }: { name: string; on: boolean }) =>
+      on ? api.addLibrary(template.id, name) : api.removeLibrary(template.id, name),
+    onSuccess: (_r, v) => {
+      changed();
+      toast.success(v.on ? `Library ${v.name} added. New sessions load it.` : `Library ${v.name} removed.`);
+    },
+    onError: (err) => toast.error(err, 'Library change failed'),
+  });
+  const matched = new Set<string>();
+  return (
+    <section className="card" aria-labelledby="libraries-title">
+      <h2 id="libraries-title">Libraries</h2>
+      <p className="muted">
+        UMD builds loaded into every new session, in order. A library must be in the daemon's cache before a session can
+        load it (<code>vm-system libs download NAME</code>).
+      </p>
+      {catalog.isPending ? (
+        <Loading label="Loading library catalog…" />
+      ) : catalog.isError ? (
+        <ErrorAlert error={catalog.error} onRetry={() => void catalog.refetch()} />
+      ) : catalog.data.length === 0 && entries.length === 0 ? (
+        <Empty>The daemon's library catalog is empty.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="libraries-table">
+            <thead>
+              <tr>
+                <th scope="col">Use</th>
+                <th scope="col">Library</th>
+                <th scope="col">Version</th>
+                <th scope="col">Global</th>
+                <th scope="col">Cache</th>
+              </tr>
+            </thead>
+            <tbody>
+              {catalog.data.map((lib) => {
+                const entry = entries.find((e) => libraryMatches(e, lib));
+                if (entry) matched.add(entry);
+                const on = entry !== undefined;
+                return (
+                  <tr key={lib.name} data-testid="library-row" data-library={lib.name} data-enabled={on} data-cached={lib.cached}>
+                    <td>
+                      <input
+                        type="checkbox"
+                        checked={on}
+                        disabled={toggle.isPending}
+                        aria-label={`Use ${lib.name}`}
+                        onChange={(e) => toggle.mutate({ name: e.target.checked ? lib.name : (entry ?? lib.name), on: e.target.checked })}
+                        data-testid={`library-toggle-${lib.name}`}
+                      />
+                    </td>
+                    <td>
+                      <strong>{lib.name}</strong>
+                      {lib.description && <small className="help">{lib.description}</small>}
+                    </td>
+                    <td>{lib.version}</td>
+                    <td>
+                      <code>{lib.global}</code>
+                    </td>
+                    <td>
+                      {lib.cached ? (
+                        <span className="badge badge-ok" data-testid="library-cached">
+                          cached
+                        </span>
+                      ) : (
+                        <span className="badge badge-timeout" data-testid="library-not-cached" title={`Run: vm-system libs download ${lib.name}`}>
+                          not cached
+                        </span>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+              {entries
+                .filter((e) => !matched.has(e))
+                .map((e) => (
+                  <tr key={e} data-testid="library-row" data-library={e} data-enabled="true">
+                    <td>
+                      <button type="button" className="btn btn-small" onClick={() => toggle.mutate({ name: e, on: false })} aria-label={`Remove ${e}`}>
+                        Remove
+                      </button>
+                    </td>
+                    <td colSpan={4}>
+                      <strong>{e}</strong> <span className="muted">(not in the daemon's catalog)</span>
+                    </td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ capabilities
+
+function parseConfig(text: string): JsonObject | string {
+  const t = text.trim();
+  if (!t) return {};
+  try {
+    const v: unknown = JSON.parse(t);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'Config must be a JSON object, e.g. {"allow": ["git"]}.';
+    return v as JsonObject;
+  } catch (e) {
+    return `Config is not valid JSON: ${(e as Error).message}`;
+  }
+}
+
+function CapabilitiesCard({ templateId, capabilities }: { templateId: string; capabilities: Capability[] }) {
+  const catalog = useCapabilitiesCatalog();
+  const [kind, setKind] = useState('');
+  const [name, setName] = useState('');
+  const [enabled, setEnabled] = useState(true);
+  const [config, setConfig] = useState('{}');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const changed = useTemplateChanged(templateId);
+  const toast = useToast();
+  const add = useMutation({
+    mutationFn: (body: Parameters<typeof api.addCapability>[1]) => api.addCapability(templateId, body),
+    onSuccess: (c) => {
+      changed();
+      toast.success(`Capability ${c.kind}:${c.name} added.`);
+      setKind('');
+      setName('');
+      setConfig('{}');
+      setEnabled(true);
+    },
+  });
+  const del = useMutation({
+    mutationFn: (c: Capability) => api.deleteCapability(templateId, c.id),
+    onSuccess: (_r, c) => {
+      changed();
+      toast.success(`Capability ${c.kind}:${c.name} deleted.`);
+    },
+    onError: (err) => toast.error(err, 'Delete failed'),
+  });
+  const selected = catalog.data?.find((c) => c.kind === kind && c.name === name);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const cfg = parseConfig(config);
+    if (typeof cfg === 'string') {
+      setInvalid(cfg);
+      return;
+    }
+    if (!kind.trim() || !name.trim()) {
+      setInvalid('Kind and name are required.');
+      return;
+    }
+    setInvalid(null);
+    add.mutate({ kind: kind.trim(), name: name.trim(), enabled, config: cfg });
+  };
+
+  return (
+    <section className="card" aria-labelledby="caps-title">
+      <h2 id="caps-title">Capabilities</h2>
+      <p className="muted">Grants beyond the deny-by-default policy, e.g. writes through fs or the commands exec may run.</p>
+      {capabilities.length === 0 ? (
+        <Empty testId="capabilities-empty">No capabilities granted.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="capabilities-table">
+            <thead>
+              <tr>
+                <th scope="col">Kind</th>
+                <th scope="col">Name</th>
+                <th scope="col">Enabled</th>
+                <th scope="col">Config</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {capabilities.map((c) => (
+                <tr key={c.id} data-testid="capability-row" data-kind={c.kind} data-name={c.name}>
+                  <td>{c.kind}</td>
+                  <td>{c.name}</td>
+                  <td>{c.enabled ? <span className="badge badge-ok">enabled</span> : <span className="badge badge-muted">disabled</span>}</td>
+                  <td>
+                    <code className="wrap">{JSON.stringify(c.config)}</code>
+                  </td>
+                  <td className="actions">
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      disabled={del.isPending}
+                      onClick={() => del.mutate(c)}
+                      aria-label={`Delete capability ${c.kind}:${c.name}`}
+                      data-testid="capability-delete"
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form onSubmit={submit} className="subform" data-testid="capability-form" noValidate>
+        <h3>Add a capability</h3>
+        {catalog.data && catalog.data.length > 0 && (
+          <label className="field">
+            <span>Known capabilities</span>
+            <select
+              value={selected ? `${selected.kind}\u0000${selected.name}` : ''}
+              onChange={(e) => {
+                const [k, n] = e.target.value.split('\u0000');
+                setKind(k ?? '');
+                setName(n ?? '');
+              }}
+              data-testid="capability-select"
+            >
+              <option value="">Choose…</option>
+              {catalog.data.map((c) => (
+                <option key={`${c.kind}:${c.name}`} value={`${c.kind}\u0000${c.name}`}>
+                  {c.kind}:{c.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {catalog.isError && <ErrorAlert error={catalog.error} title="Could not load the capability catalog" />}
+        {selected && (
+          <div className="help-block" data-testid="capability-description">
+            <p>{selected.description}</p>
+            {selected.config_schema && Object.keys(selected.config_schema).length > 0 && (
+              <details>
+                <summary>Config schema</summary>
+                <pre className="code-block">{JSON.stringify(selected.config_schema, null, 2)}</pre>
+              </details>
+            )}
+          </div>
+        )}
+        <div className="grid-fields">
+          <label className="field">
+            <span>Kind</span>
+            <input value={kind} onChange={(e) => setKind(e.target.value)} required data-testid="capability-kind-input" />
+          </label>
+          <label className="field">
+            <span>Name</span>
+            <input value={name} onChange={(e) => setName(e.target.value)} required data-testid="capability-name-input" />
+          </label>
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} data-testid="capability-enabled" />
+          <span>Enabled</span>
+        </label>
+        <label className="field">
+          <span>Config (JSON object)</span>
+          <textarea
+            className="mono"
+            rows={3}
+            value={config}
+            onChange={(e) => setConfig(e.target.value)}
+            spellCheck={false}
+            data-testid="capability-config-input"
+          />
+        </label>
+        {invalid && (
+          <p className="field-error" role="alert" data-testid="capability-invalid">
+            {invalid}
+          </p>
+        )}
+        <button type="submit" className="btn btn-primary" disabled={add.isPending} data-testid="capability-add">
+          {add.isPending ? 'Adding…' : 'Add capability'}
+        </button>
+        <ErrorAlert error={add.error} onDismiss={() => add.reset()} testId="capability-error" />
+      </form>
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ startup files
+
+function StartupFilesCard({ templateId, files }: { templateId: string; files: StartupFile[] }) {
+  const sorted = useMemo(() => [...files].sort((a, b) => a.order_index - b.order_index), [files]);
+  const nextOrder = sorted.length ? sorted[sorted.length - 1].order_index + 10 : 0;
+  const [path, setPath] = useState('');
+  const [order, setOrder] = useState<string>('');
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const changed = useTemplateChanged(templateId);
+  const toast = useToast();
+  const add = useMutation({
+    mutationFn: (body: { path: string; order_index: number }) => api.addStartupFile(templateId, body),
+    onSuccess: (f) => {
+      changed();
+      toast.success(`Startup file ${f.path} added.`);
+      setPath('');
+      setOrder('');
+    },
+  });
+  const del = useMutation({
+    mutationFn: (f: StartupFile) => api.deleteStartupFile(templateId, f.id),
+    onSuccess: (_r, f) => {
+      changed();
+      toast.success(`Startup file ${f.path} removed.`);
+    },
+    onError: (err) => toast.error(err, 'Delete failed'),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const p = path.trim();
+    const o = order.trim() === '' ? nextOrder : Number(order);
+    if (!p) {
+      setInvalid('Path is required.');
+      return;
+    }
+    if (!Number.isInteger(o)) {
+      setInvalid('Order must be a whole number.');
+      return;
+    }
+    setInvalid(null);
+    add.mutate({ path: p, order_index: o });
+  };
+  return (
+    <section className="card" aria-labelledby="startup-title">
+      <h2 id="startup-title">Startup files</h2>
+      <p className="muted">
+        Files in the session's worktree run in ascending order when a session starts (paths relative to the worktree).
+      </p>
+      {sorted.length === 0 ? (
+        <Empty testId="startup-files-empty">No startup files.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="startup-files-table">
+            <thead>
+              <tr>
+                <th scope="col">Order</th>
+                <th scope="col">Path</th>
+                <th scope="col">Mode</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {sorted.map((f) => (
+                <tr key={f.id} data-testid="startup-file-row" data-path={f.path}>
+                  <td>{f.order_index}</td>
+                  <td>
+                    <code>{f.path}</code>
+                  </td>
+                  <td>{f.mode}</td>
+                  <td className="actions">
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      disabled={del.isPending}
+                      onClick={() => del.mutate(f)}
+                      aria-label={`Remove startup file ${f.path}`}
+                      data-testid="startup-file-delete"
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form onSubmit={submit} className="inline-form" data-testid="startup-file-form" noValidate>
+        <label className="field grow">
+          <span>Path</span>
+          <input value={path} onChange={(e) => setPath(e.target.value)} placeholder="init/setup.js" required data-testid="startup-path-input" />
+        </label>
+        <label className="field narrow">
+          <span>Order</span>
+          <input
+            type="number"
+            step={1}
+            value={order}
+            placeholder={String(nextOrder)}
+            onChange={(e) => setOrder(e.target.value)}
+            data-testid="startup-order-input"
+          />
+        </label>
+        <button type="submit" className="btn btn-primary" disabled={add.isPending} data-testid="startup-add">
+          {add.isPending ? 'Adding…' : 'Add startup file'}
+        </button>
+      </form>
+      {invalid && (
+        <p className="field-error" role="alert">
+          {invalid}
+        </p>
+      )}
+      <ErrorAlert error={add.error} onDismiss={() => add.reset()} testId="startup-error" />
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ sessions of the template
+
+function TemplateSessions({ templateId }: { templateId: string }) {
+  const sessions = useSessions({ template_id: templateId });
+  return (
+    <section className="card" aria-labelledby="tpl-sessions-title">
+      <h2 id="tpl-sessions-title">Sessions from this template</h2>
+      {sessions.isPending ? (
+        <Loading label="Loading sessions…" />
+      ) : sessions.isError ? (
+        <ErrorAlert error={sessions.error} onRetry={() => void sessions.refetch()} />
+      ) : sessions.data.length === 0 ? (
+        <Empty>No sessions yet.</Empty>
+      ) : (
+        <ul className="plain-list">
+          {sessions.data.slice(0, 20).map((s) => (
+            <li key={s.id} data-testid="template-session-row" data-session-id={s.id}>
+              <StatusBadge status={s.status} />{' '}
+              {s.status === 'ready' ? (
+                <Link to={`/workbench/${s.id}`}>
+                  <code>{shortId(s.id)}</code>
+                </Link>
+              ) : (
+                <Link to={`/history/${s.id}`}>
+                  <code>{shortId(s.id)}</code>
+                </Link>
+              )}{' '}
+              <span className="muted">
+                {s.worktree_path} · created {relativeTime(s.created_at)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ page
+
+export function TemplateDetailPage({ id }: { id: string }) {
+  const detail = useTemplate(id);
+  if (detail.isPending) return <Loading label="Loading template…" />;
+  if (detail.isError) {
+    return (
+      <div className="page">
+        <header className="page-head">
+          <p className="breadcrumb">
+            <Link to="/templates">Templates</Link> ›
+          </p>
+          <h1>Template</h1>
+        </header>
+        <ErrorAlert error={detail.error} onRetry={() => void detail.refetch()} />
+      </div>
+    );
+  }
+  const { template, capabilities, startup_files } = detail.data;
+  const settings = detail.data.settings ?? template.settings;
+  return (
+    <div className="page" data-testid="template-detail" data-template-id={template.id}>
+      <header className="page-head">
+        <p className="breadcrumb">
+          <Link to="/templates">Templates</Link> › <span aria-current="page">{template.name}</span>
+        </p>
+        <div className="head-row">
+          <h1 data-testid="template-detail-name">{template.name}</h1>
+          <Link to={`/sessions?template=${encodeURIComponent(template.id)}`} className="btn btn-primary" data-testid="template-detail-new-session">
+            New session
+          </Link>
+        </div>
+        <p className="banner" role="note">
+          Changes to a template apply to new sessions only. Sessions keep the settings they were created with.
+        </p>
+      </header>
+      <div className="cards">
+        <IdentityCard key={`id-${template.name}`} template={template} />
+        <SettingsCard key={JSON.stringify(settings)} templateId={template.id} settings={settings} />
+        <ModulesCard template={template} />
+        <LibrariesCard template={template} />
+        <CapabilitiesCard templateId={template.id} capabilities={capabilities} />
+        <StartupFilesCard templateId={template.id} files={startup_files} />
+        <TemplateSessions templateId={template.id} />
+        <section className="card" aria-labelledby="danger-title">
+          <h2 id="danger-title">Delete</h2>
+          <p className="muted">A template with starting or ready sessions cannot be deleted; close its sessions first.</p>
+          <DeleteTemplate template={template} />
+        </section>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+import { useEffect, useMemo, useRef } from 'react';
+import type { ExecutionEvent } from '../api/types';
+import { clockTime } from '../lib/format';
+import { consoleLines } from './state';
+
+const MAX_LINES = 5000;
+
+export interface ConsolePanelProps {
+  events: ExecutionEvent[];
+  running: boolean;
+  executionId: string | null;
+}
+
+/** Live console of the current run: input echo, console calls and system notices in seq order. */
+export function ConsolePanel({ events, running, executionId }: ConsolePanelProps) {
+  const lines = useMemo(() => consoleLines(events), [events]);
+  const hidden = Math.max(0, lines.length - MAX_LINES);
+  const shown = hidden ? lines.slice(hidden) : lines;
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [shown.length]);
+
+  return (
+    <section className="panel console-panel" aria-labelledby="console-title">
+      <div className="panel-head">
+        <h2 id="console-title">Console</h2>
+        <span className="muted small" data-testid="console-count">
+          {lines.filter((l) => l.kind === 'console').length} lines{running ? ' · live' : ''}
+        </span>
+      </div>
+      <div
+        ref={scroller}
+        className="console"
+        data-testid="console"
+        role="log"
+        aria-live="polite"
+        aria-label="Console output"
+        tabIndex={0}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        }}
+      >
+        {hidden > 0 && (
+          <p className="console-note">
+            {hidden} earlier lines are not shown here; the full log is in History.
+          </p>
+        )}
+        {shown.length === 0 ? (
+          <p className="console-note">{running ? 'Waiting for output…' : executionId ? 'No console output.' : 'Console output appears here.'}</p>
+        ) : (
+          shown.map((l) =>
+            l.kind === 'echo' ? (
+              <div key={l.seq} className="console-line console-echo" data-testid="console-echo" data-seq={l.seq}>
+                <span className="console-prompt" aria-hidden="true">
+                  ›
+                </span>
+                <span className="console-text">{l.text}</span>
+              </div>
+            ) : l.kind === 'system' ? (
+              <div key={l.seq} className={`console-line console-system level-${l.level}`} data-testid="system-line" data-code={l.code} data-seq={l.seq}>
+                <span className="console-ts">{clockTime(l.ts)}</span>
+                <code className="error-code">{l.code}</code>
+                <span className="console-text">{l.text}</span>
+              </div>
+            ) : (
+              <div key={l.seq} className={`console-line level-${l.level}`} data-testid="console-line" data-level={l.level} data-seq={l.seq}>
+                <span className="console-ts">{clockTime(l.ts)}</span>
+                {l.level !== 'log' && <span className={`console-level level-${l.level}`}>{l.level}</span>}
+                <span className="console-text">{l.text}</span>
+              </div>
+            ),
+          )
+        )}
+      </div>
+    </section>
+  );
+}
