@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 
 from vmsystem.store.errors import ForeignKeyViolation, StoreError, UniqueViolation
 from vmsystem.store.schema import metadata
 
-__all__ = ["translate"]
+__all__ = ["is_integrity_error", "translate", "translate_driver_error"]
 
 #: Backend-independent names of the uniqueness constraints, by constraint name.
 _SEMANTIC_NAMES: dict[str, str] = {
@@ -48,32 +50,39 @@ def _unique_from_sqlite(message: str) -> str | None:
     return _SQLITE_UNIQUE_KEYS.get(message[len(_SQLITE_UNIQUE_PREFIX) :].strip(), "unknown")
 
 
-def _integrity(exc: IntegrityError) -> StoreError:
-    orig = exc.orig
+def translate_driver_error(orig: BaseException) -> StoreError:
+    """The store error for an exception raised by the DBAPI driver (sqlite3 or psycopg)."""
     sqlstate = getattr(orig, "sqlstate", None)
+    message = str(orig).strip()
     if sqlstate is not None:  # psycopg
         if sqlstate == "23505":
             diag = getattr(orig, "diag", None)
             name = str(getattr(diag, "constraint_name", None) or "unknown")
-            return UniqueViolation(_SEMANTIC_NAMES.get(name, name), str(orig).strip())
+            return UniqueViolation(_SEMANTIC_NAMES.get(name, name), message)
         if sqlstate == "23503":
-            return ForeignKeyViolation(str(orig).strip())
-        return StoreError(str(orig).strip())
-    message = str(orig)
-    unique = _unique_from_sqlite(message)
-    if unique is not None:
-        return UniqueViolation(unique, message)
-    if message.startswith("FOREIGN KEY constraint failed"):
-        return ForeignKeyViolation(message)
-    return StoreError(message)
+            return ForeignKeyViolation(message)
+        return StoreError(f"database error: {message}")
+    if isinstance(orig, sqlite3.IntegrityError):
+        unique = _unique_from_sqlite(message)
+        if unique is not None:
+            return UniqueViolation(unique, message)
+        if message.startswith("FOREIGN KEY constraint failed"):
+            return ForeignKeyViolation(message)
+    return StoreError(f"database error: {message}")
+
+
+def is_integrity_error(orig: BaseException) -> bool:
+    """Whether a driver exception is a constraint violation (the connection stays usable)."""
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return str(sqlstate).startswith("23")
+    return isinstance(orig, sqlite3.IntegrityError)
 
 
 def translate(exc: SQLAlchemyError) -> StoreError:
     """The store error for a SQLAlchemy error (integrity errors keep their meaning)."""
-    if isinstance(exc, IntegrityError):
-        return _integrity(exc)
-    if isinstance(exc, DBAPIError):
-        return StoreError(f"database error: {str(exc.orig).strip()}")
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return translate_driver_error(exc.orig)
     if isinstance(exc, StatementError) and exc.orig is not None:
         return StoreError(f"cannot write value: {exc.orig}")
     return StoreError(f"database error: {exc}")

@@ -22,9 +22,7 @@ __all__ = [
     "capability_from_row",
     "capability_params",
     "event_from_row",
-    "event_params",
     "execution_from_row",
-    "execution_params",
     "session_from_row",
     "session_params",
     "startup_file_from_row",
@@ -113,25 +111,6 @@ def session_from_row(row: Row[Any]) -> Session:
     )
 
 
-def execution_params(e: Execution) -> dict[str, Any]:
-    """Column values of an execution."""
-    return {
-        "id": e.id,
-        "session_id": e.session_id,
-        "kind": str(e.kind),
-        "input": e.input,
-        "path": e.path,
-        "args": e.args,
-        "env": e.env,
-        "status": str(e.status),
-        "started_at": e.started_at,
-        "ended_at": e.ended_at,
-        "result": e.result,
-        "error": e.error,
-        "metrics": e.metrics,
-    }
-
-
 def execution_from_row(row: Row[Any]) -> Execution:
     """An execution from an ``executions`` row."""
     return Execution(
@@ -149,17 +128,6 @@ def execution_from_row(row: Row[Any]) -> Execution:
         error=row.error,
         metrics=row.metrics,
     )
-
-
-def event_params(e: Event) -> dict[str, Any]:
-    """Column values of an event."""
-    return {
-        "execution_id": e.execution_id,
-        "seq": e.seq,
-        "ts": e.ts,
-        "type": str(e.type),
-        "payload": e.payload,
-    }
 
 
 def event_from_row(row: Row[Any]) -> Event:

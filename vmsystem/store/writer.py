@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.pool import PoolProxiedConnection
 
 from vmsystem.store.database import Database
 from vmsystem.store.errors import StoreError
+from vmsystem.store.integrity import is_integrity_error, translate_driver_error
 from vmsystem.store.records import Event, Execution
-from vmsystem.store.rows import event_params, execution_params
-from vmsystem.store.schema import events, executions, sessions
+from vmsystem.store.statements import Cursor, WriteStatements
 
 __all__ = [
     "FinishExecution",
@@ -70,25 +69,6 @@ class TouchSession:
 
 WriteOp = InsertExecution | FinishExecution | InsertEvents | TouchSession
 
-_INSERT_EXECUTION: Final = insert(executions)
-_FINISH_EXECUTION: Final = (
-    update(executions)
-    .where(executions.c.id == bindparam("execution_id"))
-    .values(
-        status=bindparam("status"),
-        ended_at=bindparam("ended_at"),
-        result=bindparam("result"),
-        error=bindparam("error"),
-        metrics=bindparam("metrics"),
-    )
-)
-_INSERT_EVENTS: Final = insert(events)
-_TOUCH_SESSION: Final = (
-    update(sessions)
-    .where(sessions.c.id == bindparam("session_id"))
-    .values(last_activity_at=bindparam("last_activity_at"))
-)
-
 
 class _Stop:
     """Queue sentinel: everything before it is written, then the thread ends."""
@@ -98,17 +78,6 @@ _STOP: Final = _Stop()
 
 #: A queued item: an operation (``None`` for a flush barrier) and its future.
 _Item = tuple[WriteOp | None, "Future[None]"]
-
-
-def _finish_params(e: Execution) -> dict[str, Any]:
-    return {
-        "execution_id": e.id,
-        "status": str(e.status),
-        "ended_at": e.ended_at,
-        "result": e.result,
-        "error": e.error,
-        "metrics": e.metrics,
-    }
 
 
 def _finished(inserted: Execution, finish: Execution) -> Execution:
@@ -123,8 +92,8 @@ def _finished(inserted: Execution, finish: Execution) -> Execution:
     )
 
 
-def _apply(connection: Connection, ops: list[WriteOp]) -> None:
-    """Apply ``ops`` on ``connection`` (inside its transaction) with as few statements as possible.
+def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> None:
+    """Apply ``ops`` in the cursor's transaction with as few statements as possible.
 
     Statements run as: execution inserts, event inserts, finishes, touches, each as one
     ``executemany`` where possible. An insert followed by a finish of the same execution
@@ -138,7 +107,7 @@ def _apply(connection: Connection, ops: list[WriteOp]) -> None:
     touches: list[dict[str, Any]] = []
     for op in ops:
         if isinstance(op, InsertEvents):
-            event_rows.extend(event_params(e) for e in op.events)
+            event_rows.extend(statements.event_row(e) for e in op.events)
         elif isinstance(op, InsertExecution):
             if op.execution.id in inserts:
                 duplicate_inserts.append(op.execution)  # fails on the primary key, as it should
@@ -151,30 +120,44 @@ def _apply(connection: Connection, ops: list[WriteOp]) -> None:
             else:
                 finishes.append(op.execution)
         else:
-            touches.append({"session_id": op.session_id, "last_activity_at": op.last_activity_at})
-    rows = [execution_params(e) for e in (*inserts.values(), *duplicate_inserts)]
+            touches.append(statements.touch_row(op.session_id, op.last_activity_at))
+    rows = [statements.execution_row(e) for e in (*inserts.values(), *duplicate_inserts)]
     if rows:
-        connection.execute(_INSERT_EXECUTION, rows)
+        statements.insert_execution.run(cursor, rows)
     if event_rows:
-        connection.execute(_INSERT_EVENTS, event_rows)
+        statements.insert_event.run(cursor, event_rows)
     for finish in finishes:
-        if connection.execute(_FINISH_EXECUTION, _finish_params(finish)).rowcount != 1:
+        if statements.finish_execution.run(cursor, [statements.finish_row(finish)]) != 1:
             raise StoreError(f"cannot finish execution {finish.id}: it does not exist")
     for touch in touches:
-        if connection.execute(_TOUCH_SESSION, touch).rowcount != 1:
+        if statements.touch_session.run(cursor, [touch]) != 1:
             raise StoreError(f"cannot touch session {touch['session_id']}: it does not exist")
+
+
+def _describe(ops: list[WriteOp]) -> str:
+    return type(ops[0]).__name__ if len(ops) == 1 else f"a batch of {len(ops)} ops"
 
 
 class Writer:
     """One background thread draining a queue of write operations into the database."""
 
-    def __init__(self, db: Database, *, max_batch: int = 1000) -> None:
+    def __init__(self, db: Database, *, max_batch: int = 1000, start: bool = True) -> None:
+        """Create the writer; its thread starts now unless ``start`` is false."""
         self._db = db
+        self._dbapi_error: type[Exception] = db.engine.dialect.loaded_dbapi.Error
+        self._statements = WriteStatements(db.engine.dialect)
+        self._connection: PoolProxiedConnection | None = None
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | _Stop] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="vmsystem-store-writer", daemon=True)
+        if start:
+            self._thread.start()
+
+    def start(self) -> None:
+        """Start the thread (only needed with ``start=False``: ops queued until then form the
+        first batch)."""
         self._thread.start()
 
     def submit(self, op: WriteOp) -> Future[None]:
@@ -210,7 +193,7 @@ class Writer:
             if not self._closed:
                 self._closed = True
                 self._queue.put(_STOP)
-        if threading.current_thread() is not self._thread:
+        if threading.current_thread() is not self._thread and self._thread.is_alive():
             self._thread.join()
 
     # --- the thread ---------------------------------------------------------------------
@@ -227,6 +210,7 @@ class Writer:
                         if not future.done():
                             future.set_exception(exc)
             if stop:
+                self._disconnect(invalidate=False)
                 return
 
     def _take(self) -> tuple[list[_Item], bool]:
@@ -251,10 +235,11 @@ class Writer:
         ops = [op for op, _ in batch if op is not None]
         if ops:
             try:
-                with self._db.write() as connection:
-                    _apply(connection, ops)
+                self._transaction(ops)
             except Exception as exc:
-                if len(ops) > 1:
+                # Retry one by one if there is something to isolate, or if the connection was
+                # dropped as broken (a fresh one may well succeed).
+                if len(ops) > 1 or self._connection is None:
                     log.warning(
                         "store writer: batch of %d ops failed (%s); retrying one by one",
                         len(ops),
@@ -278,13 +263,59 @@ class Writer:
                 future.set_result(None)
                 continue
             try:
-                with self._db.write() as connection:
-                    _apply(connection, [op])
+                self._transaction([op])
             except Exception as exc:
                 self._fail(op, exc)
                 future.set_exception(exc)
             else:
                 future.set_result(None)
+
+    def _transaction(self, ops: list[WriteOp]) -> None:
+        """Apply ``ops`` in one transaction on the writer's own connection, then commit.
+
+        Raises :class:`StoreError` (``UniqueViolation``/``ForeignKeyViolation`` included).
+        """
+        if self._connection is None:
+            self._connection = self._db.engine.raw_connection()
+        connection = self._connection
+        try:
+            cursor = connection.cursor()
+            try:
+                if self._db.is_sqlite:
+                    cursor.execute("BEGIN IMMEDIATE")
+                _apply(self._statements, cursor, ops)
+            finally:
+                cursor.close()
+            connection.commit()
+        except Exception as exc:
+            self._rollback(exc)
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, self._dbapi_error):
+                raise translate_driver_error(exc) from exc
+            raise StoreError(f"cannot write {_describe(ops)}: {exc}") from exc
+
+    def _rollback(self, exc: Exception) -> None:
+        """Roll back after a failure; drop the connection unless it is known to be healthy."""
+        assert self._connection is not None
+        healthy = not isinstance(exc, self._dbapi_error) or is_integrity_error(exc)
+        try:
+            self._connection.rollback()
+        except Exception:
+            healthy = False
+        if not healthy:
+            self._disconnect(invalidate=True)
+
+    def _disconnect(self, *, invalidate: bool) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if invalidate:
+                connection.invalidate()
+            connection.close()
+        except Exception:
+            log.warning("store writer: error while closing its connection", exc_info=True)
 
     @staticmethod
     def _fail(op: WriteOp, exc: Exception) -> None:

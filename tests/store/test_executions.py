@@ -1,0 +1,138 @@
+"""Execution and event reads, and cascades below sessions and executions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, delete, func, select
+
+from vmsystem.store import (
+    EventType,
+    ExecutionKind,
+    ExecutionStatus,
+    FinishExecution,
+    InsertEvents,
+    InsertExecution,
+    Store,
+)
+from vmsystem.store.schema import events, executions, sessions
+
+from . import factories as f
+
+
+@pytest.fixture
+def session(store: Store) -> f.Session:
+    t = f.template()
+    store.insert_template(t)
+    s = f.session(t.id)
+    store.insert_session(s)
+    return s
+
+
+def write(store: Store, *ops: InsertExecution | InsertEvents | FinishExecution) -> None:
+    futures = [store.submit(op) for op in ops]
+    store.flush()
+    for future in futures:
+        future.result(0)
+
+
+def test_execution_round_trips_every_field(store: Store, session: f.Session) -> None:
+    e = f.execution(
+        session.id,
+        kind=ExecutionKind.RUN_FILE,
+        input=None,
+        path="src/main.js",
+        args={"argv": ["--x", 1]},
+        env={"A": "b"},
+    )
+    done = f.finished(e, error={"name": "Error", "message": "x"}, status=ExecutionStatus.ERROR)
+    write(store, InsertExecution(e))
+    assert store.get_execution(e.id) == e
+    write(store, FinishExecution(done))
+    assert store.get_execution(e.id) == done
+
+
+def test_unknown_execution_is_none_and_does_not_exist(store: Store) -> None:
+    assert store.get_execution(f.new_id()) is None
+    assert store.execution_exists(f.new_id()) is False
+
+
+def test_execution_exists_once_written(store: Store, session: f.Session) -> None:
+    e = f.execution(session.id)
+    write(store, InsertExecution(e))
+    assert store.execution_exists(e.id) is True
+
+
+def test_list_executions_is_newest_first_with_limit(store: Store, session: f.Session) -> None:
+    made = [f.execution(session.id, started=s) for s in (2, 0, 3, 1)]
+    write(store, *(InsertExecution(e) for e in made))
+    listed = store.list_executions(session.id)
+    assert [e.started_at for e in listed] == [f.at(3), f.at(2), f.at(1), f.at(0)]
+    assert [e.started_at for e in store.list_executions(session.id, limit=2)] == [f.at(3), f.at(2)]
+
+
+def test_list_executions_breaks_started_at_ties_by_id(store: Store, session: f.Session) -> None:
+    made = [f.execution(session.id, started=7) for _ in range(6)]
+    write(store, *(InsertExecution(e) for e in made))
+    assert [e.id for e in store.list_executions(session.id)] == sorted(
+        (e.id for e in made), reverse=True
+    )
+
+
+def test_list_executions_only_lists_that_session(store: Store, session: f.Session) -> None:
+    other = f.session(session.template_id)
+    store.insert_session(other)
+    mine, theirs = f.execution(session.id), f.execution(other.id)
+    write(store, InsertExecution(mine), InsertExecution(theirs))
+    assert [e.id for e in store.list_executions(session.id)] == [mine.id]
+
+
+def test_list_events_is_in_seq_order_after_a_seq_with_limit(
+    store: Store, session: f.Session
+) -> None:
+    e = f.execution(session.id)
+    evs = [f.event(e.id, seq) for seq in range(1, 8)]
+    write(store, InsertExecution(e), InsertEvents(evs[4:]), InsertEvents(evs[:4]))
+    assert store.list_events(e.id) == evs
+    assert [x.seq for x in store.list_events(e.id, after_seq=3)] == [4, 5, 6, 7]
+    assert [x.seq for x in store.list_events(e.id, after_seq=2, limit=2)] == [3, 4]
+    assert store.list_events(e.id, after_seq=7) == []
+    assert store.list_events(f.new_id()) == []
+
+
+def test_event_payloads_and_types_round_trip(store: Store, session: f.Session) -> None:
+    e = f.execution(session.id)
+    value = f.event(
+        e.id, 2, kind=EventType.VALUE, type="object", preview="[object]", json={"a": [1, None, "é"]}
+    )
+    echo = f.event(e.id, 1, kind=EventType.INPUT_ECHO, text="({a: [1, null, 'é']})")
+    write(store, InsertExecution(e), InsertEvents([echo, value]))
+    assert store.list_events(e.id) == [echo, value]
+
+
+def test_deleting_a_session_row_cascades_to_executions_and_events(
+    store: Store, engine: Engine, session: f.Session
+) -> None:
+    e = f.execution(session.id)
+    write(store, InsertExecution(e), InsertEvents([f.event(e.id, 1), f.event(e.id, 2)]))
+    with engine.begin() as connection:
+        connection.execute(delete(sessions).where(sessions.c.id == session.id))
+    assert store.get_execution(e.id) is None
+    with engine.connect() as connection:
+        count = select(func.count()).select_from(events).where(events.c.execution_id == e.id)
+        assert connection.execute(count).scalar_one() == 0
+
+
+def test_deleting_an_execution_row_cascades_to_its_events(
+    store: Store, engine: Engine, session: f.Session
+) -> None:
+    e, kept = f.execution(session.id), f.execution(session.id)
+    write(
+        store,
+        InsertExecution(e),
+        InsertExecution(kept),
+        InsertEvents([f.event(e.id, 1), f.event(kept.id, 1)]),
+    )
+    with engine.begin() as connection:
+        connection.execute(delete(executions).where(executions.c.id == e.id))
+    assert store.list_events(e.id) == []
+    assert len(store.list_events(kept.id)) == 1

@@ -1,0 +1,142 @@
+"""The writer's statements: Core constructs compiled ONCE for the engine's dialect and run
+directly on DBAPI cursors (no per-call compilation, cache lookup or result processing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy import Dialect, bindparam, insert, update
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
+
+from vmsystem.store.records import Event, Execution
+from vmsystem.store.schema import events, executions, sessions
+from vmsystem.store.sqltypes import to_micros
+
+__all__ = ["Cursor", "WriteStatements"]
+
+
+class Cursor(Protocol):
+    """The part of a DBAPI cursor the writer uses."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows affected by the last statement."""
+
+    def execute(self, sql: str, params: Any = ..., /) -> Any:
+        """Run one statement."""
+
+    def executemany(self, sql: str, params: Sequence[Any], /) -> Any:
+        """Run one statement for each parameter set."""
+
+
+class _Prepared:
+    """A statement compiled for one dialect: SQL text plus the order of its parameters."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = str(compiled)
+        self._keys = tuple(compiled.positiontup or ()) if compiled.positional else None
+
+    def run(self, cursor: Cursor, rows: list[dict[str, Any]]) -> int:
+        """Execute for every row (``executemany`` when there are several); rows affected."""
+        params: list[Any] = rows
+        if self._keys is not None:
+            keys = self._keys
+            params = [tuple([row[k] for k in keys]) for row in rows]
+        if len(params) == 1:
+            cursor.execute(self.sql, params[0])
+        else:
+            cursor.executemany(self.sql, params)
+        return int(cursor.rowcount)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _aware(value: datetime) -> datetime:
+    to_micros(value)  # refuses naive datetimes
+    return value
+
+
+class WriteStatements:
+    """The four statements of the writer and the conversion of records to their parameters.
+
+    Values are converted exactly as the column types (``UtcDateTime``, ``JsonText``) would.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.insert_execution = _Prepared(insert(executions), dialect)
+        self.insert_event = _Prepared(insert(events), dialect)
+        self.finish_execution = _Prepared(
+            update(executions)
+            .where(executions.c.id == bindparam("execution_id"))
+            .values(
+                status=bindparam("status"),
+                ended_at=bindparam("ended_at"),
+                result=bindparam("result"),
+                error=bindparam("error"),
+                metrics=bindparam("metrics"),
+            ),
+            dialect,
+        )
+        self.touch_session = _Prepared(
+            update(sessions)
+            .where(sessions.c.id == bindparam("session_id"))
+            .values(last_activity_at=bindparam("last_activity_at")),
+            dialect,
+        )
+        timestamp: Callable[[datetime], Any] = to_micros if dialect.name == "sqlite" else _aware
+        self._timestamp = timestamp
+
+    def _ts(self, value: datetime | None) -> Any:
+        return None if value is None else self._timestamp(value)
+
+    def execution_row(self, e: Execution) -> dict[str, Any]:
+        """Parameters of ``insert_execution``."""
+        return {
+            "id": e.id,
+            "session_id": e.session_id,
+            "kind": str(e.kind),
+            "input": e.input,
+            "path": e.path,
+            "args": _json(e.args),
+            "env": _json(e.env),
+            "status": str(e.status),
+            "started_at": self._ts(e.started_at),
+            "ended_at": self._ts(e.ended_at),
+            "result": _json(e.result),
+            "error": _json(e.error),
+            "metrics": _json(e.metrics),
+        }
+
+    def event_row(self, e: Event) -> dict[str, Any]:
+        """Parameters of ``insert_event``."""
+        return {
+            "execution_id": e.execution_id,
+            "seq": e.seq,
+            "ts": self._ts(e.ts),
+            "type": str(e.type),
+            "payload": _json(e.payload),
+        }
+
+    def finish_row(self, e: Execution) -> dict[str, Any]:
+        """Parameters of ``finish_execution``."""
+        return {
+            "execution_id": e.id,
+            "status": str(e.status),
+            "ended_at": self._ts(e.ended_at),
+            "result": _json(e.result),
+            "error": _json(e.error),
+            "metrics": _json(e.metrics),
+        }
+
+    def touch_row(self, session_id: str, last_activity_at: datetime) -> dict[str, Any]:
+        """Parameters of ``touch_session``."""
+        return {"session_id": session_id, "last_activity_at": self._ts(last_activity_at)}
