@@ -26,6 +26,10 @@
   const _symToString = Symbol.prototype.toString;
   const _FinalizationRegistry = typeof FinalizationRegistry === "function" ? FinalizationRegistry : null;
   const _ArrayBufferIsView = ArrayBuffer.isView;
+  // Globals a template may hide (capability global:<Name>): keep the originals used here.
+  const _ArrayBuffer = ArrayBuffer, _SharedArrayBuffer = SharedArrayBuffer;
+  const _isNaN = isNaN, _isFinite = isFinite, _parseInt = parseInt, _parseFloat = parseFloat;
+  const _Number = Number;
   const _abByteLength = _Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
   const _sabByteLength = _Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get;
 
@@ -97,7 +101,7 @@
     if (seen.indexOf(v) >= 0) return "[Circular]";
     try {
       if (v instanceof _Error) return v.stack ? _String(v.stack) : _errorToString.call(v);
-      if (v instanceof _Date) return isNaN(v.getTime()) ? "Invalid Date" : _dateToISO.call(v);
+      if (v instanceof _Date) return _isNaN(v.getTime()) ? "Invalid Date" : _dateToISO.call(v);
       if (v instanceof _RegExp) return _regexpToString.call(v);
       if (v instanceof _Promise) return "Promise { <pending> }";
       if (v instanceof _WeakMap) return "WeakMap { <items unknown> }";
@@ -165,8 +169,8 @@
         const a = args[i++];
         switch (m) {
           case "%s": return typeof a === "string" ? a : inspect(a, 1, []);
-          case "%d": case "%i": return typeof a === "bigint" ? _String(a) + "n" : _String(m === "%i" ? parseInt(a) : Number(a));
-          case "%f": return _String(parseFloat(a));
+          case "%d": case "%i": return typeof a === "bigint" ? _String(a) + "n" : _String(m === "%i" ? _parseInt(a) : _Number(a));
+          case "%f": return _String(_parseFloat(a));
           case "%j": try { return _JSON.stringify(a); } catch (e) { return "[Circular]"; }
           case "%c": return "";
           default: return inspect(a, 0, []);
@@ -289,7 +293,7 @@
         const a = args[0];
         let n = 0;
         if (typeof a === "number") n = a * bpe;
-        else if (a !== null && typeof a === "object" && !(a instanceof ArrayBuffer) && !(a instanceof SharedArrayBuffer)) {
+        else if (a !== null && typeof a === "object" && !(a instanceof _ArrayBuffer) && !(a instanceof _SharedArrayBuffer)) {
           const len = typeof a.length === "number" ? a.length : (typeof a.size === "number" ? a.size : 0);
           n = len * bpe;
         }
@@ -327,7 +331,7 @@
     try { preview = _String(v); } catch (e) { preview = inspect(v, 0, []); }
     let json;
     if (type !== "undefined" && type !== "function" && type !== "symbol" && type !== "bigint") {
-      if (type === "number" && !isFinite(v)) json = undefined;
+      if (type === "number" && !_isFinite(v)) json = undefined;
       else {
         try { json = _JSON.stringify(v); } catch (e) { json = undefined; }
         if (json !== undefined && json.length > state.maxBytes) json = undefined;
