@@ -1,0 +1,57 @@
+# vm-system developer entry points. `make help` lists them.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+UI_STAMP := vmsystem/web/static/index.html
+
+.PHONY: help install ui run serve test check lint typecheck test-py test-ui bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	scripts/install-system-deps.sh
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,postgres]'
+	touch $(STAMP)
+
+install: $(STAMP) ui  ## Create .venv, install vm-system with its dev tools, build the web UI
+
+$(UI_STAMP): $(shell find ui/src ui/index.html ui/package.json ui/vite.config.ts -type f 2>/dev/null)
+	npm --prefix ui ci --no-audit --no-fund --loglevel=error
+	npm --prefix ui run build
+
+ui: $(UI_STAMP)  ## Build the web UI into vmsystem/web/static
+
+run: install  ## Install everything and start the daemon (http://127.0.0.1:3210)
+	$(BIN)/vm-system serve
+
+serve: run
+
+lint: $(STAMP)  ## ruff lint and format check
+	$(BIN)/ruff check vmsystem tests bench scripts
+	$(BIN)/ruff format --check vmsystem tests bench scripts
+
+typecheck: $(STAMP)  ## mypy --strict on the package
+	$(BIN)/mypy
+
+check: lint typecheck  ## Lint and type-check
+
+test-ui: ui  ## Type-check and unit-test the web UI (Vitest)
+	npm --prefix ui run check
+	npm --prefix ui test
+
+test-py: install  ## The Python suite (starts PostgreSQL for the store tests)
+	scripts/install-system-deps.sh --test
+	VMSYSTEM_TEST_POSTGRES_URL="$${VMSYSTEM_TEST_POSTGRES_URL:-$$(scripts/start-test-postgres.sh)}" \
+	    $(BIN)/pytest -q
+
+test: install check test-ui test-py  ## Install everything and run the whole test suite
+
+bench: install  ## Run the benchmarks (prints a table, writes bench/results/latest.json)
+	$(BIN)/python -m bench
+
+clean:  ## Remove the virtualenv and build output
+	rm -rf $(VENV) ui/node_modules vmsystem/web/static

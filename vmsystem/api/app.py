@@ -1,0 +1,67 @@
+"""The ASGI application: routes, error envelope, middleware, metrics and the web UI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import Response
+
+from vmsystem import __version__
+from vmsystem.api.errors import install_error_handlers
+from vmsystem.api.metrics import render_metrics
+from vmsystem.api.middleware import RequestMiddleware
+from vmsystem.api.routes import executions, sessions, system, templates
+from vmsystem.api.webui import serve_ui
+from vmsystem.core import VmSystem
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    vm: VmSystem,
+    *,
+    auth_token: str | None = None,
+    cors_origins: tuple[str, ...] = (),
+    max_request_bytes: int = 1048576,
+    close_on_shutdown: bool = True,
+) -> FastAPI:
+    """An app serving ``vm``; the system is closed when the app shuts down."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_on_shutdown:
+            vm.close()
+
+    app = FastAPI(
+        title="vm-system",
+        version=__version__,
+        description="Daemon-first JavaScript runtime service: templates, sessions, executions, "
+        "events. Errors use the envelope {\"error\": {code, message, details}}.",
+        lifespan=lifespan,
+    )
+    app.state.system = vm
+    for router in (system.router, templates.router, sessions.router, executions.router):
+        app.include_router(router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        body, content_type = render_metrics(request.app.state.system)
+        return Response(body, media_type=content_type)
+
+    install_error_handlers(app, serve_ui)
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id", "Last-Event-ID"],
+            expose_headers=["X-Request-Id"],
+        )
+    app.add_middleware(
+        RequestMiddleware, auth_token=auth_token, max_request_bytes=max_request_bytes
+    )
+    return app

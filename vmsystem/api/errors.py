@@ -1,0 +1,98 @@
+"""The one table from error codes to HTTP status, and the error envelope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vmsystem.api.responses import json_response
+from vmsystem.core import errors as e
+
+__all__ = ["STATUS_BY_CODE", "error_response", "install_error_handlers"]
+
+#: HTTP status of every error code (docs/errors.md is checked against this table).
+STATUS_BY_CODE: dict[str, int] = {
+    e.InvalidRequest.code: 400,
+    e.ValidationError.code: 400,
+    e.Unauthorized.code: 401,
+    e.TemplateNotFound.code: 404,
+    e.SessionNotFound.code: 404,
+    e.ExecutionNotFound.code: 404,
+    e.FileNotFound.code: 404,
+    e.RouteNotFound.code: 404,
+    e.MethodNotAllowed.code: 405,
+    e.SessionNotReady.code: 409,
+    e.SessionBusy.code: 409,
+    e.Conflict.code: 409,
+    e.TemplateInUse.code: 409,
+    e.PayloadTooLarge.code: 413,
+    e.InvalidPath.code: 422,
+    e.OutputLimitExceeded.code: 422,
+    e.StartupModeUnsupported.code: 422,
+    e.ModuleNotAllowed.code: 422,
+    e.LibraryNotFound.code: 422,
+    e.EngineNotSupported.code: 422,
+    e.StartupFailed.code: 422,
+    e.LibraryNotCached.code: 424,
+    e.InternalError.code: 500,
+}
+
+
+def error_response(error: e.VmError, headers: dict[str, str] | None = None) -> Response:
+    """The envelope ``{"error": {code, message, details?}}`` with the code's status."""
+    status = STATUS_BY_CODE.get(error.code, 500)
+    return json_response({"error": error.to_dict()}, status, headers=headers)
+
+
+def _from_validation(exc: RequestValidationError) -> e.VmError:
+    problems = exc.errors()
+    first: dict[str, Any] = problems[0] if problems else {}
+    kind = str(first.get("type", ""))
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    where = ".".join(loc)
+    if kind == "extra_forbidden":
+        return e.InvalidRequest(f'unknown field "{where}"', field=where)
+    if kind in {"json_invalid", "model_attributes_type", "dict_type"} and not loc:
+        return e.InvalidRequest(f"request body must be a JSON object ({first.get('msg', '')})")
+    if kind == "missing":
+        if first.get("loc", ("",))[0] == "body" and not loc:
+            return e.InvalidRequest("request body is required")
+        return e.ValidationError(f"{where} is required", field=where)
+    if first.get("loc", ("",))[0] in {"query", "path"}:
+        return e.ValidationError(f"{where}: {first.get('msg', 'invalid value')}", field=where)
+    return e.InvalidRequest(f"{where}: {first.get('msg', 'invalid value')}", field=where)
+
+
+def install_error_handlers(app: Any, not_found_fallback: Any) -> None:
+    """Every failure becomes the envelope (unknown routes and wrong methods included)."""
+
+    @app.exception_handler(e.VmError)
+    async def _vm_error(_request: Request, exc: e.VmError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
+        return error_response(_from_validation(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            fallback = await not_found_fallback(request)
+            if fallback is not None:
+                return fallback  # type: ignore[no-any-return]
+            return error_response(e.RouteNotFound(f"No route for {request.url.path}"))
+        if exc.status_code == 405:
+            headers = dict(exc.headers or {})
+            return error_response(
+                e.MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}"),
+                headers=headers,
+            )
+        return error_response(e.InvalidRequest(str(exc.detail)))
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, exc: Exception) -> Response:
+        return error_response(e.InternalError(f"internal error: {type(exc).__name__}"))

@@ -1,0 +1,36 @@
+"""Prometheus metrics of the daemon (served at ``/metrics``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import generate_latest
+
+__all__ = ["HTTP_DURATION", "HTTP_REQUESTS", "REGISTRY", "render_metrics"]
+
+REGISTRY = CollectorRegistry()
+HTTP_REQUESTS = Counter(
+    "vmsystem_http_requests_total", "HTTP requests by method, route and status",
+    ["method", "route", "status"], registry=REGISTRY,
+)
+HTTP_DURATION = Histogram(
+    "vmsystem_http_request_duration_seconds", "HTTP request duration by route",
+    ["method", "route"], registry=REGISTRY,
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ACTIVE_SESSIONS = Gauge(
+    "vmsystem_active_sessions", "Sessions with a live runtime", registry=REGISTRY
+)
+RUNNING_EXECUTIONS = Gauge(
+    "vmsystem_running_executions", "Executions currently running", registry=REGISTRY
+)
+UPTIME = Gauge("vmsystem_uptime_seconds", "Seconds since the daemon started", registry=REGISTRY)
+
+
+def render_metrics(system: Any) -> tuple[bytes, str]:
+    """The exposition text, with gauges refreshed from the live system."""
+    ACTIVE_SESSIONS.set(len(system.sessions.live_ids()))
+    RUNNING_EXECUTIONS.set(len(system.executions.running()))
+    UPTIME.set(system.uptime_s)
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

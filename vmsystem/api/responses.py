@@ -1,0 +1,120 @@
+"""Compact JSON responses (orjson) and the wire form of core records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+
+from vmsystem.store.records import Capability, Event, Execution, Session, StartupFile, Template
+
+__all__ = [
+    "capability_json",
+    "event_json",
+    "execution_json",
+    "iso",
+    "json_response",
+    "session_json",
+    "startup_file_json",
+    "template_detail_json",
+    "template_json",
+]
+
+
+def iso(value: datetime | None) -> str | None:
+    """RFC 3339 UTC with milliseconds: ``2026-11-22T10:00:00.123Z``."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A compact JSON response."""
+    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+
+
+def template_json(t: Template) -> dict[str, Any]:
+    """Wire form of a template (``exposed_modules`` keeps the original's field name)."""
+    return {
+        "id": t.id,
+        "name": t.name,
+        "engine": t.engine,
+        "is_active": True,
+        "settings": t.settings,
+        "exposed_modules": list(t.modules),
+        "libraries": list(t.libraries),
+        "created_at": iso(t.created_at),
+        "updated_at": iso(t.updated_at),
+    }
+
+
+def capability_json(c: Capability) -> dict[str, Any]:
+    """Wire form of a capability."""
+    return asdict(c)
+
+
+def startup_file_json(s: StartupFile) -> dict[str, Any]:
+    """Wire form of a startup file."""
+    return asdict(s)
+
+
+def template_detail_json(t: Template) -> dict[str, Any]:
+    """``{template, settings, capabilities, startup_files}`` as the original returned it."""
+    return {
+        "template": template_json(t),
+        "settings": {"template_id": t.id, **t.settings},
+        "capabilities": [capability_json(c) for c in t.capabilities],
+        "startup_files": [startup_file_json(s) for s in t.startup_files],
+    }
+
+
+def session_json(s: Session) -> dict[str, Any]:
+    """Wire form of a session."""
+    return {
+        "id": s.id,
+        "template_id": s.template_id,
+        "workspace_id": s.workspace_id,
+        "base_commit_oid": s.base_commit_oid,
+        "worktree_path": s.worktree_path,
+        "status": s.status.value,
+        "created_at": iso(s.created_at),
+        "last_activity_at": iso(s.last_activity_at),
+        "closed_at": iso(s.closed_at),
+        "last_error": s.last_error,
+        "template_snapshot": s.template_snapshot,
+    }
+
+
+def execution_json(x: Execution) -> dict[str, Any]:
+    """Wire form of an execution."""
+    return {
+        "id": x.id,
+        "session_id": x.session_id,
+        "kind": x.kind.value,
+        "input": x.input,
+        "path": x.path,
+        "args": x.args,
+        "env": x.env,
+        "status": x.status.value,
+        "started_at": iso(x.started_at),
+        "ended_at": iso(x.ended_at),
+        "result": x.result,
+        "error": x.error,
+        "metrics": x.metrics,
+    }
+
+
+def event_json(ev: Event) -> dict[str, Any]:
+    """Wire form of an event."""
+    return {
+        "execution_id": ev.execution_id,
+        "seq": ev.seq,
+        "ts": iso(ev.ts),
+        "type": ev.type.value,
+        "payload": ev.payload,
+    }

@@ -1,0 +1,77 @@
+"""Executions: REPL, run-file, cancel, reads, paged events and the event stream."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from vmsystem.api.deps import vm
+from vmsystem.api.responses import event_json, execution_json, json_response
+from vmsystem.api.schemas import ReplIn, RunFileIn
+from vmsystem.api.streams import execution_stream
+from vmsystem.core.errors import ValidationError
+
+router = APIRouter(prefix="/api/v1/executions", tags=["executions"])
+
+
+@router.get("", summary="Executions of a session (newest first)")
+def list_executions(
+    request: Request, session_id: str | None = None, limit: int = Query(50)
+) -> Response:
+    if not session_id:
+        raise ValidationError("session_id query param is required")
+    rows = vm(request).executions.list(session_id, limit=limit)
+    return json_response([execution_json(x) for x in rows])
+
+
+def _answer(execution: object, asynchronous: bool) -> Response:
+    return json_response(execution_json(execution), 202 if asynchronous else 201)  # type: ignore[arg-type]
+
+
+@router.post("/repl", status_code=201, summary="Run a REPL snippet in a session")
+async def repl(request: Request, body: ReplIn, wait: bool = True) -> Response:
+    asynchronous = body.stream or not wait
+    x = await run_in_threadpool(
+        vm(request).executions.repl, body.session_id, body.input, wait=not asynchronous
+    )
+    return _answer(x, asynchronous)
+
+
+@router.post("/run-file", status_code=201, summary="Run a worktree file in a session")
+async def run_file(request: Request, body: RunFileIn, wait: bool = True) -> Response:
+    asynchronous = body.stream or not wait
+    x = await run_in_threadpool(
+        lambda: vm(request).executions.run_file(
+            body.session_id, body.path, args=body.args, env=body.env, wait=not asynchronous
+        )
+    )
+    return _answer(x, asynchronous)
+
+
+@router.get("/{execution_id}", summary="One execution")
+def get_execution(request: Request, execution_id: str) -> Response:
+    return json_response(execution_json(vm(request).executions.get(execution_id)))
+
+
+@router.post("/{execution_id}/cancel", summary="Cancel a running execution")
+def cancel_execution(request: Request, execution_id: str) -> Response:
+    return json_response(execution_json(vm(request).executions.cancel(execution_id)))
+
+
+@router.get("/{execution_id}/events", summary="Events of an execution, paged by seq")
+def list_events(
+    request: Request, execution_id: str, after_seq: int = Query(0), limit: int = Query(1000)
+) -> Response:
+    events = vm(request).executions.events(execution_id, after_seq=after_seq, limit=limit)
+    return json_response([event_json(e) for e in events])
+
+
+@router.get("/{execution_id}/events/stream", summary="SSE: events of one execution, live")
+async def stream_events(
+    request: Request,
+    execution_id: str,
+    after_seq: int | None = Query(None, ge=0),
+    last_event_id: str | None = Header(None),
+) -> Response:
+    return await execution_stream(request, execution_id, after_seq, last_event_id)

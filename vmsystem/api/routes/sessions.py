@@ -1,0 +1,55 @@
+"""Sessions: start, read, close, and the per-session event stream."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+
+from vmsystem.api.deps import vm
+from vmsystem.api.responses import json_response, session_json
+from vmsystem.api.schemas import SessionIn
+from vmsystem.api.streams import session_stream
+
+router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
+
+
+@router.get("", summary="List sessions (newest first)")
+def list_sessions(
+    request: Request, status: str | None = None, template_id: str | None = None
+) -> Response:
+    rows = vm(request).sessions.list(status=status, template_id=template_id)
+    return json_response([session_json(s) for s in rows])
+
+
+@router.post("", status_code=201, summary="Start a session from a template (synchronous)")
+def create_session(request: Request, body: SessionIn) -> Response:
+    s = vm(request).sessions.create(
+        body.template_id, body.worktree_path, workspace_id=body.workspace_id,
+        base_commit_oid=body.base_commit_oid,
+    )
+    return json_response(session_json(s), 201)
+
+
+@router.get("/{session_id}", summary="One session")
+def get_session(request: Request, session_id: str) -> Response:
+    return json_response(session_json(vm(request).sessions.get(session_id)))
+
+
+@router.post("/{session_id}/close", summary="Close a session (idempotent)")
+def close_session(request: Request, session_id: str) -> Response:
+    return json_response(session_json(vm(request).sessions.close(session_id)))
+
+
+@router.delete("/{session_id}", summary="Alias of close")
+def delete_session(request: Request, session_id: str) -> Response:
+    return json_response(session_json(vm(request).sessions.close(session_id)))
+
+
+@router.get("/{session_id}/events/stream", summary="SSE: events of every execution of a session")
+async def stream_session(
+    request: Request,
+    session_id: str,
+    after_seq: int | None = Query(None, ge=0),
+    last_event_id: str | None = Header(None),
+) -> Response:
+    return await session_stream(request, session_id, after_seq, last_event_id)

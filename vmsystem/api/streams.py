@@ -1,0 +1,149 @@
+"""Server-Sent Events: one execution's events, or every event of a session, live.
+
+Each message: ``event: <type>``, ``id: <execution_id>:<seq>``, ``data: <event JSON>``.
+Streams resume after ``?after_seq=N`` or a ``Last-Event-ID`` header. Events reach the stream
+from the bus as they are produced; they never wait for the database writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from vmsystem.api.deps import vm
+from vmsystem.api.responses import event_json
+from vmsystem.core.errors import ValidationError
+from vmsystem.core.ids import normalize_id
+from vmsystem.store.records import Event
+
+__all__ = ["KEEPALIVE_S", "execution_stream", "parse_last_event_id", "session_stream"]
+
+KEEPALIVE_S = 15
+
+
+def parse_last_event_id(value: str | None) -> tuple[str | None, int | None]:
+    """``execution_id:seq`` or a bare ``seq``; ``(None, None)`` when absent."""
+    if not value:
+        return None, None
+    head, sep, tail = value.strip().rpartition(":")
+    try:
+        if sep:
+            return normalize_id(head, "Last-Event-ID"), int(tail)
+        return None, int(tail)
+    except ValueError:
+        raise ValidationError("Last-Event-ID must be 'execution_id:seq' or a number") from None
+
+
+def _message(event: Event) -> ServerSentEvent:
+    return ServerSentEvent(
+        data=orjson.dumps(event_json(event)).decode(),
+        event=event.type.value,
+        id=f"{event.execution_id}:{event.seq}",
+    )
+
+
+def _response(generator: AsyncIterator[ServerSentEvent]) -> Response:
+    return EventSourceResponse(
+        generator, ping=KEEPALIVE_S, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+
+
+async def execution_stream(
+    request: Request, execution_id: str, after_seq: int | None, last_event_id: str | None
+) -> Response:
+    """Stream one execution's events; the stream ends after its terminal event."""
+    system = vm(request)
+    eid = normalize_id(execution_id, "execution_id")
+    _, resume = parse_last_event_id(last_event_id)
+    start = after_seq if after_seq is not None else (resume or 0)
+    await run_in_threadpool(system.executions.get, eid)  # 404 before the stream starts
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+    def deliver(event: Event | None) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    backlog, sub = system.bus.subscribe_execution(eid, start, deliver)
+    if sub is None and not backlog and system.bus.get(eid) is None:
+        backlog = await run_in_threadpool(system.store.list_events, eid, after_seq=start)
+
+    async def generate() -> AsyncIterator[ServerSentEvent]:
+        last = start
+        try:
+            for event in backlog:
+                last = event.seq
+                yield _message(event)
+            if sub is None:
+                return
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                if item.seq > last:
+                    last = item.seq
+                    yield _message(item)
+        finally:
+            if sub is not None:
+                system.bus.unsubscribe(sub)
+
+    return _response(generate())
+
+
+async def session_stream(
+    request: Request, session_id: str, after_seq: int | None, last_event_id: str | None
+) -> Response:
+    """Stream every event of a session's executions (live; resumable with Last-Event-ID)."""
+    system = vm(request)
+    session = await run_in_threadpool(system.sessions.get, session_id)
+    resume_exec, resume_seq = parse_last_event_id(last_event_id)
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+    def deliver(event: Event | None) -> None:
+        if event is not None:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    sub = system.bus.subscribe_session(session.id, deliver)
+    backlog: list[Event] = []
+    if resume_exec is not None:
+        backlog = await run_in_threadpool(
+            _session_backlog, system, session.id, resume_exec, resume_seq or 0
+        )
+
+    async def generate() -> AsyncIterator[ServerSentEvent]:
+        sent: dict[str, int] = {}
+        try:
+            for event in backlog:
+                sent[event.execution_id] = event.seq
+                yield _message(event)
+            while True:
+                item = await queue.get()
+                if item is None:
+                    continue
+                if item.seq > sent.get(item.execution_id, 0):
+                    sent[item.execution_id] = item.seq
+                    yield _message(item)
+        finally:
+            system.bus.unsubscribe(sub)
+
+    return _response(generate())
+
+
+def _session_backlog(system: Any, session_id: str, execution_id: str, after: int) -> list[Event]:
+    """Events after ``execution_id:after`` and of every later execution of the session."""
+    executions = list(reversed(system.executions.list(session_id, limit=1000)))
+    ids = [x.id for x in executions]
+    if execution_id not in ids:
+        return []
+    out: list[Event] = []
+    for x in executions[ids.index(execution_id):]:
+        start = after if x.id == execution_id else 0
+        out.extend(system.executions.events(x.id, after_seq=start, limit=10000))
+    return out

@@ -1,0 +1,138 @@
+"""``vm-system serve``: the daemon (the only command that uses the core and the API)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import structlog
+import typer
+
+from vmsystem import __version__
+from vmsystem.settings import SETTINGS, ServeSettings, default_db_path
+
+__all__ = ["serve"]
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _opt(name: str, **extra: Any) -> Any:
+    """A typer option built from the setting's declaration (flag, env var and help)."""
+    s = _BY_NAME[name]
+    return typer.Option(s.flag, help=f"{s.help} [env: {s.env}]", show_default=False, **extra)
+
+
+def _is_loopback(host: str) -> bool:
+    if host in {"localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _configure_logging(level: str) -> None:
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def serve(
+    ctx: typer.Context,
+    listen: Annotated[str | None, _opt("listen")] = None,
+    cors_origin: Annotated[list[str] | None, _opt("cors_origins")] = None,
+    max_request_bytes: Annotated[int | None, _opt("max_request_bytes")] = None,
+    session_idle_timeout: Annotated[float | None, _opt("session_idle_timeout")] = None,
+    cache_dir: Annotated[str | None, _opt("cache_dir")] = None,
+    insecure_no_auth: Annotated[bool, _opt("insecure_no_auth")] = False,
+    db: Annotated[str | None, _opt("db")] = None,
+    auth_token: Annotated[str | None, _opt("auth_token")] = None,
+) -> None:
+    """Run the daemon: the REST API, live event streams and the web UI at /.
+
+    With no flags it listens on 127.0.0.1:3210 with an embedded SQLite database in the user's
+    data directory. Every flag can also be set with its VMSYSTEM_* environment variable.
+    """
+    root = ctx.obj
+    flags = {
+        "db": db or getattr(root, "db", None),
+        "listen": listen,
+        "cors_origins": tuple(cors_origin or ()),
+        "auth_token": auth_token or getattr(root, "auth_token", None),
+        "insecure_no_auth": insecure_no_auth,
+        "max_request_bytes": max_request_bytes,
+        "session_idle_timeout": session_idle_timeout,
+        "cache_dir": cache_dir,
+        "log_level": getattr(root, "log_level", None),
+    }
+    settings = ServeSettings.resolve(flags)
+    try:
+        host, port = settings.host, settings.port
+    except ValueError:
+        _fail(f"--listen must be HOST:PORT, got {settings.listen!r}")
+    if not _is_loopback(host) and not settings.auth_token and not settings.insecure_no_auth:
+        _fail(
+            f"refusing to listen on non-loopback address {host} without an auth token: "
+            "pass --auth-token TOKEN (or --insecure-no-auth to accept the risk)"
+        )
+    if settings.db is None:
+        default_db_path().parent.mkdir(parents=True, exist_ok=True)
+    _configure_logging(settings.log_level)
+
+    import uvicorn
+
+    from vmsystem.api import create_app
+    from vmsystem.core import open_system
+    from vmsystem.store import StoreError
+
+    try:
+        vm = open_system(
+            settings.db_location,
+            cache_dir=Path(settings.library_cache_dir),
+            session_idle_timeout=settings.session_idle_timeout,
+        )
+    except StoreError as exc:
+        _fail(f"open store: {exc}")
+    app = create_app(
+        vm,
+        auth_token=settings.auth_token,
+        cors_origins=settings.cors_origins,
+        max_request_bytes=settings.max_request_bytes,
+    )
+    typer.echo(
+        f"vm-system {__version__} listening on http://{settings.listen} "
+        f"(database: {vm.store.url}; web UI at /; API at /api/v1)",
+        err=True,
+    )
+    if vm.recovery.sessions_closed or vm.recovery.executions_finished:
+        typer.echo(
+            f"recovered after restart: {vm.recovery.sessions_closed} session(s) closed, "
+            f"{vm.recovery.executions_finished} running execution(s) finished",
+            err=True,
+        )
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+        loop="auto", http="auto", timeout_graceful_shutdown=3, server_header=False,
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        vm.close()

@@ -1,0 +1,135 @@
+"""The event bus: live events of running executions, fanned out to subscribers.
+
+While an execution runs, all of its events live in memory here (so readers and streams never
+wait for the database writer). The execution leaves the bus only after its final state is
+committed, so a reader that does not find it here finds it complete in the store.
+Subscribers receive events through a ``deliver`` callback called from the producing thread;
+it must be quick and thread-safe (the HTTP layer hands events to its event loop).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from vmsystem.store.records import Event
+
+__all__ = ["EventBus", "LiveExecution", "Subscription"]
+
+Deliver = Callable[[Event | None], None]
+
+
+@dataclass(eq=False)
+class Subscription:
+    """A registered listener; ``deliver(None)`` signals the end of an execution stream."""
+
+    deliver: Deliver
+    execution_id: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(eq=False)
+class LiveExecution:
+    """In-memory state of one running execution."""
+
+    execution_id: str
+    session_id: str
+    events: list[Event] = field(default_factory=list)
+    done: bool = False
+    subscribers: list[Subscription] = field(default_factory=list)
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest event (0 before the first)."""
+        return self.events[-1].seq if self.events else 0
+
+
+class EventBus:
+    """Thread-safe registry of live executions and subscribers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: dict[str, LiveExecution] = {}
+        self._session_subs: dict[str, list[Subscription]] = {}
+
+    def open(self, execution_id: str, session_id: str) -> LiveExecution:
+        """Start tracking a running execution."""
+        live = LiveExecution(execution_id, session_id)
+        with self._lock:
+            self._live[execution_id] = live
+        return live
+
+    def get(self, execution_id: str) -> LiveExecution | None:
+        """The live execution, if it is still running (or not yet committed)."""
+        with self._lock:
+            return self._live.get(execution_id)
+
+    def running_ids(self) -> list[str]:
+        """IDs of executions not yet finished."""
+        with self._lock:
+            return [k for k, v in self._live.items() if not v.done]
+
+    def publish(self, live: LiveExecution, events: list[Event], *, final: bool = False) -> None:
+        """Append events to a live execution and deliver them to its subscribers."""
+        with self._lock:
+            live.events.extend(events)
+            if final:
+                live.done = True
+            targets = list(live.subscribers) + list(self._session_subs.get(live.session_id, ()))
+            if final:
+                live.subscribers.clear()
+        for sub in targets:
+            for event in events:
+                sub.deliver(event)
+            if final and sub.execution_id is not None:
+                sub.deliver(None)
+
+    def close(self, live: LiveExecution) -> None:
+        """Forget a finished execution (after its final state is committed)."""
+        with self._lock:
+            self._live.pop(live.execution_id, None)
+
+    def backlog(self, execution_id: str, after_seq: int) -> list[Event] | None:
+        """Events after ``after_seq`` of a live execution, or None if it is not live."""
+        with self._lock:
+            live = self._live.get(execution_id)
+            if live is None:
+                return None
+            return [e for e in live.events if e.seq > after_seq]
+
+    def subscribe_execution(
+        self, execution_id: str, after_seq: int, deliver: Deliver
+    ) -> tuple[list[Event], Subscription | None]:
+        """Backlog after ``after_seq`` and a subscription, or ``([], None)`` if not live."""
+        with self._lock:
+            live = self._live.get(execution_id)
+            if live is None:
+                return [], None
+            backlog = [e for e in live.events if e.seq > after_seq]
+            if live.done:
+                return backlog, None
+            sub = Subscription(deliver, execution_id=execution_id)
+            live.subscribers.append(sub)
+            return backlog, sub
+
+    def subscribe_session(self, session_id: str, deliver: Deliver) -> Subscription:
+        """Receive every event of every execution of a session from now on."""
+        sub = Subscription(deliver, session_id=session_id)
+        with self._lock:
+            self._session_subs.setdefault(session_id, []).append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Stop delivering to ``sub``; idempotent."""
+        with self._lock:
+            if sub.session_id is not None:
+                subs = self._session_subs.get(sub.session_id, [])
+                if sub in subs:
+                    subs.remove(sub)
+                if not subs:
+                    self._session_subs.pop(sub.session_id, None)
+            if sub.execution_id is not None:
+                live = self._live.get(sub.execution_id)
+                if live is not None and sub in live.subscribers:
+                    live.subscribers.remove(sub)

@@ -1,0 +1,382 @@
+"""ExecutionService: REPL snippets and file runs inside live sessions.
+
+One execution per session at a time (a second gets SESSION_BUSY at once). Every execution is
+recorded: the ``running`` row is queued to the writer before the code starts, events stream
+through the bus while they are written in batches, and the final row is committed before
+the call returns (or, for asynchronous runs, before the execution leaves the bus).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from vmsystem.core.errors import (
+    ExecutionNotFound,
+    OutputLimitExceeded,
+    SessionBusy,
+    SessionNotFound,
+    SessionNotReady,
+    ValidationError,
+)
+from vmsystem.core.events import EventBus, LiveExecution
+from vmsystem.core.ids import new_id, normalize_id, utcnow
+from vmsystem.core.paths import read_worktree_file
+from vmsystem.core.registry import LiveSession, RuntimeRegistry
+from vmsystem.runtime import ConsoleLine, EngineContext, EngineError, Outcome, OutcomeKind, RunLimits
+from vmsystem.store import Store
+from vmsystem.store.records import (
+    Event,
+    EventType,
+    Execution,
+    ExecutionKind,
+    ExecutionStatus,
+)
+from vmsystem.store.writer import FinishExecution, InsertEvents, InsertExecution, TouchSession
+
+__all__ = ["ExecutionService", "max_events_of"]
+
+_log = logging.getLogger(__name__)
+
+#: Outcome -> (status, system code) for outcomes that end with a ``system`` event.
+_SYSTEM_OUTCOMES: dict[OutcomeKind, tuple[ExecutionStatus, str]] = {
+    OutcomeKind.WALL_TIMEOUT: (ExecutionStatus.TIMEOUT, "WALL_TIME_EXCEEDED"),
+    OutcomeKind.CPU_TIMEOUT: (ExecutionStatus.TIMEOUT, "CPU_TIME_EXCEEDED"),
+    OutcomeKind.MEMORY: (ExecutionStatus.ERROR, "MEMORY_LIMIT_EXCEEDED"),
+    OutcomeKind.OUTPUT_LIMIT: (ExecutionStatus.ERROR, "OUTPUT_LIMIT_EXCEEDED"),
+    OutcomeKind.CANCELLED: (ExecutionStatus.CANCELLED, "CANCELLED"),
+    OutcomeKind.WEDGED: (ExecutionStatus.ERROR, "SESSION_CRASHED"),
+}
+MAX_EVENTS_PAGE = 10000
+MAX_EXECUTIONS_PAGE = 1000
+
+
+def max_events_of(settings: Mapping[str, Any]) -> int:
+    """The ``max_events`` limit of a settings snapshot."""
+    return int(settings.get("limits", {}).get("max_events", 50000))
+
+
+def _ts(ms: float) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class _Run:
+    """Bookkeeping of one execution while it runs: seq numbers, events, the bus entry."""
+
+    def __init__(
+        self, svc: ExecutionService, execution: Execution, live: LiveExecution,
+        inserted: Future[None],
+    ) -> None:
+        self.svc = svc
+        self.inserted = inserted
+        self.execution = execution
+        self.live = live
+        self.seq = 0
+        self.lock = threading.Lock()
+
+    def make(self, type_: EventType, payload: dict[str, Any], ts: datetime | None = None) -> Event:
+        self.seq += 1
+        return Event(self.execution.id, self.seq, ts or utcnow(), type_, payload)
+
+    def emit(self, events: list[Event], *, final: bool = False) -> None:
+        self.svc._store.submit(InsertEvents(events))
+        self.svc._bus.publish(self.live, events, final=final)
+
+    def sink(self, lines: list[ConsoleLine]) -> None:
+        # Called on the engine's thread while JS waits: keep it short.
+        with self.lock:
+            events = [
+                self.make(EventType.CONSOLE, {"level": level, "text": text}, _ts(ms))
+                for level, text, ms in lines
+            ]
+            self.emit(events)
+
+
+class ExecutionService:
+    """Run code in sessions, cancel it, and read executions and their events."""
+
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        registry: RuntimeRegistry,
+        on_runtime_lost: Callable[[LiveSession, str], None],
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._registry = registry
+        self._on_runtime_lost = on_runtime_lost
+        self._active: dict[str, Execution] = {}
+        self._finished: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ running
+    def repl(self, session_id: str, input: str, *, wait: bool = True) -> Execution:
+        """Run a REPL snippet; returns the finished execution (or the running one if not ``wait``).
+
+        Raises OUTPUT_LIMIT_EXCEEDED (with ``.execution``) when the output limit stopped it.
+        """
+        if not isinstance(input, str) or not input.strip():
+            raise ValidationError("input is required")
+        live = self._live_session(session_id)
+        return self._start(live, ExecutionKind.REPL, input, input=input, wait=wait)
+
+    def run_file(
+        self,
+        session_id: str,
+        path: str,
+        *,
+        args: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        wait: bool = True,
+    ) -> Execution:
+        """Run a worktree file; ``args`` become ``__ARGS__`` and ``env`` ``process.env``."""
+        if not isinstance(path, str) or not path.strip():
+            raise ValidationError("path is required")
+        if env is not None and not all(isinstance(v, str) for v in env.values()):
+            raise ValidationError("env values must be strings")
+        live = self._live_session(session_id)
+        rel, code = read_worktree_file(live.worktree, path, session_id=live.session_id)
+        return self._start(
+            live, ExecutionKind.RUN_FILE, code, path=rel, args=dict(args or {}),
+            env=dict(env or {}), wait=wait,
+        )
+
+    def run_startup(
+        self,
+        session_id: str,
+        context: EngineContext,
+        limits: RunLimits,
+        max_events: int,
+        path: str,
+        code: str,
+    ) -> Execution:
+        """Run a startup file in a session being created (recorded as kind ``startup``)."""
+        execution = self._new(session_id, ExecutionKind.STARTUP, path=path)
+        run = self._open(execution)
+        return self._execute(run, context, limits, max_events, code, path, None, None, None)
+
+    def _live_session(self, session_id: str) -> LiveSession:
+        sid = normalize_id(session_id, "session_id")
+        live = self._registry.get(sid)
+        if live is not None:
+            return live
+        row = self._store.get_session(sid)
+        if row is None:
+            raise SessionNotFound(session_id=sid)
+        raise SessionNotReady(
+            f"Session is not ready (status {row.status.value})", session_id=sid,
+            status=row.status.value,
+        )
+
+    def _new(
+        self, session_id: str, kind: ExecutionKind, *, input: str | None = None,
+        path: str | None = None, args: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Execution:
+        return Execution(
+            id=new_id(), session_id=session_id, kind=kind, input=input, path=path,
+            args=args or {}, env=env or {}, status=ExecutionStatus.RUNNING,
+            started_at=utcnow(), ended_at=None, result=None, error=None, metrics={},
+        )
+
+    def _open(self, execution: Execution) -> _Run:
+        with self._lock:
+            self._active[execution.id] = execution
+            self._finished[execution.id] = threading.Event()
+        inserted = self._store.submit(InsertExecution(execution))
+        return _Run(self, execution, self._bus.open(execution.id, execution.session_id), inserted)
+
+    def _start(
+        self, live: LiveSession, kind: ExecutionKind, code: str, *, input: str | None = None,
+        path: str | None = None, args: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None, wait: bool,
+    ) -> Execution:
+        if not live.busy.acquire(blocking=False):
+            raise SessionBusy(session_id=live.session_id)
+        try:
+            execution = self._new(
+                live.session_id, kind, input=input, path=path, args=args, env=env
+            )
+            live.current_execution = execution.id
+            run = self._open(execution)
+            if kind is ExecutionKind.REPL:
+                run.emit([run.make(EventType.INPUT_ECHO, {"text": input})])
+        except BaseException:
+            live.busy.release()
+            raise
+        max_events = live.settings["limits"]["max_events"]
+        job = (run, live, max_events, code, path, args, env)
+        if not wait:
+            run.inserted.result()  # the row is visible to readers before we answer
+            threading.Thread(
+                target=self._execute_live, args=job, name=f"exec-{execution.id[:8]}", daemon=True
+            ).start()
+            return execution
+        final = self._execute_live(*job)
+        if final.error and final.error.get("code") == "OUTPUT_LIMIT_EXCEEDED":
+            exc = OutputLimitExceeded(execution_id=final.id, session_id=final.session_id)
+            exc.execution = final  # type: ignore[attr-defined]
+            raise exc
+        return final
+
+    def _execute_live(
+        self, run: _Run, live: LiveSession, max_events: int, code: str, path: str | None,
+        args: dict[str, Any] | None, env: dict[str, str] | None,
+    ) -> Execution:
+        try:
+            final = self._execute(
+                run, live.context, live.limits, max_events, code, path, args, env, live
+            )
+        finally:
+            live.current_execution = None
+            live.busy.release()
+        return final
+
+    def _execute(
+        self, run: _Run, context: EngineContext, limits: RunLimits, max_events: int, code: str,
+        filename: str | None, args: dict[str, Any] | None, env: dict[str, str] | None,
+        live: LiveSession | None = None,
+    ) -> Execution:
+        try:
+            try:
+                outcome = context.run(
+                    code, filename=filename, limits=limits, sink=run.sink,
+                    args=args if run.execution.kind is ExecutionKind.RUN_FILE else None,
+                    env=env if run.execution.kind is ExecutionKind.RUN_FILE else None,
+                )
+            except EngineError as exc:
+                outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
+            final = self._finish(run, outcome, max_events)
+        except Exception as exc:  # a bug must not leave the row running
+            _log.exception("execution %s failed internally", run.execution.id)
+            final = self._finish(
+                run, Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}"), max_events
+            )
+        if live is not None and final.error and final.error.get("code") == "SESSION_CRASHED":
+            self._on_runtime_lost(live, str(final.error.get("message")))
+        return final
+
+    def _finish(self, run: _Run, outcome: Outcome, max_events: int) -> Execution:
+        with run.lock:
+            echo = 1 if run.execution.kind is ExecutionKind.REPL else 0
+            if (
+                outcome.kind in (OutcomeKind.OK, OutcomeKind.EXCEPTION)
+                and echo + outcome.console_events + 1 > max_events
+            ):
+                outcome.kind = OutcomeKind.OUTPUT_LIMIT
+                outcome.message = f"output limit exceeded: more than {max_events} events"
+            result: dict[str, Any] | None = None
+            error: dict[str, Any] | None = None
+            if outcome.kind is OutcomeKind.OK:
+                status = ExecutionStatus.OK
+                result = outcome.value or {"type": "undefined", "preview": "undefined"}
+                terminal = run.make(EventType.VALUE, result)
+            elif outcome.kind is OutcomeKind.EXCEPTION:
+                status = ExecutionStatus.ERROR
+                error = outcome.exception or {"name": "Error", "message": "unknown error"}
+                terminal = run.make(EventType.EXCEPTION, error)
+            else:
+                status, code = _SYSTEM_OUTCOMES[outcome.kind]
+                error = {"code": code, "message": outcome.message or code}
+                terminal = run.make(
+                    EventType.SYSTEM, {"level": "error", "code": code, "message": error["message"]}
+                )
+            final = replace(
+                run.execution,
+                status=status,
+                ended_at=utcnow(),
+                result=result,
+                error=error,
+                metrics={
+                    "duration_ms": round(outcome.duration_ms, 3),
+                    "cpu_ms": outcome.cpu_ms,
+                    "event_count": run.seq,
+                    "output_bytes": outcome.output_bytes,
+                },
+            )
+            self._store.submit(InsertEvents([terminal]))
+            done = self._store.submit(FinishExecution(final))
+            self._store.submit(TouchSession(final.session_id, final.ended_at or utcnow()))
+            with self._lock:
+                self._active[final.id] = final
+            self._bus.publish(run.live, [terminal], final=True)
+        try:
+            done.result(timeout=30)
+        except Exception:
+            _log.exception("could not persist execution %s", final.id)
+        finally:
+            self._bus.close(run.live)
+            with self._lock:
+                self._active.pop(final.id, None)
+                finished = self._finished.pop(final.id, None)
+            if finished is not None:
+                finished.set()
+        return final
+
+    # ------------------------------------------------------------------ cancel
+    def cancel(self, execution_id: str, *, timeout: float = 5.0) -> Execution:
+        """Stop a running execution (status ``cancelled``); a finished one is returned as is."""
+        eid = normalize_id(execution_id, "execution_id")
+        with self._lock:
+            active = self._active.get(eid)
+            finished = self._finished.get(eid)
+        if active is None:
+            return self.get(eid)
+        live = self._registry.get(active.session_id)
+        if live is not None and live.current_execution == eid:
+            live.context.cancel()
+        if finished is not None:
+            finished.wait(timeout)
+        return self.get(eid)
+
+    def running(self) -> list[Execution]:
+        """Executions currently running in this process."""
+        with self._lock:
+            return [e for e in self._active.values() if e.status is ExecutionStatus.RUNNING]
+
+    def wait_idle(self, timeout: float) -> None:
+        """Wait until no execution is running (used at shutdown)."""
+        with self._lock:
+            pending = list(self._finished.values())
+        for event in pending:
+            event.wait(timeout)
+
+    # ------------------------------------------------------------------ reading
+    def get(self, execution_id: str) -> Execution:
+        """One execution (running ones included)."""
+        eid = normalize_id(execution_id, "execution_id")
+        with self._lock:
+            active = self._active.get(eid)
+        if active is not None:
+            return active
+        row = self._store.get_execution(eid)
+        if row is None:
+            raise ExecutionNotFound(execution_id=eid)
+        return row
+
+    def list(self, session_id: str, *, limit: int = 50) -> list[Execution]:
+        """Executions of a session, newest first."""
+        sid = normalize_id(session_id, "session_id")
+        if not 1 <= limit <= MAX_EXECUTIONS_PAGE:
+            raise ValidationError(f"limit must be from 1 to {MAX_EXECUTIONS_PAGE}")
+        return self._store.list_executions(sid, limit=limit)
+
+    def events(self, execution_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+        """Events of an execution with ``seq > after_seq``, oldest first (live ones included)."""
+        eid = normalize_id(execution_id, "execution_id")
+        if after_seq < 0:
+            raise ValidationError("after_seq must be >= 0")
+        if not 1 <= limit <= MAX_EVENTS_PAGE:
+            raise ValidationError(f"limit must be from 1 to {MAX_EVENTS_PAGE}")
+        backlog = self._bus.backlog(eid, after_seq)
+        if backlog is not None:
+            return backlog[:limit]
+        if not self._store.execution_exists(eid):
+            raise ExecutionNotFound(execution_id=eid)
+        return self._store.list_events(eid, after_seq=after_seq, limit=limit)

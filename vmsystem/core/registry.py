@@ -1,0 +1,68 @@
+"""The runtime registry: the sessions whose runtime is live in this process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vmsystem.runtime import EngineContext, RunLimits
+
+__all__ = ["LiveSession", "RuntimeRegistry"]
+
+
+@dataclass(eq=False)
+class LiveSession:
+    """A ready session's runtime and what it needs to run code."""
+
+    session_id: str
+    worktree: str
+    context: EngineContext
+    limits: RunLimits
+    settings: dict[str, Any]
+    busy: threading.Lock = field(default_factory=threading.Lock)
+    current_execution: str | None = None
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    def dispose(self) -> None:
+        """Close the runtime and release what host modules opened (database handles)."""
+        for cleanup in self.cleanups:
+            try:
+                cleanup()
+            except Exception:  # cleanup must not stop the runtime from closing
+                pass
+        self.context.close()
+
+
+class RuntimeRegistry:
+    """Live sessions by id (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, LiveSession] = {}
+
+    def add(self, live: LiveSession) -> None:
+        """Register a ready session."""
+        with self._lock:
+            self._sessions[live.session_id] = live
+
+    def get(self, session_id: str) -> LiveSession | None:
+        """The live session, if any."""
+        with self._lock:
+            return self._sessions.get(session_id)
+
+    def pop(self, session_id: str) -> LiveSession | None:
+        """Unregister and return a live session."""
+        with self._lock:
+            return self._sessions.pop(session_id, None)
+
+    def ids(self) -> list[str]:
+        """Sorted ids of live sessions whose runtime is alive."""
+        with self._lock:
+            return sorted(k for k, v in self._sessions.items() if v.context.alive)
+
+    def all(self) -> list[LiveSession]:
+        """Every registered live session."""
+        with self._lock:
+            return list(self._sessions.values())

@@ -1,0 +1,272 @@
+"""SessionService: start sessions from templates, close them, and read them back."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from vmsystem.core.capabilities import hidden_globals, session_environment
+from vmsystem.core.errors import (
+    InvalidPath,
+    LibraryNotCached,
+    LibraryNotFound,
+    SessionNotFound,
+    StartupFailed,
+    ValidationError,
+    VmError,
+)
+from vmsystem.core.executions import ExecutionService
+from vmsystem.core.ids import new_id, normalize_id, utcnow
+from vmsystem.core.libraries import LibraryResolver
+from vmsystem.core.modules import ModuleScope, build_session_modules
+from vmsystem.core.paths import check_worktree, read_worktree_file
+from vmsystem.core.registry import LiveSession, RuntimeRegistry
+from vmsystem.core.templates import TemplateService
+from vmsystem.runtime import ContextOptions, Engine, EngineContext, OutcomeKind, RunLimits
+from vmsystem.store import Store
+from vmsystem.store.records import Capability, ExecutionStatus, Session, SessionStatus
+
+__all__ = ["SessionService"]
+
+_log = logging.getLogger(__name__)
+LIBRARY_LIMITS = RunLimits(wall_ms=10_000, cpu_ms=None)
+SESSION_STATUSES = {s.value for s in SessionStatus}
+
+
+def limits_of(settings: dict[str, Any]) -> RunLimits:
+    """Run limits of a settings snapshot."""
+    limits = settings["limits"]
+    return RunLimits(wall_ms=limits["wall_ms"], cpu_ms=limits["cpu_ms"])
+
+
+class SessionService:
+    """Session lifecycle: ``starting -> ready -> closed``, ``crashed`` on failures."""
+
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine,
+        registry: RuntimeRegistry,
+        templates: TemplateService,
+        executions: ExecutionService,
+        libraries: LibraryResolver,
+    ) -> None:
+        self._store = store
+        self._engine = engine
+        self._registry = registry
+        self._templates = templates
+        self._executions = executions
+        self._libraries = libraries
+        self._close_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ create
+    def create(
+        self,
+        template_id: str,
+        worktree_path: str,
+        *,
+        workspace_id: str | None = None,
+        base_commit_oid: str | None = None,
+    ) -> Session:
+        """Start a session synchronously; on any failure the row is ``crashed`` and an error
+        names the cause (nothing stays registered)."""
+        template = self._templates.resolve(template_id)
+        worktree = check_worktree(worktree_path)
+        now = utcnow()
+        session = Session(
+            id=new_id(), template_id=template.id,
+            workspace_id=(workspace_id or "").strip() or "default",
+            base_commit_oid=(base_commit_oid or "").strip() or "HEAD",
+            worktree_path=str(worktree), status=SessionStatus.STARTING, created_at=now,
+            last_activity_at=now, closed_at=None, last_error=None,
+            template_snapshot=TemplateService.snapshot(template),
+        )
+        self._store.insert_session(session)
+        context: EngineContext | None = None
+        scope = ModuleScope(session.id, worktree, template.capabilities)
+        try:
+            context = self._start_runtime(session, template.capabilities, scope)
+            live = LiveSession(
+                session_id=session.id, worktree=str(worktree), context=context,
+                limits=limits_of(template.settings), settings=template.settings,
+                cleanups=scope.cleanups,
+            )
+            self._store.update_session(session.id, status=SessionStatus.READY)
+            self._registry.add(live)
+        except BaseException as exc:
+            message = exc.message if isinstance(exc, VmError) else f"internal error: {exc}"
+            for cleanup in scope.cleanups:
+                try:
+                    cleanup()
+                except Exception:  # best effort: the runtime is being discarded anyway
+                    pass
+            if context is not None:
+                context.close()
+            self._store.update_session(
+                session.id, status=SessionStatus.CRASHED, last_error=message, closed_at=None
+            )
+            if isinstance(exc, VmError):
+                exc.details.setdefault("session_id", session.id)
+            raise
+        return self.get(session.id)
+
+    def _start_runtime(
+        self, session: Session, capabilities: list[Capability], scope: ModuleScope
+    ) -> EngineContext:
+        snapshot = session.template_snapshot
+        settings = snapshot["settings"]
+        limits = settings["limits"]
+        modules, functions = build_session_modules(snapshot["modules"], scope)
+        options = ContextOptions(
+            mem_mb=limits["mem_mb"],
+            max_console_events=max(limits["max_events"] - 1, 0),
+            max_events=limits["max_events"],
+            max_output_kb=limits["max_output_kb"],
+            console=settings["runtime"].get("console", True),
+            strict=settings["runtime"].get("strict", False),
+            env=session_environment(capabilities, os.environ),
+            modules=modules,
+            host_functions=functions,
+            hidden_globals=hidden_globals(capabilities),
+        )
+        context = self._engine.create_context(options)
+        try:
+            self._load_libraries(context, snapshot["libraries"])
+            self._run_startup_files(session, context, settings)
+        except BaseException:
+            context.close()
+            raise
+        return context
+
+    def _load_libraries(self, context: EngineContext, specs: list[str]) -> None:
+        for spec in specs:
+            try:
+                library = self._libraries.load(spec)
+            except (LibraryNotCached, LibraryNotFound) as exc:
+                exc.message = f"failed to load libraries: {exc.message}"
+                raise
+            outcome = context.run(
+                library.source, filename=library.filename, limits=LIBRARY_LIMITS, sink=_discard
+            )
+            if outcome.kind is not OutcomeKind.OK:
+                detail = (outcome.exception or {}).get("message") or outcome.message
+                raise StartupFailed(
+                    f"failed to load libraries: {library.name}@{library.version} failed: {detail}",
+                    library=spec,
+                )
+
+    def _run_startup_files(
+        self, session: Session, context: EngineContext, settings: dict[str, Any]
+    ) -> None:
+        startup = sorted(
+            session.template_snapshot["startup_files"], key=lambda s: s["order_index"]
+        )
+        for item in startup:
+            try:
+                rel, code = read_worktree_file(session.worktree_path, item["path"])
+            except InvalidPath as exc:
+                exc.message = f"startup failed: {item['path']}: {exc.message}"
+                raise
+            except VmError as exc:
+                raise StartupFailed(
+                    f"startup failed: startup file not found: {item['path']}", path=item["path"]
+                ) from exc
+            execution = self._executions.run_startup(
+                session.id, context, limits_of(settings), settings["limits"]["max_events"],
+                rel, code,
+            )
+            if execution.status is not ExecutionStatus.OK:
+                error = execution.error or {}
+                detail = error.get("message") or execution.status.value
+                name = error.get("name") or error.get("code") or "Error"
+                raise StartupFailed(
+                    f"startup failed: {rel}: {name}: {detail}", path=rel,
+                    execution_id=execution.id,
+                )
+
+    # ------------------------------------------------------------------ close
+    def close(self, session_id: str, *, reason: str | None = None) -> Session:
+        """Close a session (idempotent); a running execution is cancelled first."""
+        sid = normalize_id(session_id, "session_id")
+        live = self._registry.pop(sid)
+        if live is not None:
+            self._dispose(live)
+        row = self._store.get_session(sid)
+        if row is None:
+            raise SessionNotFound(session_id=sid)
+        if row.status is not SessionStatus.CLOSED:
+            self._store.update_session(
+                sid, status=SessionStatus.CLOSED, closed_at=utcnow(),
+                last_error=reason if reason is not None else row.last_error,
+            )
+        return self.get(sid)
+
+    def _dispose(self, live: LiveSession) -> None:
+        current = live.current_execution
+        if current is not None:
+            self._executions.cancel(current)
+        # Wait for the execution thread to let go of the runtime before closing it.
+        acquired = live.busy.acquire(timeout=5)
+        try:
+            live.dispose()
+        finally:
+            if acquired:
+                live.busy.release()
+
+    def mark_crashed(self, live: LiveSession, message: str) -> None:
+        """The runtime is lost (wedged): unregister it and record why."""
+        self._registry.pop(live.session_id)
+        for cleanup in live.cleanups:
+            try:
+                cleanup()
+            except Exception:  # the runtime is gone; release what we can
+                pass
+        live.context.close()
+        self._store.update_session(live.session_id, status=SessionStatus.CRASHED, last_error=message)
+
+    def close_idle(self, idle_seconds: float) -> list[str]:
+        """Close ready sessions without activity for ``idle_seconds``."""
+        closed = []
+        cutoff = utcnow().timestamp() - idle_seconds
+        for live in self._registry.all():
+            if live.current_execution is not None:
+                continue
+            row = self._store.get_session(live.session_id)
+            if row is not None and row.last_activity_at.timestamp() < cutoff:
+                self.close(
+                    live.session_id,
+                    reason=f"closed after {idle_seconds:g} s without activity (idle timeout)",
+                )
+                closed.append(live.session_id)
+        return closed
+
+    # ------------------------------------------------------------------ read
+    def get(self, session_id: str) -> Session:
+        """One session (any status)."""
+        sid = normalize_id(session_id, "session_id")
+        row = self._store.get_session(sid)
+        if row is None:
+            raise SessionNotFound(session_id=sid)
+        return row
+
+    def list(self, *, status: str | None = None, template_id: str | None = None) -> list[Session]:
+        """Sessions, newest first, optionally filtered."""
+        if status is not None and status not in SESSION_STATUSES:
+            raise ValidationError(
+                f"status must be one of {', '.join(sorted(SESSION_STATUSES))}", status=status
+            )
+        tid = normalize_id(template_id, "template_id") if template_id else None
+        return self._store.list_sessions(status=status, template_id=tid)
+
+    def live_ids(self) -> list[str]:
+        """Sessions whose runtime is really live in this process."""
+        return self._registry.ids()
+
+
+def _discard(_lines: list[tuple[str, str, float]]) -> None:
+    """Library code's console output is not recorded."""
+
+
+

@@ -1,0 +1,191 @@
+"""The embeddable vm-system: one object that owns the store, the runtimes and the services.
+
+    from vmsystem.core import open_system
+
+    with open_system("/tmp/vm.db") as vm:
+        t = vm.templates.create("demo")
+        s = vm.sessions.create(t.id, "/tmp")
+        ex = vm.executions.repl(s.id, "20 + 22")
+        print(ex.result["preview"])            # 42
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from vmsystem import __version__
+from vmsystem.core.events import EventBus
+from vmsystem.core.executions import ExecutionService
+from vmsystem.core.ids import utcnow
+from vmsystem.core.libraries import LibraryResolver
+from vmsystem.core.registry import RuntimeRegistry
+from vmsystem.core.sessions import SessionService
+from vmsystem.core.templates import TemplateService
+from vmsystem.runtime import Engine, get_engine
+from vmsystem.store import Store, open_store
+
+__all__ = ["RESTART_MESSAGE", "RecoveryReport", "VmSystem", "open_system"]
+
+_log = logging.getLogger(__name__)
+RESTART_MESSAGE = "daemon restarted: runtime state does not survive process restarts"
+SHUTDOWN_MESSAGE = "daemon shutdown"
+
+
+@dataclass(frozen=True)
+class RecoveryReport:
+    """What start-up recovery changed."""
+
+    sessions_closed: int
+    executions_finished: int
+
+
+def _default_cache_dir() -> Path:
+    from vmsystem.libraries import default_cache_dir
+
+    return default_cache_dir()
+
+
+class VmSystem:
+    """Templates, sessions, executions and the event bus over one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        engine: Engine | None = None,
+        cache_dir: Path | None = None,
+        session_idle_timeout: float | None = None,
+    ) -> None:
+        self.store = store
+        self.engine = engine or get_engine()
+        self.bus = EventBus()
+        self.registry = RuntimeRegistry()
+        self.libraries = LibraryResolver(cache_dir or _default_cache_dir())
+        self.templates = TemplateService(store, self.libraries)
+        self.executions = ExecutionService(
+            store, self.bus, self.registry, self._runtime_lost
+        )
+        self.sessions = SessionService(
+            store, self.engine, self.registry, self.templates, self.executions, self.libraries
+        )
+        self.started_at = time.monotonic()
+        self.recovery = self._recover()
+        self._closed = False
+        self._stop = threading.Event()
+        self._culler: threading.Thread | None = None
+        if session_idle_timeout:
+            self._culler = threading.Thread(
+                target=self._cull, args=(session_idle_timeout,), name="idle-culler", daemon=True
+            )
+            self._culler.start()
+
+    def _runtime_lost(self, live: object, message: str) -> None:
+        from vmsystem.core.registry import LiveSession
+
+        if isinstance(live, LiveSession):
+            self.sessions.mark_crashed(live, message)
+
+    def _recover(self) -> RecoveryReport:
+        now = utcnow()
+        sessions, executions = self.store.recover(
+            now=now,
+            session_message=RESTART_MESSAGE,
+            execution_error={
+                "code": "DAEMON_RESTARTED",
+                "message": "the daemon restarted while this execution was running",
+            },
+            system_event_payload={
+                "level": "error",
+                "code": "DAEMON_RESTARTED",
+                "message": "the daemon restarted while this execution was running",
+            },
+        )
+        if sessions or executions:
+            _log.warning(
+                "recovered after restart: %d sessions closed, %d executions finished",
+                sessions, executions,
+            )
+        return RecoveryReport(sessions, executions)
+
+    def _cull(self, idle_seconds: float) -> None:
+        interval = min(max(idle_seconds / 4, 0.2), 30.0)
+        while not self._stop.wait(interval):
+            try:
+                self.sessions.close_idle(idle_seconds)
+            except Exception:  # keep culling even if one pass fails
+                _log.exception("idle session culling failed")
+
+    @property
+    def uptime_s(self) -> float:
+        """Seconds since this system was opened."""
+        return time.monotonic() - self.started_at
+
+    @property
+    def version(self) -> str:
+        """The vm-system version."""
+        return __version__
+
+    def summary(self) -> dict[str, object]:
+        """Live runtimes and running executions of this process."""
+        ids = self.sessions.live_ids()
+        return {
+            "active_sessions": len(ids),
+            "active_session_ids": ids,
+            "running_executions": len(self.executions.running()),
+            "engine": {"name": self.engine.name, "version": self.engine.version},
+            "version": __version__,
+            "uptime_s": round(self.uptime_s, 3),
+            "db": {"url": self.store.url, "schema_version": self.store.schema_version()},
+        }
+
+    def close(self, *, reason: str = SHUTDOWN_MESSAGE) -> None:
+        """Cancel running executions, close live sessions, flush events; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        for execution in self.executions.running():
+            try:
+                self.executions.cancel(execution.id, timeout=2)
+            except Exception:  # shutdown goes on regardless
+                _log.exception("could not cancel %s", execution.id)
+        for session_id in list(self.sessions.live_ids()):
+            try:
+                self.sessions.close(session_id, reason=reason)
+            except Exception:
+                _log.exception("could not close session %s", session_id)
+        self.store.flush(timeout=5)
+        self.store.close()
+
+    def __enter__(self) -> VmSystem:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_system(
+    db: str,
+    *,
+    cache_dir: str | Path | None = None,
+    session_idle_timeout: float | None = None,
+    engine: Engine | None = None,
+) -> VmSystem:
+    """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart."""
+    store = open_store(db)
+    try:
+        return VmSystem(
+            store, engine=engine, cache_dir=Path(cache_dir) if cache_dir else None,
+            session_idle_timeout=session_idle_timeout,
+        )
+    except BaseException:
+        store.close()
+        raise
