@@ -1,0 +1,37 @@
+"""How the CLI fails: one line on stderr and an exit code.
+
+- an API error: ``api error (status=S, code=C): message`` (``api error (status=S)`` when the
+  body was not an error envelope), exit 1;
+- no daemon: ``no vm-system daemon at URL: start one with `vm-system serve```, exit 1;
+- other transport or stream failures and bad local input: ``Error: ...``, exit 1 (the
+  original exits 1 for every failure; usage errors detected by the parser exit 2);
+- ``--fail-on-error`` and an execution whose status is not ``ok``: exit 3.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from vmsystem.client import APIError, ClientError, DaemonUnavailable
+
+__all__ = ["EXIT_EXECUTION_FAILED", "EXIT_FAILURE", "CliError", "report"]
+
+#: Exit code of every failure (as the original).
+EXIT_FAILURE = 1
+#: Exit code of ``--fail-on-error`` when the execution did not end ``ok``.
+EXIT_EXECUTION_FAILED = 3
+
+
+class CliError(Exception):
+    """Bad local input or a local failure; printed as ``Error: <message>``."""
+
+
+def report(exc: Exception) -> int:
+    """Print the one-line report of ``exc`` to stderr; return the exit code."""
+    if isinstance(exc, APIError | DaemonUnavailable):
+        typer.echo(str(exc), err=True)
+    elif isinstance(exc, ClientError | CliError):
+        typer.echo(f"Error: {exc}", err=True)
+    else:  # pragma: no cover - the caller only passes the types above
+        raise exc
+    return EXIT_FAILURE

@@ -1,0 +1,191 @@
+"""The ``vm-system`` command: global flags, the command tree and failure reporting.
+
+Global flags come before the subcommand, as with the original
+(``vm-system --server-url URL --db PATH template create ...``). Like the original's persistent
+flags they are also accepted after it (they are moved to the front before parsing), except
+after ``serve``, which has flags of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from vmsystem import __version__
+from vmsystem.cli import executions, libs, ops, sessions, templates
+from vmsystem.cli.failures import CliError, report
+from vmsystem.cli.serve import serve
+from vmsystem.cli.state import CliState
+from vmsystem.client import DEFAULT_SERVER_URL, ENV_AUTH_TOKEN, ENV_SERVER_URL, ClientError
+
+__all__ = ["app", "main", "normalize_args"]
+
+#: Global flags that take a value.
+GLOBAL_VALUE_FLAGS = ("--server-url", "--db", "--auth-token", "--log-level")
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def normalize_args(args: Sequence[str]) -> list[str]:
+    """Accept the original's spellings: global flags after the subcommand, ``--enabled=false``.
+
+    Scanning stops at ``--``; nothing after ``serve`` is moved.
+    """
+    args = list(args)
+    i = 0
+    while i < len(args):  # skip the root's own options to find the subcommand
+        token = args[i]
+        if token in GLOBAL_VALUE_FLAGS:
+            i += 2
+        elif token.startswith("-"):
+            i += 1
+        else:
+            break
+    if i >= len(args) or args[i] == "serve":
+        return args
+    head, tail = args[:i], args[i:]
+    moved: list[str] = []
+    rest: list[str] = []
+    j = 0
+    while j < len(tail):
+        token = tail[j]
+        if token == "--":
+            rest.extend(tail[j:])
+            break
+        if token in GLOBAL_VALUE_FLAGS and j + 1 < len(tail):
+            moved.extend(tail[j : j + 2])
+            j += 2
+            continue
+        if token.startswith(tuple(f"{flag}=" for flag in GLOBAL_VALUE_FLAGS)):
+            moved.append(token)
+        elif token.startswith("--enabled=") and token[10:].lower() in _BOOL_WORDS:
+            rest.append("--enabled" if _BOOL_WORDS[token[10:].lower()] else "--disabled")
+        else:
+            rest.append(token)
+        j += 1
+    return moved + head + rest
+
+
+class RootGroup(TyperGroup):
+    """The root command: normalises arguments and turns SDK errors into one-line reports."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, normalize_args(args))
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ClientError, CliError) as exc:
+            ctx.exit(report(exc))
+
+
+app = typer.Typer(
+    name="vm-system",
+    cls=RootGroup,
+    help="Daemon-first JavaScript runtime service: templates, long-lived sessions, executions "
+    "and their events. Client commands talk to the daemon at --server-url; start it with "
+    "`vm-system serve`.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vm-system {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    server_url: Annotated[
+        str,
+        typer.Option(
+            "--server-url",
+            envvar=ENV_SERVER_URL,
+            help="URL of the vm-system daemon (used by every client command).",
+        ),
+    ] = DEFAULT_SERVER_URL,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="VMSYSTEM_DB",
+            help="Database of the daemon: SQLite file path or SQLAlchemy URL (used by serve only).",
+            show_default=False,
+        ),
+    ] = None,
+    auth_token: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-token",
+            envvar=ENV_AUTH_TOKEN,
+            help="Bearer token sent to a daemon started with --auth-token.",
+            show_default=False,
+        ),
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            help="Log level of the daemon (debug, info, warning, error; used by serve).",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Daemon-first JavaScript runtime service."""
+    ctx.obj = CliState(
+        server_url=server_url.rstrip("/") or DEFAULT_SERVER_URL,
+        auth_token=auth_token or None,
+        db=db,
+        log_level=log_level,
+    )
+
+
+app.command("serve")(serve)
+app.add_typer(templates.app, name="template")
+app.add_typer(sessions.app, name="session")
+app.add_typer(executions.app, name="exec")
+app.add_typer(ops.app, name="ops")
+app.add_typer(libs.app, name="libs")
+
+
+@app.command("help")
+def help_(
+    ctx: typer.Context,
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Command path, for example `template create`.",
+            metavar="COMMAND",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show help for a command (`vm-system help exec repl`)."""
+    root_ctx = ctx.find_root()
+    current: Any = root_ctx
+    cmd: Any = root_ctx.command
+    for name in command or []:
+        sub = cmd.get_command(current, name) if hasattr(cmd, "get_command") else None
+        if sub is None:
+            raise CliError(f"unknown command: {' '.join(command or [])}")
+        current = typer.Context(sub, info_name=name, parent=current)
+        cmd = sub
+    typer.echo(current.get_help())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="vm-system")
