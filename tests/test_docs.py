@@ -1,0 +1,24 @@
+"""Docs generated from, or checked against, the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from vmsystem.api.errors import STATUS_BY_CODE
+from vmsystem.settings import SETTINGS, render_settings_markdown
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def test_error_table_lists_every_code_with_its_status() -> None:
+    text = (DOCS / "errors.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([A-Z_]+)` \| (\d{3}) \|", text, flags=re.M))
+    assert {code: int(status) for code, status in rows.items()} == STATUS_BY_CODE
+
+
+def test_configuration_doc_matches_the_settings_table() -> None:
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    assert render_settings_markdown() in text
+    for setting in SETTINGS:
+        assert setting.env in text
