@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from vmsystem.store import Store, open_store
 from vmsystem.store.engine import resolve_url
@@ -41,21 +41,19 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as connection:
-            existing = {
-                row[0]
-                for row in connection.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
-                )
-            }
-            names = ", ".join(t.name for t in metadata.sorted_tables if t.name in existing)
-            if names:
-                connection.execute(text(f"TRUNCATE {names} CASCADE"))
-    finally:
-        engine.dispose()
+def _empty_tables(engine: Engine) -> None:
+    """Delete every row (DELETE, not TRUNCATE: far cheaper on tiny tables)."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    """An engine on the test schema, for emptying tables between tests."""
+    engine = create_engine(postgres_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -65,9 +63,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield str(tmp_path / "vm-system.db")
         return
     url: str = request.getfixturevalue("postgres_url")
-    _empty_tables(url)
+    engine: Engine = request.getfixturevalue("postgres_engine")
     yield url
-    _empty_tables(url)
+    if inspect(engine).has_table("events"):
+        _empty_tables(engine)
 
 
 @pytest.fixture

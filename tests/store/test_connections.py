@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from vmsystem.store import ForeignKeyViolation, Store, open_store
+from vmsystem.store import ForeignKeyViolation, Store, Template, open_store
 from vmsystem.store.schema import templates
 
 from . import factories as f
@@ -119,7 +119,7 @@ def test_a_second_store_on_the_same_sqlite_file_sees_committed_data(sqlite_path:
         second.close()
 
 
-def _row(t: f.Template) -> dict[str, object]:
+def _row(t: Template) -> dict[str, object]:
     return {
         "id": t.id,
         "name": t.name,

@@ -12,6 +12,7 @@ from vmsystem.store import (
     FinishExecution,
     InsertEvents,
     InsertExecution,
+    Session,
     Store,
 )
 from vmsystem.store.schema import events, executions, sessions
@@ -20,7 +21,7 @@ from . import factories as f
 
 
 @pytest.fixture
-def session(store: Store) -> f.Session:
+def session(store: Store) -> Session:
     t = f.template()
     store.insert_template(t)
     s = f.session(t.id)
@@ -35,7 +36,7 @@ def write(store: Store, *ops: InsertExecution | InsertEvents | FinishExecution) 
         future.result(0)
 
 
-def test_execution_round_trips_every_field(store: Store, session: f.Session) -> None:
+def test_execution_round_trips_every_field(store: Store, session: Session) -> None:
     e = f.execution(
         session.id,
         kind=ExecutionKind.RUN_FILE,
@@ -56,13 +57,13 @@ def test_unknown_execution_is_none_and_does_not_exist(store: Store) -> None:
     assert store.execution_exists(f.new_id()) is False
 
 
-def test_execution_exists_once_written(store: Store, session: f.Session) -> None:
+def test_execution_exists_once_written(store: Store, session: Session) -> None:
     e = f.execution(session.id)
     write(store, InsertExecution(e))
     assert store.execution_exists(e.id) is True
 
 
-def test_list_executions_is_newest_first_with_limit(store: Store, session: f.Session) -> None:
+def test_list_executions_is_newest_first_with_limit(store: Store, session: Session) -> None:
     made = [f.execution(session.id, started=s) for s in (2, 0, 3, 1)]
     write(store, *(InsertExecution(e) for e in made))
     listed = store.list_executions(session.id)
@@ -70,7 +71,7 @@ def test_list_executions_is_newest_first_with_limit(store: Store, session: f.Ses
     assert [e.started_at for e in store.list_executions(session.id, limit=2)] == [f.at(3), f.at(2)]
 
 
-def test_list_executions_breaks_started_at_ties_by_id(store: Store, session: f.Session) -> None:
+def test_list_executions_breaks_started_at_ties_by_id(store: Store, session: Session) -> None:
     made = [f.execution(session.id, started=7) for _ in range(6)]
     write(store, *(InsertExecution(e) for e in made))
     assert [e.id for e in store.list_executions(session.id)] == sorted(
@@ -78,7 +79,7 @@ def test_list_executions_breaks_started_at_ties_by_id(store: Store, session: f.S
     )
 
 
-def test_list_executions_only_lists_that_session(store: Store, session: f.Session) -> None:
+def test_list_executions_only_lists_that_session(store: Store, session: Session) -> None:
     other = f.session(session.template_id)
     store.insert_session(other)
     mine, theirs = f.execution(session.id), f.execution(other.id)
@@ -86,9 +87,7 @@ def test_list_executions_only_lists_that_session(store: Store, session: f.Sessio
     assert [e.id for e in store.list_executions(session.id)] == [mine.id]
 
 
-def test_list_events_is_in_seq_order_after_a_seq_with_limit(
-    store: Store, session: f.Session
-) -> None:
+def test_list_events_is_in_seq_order_after_a_seq_with_limit(store: Store, session: Session) -> None:
     e = f.execution(session.id)
     evs = [f.event(e.id, seq) for seq in range(1, 8)]
     write(store, InsertExecution(e), InsertEvents(evs[4:]), InsertEvents(evs[:4]))
@@ -99,7 +98,7 @@ def test_list_events_is_in_seq_order_after_a_seq_with_limit(
     assert store.list_events(f.new_id()) == []
 
 
-def test_event_payloads_and_types_round_trip(store: Store, session: f.Session) -> None:
+def test_event_payloads_and_types_round_trip(store: Store, session: Session) -> None:
     e = f.execution(session.id)
     value = f.event(
         e.id, 2, kind=EventType.VALUE, type="object", preview="[object]", json={"a": [1, None, "é"]}
@@ -110,7 +109,7 @@ def test_event_payloads_and_types_round_trip(store: Store, session: f.Session) -
 
 
 def test_deleting_a_session_row_cascades_to_executions_and_events(
-    store: Store, engine: Engine, session: f.Session
+    store: Store, engine: Engine, session: Session
 ) -> None:
     e = f.execution(session.id)
     write(store, InsertExecution(e), InsertEvents([f.event(e.id, 1), f.event(e.id, 2)]))
@@ -123,7 +122,7 @@ def test_deleting_a_session_row_cascades_to_executions_and_events(
 
 
 def test_deleting_an_execution_row_cascades_to_its_events(
-    store: Store, engine: Engine, session: f.Session
+    store: Store, engine: Engine, session: Session
 ) -> None:
     e, kept = f.execution(session.id), f.execution(session.id)
     write(

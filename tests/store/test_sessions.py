@@ -6,19 +6,26 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from vmsystem.store import ForeignKeyViolation, SessionStatus, Store, StoreError, UniqueViolation
+from vmsystem.store import (
+    ForeignKeyViolation,
+    SessionStatus,
+    Store,
+    StoreError,
+    Template,
+    UniqueViolation,
+)
 
 from . import factories as f
 
 
 @pytest.fixture
-def template(store: Store) -> f.Template:
+def template(store: Store) -> Template:
     t = f.template()
     store.insert_template(t)
     return t
 
 
-def test_insert_then_get_round_trips_a_session(store: Store, template: f.Template) -> None:
+def test_insert_then_get_round_trips_a_session(store: Store, template: Template) -> None:
     s = f.session(template.id, last_error="boom", closed_at=f.at(9), status=SessionStatus.CLOSED)
     store.insert_session(s)
     assert store.get_session(s.id) == s
@@ -33,7 +40,7 @@ def test_session_of_an_unknown_template_is_a_foreign_key_violation(store: Store)
         store.insert_session(f.session(f.new_id()))
 
 
-def test_duplicate_session_id_is_a_unique_violation(store: Store, template: f.Template) -> None:
+def test_duplicate_session_id_is_a_unique_violation(store: Store, template: Template) -> None:
     s = f.session(template.id)
     store.insert_session(s)
     with pytest.raises(UniqueViolation) as info:
@@ -41,14 +48,14 @@ def test_duplicate_session_id_is_a_unique_violation(store: Store, template: f.Te
     assert info.value.constraint == "session_id"
 
 
-def test_list_sessions_is_newest_first(store: Store, template: f.Template) -> None:
+def test_list_sessions_is_newest_first(store: Store, template: Template) -> None:
     made = [f.session(template.id, created=c) for c in (3, 1, 2)]
     for s in made:
         store.insert_session(s)
     assert [s.created_at for s in store.list_sessions()] == [f.at(3), f.at(2), f.at(1)]
 
 
-def test_list_sessions_breaks_created_at_ties_by_id(store: Store, template: f.Template) -> None:
+def test_list_sessions_breaks_created_at_ties_by_id(store: Store, template: Template) -> None:
     made = [f.session(template.id, created=1) for _ in range(6)]
     for s in made:
         store.insert_session(s)
@@ -73,7 +80,7 @@ def test_list_sessions_filters_by_status_template_and_limit(store: Store) -> Non
     assert store.list_sessions(status="crashed") == []
 
 
-def test_update_session_changes_only_given_fields(store: Store, template: f.Template) -> None:
+def test_update_session_changes_only_given_fields(store: Store, template: Template) -> None:
     s = f.session(template.id, status=SessionStatus.STARTING)
     store.insert_session(s)
     store.update_session(s.id, status=SessionStatus.READY)
@@ -117,7 +124,7 @@ def test_count_sessions_counts_the_given_statuses_of_one_template(store: Store) 
 
 
 def test_timestamps_round_trip_with_microseconds_as_aware_utc(
-    store: Store, template: f.Template
+    store: Store, template: Template
 ) -> None:
     created = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
     s = f.session(template.id, created_at=created, last_activity_at=created + timedelta(0, 0, 1))
@@ -130,7 +137,7 @@ def test_timestamps_round_trip_with_microseconds_as_aware_utc(
 
 
 def test_timestamps_in_other_zones_come_back_as_the_same_instant_in_utc(
-    store: Store, template: f.Template
+    store: Store, template: Template
 ) -> None:
     plus_two = datetime(2026, 1, 2, 12, 0, 0, 1000, tzinfo=timezone(timedelta(hours=2)))
     s = f.session(template.id, created_at=plus_two)
@@ -142,7 +149,7 @@ def test_timestamps_in_other_zones_come_back_as_the_same_instant_in_utc(
     assert loaded.created_at.hour == 10
 
 
-def test_naive_timestamps_are_refused(store: Store, template: f.Template) -> None:
+def test_naive_timestamps_are_refused(store: Store, template: Template) -> None:
     naive = datetime(2026, 1, 2, 3, 4, 5)
     with pytest.raises(StoreError, match="naive"):
         store.insert_session(f.session(template.id, created_at=naive))

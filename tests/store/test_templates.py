@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from vmsystem.store import ForeignKeyViolation, SessionStatus, Store, UniqueViolation
+from vmsystem.store import ForeignKeyViolation, SessionStatus, Store, Template, UniqueViolation
 from vmsystem.store.schema import (
     template_capabilities,
     template_libraries,
@@ -20,7 +20,7 @@ from vmsystem.store.schema import (
 from . import factories as f
 
 
-def full_template(name: str = "full", created: float = 0) -> f.Template:
+def full_template(name: str = "full", created: float = 0) -> Template:
     """A template with two of each child; startup files inserted out of ``order_index`` order."""
     t = f.template(name, created=created, modules=["fs", "path"], libraries=["lodash", "dayjs"])
     return dataclasses.replace(
