@@ -90,7 +90,8 @@ def normalize_module_name(name: str | None) -> str:
         )
     if normalized not in module_specs():
         raise ModuleNotAllowed(
-            f"'{normalized}' is not a native module (available: {', '.join(sorted(module_specs()))})",
+            f"'{normalized}' is not a native module "
+            f"(available: {', '.join(sorted(module_specs()))})",
             module=normalized,
         )
     return normalized
