@@ -120,7 +120,7 @@ function CreateSessionForm({ preselect }: { preselect: string | null }) {
             </label>
           </div>
           <details className="advanced">
-            <summary>Workspace and commit (optional)</summary>
+            <summary data-testid="session-advanced-toggle">Workspace and commit (optional)</summary>
             <div className="grid-fields">
               <label className="field">
                 <span>Workspace ID</span>
