@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vmsystem import libraries as lib
+from vmsystem.libraries.cache import LibraryCache
+from vmsystem.libraries.catalog import CATALOG
+from vmsystem.libraries.errors import LibraryError, LibraryNameError, UnknownLibrary
 from vmsystem.core.errors import LibraryNotCached, LibraryNotFound
 
 __all__ = ["LibraryResolver", "LoadedLibrary"]
@@ -28,38 +30,43 @@ class LibraryResolver:
     downloaded while the daemon runs are usable at once)."""
 
     def __init__(self, cache_dir: Path) -> None:
-        self.cache = lib.LibraryCache(cache_dir)
-
-    def _parse(self, spec: str) -> tuple[str, str | None]:
-        try:
-            return lib.resolve_name(spec)
-        except lib.LibraryNameError as exc:
-            raise LibraryNotFound(str(exc), library=spec) from None
+        self.cache = LibraryCache(cache_dir)
 
     def check(self, spec: str) -> str:
         """The trimmed name to store; LIBRARY_NOT_FOUND unless catalogued or added locally."""
         text = (spec or "").strip()
-        name, version = self._parse(text)
-        if not self.cache.is_known(name, version):
-            raise LibraryNotFound(
-                f"Library {text!r} is not in the catalog; see `vm-system libs list`, or add a "
-                "local file with `vm-system libs add`",
-                library=text,
-            )
+        try:
+            self.cache.check_known(text)
+        except LibraryError as exc:
+            raise LibraryNotFound(str(exc), library=text) from None
         return text
 
     def load(self, spec: str) -> LoadedLibrary:
-        """The cached source; LIBRARY_NOT_CACHED (424) naming the command that fixes it."""
-        name, version = self._parse(spec)
+        """The verified cached source; LIBRARY_NOT_CACHED (424) names the fixing command."""
         try:
-            entry = self.cache.require(name, version)
-            source = self.cache.read(entry)
-        except lib.UnknownLibrary as exc:
+            loaded = self.cache.load(spec)
+        except (LibraryNameError, UnknownLibrary) as exc:
             raise LibraryNotFound(str(exc), library=spec) from None
-        except lib.LibraryError as exc:
+        except LibraryError as exc:
             raise LibraryNotCached(str(exc), library=spec) from None
-        return LoadedLibrary(entry.name, entry.version, f"{entry.name}-{entry.version}.js", source)
+        entry = loaded.entry
+        return LoadedLibrary(entry.name, entry.version, entry.file, loaded.source)
 
     def catalog(self) -> list[dict[str, Any]]:
-        """Catalog entries and local libraries with their cached status."""
-        return self.cache.describe()
+        """Catalog entries and locally added libraries, each with its cached status."""
+        cached = {(e.name, e.version): e for e in self.cache.list()}
+        out: list[dict[str, Any]] = []
+        for item in CATALOG:
+            entry = cached.pop((item.name, item.version), None)
+            out.append({
+                "name": item.name, "version": item.version, "file": item.file,
+                "global": item.global_name, "description": item.description,
+                "source": "npm", "cached": entry is not None,
+            })
+        for entry in cached.values():
+            out.append({
+                "name": entry.name, "version": entry.version, "file": entry.file,
+                "global": entry.global_name, "description": f"local library ({entry.origin})",
+                "source": entry.source, "cached": True,
+            })
+        return out

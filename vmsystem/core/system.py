@@ -45,7 +45,7 @@ class RecoveryReport:
 
 
 def _default_cache_dir() -> Path:
-    from vmsystem.libraries import default_cache_dir
+    from vmsystem.libraries.cache import default_cache_dir
 
     return default_cache_dir()
 

@@ -1,0 +1,42 @@
+"""Fixtures shared by every layer: a real SQLite store, the real V8 engine, a worktree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vmsystem.core import VmSystem, open_system
+
+
+@pytest.fixture
+def worktree(tmp_path: Path) -> Path:
+    """An empty worktree directory."""
+    path = tmp_path / "worktree"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    """An empty library cache."""
+    path = tmp_path / "cache"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test's SQLite database lives."""
+    return tmp_path / "vm.db"
+
+
+@pytest.fixture
+def vm(db_path: Path, cache_dir: Path) -> Iterator[VmSystem]:
+    """A complete in-process vm-system on a fresh SQLite database."""
+    system = open_system(str(db_path), cache_dir=cache_dir)
+    try:
+        yield system
+    finally:
+        system.close()
