@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.pool import QueuePool
 
 from vmsystem.store import Store, StoreError, open_store
@@ -138,6 +138,28 @@ def test_reopening_keeps_data_and_does_not_migrate_again(db_url: str) -> None:
         assert second.schema_version() == "0001"
     finally:
         second.close()
+
+
+def test_a_database_from_a_newer_version_is_refused_clearly(db_url: str) -> None:
+    store = open_store(db_url)
+    engine = store._db.engine
+    store.close()
+    set_version = text("UPDATE alembic_version SET version_num = :v")
+    with engine.begin() as connection:
+        connection.execute(set_version, {"v": "9999"})
+    try:
+        with pytest.raises(StoreError, match=r"cannot migrate database.*9999"):
+            open_store(db_url)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(set_version, {"v": head_revision()})
+        engine.dispose()
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(sqlite_path: Path) -> None:
+    sqlite_path.write_bytes(b"this is not a SQLite database" * 100)
+    with pytest.raises(StoreError, match="cannot open database"):
+        open_store(str(sqlite_path))
 
 
 def test_close_is_idempotent_and_later_calls_fail_clearly(store: Store) -> None:

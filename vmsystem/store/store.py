@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 
+from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from vmsystem.store.database import Database
@@ -83,6 +84,9 @@ def open_store(db: str) -> Store:
         engine.dispose()
         error = translate(exc)
         raise StoreError(f"cannot open database {url.render_as_string()}: {error}") from exc
+    except CommandError as exc:  # e.g. a revision this version does not know (newer schema)
+        engine.dispose()
+        raise StoreError(f"cannot migrate database {url.render_as_string()}: {exc}") from exc
     except BaseException:
         engine.dispose()
         raise
