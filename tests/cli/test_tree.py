@@ -21,7 +21,6 @@ from .conftest import Run
 from .fake_daemon import FakeDaemon, error
 
 ROOT = Path(__file__).resolve().parents[2]
-LIBS_PENDING = "download" not in get_command(app).commands["libs"].commands  # type: ignore[attr-defined]
 
 
 def subcommands(*path: str) -> set[str]:
@@ -71,7 +70,6 @@ def test_exec_and_ops_subcommands() -> None:
     assert subcommands("ops") == {"health", "runtime-summary", "metrics", "db-version"}
 
 
-@pytest.mark.xfail(LIBS_PENDING, reason="libs CLI waits for vmsystem.libraries", strict=True)
 def test_libs_subcommands() -> None:
     assert subcommands("libs") >= {"download", "list", "cache-info", "add"}
 
@@ -94,8 +92,6 @@ def test_every_client_command_has_output_option() -> None:
     for path, ctx in walk(get_command(app)):
         command = ctx.command
         if hasattr(command, "commands") or path in {"vm-system serve", "vm-system help"}:
-            continue
-        if LIBS_PENDING and path.startswith("vm-system libs"):
             continue
         assert "output" in {p.name for p in command.params}, path
 

@@ -3,7 +3,8 @@
 - an API error: ``api error (status=S, code=C): message`` (``api error (status=S)`` when the
   body was not an error envelope), exit 1;
 - no daemon: ``no vm-system daemon at URL: start one with `vm-system serve```, exit 1;
-- other transport or stream failures and bad local input: ``Error: ...``, exit 1 (the
+- other transport or stream failures, library cache errors and bad local input:
+  ``Error: ...``, exit 1 (the
   original exits 1 for every failure; usage errors detected by the parser exit 2);
 - ``--fail-on-error`` and an execution whose status is not ``ok``: exit 3.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import typer
 
 from vmsystem.client import APIError, ClientError, DaemonUnavailable
+from vmsystem.libraries.errors import LibraryError
 
 __all__ = ["EXIT_EXECUTION_FAILED", "EXIT_FAILURE", "CliError", "report"]
 
@@ -30,7 +32,7 @@ def report(exc: Exception) -> int:
     """Print the one-line report of ``exc`` to stderr; return the exit code."""
     if isinstance(exc, APIError | DaemonUnavailable):
         typer.echo(str(exc), err=True)
-    elif isinstance(exc, ClientError | CliError):
+    elif isinstance(exc, ClientError | CliError | LibraryError):
         typer.echo(f"Error: {exc}", err=True)
     else:  # pragma: no cover - the caller only passes the types above
         raise exc

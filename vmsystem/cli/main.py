@@ -20,6 +20,7 @@ from vmsystem.cli.failures import CliError, report
 from vmsystem.cli.serve import serve
 from vmsystem.cli.state import CliState
 from vmsystem.client import DEFAULT_SERVER_URL, ENV_AUTH_TOKEN, ENV_SERVER_URL, ClientError
+from vmsystem.libraries.errors import LibraryError
 
 __all__ = ["app", "main", "normalize_args"]
 
@@ -77,7 +78,7 @@ class RootGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (ClientError, CliError) as exc:
+        except (ClientError, CliError, LibraryError) as exc:
             ctx.exit(report(exc))
 
 
