@@ -194,3 +194,9 @@ def test_client_only_imports_httpx_and_stdlib() -> None:
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def test_sdk_knows_every_code_the_daemon_uses() -> None:
+    from vmsystem.api.errors import STATUS_BY_CODE
+
+    assert {code: status for code, (status, _) in CODES.items()} == STATUS_BY_CODE
