@@ -10,6 +10,7 @@ UTF-16 is used because the engine has no ``TextEncoder`` and copying code units 
 
 from __future__ import annotations
 
+import json
 import logging
 import struct
 from collections.abc import Callable
@@ -61,13 +62,13 @@ class Mailbox:
 
     def _answer(self, text: str) -> str:
         try:
-            op, payload = orjson.loads(text)
+            op, payload = _loads(text)
             value = self._handler(op, payload)
-            return orjson.dumps({"v": value}).decode()
+            return _dumps({"v": value})
         except HostError as exc:
-            return orjson.dumps({"e": str(exc), "n": exc.js_name}).decode()
+            return _dumps({"e": str(exc), "n": exc.js_name})
         except Exception as exc:  # host functions report failures as JS errors
-            return orjson.dumps({"e": f"{type(exc).__name__}: {exc}", "n": "Error"}).decode()
+            return _dumps({"e": f"{type(exc).__name__}: {exc}", "n": "Error"})
 
     def _send_chunk(self) -> None:
         chunk = self._reply[: 2 * self._capacity]
@@ -75,3 +76,20 @@ class Mailbox:
         self._mv[_HEADER : _HEADER + len(chunk)] = chunk
         more = _MORE_REPLY if self._reply else 0
         struct.pack_into("<ii", self._mv, 4, len(chunk) // 2, more)
+
+
+# Fix: orjson rejects lone surrogates both ways (JS strings may hold them, e.g. "\\ud800", and
+# JSON.stringify escapes them), so such a host call failed, and console.log("\\ud800") threw.
+# The standard library's json takes them; it is only used when orjson refuses.
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)

@@ -9,16 +9,22 @@ through a SharedArrayBuffer mailbox (see ``js/prelude.js`` and :mod:`.mailbox`).
 
 Pinned to mini-racer 0.14.1: ``py_mini_racer._dll``, ``_context`` and ``_objects`` are private
 modules, so any upgrade must re-run ``tests/runtime``.
+
+While a run is in progress only tasks are posted to the isolate (``mr_eval``,
+``mr_call_function``), never the synchronous helpers (``array_push``, ``get_object_item``...):
+those block forever when stray JS (an endless loop in a promise callback or a timer) occupies
+the isolate, whereas a task that never answers is detected and reported as ``WEDGED``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from itertools import count
 from pathlib import Path
@@ -27,14 +33,8 @@ from typing import Any
 import orjson
 from py_mini_racer import _dll as mr_dll
 from py_mini_racer._context import Context as MrContext
-from py_mini_racer._exc import (
-    JSConversionException,
-    JSEvalException,
-    JSOOMException,
-    JSParseException,
-    JSTerminatedException,
-)
 from py_mini_racer._objects import ObjectFactoryImpl
+from py_mini_racer._objects import _MiniRacerTypes as MrTypes
 
 from vmsystem.runtime.base import (
     ConsoleLine,
@@ -54,8 +54,25 @@ _PRELUDE = (Path(__file__).parent / "js" / "prelude.js").read_text(encoding="utf
 _RESULT = 0          # callback id of task results (eval / call)
 _BELL = 1            # callback id of the prelude's bell
 _MAILBOX_BYTES = 1 << 20
-_STOP = object()     # queued by the bell to wake the waiter when JS asks to be stopped
+_STOP = object()     # queued to wake the waiter: JS asked to be stopped, cancel() or close()
 _create_lock = threading.Lock()
+#: How long a task may take to answer once it was told to stop (or, for a task that never
+#: started, once it should have) before the runtime counts as wedged. Termination normally
+#: lands within a millisecond; time spent inside a host function does not count.
+_TERMINATE_GRACE_S = 0.5
+#: Budget of the finish call when the run has no wall-time limit.
+_FINISH_BUDGET_S = 5.0
+_ERROR_TYPES = frozenset(
+    {
+        MrTypes.execute_exception,
+        MrTypes.parse_exception,
+        MrTypes.oom_exception,
+        MrTypes.timeout_exception,
+        MrTypes.terminated_exception,
+        MrTypes.value_exception,
+        MrTypes.key_exception,
+    }
+)
 
 
 @cache
@@ -83,6 +100,25 @@ def _thread_cpu_clock(tid: int) -> int | None:
     return clock
 
 
+def _handle_type(handle: Any) -> int:
+    """The mini-racer type tag of a value handle (read without converting the value)."""
+    return int(handle.raw.contents.type)
+
+
+def _handle_text(handle: Any) -> str:
+    """The text of a string or error handle. V8 writes lone surrogates as invalid UTF-8,
+    which mini-racer's strict decoding turned into UnicodeDecodeError out of ``run``."""
+    raw = handle.raw.contents
+    return bytes(raw.value.bytes_val[0 : raw.len]).decode("utf-8", "replace")
+
+
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)  # orjson rejects escaped lone surrogates; json accepts them
+
+
 class V8Engine:
     """Creates V8 contexts (one isolate and one native thread each)."""
 
@@ -108,11 +144,17 @@ class V8Context:
         self._run_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._task: int | None = None
+        self._cancelable = False       # may cancel() terminate the current task?
+        self._running = False          # a run() is in progress
+        self._in_host_call = False     # the isolate thread is inside a Python host call
         self._stop_reason: OutcomeKind | None = None
         self._stop_message = ""
         self._sink: ConsoleSink | None = None
+        self._events = 0               # console events / UTF-16-ish units delivered this run
+        self._bytes = 0
         self._closed = False
-        self._callback = mr_dll.mr_callback_func(self._on_callback)
+        self._close_requested = False  # close() was called (as opposed to a wedge disposal)
+        self._callback = mr_dll.mr_callback_func(self._on_callback)  # type: ignore[arg-type]
         with _create_lock:
             before = _thread_ids()
             self._raw = self._dll.mr_init_context(self._callback)
@@ -121,11 +163,15 @@ class V8Context:
         self._cpu_clock = _thread_cpu_clock(self._tid) if self._tid is not None else None
         self._ctx = MrContext(self._dll, self._raw, _idle_loop(), ObjectFactoryImpl(), count(2))
         try:
-            self._dll.mr_set_hard_memory_limit(self._raw, options.mem_mb * 1024 * 1024)
+            self._dll.mr_set_hard_memory_limit(self._raw, self._mem_bytes)
             self._install_prelude()
         except BaseException:
-            self.close()
+            self._dispose()
             raise
+
+    @property
+    def _mem_bytes(self) -> int:
+        return self._options.mem_mb * 1024 * 1024
 
     # ------------------------------------------------------------------ setup
     def _install_prelude(self) -> None:
@@ -135,28 +181,28 @@ class V8Context:
             "max_events": self._options.max_events,
             "max_output_bytes": self._options.max_output_kb * 1024,
             "max_output_kb": self._options.max_output_kb,
-            "mem_bytes": self._options.mem_mb * 1024 * 1024,
+            "mem_bytes": self._mem_bytes,
             "mem_mb": self._options.mem_mb,
             "console": self._options.console,
             "env": dict(self._options.env),
             "modules": dict(self._options.modules),
             "hidden_globals": list(self._options.hidden_globals),
         }
-        prelude = self._eval_value(_PRELUDE)
+        prelude: Any = self._eval_value(_PRELUDE)
         bell = self._ctx._value_handle_to_python(
             self._ctx._wrap_raw_handle(self._dll.mr_make_js_callback(self._raw, _BELL))
         )
-        argv = self._eval_value("[]")
+        argv: Any = self._eval_value("[]")
         self._ctx.array_push(argv, bell)
         self._ctx.array_push(argv, orjson.dumps(config).decode())
-        internals = self._call(prelude.raw_handle, None, argv.raw_handle)
-        items = [self._ctx.get_object_item(internals, i) for i in range(4)]
+        internals: Any = self._call(prelude.raw_handle, None, argv.raw_handle)
+        items: list[Any] = [self._ctx.get_object_item(internals, i) for i in range(4)]
         self._finish_ok, self._finish_err, self._begin, sab = items
         self._mailbox = Mailbox(sab, self._host_call)
-        self._no_args = self._eval_value("[]")
+        self._no_args: Any = self._eval_value("[]")
 
     def _eval_value(self, code: str) -> Any:
-        handle = self._ctx._python_to_value_handle(code)
+        handle = self._str_handle(code)
         self._dll.mr_eval(self._raw, handle.raw, _RESULT)
         return self._ctx._value_handle_to_python(self._wait_forever())
 
@@ -167,9 +213,20 @@ class V8Context:
 
     def _wait_forever(self) -> Any:
         while True:
-            item = self._results.get(timeout=30)
+            try:
+                item = self._results.get(timeout=30)
+            except queue.Empty:
+                raise EngineError("the engine did not answer while setting up") from None
             if item is not _STOP:
                 return item
+
+    def _str_handle(self, text: str) -> Any:
+        # Fix: mini-racer's own helper encodes strictly, so a lone surrogate in the code (valid
+        # in JSON input) raised UnicodeEncodeError; V8 decodes these bytes to U+FFFD instead.
+        data = text.encode("utf-8", "surrogatepass")
+        return self._ctx._wrap_raw_handle(
+            self._dll.mr_alloc_string_val(self._raw, data, len(data), MrTypes.str_utf8)
+        )
 
     # ------------------------------------------------------------------ callbacks
     def _on_callback(self, callback_id: int, raw_handle: Any) -> None:
@@ -178,33 +235,68 @@ class V8Context:
         if callback_id == _RESULT:
             self._results.put(handle)
         elif callback_id == _BELL:
-            self._mailbox.serve()
+            self._in_host_call = True
+            try:
+                self._mailbox.serve()
+            finally:
+                self._in_host_call = False
 
     def _host_call(self, op: str, payload: Any) -> Any:
         if op == "console":
-            if self._sink is not None:
-                self._sink([(str(line[0]), str(line[1]), float(line[2])) for line in payload])
+            self._deliver(payload)
             return None
         if op == "stop":
             reason, message = payload
-            with self._state_lock:
-                if self._stop_reason is None:
-                    self._stop_reason = (
-                        OutcomeKind.MEMORY if reason == "memory" else OutcomeKind.OUTPUT_LIMIT
-                    )
-                    self._stop_message = str(message)
-            self._results.put(_STOP)
+            self._request_stop(
+                OutcomeKind.MEMORY if reason == "memory" else OutcomeKind.OUTPUT_LIMIT, str(message)
+            )
             return None
         handler = self._options.host_functions.get(op)
         if handler is None:
             raise LookupError(f"unknown host function {op!r}")
         return handler(list(payload or []))
 
+    def _request_stop(self, reason: OutcomeKind, message: str) -> None:
+        with self._state_lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+                self._stop_message = message
+        self._results.put(_STOP)
+
+    def _deliver(self, lines: Any) -> None:
+        """Hand console lines to the sink, enforcing the output limits once more.
+
+        The prelude enforces them first and counts at least as much as this does (UTF-16 units
+        vs code points), so this backstop only acts when user code tampered with the built-ins
+        the prelude relies on and forged a console batch."""
+        if not isinstance(lines, list):
+            return
+        out: list[ConsoleLine] = []
+        max_bytes = self._options.max_output_kb * 1024
+        for line in lines:
+            try:
+                level, text, ts = str(line[0]), str(line[1]), float(line[2])
+            except (TypeError, ValueError, IndexError, KeyError):
+                continue
+            if self._events + 1 > self._options.max_console_events or (
+                self._bytes + len(text) > max_bytes
+            ):
+                self._request_stop(OutcomeKind.OUTPUT_LIMIT, "output limit exceeded")
+                break
+            self._events += 1
+            self._bytes += len(text)
+            out.append((level, text, ts))
+        if out and self._sink is not None:
+            self._sink(out)
+
     # ------------------------------------------------------------------ running code
     @property
     def alive(self) -> bool:
         """False once closed or lost."""
         return not self._closed
+
+    def _is_closed(self) -> bool:
+        return self._closed
 
     @property
     def cpu_time_ms(self) -> float | None:
@@ -245,174 +337,274 @@ class V8Context:
         args: Any,
         env: Mapping[str, str] | None,
     ) -> Outcome:
-        self._sink = sink
+        # Stale wake-ups from a cancel() that came after the previous run's code had ended.
+        while not self._results.empty():
+            self._results.get_nowait()
         with self._state_lock:
             self._stop_reason = None
             self._stop_message = ""
+            self._running = True
+        self._events = self._bytes = 0
+        # Fix: mini-racer's "hard memory limit reached" flag is sticky (only setting the limit
+        # clears it), so after one OOM every later JS exception was reported as MEMORY.
+        if self._dll.mr_hard_memory_limit_reached(self._raw):
+            self._dll.mr_set_hard_memory_limit(self._raw, self._mem_bytes)
+        self._sink = sink
         start = time.monotonic()
         cpu_start = self.cpu_time_ms
         try:
-            if args is not None or env is not None:
-                params: dict[str, Any] = {}
-                if args is not None:
-                    params["args"] = args
-                if env is not None:
-                    params["env"] = dict(env)
-                argv = self._eval_value("[]")
-                self._ctx.array_push(argv, orjson.dumps(params).decode())
-                self._call(self._begin.raw_handle, None, argv.raw_handle)
-            source = code
-            if self._options.strict:
-                source = '"use strict";void 0;' + source
-            if filename:
-                source += f"\n//# sourceURL={filename}"
-            deadline = start + limits.wall_ms / 1000 if limits.wall_ms is not None else None
-            result = self._run_task(
-                lambda h: self._dll.mr_eval(self._raw, h.raw, _RESULT),
-                self._ctx._python_to_value_handle(source),
-                deadline,
-                limits,
-                cpu_start,
-            )
-            outcome = self._settle(result, deadline)
+            outcome = self._execute(code, filename, limits, args, env, start, cpu_start)
         finally:
             self._sink = None
+            with self._state_lock:
+                self._running = False
         outcome.duration_ms = (time.monotonic() - start) * 1000
         cpu_end = self.cpu_time_ms
         if cpu_start is not None and cpu_end is not None:
             outcome.cpu_ms = round(cpu_end - cpu_start, 3)
         return outcome
 
-    def _run_task(
+    def _execute(
         self,
-        post: Any,
-        arg: Any,
-        deadline: float | None,
+        code: str,
+        filename: str | None,
         limits: RunLimits,
+        args: Any,
+        env: Mapping[str, str] | None,
+        start: float,
         cpu_start: float | None,
+    ) -> Outcome:
+        deadline = start + limits.wall_ms / 1000 if limits.wall_ms is not None else None
+        cpu_limit = limits.cpu_ms if cpu_start is not None else None
+        if args is not None or env is not None:
+            params: dict[str, Any] = {}
+            if args is not None:
+                params["args"] = args
+            if env is not None:
+                params["env"] = dict(env)
+            this = self._str_handle(orjson.dumps(params).decode())
+            begun = self._await(
+                lambda: self._post_call(self._begin, this),
+                deadline,
+                cpu_start,
+                cpu_limit,
+                cancelable=False,
+            )
+            if begun is None:
+                return self._lost()
+            if _handle_type(begun) in _ERROR_TYPES:
+                return self._settle(begun, deadline)
+        source = code
+        if self._options.strict:
+            source = '"use strict";void 0;' + source
+        if filename:
+            source += f"\n//# sourceURL={filename}"
+        code_handle = self._str_handle(source)
+        result = self._await(
+            lambda: int(self._dll.mr_eval(self._raw, code_handle.raw, _RESULT)),
+            deadline,
+            cpu_start,
+            cpu_limit,
+            cancelable=True,
+        )
+        if result is None:
+            return self._lost()
+        return self._settle(result, deadline)
+
+    def _post_call(self, func: Any, this: Any) -> int:
+        return int(
+            self._dll.mr_call_function(
+                self._raw, func.raw_handle.raw, this.raw, self._no_args.raw_handle.raw, _RESULT
+            )
+        )
+
+    def _await(
+        self,
+        post: Callable[[], int],
+        deadline: float | None,
+        cpu_start: float | None,
+        cpu_limit: float | None,
+        *,
+        cancelable: bool,
     ) -> Any:
-        """Post a task and wait for its result, enforcing wall and CPU time."""
+        """Post a task and wait for its result handle, enforcing wall and CPU time.
+
+        Returns None when the runtime is lost: closed, or wedged (a task that neither answers
+        nor stops within :data:`_TERMINATE_GRACE_S` after it was told to, typically because
+        stray JS occupies the isolate so that the task never even starts).
+
+        Fix: after the deadline this looped on ``get(timeout=0)`` forever, burning a CPU, when
+        the task could not be terminated (it had not started); ``cancel()`` during the internal
+        finish call terminated it and the context was disposed as wedged.
+        """
         with self._state_lock:
-            self._task = post(arg)
+            if self._closed:
+                return None
+            self._task = post()
+            self._cancelable = cancelable
+            stopping = self._stop_reason is not None    # cancel() came before the task existed
+            if stopping and cancelable:
+                self._dll.mr_cancel_task(self._raw, self._task)
+        stalled_since: float | None = time.monotonic() if stopping else None
         try:
             while True:
+                if self._is_closed():  # another thread may close
+                    return None
                 now = time.monotonic()
-                wait = deadline - now if deadline is not None else 3600.0
                 cpu_left: float | None = None
-                if limits.cpu_ms is not None and cpu_start is not None:
-                    used = (self.cpu_time_ms or cpu_start) - cpu_start
-                    cpu_left = limits.cpu_ms - used
-                    # CPU time of one thread cannot outrun wall time: sleep until it could.
-                    wait = min(wait, max(cpu_left, 0.0) / 1000)
+                if stalled_since is not None:
+                    if self._in_host_call:
+                        stalled_since = now   # a host function runs; JS stops once it returns
+                    elif now - stalled_since > _TERMINATE_GRACE_S:
+                        return None
+                    wait = 0.02
+                else:
+                    wait = deadline - now if deadline is not None else 3600.0
+                    if cpu_limit is not None and cpu_start is not None:
+                        used = (self.cpu_time_ms or cpu_start) - cpu_start
+                        cpu_left = cpu_limit - used
+                        # CPU time of one thread cannot outrun wall time: sleep until it could.
+                        wait = min(wait, max(cpu_left, 0.0) / 1000)
                 try:
                     item = self._results.get(timeout=max(wait, 0.0))
                 except queue.Empty:
                     item = None
                 if item is _STOP:
+                    if self._is_closed():  # another thread may close
+                        return None
                     self._interrupt(None)
+                    if stalled_since is None:
+                        stalled_since = time.monotonic()
                     continue
                 if item is not None:
                     return item
+                if stalled_since is not None:
+                    continue
                 if deadline is not None and time.monotonic() >= deadline:
                     self._interrupt(OutcomeKind.WALL_TIMEOUT)
+                    stalled_since = time.monotonic()
                 elif cpu_left is not None and cpu_left <= 0:
                     self._interrupt(OutcomeKind.CPU_TIMEOUT)
+                    stalled_since = time.monotonic()
         finally:
             with self._state_lock:
                 self._task = None
+                self._cancelable = False
 
     def _interrupt(self, reason: OutcomeKind | None) -> None:
         with self._state_lock:
             if reason is not None and self._stop_reason is None:
                 self._stop_reason = reason
-            if self._task is not None:
+            if self._task is not None and self._cancelable and not self._closed:
                 self._dll.mr_cancel_task(self._raw, self._task)
 
     def _settle(self, result: Any, deadline: float | None) -> Outcome:
         """Turn the script's result handle into an :class:`Outcome` (runs the finish call)."""
-        try:
-            self._ctx._value_handle_to_python(result)
-            failure: Exception | None = None
-        except (JSEvalException, JSConversionException) as exc:
-            failure = exc
-        if failure is None or isinstance(failure, JSConversionException):
-            finish, this = self._finish_ok, result
+        # Fix: the result used to be converted to a Python value just to classify it, which
+        # raised UnicodeDecodeError out of run() for a string with a lone surrogate.
+        typ = _handle_type(result)
+        failed = typ in _ERROR_TYPES
+        if failed:
+            report = self._finish(self._finish_err, None, deadline)
         else:
-            finish, this = self._finish_err, None
-        report = self._finish(finish, this, deadline)
+            report = self._finish(self._finish_ok, result, deadline)
         if report is None:
-            return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
-        lines: list[ConsoleLine] = report.get("lines") or []
-        if lines and self._sink is not None:
-            self._sink([(str(a), str(b), float(c)) for a, b, c in lines])
-        stats = report.get("stats", {})
+            return self._lost()
+        self._deliver(report.get("lines"))
+        stats = report.get("stats")
+        if not isinstance(stats, dict):
+            stats = {}
         outcome = Outcome(
             OutcomeKind.OK,
-            console_events=int(stats.get("events", 0)),
-            output_bytes=int(stats.get("bytes", 0)),
+            console_events=self._events,
+            output_bytes=_int(stats.get("bytes")),
         )
         reason = self._stop_reason
+        value = report.get("value")
         if reason is not None:
             outcome.kind = reason
             outcome.message = self._stop_message or _REASON_MESSAGES.get(reason, "")
-        elif isinstance(failure, JSOOMException):
+        elif typ == MrTypes.oom_exception:
             outcome.kind = OutcomeKind.MEMORY
             outcome.message = f"memory limit exceeded: V8 heap over {self._options.mem_mb} MB"
-        elif isinstance(failure, JSTerminatedException):
+        elif typ in (MrTypes.terminated_exception, MrTypes.timeout_exception):
             outcome.kind = OutcomeKind.CANCELLED
             outcome.message = "execution terminated"
-        elif failure is not None and not isinstance(failure, JSConversionException):
+        elif failed:
             outcome.kind = OutcomeKind.EXCEPTION
-            outcome.exception = parse_exception(str(failure), isinstance(failure, JSParseException))
-        elif isinstance(failure, JSConversionException):
+            outcome.exception = parse_exception(
+                _handle_text(result), typ == MrTypes.parse_exception
+            )
+        elif typ == MrTypes.invalid:
+            # mini-racer cannot marshal a BigInt (the only value it leaves untyped), so the
+            # finish call never sees it: only the type is known.
             outcome.value = {"type": "bigint", "preview": "[BigInt: use String(value) to see it]"}
+        elif isinstance(value, dict) and isinstance(value.get("type"), str):
+            outcome.value = value
         else:
-            outcome.value = report["value"]
+            outcome.kind = OutcomeKind.EXCEPTION
+            outcome.exception = {
+                "name": "Error",
+                "message": "the runtime could not report the result (were built-ins such as "
+                "JSON.stringify replaced?)",
+            }
         return outcome
 
     def _finish(self, func: Any, this: Any, deadline: float | None) -> dict[str, Any] | None:
-        """Call a finish function. It queues behind any microtask the code left running, so
-        it doubles as the wedge barrier: if it does not answer by the deadline (at least
-        50 ms), the runtime is unrecoverable and is closed."""
-        this_handle = this if this is not None else self._ctx._python_to_value_handle(None)
-        with self._state_lock:
-            self._task = self._dll.mr_call_function(
-                self._raw, func.raw_handle.raw, this_handle.raw, self._no_args.raw_handle.raw, _RESULT
-            )
-        budget = max((deadline - time.monotonic()) if deadline is not None else 5.0, 0.05)
-        try:
-            item = self._get_result(budget)
-            if item is None:
-                with self._state_lock:
-                    if self._stop_reason is None:
-                        self._stop_reason = OutcomeKind.WALL_TIMEOUT
-                    if self._task is not None:
-                        self._dll.mr_cancel_task(self._raw, self._task)
-                item = self._get_result(0.1)
-            if item is None:
-                self.close()
-                return None
-            try:
-                text = self._ctx._value_handle_to_python(item)
-            except JSEvalException:
-                # The finish call itself was terminated (a loop in a promise callback).
-                self.close()
-                return None
-            parsed: dict[str, Any] = orjson.loads(text)
-            return parsed
-        finally:
-            with self._state_lock:
-                self._task = None
+        """Call a finish function and parse its report; None when the runtime is lost.
 
-    def _get_result(self, timeout: float) -> Any:
-        end = time.monotonic() + timeout
-        while True:
-            try:
-                item = self._results.get(timeout=max(end - time.monotonic(), 0.0))
-            except queue.Empty:
+        It queues behind any microtask the code left running, so it doubles as the wedge
+        barrier: if it does not answer by the deadline (at least 50 ms), the runtime is
+        unrecoverable. finishOk may run user code (toJSON, toString, getters, Proxy traps),
+        so it obeys the deadline and cancel(); when it was interrupted, finishErr (which runs
+        no user code) collects the lines and resets the per-run state instead.
+
+        Fix: an interrupted finishOk used to dispose the context as wedged, so
+        ``({toJSON() { while (true) {} }})`` or a cancel() racing with the end of a run
+        destroyed the session.
+        """
+        now = time.monotonic()
+        budget_end = max(deadline if deadline is not None else now + _FINISH_BUDGET_S, now + 0.05)
+        this_handle = this if this is not None else self._ctx._python_to_value_handle(None)
+        item = self._await(
+            lambda: self._post_call(func, this_handle), budget_end, None, None, cancelable=True
+        )
+        if item is None:
+            return None
+        if _handle_type(item) in _ERROR_TYPES:
+            with self._state_lock:
+                if self._stop_reason is None:
+                    memory = _handle_type(item) == MrTypes.oom_exception or bool(
+                        self._dll.mr_hard_memory_limit_reached(self._raw)
+                    )
+                    late = deadline is not None and time.monotonic() >= deadline
+                    self._stop_reason = (
+                        OutcomeKind.MEMORY
+                        if memory
+                        else OutcomeKind.WALL_TIMEOUT if late else OutcomeKind.CANCELLED
+                    )
+            none = self._ctx._python_to_value_handle(None)
+            item = self._await(
+                lambda: self._post_call(self._finish_err, none),
+                time.monotonic() + _TERMINATE_GRACE_S,
+                None,
+                None,
+                cancelable=False,
+            )
+            if item is None or _handle_type(item) in _ERROR_TYPES:
                 return None
-            if item is not _STOP:
-                return item
+        try:
+            parsed = _loads(_handle_text(item))
+        except ValueError:
+            parsed = None
+        return parsed if isinstance(parsed, dict) else {}
+
+    def _lost(self) -> Outcome:
+        """The outcome of a run whose runtime went away (closed by close(), or wedged)."""
+        if self._close_requested:
+            return Outcome(OutcomeKind.CANCELLED, message="execution cancelled: context closed")
+        self._dispose()
+        return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
 
     def _wedged_message(self) -> str:
         return (
@@ -423,15 +615,25 @@ class V8Context:
     def cancel(self) -> bool:
         """Interrupt the current run; the run ends with ``OutcomeKind.CANCELLED``."""
         with self._state_lock:
-            if self._task is None:
+            if not self._running or self._closed:
                 return False
             if self._stop_reason is None:
                 self._stop_reason = OutcomeKind.CANCELLED
-            self._dll.mr_cancel_task(self._raw, self._task)
-            return True
+            if self._task is not None and self._cancelable:
+                self._dll.mr_cancel_task(self._raw, self._task)
+        # Wake the waiter: if the isolate is wedged the task never answers, and the waiter
+        # must notice that within the grace period rather than at its deadline (or never).
+        self._results.put(_STOP)
+        return True
 
     def close(self) -> None:
-        """Dispose the isolate (stops even a wedged microtask) and its thread; idempotent."""
+        """Dispose the isolate (stops even a wedged microtask) and its thread; idempotent.
+
+        A run in progress in another thread ends with ``CANCELLED``."""
+        self._close_requested = True
+        self._dispose()
+
+    def _dispose(self) -> None:
         with self._state_lock:
             if self._closed:
                 return
@@ -439,6 +641,13 @@ class V8Context:
             if self._task is not None:
                 self._dll.mr_cancel_task(self._raw, self._task)
         self._dll.mr_free_context(self._raw)
+        # Fix: a run waiting in another thread was not woken and sat out its whole deadline
+        # (5 s in the finish call) before reporting WEDGED.
+        self._results.put(_STOP)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 _REASON_MESSAGES = {

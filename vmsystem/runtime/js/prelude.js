@@ -32,6 +32,15 @@
   const _Number = Number;
   const _abByteLength = _Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength").get;
   const _sabByteLength = _Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get;
+  // Fix: the harness used JSON.stringify/parse, Function.prototype.apply and subarray through
+  // live lookups, so user code replacing them (a logging library wrapping JSON.stringify, or
+  // `JSON.stringify = () => "null"`) broke or forged the host protocol and the run report.
+  const _stringify = JSON.stringify, _parse = JSON.parse, _apply = Reflect.apply;
+  const _u16Subarray = Uint16Array.prototype.subarray;
+  const _toWellFormed = String.prototype.toWellFormed;
+  const _TypedArrayProto = _getProto(Uint8Array.prototype);
+  const _taByteLength = _Object.getOwnPropertyDescriptor(_TypedArrayProto, "byteLength").get;
+  const _taBuffer = _Object.getOwnPropertyDescriptor(_TypedArrayProto, "buffer").get;
 
   // ---------------------------------------------------------------- host bridge
   const sab = new SharedArrayBuffer(config.mailbox_bytes);
@@ -47,12 +56,12 @@
     let out = "";
     for (let i = 0; i < count; i += 8192) {
       const end = i + 8192 < count ? i + 8192 : count;
-      out += _fromCharCode.apply(null, data.subarray(i, end));
+      out += _apply(_fromCharCode, null, _apply(_u16Subarray, data, [i, end]));
     }
     return out;
   }
   function hostCall(op, payload) {
-    const req = _JSON.stringify([op, payload === undefined ? null : payload]);
+    const req = _stringify([op, payload === undefined ? null : payload]);
     let off = 0;
     do {
       const n = req.length - off < CAP ? req.length - off : CAP;
@@ -68,7 +77,7 @@
       bell();
       reply += readUnits(hdr[1]);
     }
-    const r = _JSON.parse(reply);
+    const r = _parse(reply);
     if (r.e !== undefined) {
       const Ctor = typeof G[r.n] === "function" && r.n.endsWith("Error") ? G[r.n] : _Error;
       throw new Ctor(r.e);
@@ -171,7 +180,7 @@
           case "%s": return typeof a === "string" ? a : inspect(a, 1, []);
           case "%d": case "%i": return typeof a === "bigint" ? _String(a) + "n" : _String(m === "%i" ? _parseInt(a) : _Number(a));
           case "%f": return _String(_parseFloat(a));
-          case "%j": try { return _JSON.stringify(a); } catch (e) { return "[Circular]"; }
+          case "%j": try { return _stringify(a); } catch (e) { return "[Circular]"; }
           case "%c": return "";
           default: return inspect(a, 0, []);
         }
@@ -211,7 +220,9 @@
   function emit(level, args) {
     if (state.stopped) throw new _RangeError("execution stopped: output limit exceeded");
     if (!config.console) return;
-    const text = formatArgs(args);
+    // Fix: a lone surrogate (console.log("\ud800")) is not valid Unicode and broke the JSON
+    // decoding on the host side; console text is made well-formed (U+FFFD), as Node's stdout does.
+    const text = _apply(_toWellFormed, formatArgs(args), []);
     if (state.events + 1 > state.maxEvents) {
       flush();
       stop("output", "output limit exceeded: more than " + config.max_events + " events");
@@ -261,9 +272,23 @@
   // ---------------------------------------------------------------- ArrayBuffer accounting
   // V8's heap limit does not see ArrayBuffer backing stores, so count them here and give the
   // bytes back when the buffer is collected.
+  //
+  // Fixes (each one let a session allocate off-heap memory without limit, or broke it for good):
+  // - charge the real byteLength after construction (the argument was coerced once here and once
+  //   by V8, so `new ArrayBuffer({valueOf})` could report 0 and allocate gigabytes);
+  // - `x.constructor` and the species of slice/map/filter/subarray were the raw constructors
+  //   (prototype.constructor still pointed at them): it now points at the guarded constructor;
+  // - resize/grow/transfer and toReversed/toSorted/with allocate memory too: they are charged;
+  // - a typed array's *buffer* is tracked (not the view, which can die while its buffer lives).
+  // Known limit: bytes come back through FinalizationRegistry callbacks, which V8 runs as a task
+  // after a GC collected the buffer: never within the run that freed it, and only once V8 has
+  // collected (usually within ~100 ms). Transient buffers therefore count against the budget
+  // for the whole run, and a run right after a heavy one may still see them charged.
   let externalBytes = 0;
   const budget = config.mem_bytes;
-  const registry = _FinalizationRegistry ? new _FinalizationRegistry((n) => { externalBytes -= n; }) : null;
+  const cells = new _WeakMap();   // buffer -> {n: bytes charged for it}
+  const registry = _FinalizationRegistry ? new _FinalizationRegistry((cell) => { externalBytes -= cell.n; }) : null;
+  const _weakMapGet = _WeakMap.prototype.get, _weakMapSet = _WeakMap.prototype.set;
   function charge(n) {
     if (!(n > 0)) return;
     if (externalBytes + n > budget) {
@@ -271,38 +296,76 @@
     }
     externalBytes += n;
   }
-  function track(obj, n) {
-    if (registry && n > 0) registry.register(obj, n);
-    return obj;
+  function track(buf, n) {
+    if (!(n > 0)) return;
+    const cell = { n: n };
+    _apply(_weakMapSet, cells, [buf, cell]);
+    if (registry) registry.register(buf, cell);
+  }
+  function chargeBuffer(buf, n) {   // a new buffer of n bytes
+    charge(n);
+    track(buf, n);
+  }
+  function chargeGrowth(buf, n) {   // buf now holds n bytes (resize/grow): charge the high-water mark
+    const cell = _apply(_weakMapGet, cells, [buf]);
+    const before = cell ? cell.n : 0;
+    if (n <= before) return;
+    charge(n - before);
+    if (cell) cell.n = n; else track(buf, n);
+  }
+  function isBuffer(a) {
+    if (a === null || (typeof a !== "object" && typeof a !== "function")) return false;
+    try { _apply(_abByteLength, a, []); return true; } catch (e) { /* not an ArrayBuffer */ }
+    try { _apply(_sabByteLength, a, []); return true; } catch (e) { return false; }
+  }
+  // Typed arrays up to this size keep their elements on the V8 heap (the heap limit covers them).
+  const ON_HEAP_MAX = 64;
+  function chargeView(view) {
+    const n = _apply(_taByteLength, view, []);
+    if (n > ON_HEAP_MAX) chargeBuffer(_apply(_taBuffer, view, []), n);
+    return view;
   }
   function guardBuffer(Ctor, lengthGetter) {
-    return new _Proxy(Ctor, {
+    const guarded = new _Proxy(Ctor, {
       construct(target, args, newTarget) {
-        const n = +args[0] || 0;
-        charge(n);
-        let obj;
-        try { obj = _Reflect.construct(target, args, newTarget); } catch (e) { externalBytes -= n; throw e; }
-        return track(obj, lengthGetter.call(obj));
+        const obj = _Reflect.construct(target, args, newTarget);
+        chargeBuffer(obj, _apply(lengthGetter, obj, []));
+        return obj;
       },
     });
+    _defineProperty(Ctor.prototype, "constructor", { value: guarded, writable: true, configurable: true, enumerable: false });
+    return guarded;
   }
   function guardTyped(Ctor) {
-    const bpe = Ctor.BYTES_PER_ELEMENT;
-    return new _Proxy(Ctor, {
+    const guarded = new _Proxy(Ctor, {
       construct(target, args, newTarget) {
-        const a = args[0];
-        let n = 0;
-        if (typeof a === "number") n = a * bpe;
-        else if (a !== null && typeof a === "object" && !(a instanceof _ArrayBuffer) && !(a instanceof _SharedArrayBuffer)) {
-          const len = typeof a.length === "number" ? a.length : (typeof a.size === "number" ? a.size : 0);
-          n = len * bpe;
-        }
-        charge(n);
-        let obj;
-        try { obj = _Reflect.construct(target, args, newTarget); } catch (e) { externalBytes -= n; throw e; }
-        return track(obj, n);
+        const obj = _Reflect.construct(target, args, newTarget);
+        // A view on an existing buffer allocates nothing.
+        return isBuffer(args[0]) ? obj : chargeView(obj);
       },
     });
+    _defineProperty(Ctor.prototype, "constructor", { value: guarded, writable: true, configurable: true, enumerable: false });
+    return guarded;
+  }
+  function wrapMethod(proto, name, after) {
+    const original = proto[name];
+    if (typeof original !== "function") return;
+    const wrapped = {
+      [name](...args) {
+        const result = _apply(original, this, args);
+        after(this, result);
+        return result;
+      },
+    }[name];
+    _defineProperty(proto, name, { value: wrapped, writable: true, configurable: true, enumerable: false });
+  }
+  wrapMethod(ArrayBuffer.prototype, "resize", (buf) => chargeGrowth(buf, _apply(_abByteLength, buf, [])));
+  wrapMethod(SharedArrayBuffer.prototype, "grow", (buf) => chargeGrowth(buf, _apply(_sabByteLength, buf, [])));
+  for (const name of ["transfer", "transferToFixedLength"]) {
+    wrapMethod(ArrayBuffer.prototype, name, (_buf, out) => chargeBuffer(out, _apply(_abByteLength, out, [])));
+  }
+  for (const name of ["toReversed", "toSorted", "with"]) {
+    wrapMethod(_TypedArrayProto, name, (_view, out) => chargeView(out));
   }
   G.ArrayBuffer = guardBuffer(ArrayBuffer, _abByteLength);
   G.SharedArrayBuffer = guardBuffer(SharedArrayBuffer, _sabByteLength);
@@ -325,19 +388,26 @@
     if (v instanceof _Error) return "error";
     return "object";
   }
+  const LONE_SURROGATE = /\\ud[89a-f][0-9a-f]{2}/i;
   function describe(v) {
     const type = kindOf(v);
     let preview;
     try { preview = _String(v); } catch (e) { preview = inspect(v, 0, []); }
+    preview = _apply(_toWellFormed, preview, []);   // Fix: lone surrogates broke the host's JSON
     let json;
     if (type !== "undefined" && type !== "function" && type !== "symbol" && type !== "bigint") {
       if (type === "number" && !_isFinite(v)) json = undefined;
       else {
-        try { json = _JSON.stringify(v); } catch (e) { json = undefined; }
+        try { json = _stringify(v); } catch (e) { json = undefined; }
         if (json !== undefined && json.length > state.maxBytes) json = undefined;
+        // Fix: JSON.stringify escapes a lone surrogate as \udXXX, which the host cannot decode
+        // into valid text; such strings are made well-formed (U+FFFD).
+        if (json !== undefined && LONE_SURROGATE.test(json)) {
+          try { json = _stringify(v, (k, x) => typeof x === "string" ? _apply(_toWellFormed, x, []) : x); } catch (e) { json = undefined; }
+        }
       }
     }
-    let out = "{\"type\":" + _JSON.stringify(type) + ",\"preview\":" + _JSON.stringify(preview);
+    let out = "{\"type\":" + _stringify(type) + ",\"preview\":" + _stringify(preview);
     if (json !== undefined) out += ",\"json\":" + json;
     return out + "}";
   }
@@ -349,7 +419,9 @@
     state.events = 0;
     state.bytes = 0;
     state.stopped = false;
-    state.lastFlush = _dateNow();
+    // Fix: this was _dateNow(), so a run starting within 5 ms of the previous one buffered its
+    // first console line until the next line or the end of the run (no streaming).
+    state.lastFlush = 0;
     currentEnv = baseEnv;
   }
 
@@ -357,19 +429,21 @@
   function finishOk() {
     let value;
     try { value = describe(this); } catch (e) { value = "{\"type\":\"object\",\"preview\":\"[object]\"}"; }
-    const lines = _JSON.stringify(state.lines);
+    const lines = _stringify(state.lines);
     const out = "{\"value\":" + value + ",\"lines\":" + lines + ",\"stats\":" + stats() + "}";
     reset();
     return out;
   }
   function finishErr() {
-    const out = "{\"lines\":" + _JSON.stringify(state.lines) + ",\"stats\":" + stats() + "}";
+    const out = "{\"lines\":" + _stringify(state.lines) + ",\"stats\":" + stats() + "}";
     reset();
     return out;
   }
-  // begin: per-execution parameters (run-file args and env), as one JSON string.
-  function begin(json) {
-    const p = _JSON.parse(json);
+  // begin: per-execution parameters (run-file args and env), as one JSON string in `this`
+  // (Fix: it was an argument, which needed synchronous calls into the isolate to build the
+  // argument array; those block forever when a stray timer loop occupies the isolate).
+  function begin() {
+    const p = _parse(this);
     if (p.env !== undefined) currentEnv = _freeze(_Object.assign(_Object.create(null), config.env, p.env));
     if (p.args !== undefined) G.__ARGS__ = p.args;
     return true;
