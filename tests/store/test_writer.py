@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from vmsystem.store import (
     EventType,
@@ -26,6 +27,8 @@ from vmsystem.store import (
     WriteOp,
     open_store,
 )
+from vmsystem.store.database import Database
+from vmsystem.store.engine import create_store_engine, resolve_url
 from vmsystem.store.writer import Writer
 
 from . import factories as f
@@ -45,8 +48,8 @@ class PausedWriter:
     """A second writer on the store's database whose thread starts only when asked, so
     everything queued before :meth:`start` forms one batch; records its transactions."""
 
-    def __init__(self, store: Store, max_batch: int = 1000) -> None:
-        self.writer = Writer(store._db, max_batch=max_batch, start=False)
+    def __init__(self, store: Store, max_batch: int = 1000, db: Database | None = None) -> None:
+        self.writer = Writer(db or store._db, max_batch=max_batch, start=False)
         self.transactions: list[list[WriteOp]] = []
         original: Callable[[list[WriteOp]], None] = self.writer._transaction
 
@@ -239,6 +242,29 @@ def test_writer_recovers_from_a_broken_connection(store: Store, session: Session
     store.submit(InsertEvents([f.event(e.id, 1)])).result(5)
     assert [x.seq for x in store.list_events(e.id)] == [1]
     assert store._writer._connection is not connection  # it reconnected
+
+
+def test_when_the_database_is_unreachable_the_batch_fails_fast(
+    store: Store, db_url: str, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(create_store_engine(resolve_url(db_url)))
+    attempts: list[int] = []
+
+    def unreachable() -> None:
+        attempts.append(1)
+        raise OperationalError("connect", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(db.engine, "raw_connection", unreachable)
+    broken = PausedWriter(store, db=db)
+    futures = [broken.writer.submit(InsertExecution(f.execution(session.id))) for _ in range(5)]
+    broken.writer.start()
+    broken.writer.flush(5)
+    broken.writer.close()
+    db.close()
+    errors = [x.exception(0) for x in futures]
+    assert all(isinstance(e, StoreError) and "server closed" in str(e) for e in errors)
+    assert len(attempts) == 2  # the batch, then the first op alone; the rest fail fast
+    assert store.list_executions(session.id) == []
 
 
 def test_close_writes_everything_still_queued(db_url: str) -> None:

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from vmsystem.store.database import Database
 from vmsystem.store.errors import StoreError
-from vmsystem.store.integrity import is_integrity_error, translate_driver_error
+from vmsystem.store.integrity import is_integrity_error, translate, translate_driver_error
 from vmsystem.store.records import Event, Execution
 from vmsystem.store.statements import Cursor, WriteStatements
 
@@ -220,9 +221,8 @@ class Writer:
         while True:
             if isinstance(item, _Stop):
                 return items, True
-            if item[0] is not None and not item[1].set_running_or_notify_cancel():
-                pass  # cancelled before it was written: dropped
-            else:
+            # A future cancelled before the op was picked up drops the op.
+            if item[0] is None or item[1].set_running_or_notify_cancel():
                 items.append(item)
             if len(items) >= self._max_batch:
                 return items, False
@@ -258,15 +258,24 @@ class Writer:
             future.set_result(None)
 
     def _write_one_by_one(self, batch: list[_Item]) -> None:
+        """Each op in its own transaction. Once one fails for a reason that is not its own
+        (the connection was dropped: database gone, locked, ...), the rest fail with it
+        instead of each waiting for the same failure."""
+        unavailable: StoreError | None = None
         for op, future in batch:
             if op is None:
                 future.set_result(None)
                 continue
+            if unavailable is not None:
+                future.set_exception(unavailable)
+                continue
             try:
                 self._transaction([op])
-            except Exception as exc:
+            except StoreError as exc:
                 self._fail(op, exc)
                 future.set_exception(exc)
+                if self._connection is None:
+                    unavailable = exc
             else:
                 future.set_result(None)
 
@@ -275,10 +284,10 @@ class Writer:
 
         Raises :class:`StoreError` (``UniqueViolation``/``ForeignKeyViolation`` included).
         """
-        if self._connection is None:
-            self._connection = self._db.engine.raw_connection()
-        connection = self._connection
         try:
+            if self._connection is None:
+                self._connection = self._db.engine.raw_connection()
+            connection = self._connection
             cursor = connection.cursor()
             try:
                 if self._db.is_sqlite:
@@ -293,11 +302,14 @@ class Writer:
                 raise
             if isinstance(exc, self._dbapi_error):
                 raise translate_driver_error(exc) from exc
+            if isinstance(exc, SQLAlchemyError):
+                raise translate(exc) from exc
             raise StoreError(f"cannot write {_describe(ops)}: {exc}") from exc
 
     def _rollback(self, exc: Exception) -> None:
         """Roll back after a failure; drop the connection unless it is known to be healthy."""
-        assert self._connection is not None
+        if self._connection is None:
+            return
         healthy = not isinstance(exc, self._dbapi_error) or is_integrity_error(exc)
         try:
             self._connection.rollback()
