@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from vmsystem.client import Client
 from vmsystem.client.types import Event, Execution
 
-from .failures import EXIT_EXECUTION_FAILED, CliError
+from .failures import EXIT_EXECUTION_FAILED, parse_json_object
 from .output import (
     Column,
     OutputFormat,
@@ -160,16 +159,6 @@ def repl(
     )
 
 
-def _json_object(raw: str, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise CliError(f"invalid {what} JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise CliError(f"invalid {what} JSON: expected an object, got {type(value).__name__}")
-    return value
-
-
 @app.command("run-file")
 def run_file(
     ctx: typer.Context,
@@ -191,8 +180,8 @@ def run_file(
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Run a file of the worktree; prints `Execution ID:`, `Status:`, `Error:` and the events."""
-    args_object = _json_object(args, "args")
-    env_object = _json_object(env, "env")
+    args_object = parse_json_object(args, "args")
+    env_object = parse_json_object(env, "env")
     _run(
         ctx,
         lambda client, stream: client.run_file(

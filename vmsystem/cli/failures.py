@@ -11,12 +11,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import typer
 
 from vmsystem.client import APIError, ClientError, DaemonUnavailable
 from vmsystem.libraries.errors import LibraryError
 
-__all__ = ["EXIT_EXECUTION_FAILED", "EXIT_FAILURE", "CliError", "report"]
+__all__ = ["EXIT_EXECUTION_FAILED", "EXIT_FAILURE", "CliError", "parse_json_object", "report"]
 
 #: Exit code of every failure (as the original).
 EXIT_FAILURE = 1
@@ -26,6 +29,18 @@ EXIT_EXECUTION_FAILED = 3
 
 class CliError(Exception):
     """Bad local input or a local failure; printed as ``Error: <message>``."""
+
+
+def parse_json_object(raw: str, what: str) -> dict[str, Any]:
+    """Parse a flag's JSON object (``--args``, ``--env``, ``--config``) or fail with
+    ``invalid <what> JSON: ...`` as the original did."""
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise CliError(f"invalid {what} JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise CliError(f"invalid {what} JSON: expected an object, got {type(value).__name__}")
+    return value
 
 
 def report(exc: Exception) -> int:

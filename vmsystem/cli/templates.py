@@ -3,7 +3,6 @@ and startup files."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, cast
 
 import typer
@@ -11,7 +10,7 @@ import typer
 from vmsystem.client.types import Limits
 
 from .catalogs import library_catalog, module_catalog
-from .failures import CliError
+from .failures import CliError, parse_json_object
 from .output import (
     Column,
     OutputFormat,
@@ -320,14 +319,6 @@ def list_available_libraries(output: OutputOption = OutputFormat.text) -> None:
 
 
 # -- capabilities ---------------------------------------------------------------------------
-def _json_object(raw: str, what: str) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise CliError(f"invalid {what} JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise CliError(f"invalid {what} JSON: expected an object, got {type(value).__name__}")
-    return value
 
 
 @app.command("add-capability")
@@ -359,7 +350,7 @@ def add_capability(
 
     Prints `Added capability: KIND:NAME to template ID`.
     """
-    config_object = _json_object(config, "config")
+    config_object = parse_json_object(config, "config")
     capability = client_of(ctx).add_capability(
         template_id, kind, name, enabled=enabled, config=config_object
     )
