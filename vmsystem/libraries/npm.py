@@ -45,6 +45,14 @@ def _tail(text: str, lines: int = 8) -> str:
     return " | ".join(kept)
 
 
+def _member_path(name: str) -> str | None:
+    """``dist/x.js`` for a member ``<top>/dist/x.js`` whose ``<top>`` is a plain name."""
+    top, sep, rest = name.partition("/")
+    if not sep or top in ("", ".", "..") or "\\" in name:
+        return None
+    return rest
+
+
 def extract_package_file(tarball: Path, file: str, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     """Read ``<top>/<file>`` (``<top>`` is normally ``package``) from an npm tarball.
 
@@ -54,11 +62,7 @@ def extract_package_file(tarball: Path, file: str, *, max_bytes: int = MAX_FILE_
     wanted = file.strip("/")
     try:
         with tarfile.open(tarball, "r:gz") as archive:
-            matches = [
-                member
-                for member in archive.getmembers()
-                if member.name.split("/", 1)[1:] == [wanted]
-            ]
+            matches = [m for m in archive.getmembers() if _member_path(m.name) == wanted]
             if not matches:
                 raise DownloadError(f"{wanted} is not in the package tarball {tarball.name}")
             if len(matches) > 1:
