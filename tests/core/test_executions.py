@@ -80,9 +80,7 @@ def test_startup_files_are_recorded_as_startup_executions(vm: VmSystem, worktree
 
 
 def test_run_file_sees_args_and_env_and_records_no_echo(vm: VmSystem, worktree: Path) -> None:
-    (worktree / "app.js").write_text(
-        "console.log(__ARGS__.a, process.env.MODE); 40 + __ARGS__.a;"
-    )
+    (worktree / "app.js").write_text("console.log(__ARGS__.a, process.env.MODE); 40 + __ARGS__.a;")
     sid = _session(vm, worktree)
     run = vm.executions.run_file(sid, "app.js", args={"a": 2}, env={"MODE": "test"})
     assert run.status is ExecutionStatus.OK
@@ -101,7 +99,9 @@ def test_run_file_env_does_not_leak_into_the_next_repl(vm: VmSystem, worktree: P
     assert run.result is not None and run.result["preview"] == "undefined"
 
 
-def test_run_file_without_a_value_ends_with_an_undefined_value(vm: VmSystem, worktree: Path) -> None:
+def test_run_file_without_a_value_ends_with_an_undefined_value(
+    vm: VmSystem, worktree: Path
+) -> None:
     (worktree / "log.js").write_text("console.log('only')")
     run = vm.executions.run_file(_session(vm, worktree), "log.js")
     assert run.result == {"type": "undefined", "preview": "undefined"}
@@ -131,7 +131,9 @@ def test_run_file_rejects_a_symlink_escaping_the_worktree(
     assert vm.executions.list(sid) == []
 
 
-def test_run_file_missing_file_is_file_not_found_without_a_row(vm: VmSystem, worktree: Path) -> None:
+def test_run_file_missing_file_is_file_not_found_without_a_row(
+    vm: VmSystem, worktree: Path
+) -> None:
     sid = _session(vm, worktree)
     with pytest.raises(FileNotFound):
         vm.executions.run_file(sid, "missing.js")
@@ -243,7 +245,8 @@ def test_closing_a_session_cancels_its_running_execution(vm: VmSystem, worktree:
 def test_events_are_readable_while_an_execution_runs(vm: VmSystem, worktree: Path) -> None:
     sid = _session(vm, worktree, wall_ms=5000)
     running = vm.executions.repl(
-        sid, "console.log('early'); const t = Date.now(); while (Date.now() - t < 400) {}; 1",
+        sid,
+        "console.log('early'); const t = Date.now(); while (Date.now() - t < 400) {}; 1",
         wait=False,
     )
     deadline = time.monotonic() + 2
@@ -268,7 +271,8 @@ def test_subscribers_get_console_lines_before_the_result(vm: VmSystem, worktree:
         got.append((event.type.value, time.monotonic()))  # type: ignore[attr-defined]
 
     running = vm.executions.repl(
-        sid, "console.log('a'); const t = Date.now(); while (Date.now() - t < 300) {}; 2",
+        sid,
+        "console.log('a'); const t = Date.now(); while (Date.now() - t < 300) {}; 2",
         wait=False,
     )
     backlog, _sub = vm.bus.subscribe_execution(running.id, 0, deliver)
@@ -303,7 +307,9 @@ def test_completed_executions_survive_a_reopen(vm: VmSystem, worktree: Path, db_
         stored = again.executions.get(run.id)
         assert stored.status is ExecutionStatus.OK
         assert [e.type.value for e in again.executions.events(run.id)] == [
-            "input_echo", "console", "value"
+            "input_echo",
+            "console",
+            "value",
         ]
         assert again.sessions.get(sid).status is SessionStatus.CLOSED
     finally:

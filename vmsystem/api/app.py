@@ -40,7 +40,7 @@ def create_app(
         title="vm-system",
         version=__version__,
         description="Daemon-first JavaScript runtime service: templates, sessions, executions, "
-        "events. Errors use the envelope {\"error\": {code, message, details}}.",
+        'events. Errors use the envelope {"error": {code, message, details}}.',
         lifespan=lifespan,
     )
     app.state.system = vm

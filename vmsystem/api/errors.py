@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from vmsystem.api.responses import json_response
 from vmsystem.core import errors as e
@@ -67,19 +68,34 @@ def _from_validation(exc: RequestValidationError) -> e.VmError:
     return e.InvalidRequest(f"{where}: {first.get('msg', 'invalid value')}", field=where)
 
 
-def install_error_handlers(app: Any, not_found_fallback: Any) -> None:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts for this path (the router only reports the first
+    route whose path matched, so ``POST`` would be missing from ``GET, POST`` paths)."""
+    routes = request.app.router.routes
+    allowed = [
+        method for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+               for route in routes)
+    ]
+    return ", ".join(allowed)
+
+
+def install_error_handlers(app: FastAPI, not_found_fallback: Any) -> None:
     """Every failure becomes the envelope (unknown routes and wrong methods included)."""
 
-    @app.exception_handler(e.VmError)
-    async def _vm_error(_request: Request, exc: e.VmError) -> Response:
+    async def _vm_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, e.VmError)
         return error_response(exc)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
+    async def _validation(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
         return error_response(_from_validation(exc))
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
             fallback = await not_found_fallback(request)
             if fallback is not None:
@@ -87,12 +103,17 @@ def install_error_handlers(app: Any, not_found_fallback: Any) -> None:
             return error_response(e.RouteNotFound(f"No route for {request.url.path}"))
         if exc.status_code == 405:
             headers = dict(exc.headers or {})
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
             return error_response(
                 e.MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}"),
                 headers=headers,
             )
         return error_response(e.InvalidRequest(str(exc.detail)))
 
-    @app.exception_handler(Exception)
     async def _internal(_request: Request, exc: Exception) -> Response:
         return error_response(e.InternalError(f"internal error: {type(exc).__name__}"))
+
+    app.add_exception_handler(e.VmError, _vm_error)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _internal)

@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 __all__ = ["HTTP_DURATION", "HTTP_REQUESTS", "REGISTRY", "render_metrics"]
 
 REGISTRY = CollectorRegistry()
 HTTP_REQUESTS = Counter(
-    "vmsystem_http_requests_total", "HTTP requests by method, route and status",
-    ["method", "route", "status"], registry=REGISTRY,
+    "vmsystem_http_requests_total",
+    "HTTP requests by method, route and status",
+    ["method", "route", "status"],
+    registry=REGISTRY,
 )
 HTTP_DURATION = Histogram(
-    "vmsystem_http_request_duration_seconds", "HTTP request duration by route",
-    ["method", "route"], registry=REGISTRY,
+    "vmsystem_http_request_duration_seconds",
+    "HTTP request duration by route",
+    ["method", "route"],
+    registry=REGISTRY,
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 ACTIVE_SESSIONS = Gauge(

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vmsystem.api.errors import error_response
 from vmsystem.api.metrics import HTTP_DURATION, HTTP_REQUESTS
-from vmsystem.core.errors import PayloadTooLarge, Unauthorized
+from vmsystem.core.errors import InternalError, PayloadTooLarge, Unauthorized
 
 __all__ = ["RequestMiddleware"]
 
@@ -52,20 +52,76 @@ class RequestMiddleware:
             await send(message)
 
         early = self._reject(scope, headers, path)
+        if early is None and b"transfer-encoding" in headers and b"content-length" not in headers:
+            # A chunked body has no declared size: read it (up to the limit) before the app
+            # runs, so that an oversized one is refused with 413 rather than a parse error.
+            receive, early = await self._buffer(receive)
+        sent = [False]
+
+        async def send_tracked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent[0] = True
+            await send_with_id(message)
+
         if early is not None:
             await early(scope, receive, send_with_id)
         else:
             try:
-                await self.app(scope, self._limited(receive), send_with_id)
+                await self.app(scope, self._limited(receive), send_tracked)
             except _TooLarge:
-                await error_response(PayloadTooLarge(
-                    f"request body is larger than {self.max_bytes} bytes"
-                ))(scope, receive, send_with_id)
+                await self._too_large()(scope, receive, send_with_id)
+            except Exception as exc:
+                # Without this the server-error fallback would answer outside this middleware,
+                # without X-Request-Id; the exception is re-raised for the server's log.
+                if not sent[0]:
+                    await error_response(InternalError(f"internal error: {type(exc).__name__}"))(
+                        scope, receive, send_with_id
+                    )
+                self._observe(scope, path, status_holder[0], started, request_id)
+                raise
         self._observe(scope, path, status_holder[0], started, request_id)
 
+    def _too_large(self) -> Any:
+        return error_response(
+            PayloadTooLarge(f"request body is larger than {self.max_bytes} bytes")
+        )
+
+    async def _buffer(self, receive: Receive) -> tuple[Receive, Any]:
+        """Read the whole body (at most ``max_bytes``) and replay it to the app."""
+        chunks: list[bytes] = []
+        size = 0
+        first: Message | None = None
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                first = message  # the client went away: hand that on
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return receive, self._too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        pending: list[Message] = [
+            {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        ]
+        if first is not None:
+            pending = [first]
+
+        async def replay() -> Message:
+            if pending:
+                return pending.pop(0)
+            return await receive()
+
+        return replay, None
+
     def _reject(self, scope: Scope, headers: dict[bytes, bytes], path: str) -> Any:
-        if self.token is not None and scope["method"] != "OPTIONS" and path not in _PUBLIC_API and path.startswith(
-            _PROTECTED_PREFIXES
+        if (
+            self.token is not None
+            and scope["method"] != "OPTIONS"
+            and path not in _PUBLIC_API
+            and path.startswith(_PROTECTED_PREFIXES)
         ):
             given = headers.get(b"authorization", b"")
             if not hmac.compare_digest(given, b"Bearer " + self.token):
@@ -74,9 +130,7 @@ class RequestMiddleware:
                 )
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return error_response(
-                PayloadTooLarge(f"request body is larger than {self.max_bytes} bytes")
-            )
+            return self._too_large()
         return None
 
     def _limited(self, receive: Receive) -> Receive:
@@ -108,5 +162,9 @@ class RequestMiddleware:
             path=path,
             status=status,
             duration_ms=round(elapsed * 1000, 3),
-            **{k: v for k, v in params.items() if k in {"session_id", "execution_id", "template_id"}},
+            **{
+                k: v
+                for k, v in params.items()
+                if k in {"session_id", "execution_id", "template_id"}
+            },
         )

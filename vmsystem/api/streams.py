@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from vmsystem.api.deps import vm
@@ -51,7 +51,9 @@ def _message(event: Event) -> ServerSentEvent:
 
 def _response(generator: AsyncIterator[ServerSentEvent]) -> Response:
     return EventSourceResponse(
-        generator, ping=KEEPALIVE_S, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        generator,
+        ping=KEEPALIVE_S,
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
@@ -143,7 +145,7 @@ def _session_backlog(system: Any, session_id: str, execution_id: str, after: int
     if execution_id not in ids:
         return []
     out: list[Event] = []
-    for x in executions[ids.index(execution_id):]:
+    for x in executions[ids.index(execution_id) :]:
         start = after if x.id == execution_id else 0
         out.extend(system.executions.events(x.id, after_seq=start, limit=10000))
     return out

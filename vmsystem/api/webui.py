@@ -33,4 +33,6 @@ async def serve_ui(request: Request) -> Response | None:
         media = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
         cache = "public, max-age=31536000, immutable" if "/assets/" in path else "no-cache"
         return Response(candidate.read_bytes(), media_type=media, headers={"Cache-Control": cache})
-    return Response(index.read_bytes(), media_type="text/html", headers={"Cache-Control": "no-cache"})
+    return Response(
+        index.read_bytes(), media_type="text/html", headers={"Cache-Control": "no-cache"}
+    )

@@ -129,8 +129,16 @@ def serve(
             err=True,
         )
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
-        loop="auto", http="auto", timeout_graceful_shutdown=3, server_header=False,
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=3,
+        server_header=False,
     )
     try:
         uvicorn.Server(config).run()

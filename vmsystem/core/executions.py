@@ -8,6 +8,7 @@ the call returns (or, for asynchronous runs, before the execution leaves the bus
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -28,7 +29,14 @@ from vmsystem.core.events import EventBus, LiveExecution
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.paths import read_worktree_file
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
-from vmsystem.runtime import ConsoleLine, EngineContext, EngineError, Outcome, OutcomeKind, RunLimits
+from vmsystem.runtime import (
+    ConsoleLine,
+    EngineContext,
+    EngineError,
+    Outcome,
+    OutcomeKind,
+    RunLimits,
+)
 from vmsystem.store import Store
 from vmsystem.store.records import (
     Event,
@@ -69,7 +77,10 @@ class _Run:
     """Bookkeeping of one execution while it runs: seq numbers, events, the bus entry."""
 
     def __init__(
-        self, svc: ExecutionService, execution: Execution, live: LiveExecution,
+        self,
+        svc: ExecutionService,
+        execution: Execution,
+        live: LiveExecution,
         inserted: Future[None],
     ) -> None:
         self.svc = svc
@@ -143,8 +154,13 @@ class ExecutionService:
         live = self._live_session(session_id)
         rel, code = read_worktree_file(live.worktree, path, session_id=live.session_id)
         return self._start(
-            live, ExecutionKind.RUN_FILE, code, path=rel, args=dict(args or {}),
-            env=dict(env or {}), wait=wait,
+            live,
+            ExecutionKind.RUN_FILE,
+            code,
+            path=rel,
+            args=dict(args or {}),
+            env=dict(env or {}),
+            wait=wait,
         )
 
     def run_startup(
@@ -170,19 +186,35 @@ class ExecutionService:
         if row is None:
             raise SessionNotFound(session_id=sid)
         raise SessionNotReady(
-            f"Session is not ready (status {row.status.value})", session_id=sid,
+            f"Session is not ready (status {row.status.value})",
+            session_id=sid,
             status=row.status.value,
         )
 
     def _new(
-        self, session_id: str, kind: ExecutionKind, *, input: str | None = None,
-        path: str | None = None, args: dict[str, Any] | None = None,
+        self,
+        session_id: str,
+        kind: ExecutionKind,
+        *,
+        input: str | None = None,
+        path: str | None = None,
+        args: dict[str, Any] | None = None,
         env: dict[str, str] | None = None,
     ) -> Execution:
         return Execution(
-            id=new_id(), session_id=session_id, kind=kind, input=input, path=path,
-            args=args or {}, env=env or {}, status=ExecutionStatus.RUNNING,
-            started_at=utcnow(), ended_at=None, result=None, error=None, metrics={},
+            id=new_id(),
+            session_id=session_id,
+            kind=kind,
+            input=input,
+            path=path,
+            args=args or {},
+            env=env or {},
+            status=ExecutionStatus.RUNNING,
+            started_at=utcnow(),
+            ended_at=None,
+            result=None,
+            error=None,
+            metrics={},
         )
 
     def _open(self, execution: Execution) -> _Run:
@@ -193,16 +225,21 @@ class ExecutionService:
         return _Run(self, execution, self._bus.open(execution.id, execution.session_id), inserted)
 
     def _start(
-        self, live: LiveSession, kind: ExecutionKind, code: str, *, input: str | None = None,
-        path: str | None = None, args: dict[str, Any] | None = None,
-        env: dict[str, str] | None = None, wait: bool,
+        self,
+        live: LiveSession,
+        kind: ExecutionKind,
+        code: str,
+        *,
+        input: str | None = None,
+        path: str | None = None,
+        args: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool,
     ) -> Execution:
         if not live.busy.acquire(blocking=False):
             raise SessionBusy(session_id=live.session_id)
         try:
-            execution = self._new(
-                live.session_id, kind, input=input, path=path, args=args, env=env
-            )
+            execution = self._new(live.session_id, kind, input=input, path=path, args=args, env=env)
             live.current_execution = execution.id
             run = self._open(execution)
             if kind is ExecutionKind.REPL:
@@ -226,8 +263,14 @@ class ExecutionService:
         return final
 
     def _execute_live(
-        self, run: _Run, live: LiveSession, max_events: int, code: str, path: str | None,
-        args: dict[str, Any] | None, env: dict[str, str] | None,
+        self,
+        run: _Run,
+        live: LiveSession,
+        max_events: int,
+        code: str,
+        path: str | None,
+        args: dict[str, Any] | None,
+        env: dict[str, str] | None,
     ) -> Execution:
         try:
             final = self._execute(
@@ -239,14 +282,24 @@ class ExecutionService:
         return final
 
     def _execute(
-        self, run: _Run, context: EngineContext, limits: RunLimits, max_events: int, code: str,
-        filename: str | None, args: dict[str, Any] | None, env: dict[str, str] | None,
+        self,
+        run: _Run,
+        context: EngineContext,
+        limits: RunLimits,
+        max_events: int,
+        code: str,
+        filename: str | None,
+        args: dict[str, Any] | None,
+        env: dict[str, str] | None,
         live: LiveSession | None = None,
     ) -> Execution:
         try:
             try:
                 outcome = context.run(
-                    code, filename=filename, limits=limits, sink=run.sink,
+                    code,
+                    filename=filename,
+                    limits=limits,
+                    sink=run.sink,
                     args=args if run.execution.kind is ExecutionKind.RUN_FILE else None,
                     env=env if run.execution.kind is ExecutionKind.RUN_FILE else None,
                 )
@@ -367,7 +420,9 @@ class ExecutionService:
             raise ValidationError(f"limit must be from 1 to {MAX_EXECUTIONS_PAGE}")
         return self._store.list_executions(sid, limit=limit)
 
-    def events(self, execution_id: str, *, after_seq: int = 0, limit: int = 1000) -> list[Event]:
+    def events(
+        self, execution_id: str, *, after_seq: int = 0, limit: int = 1000
+    ) -> builtins.list[Event]:
         """Events of an execution with ``seq > after_seq``, oldest first (live ones included)."""
         eid = normalize_id(execution_id, "execution_id")
         if after_seq < 0:

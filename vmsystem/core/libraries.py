@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vmsystem.core.errors import LibraryNotCached, LibraryNotFound
 from vmsystem.libraries.cache import LibraryCache
 from vmsystem.libraries.catalog import CATALOG
 from vmsystem.libraries.errors import LibraryError, LibraryNameError, UnknownLibrary
-from vmsystem.core.errors import LibraryNotCached, LibraryNotFound
 
 __all__ = ["LibraryResolver", "LoadedLibrary"]
 
@@ -58,15 +58,27 @@ class LibraryResolver:
         out: list[dict[str, Any]] = []
         for item in CATALOG:
             entry = cached.pop((item.name, item.version), None)
-            out.append({
-                "name": item.name, "version": item.version, "file": item.file,
-                "global": item.global_name, "description": item.description,
-                "source": "npm", "cached": entry is not None,
-            })
+            out.append(
+                {
+                    "name": item.name,
+                    "version": item.version,
+                    "file": item.file,
+                    "global": item.global_name,
+                    "description": item.description,
+                    "source": "npm",
+                    "cached": entry is not None,
+                }
+            )
         for entry in cached.values():
-            out.append({
-                "name": entry.name, "version": entry.version, "file": entry.file,
-                "global": entry.global_name, "description": f"local library ({entry.origin})",
-                "source": entry.source, "cached": True,
-            })
+            out.append(
+                {
+                    "name": entry.name,
+                    "version": entry.version,
+                    "file": entry.file,
+                    "global": entry.global_name,
+                    "description": f"local library ({entry.origin})",
+                    "source": entry.source,
+                    "cached": True,
+                }
+            )
         return out

@@ -19,9 +19,7 @@ def check_worktree(path: str | None) -> Path:
     if not os.path.isabs(text):
         raise ValidationError("worktree_path must be an absolute path", worktree_path=text)
     if not os.path.isdir(text):
-        raise ValidationError(
-            "worktree_path must be an existing directory", worktree_path=text
-        )
+        raise ValidationError("worktree_path must be an existing directory", worktree_path=text)
     return Path(os.path.realpath(text))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,7 +10,9 @@ from typing import Any
 
 from vmsystem.runtime import EngineContext, RunLimits
 
-__all__ = ["LiveSession", "RuntimeRegistry"]
+__all__ = ["LiveSession", "RuntimeRegistry", "run_cleanups"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -27,12 +30,17 @@ class LiveSession:
 
     def dispose(self) -> None:
         """Close the runtime and release what host modules opened (database handles)."""
-        for cleanup in self.cleanups:
-            try:
-                cleanup()
-            except Exception:  # cleanup must not stop the runtime from closing
-                pass
+        run_cleanups(self.cleanups)
         self.context.close()
+
+
+def run_cleanups(cleanups: list[Callable[[], None]]) -> None:
+    """Run every cleanup; one failing must not stop the others (or the runtime's close)."""
+    for cleanup in cleanups:
+        try:
+            cleanup()
+        except Exception:
+            _log.exception("session cleanup failed")
 
 
 class RuntimeRegistry:

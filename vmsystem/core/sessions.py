@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import threading
@@ -22,7 +23,7 @@ from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.modules import ModuleScope, build_session_modules
 from vmsystem.core.paths import check_worktree, read_worktree_file
-from vmsystem.core.registry import LiveSession, RuntimeRegistry
+from vmsystem.core.registry import LiveSession, RuntimeRegistry, run_cleanups
 from vmsystem.core.templates import TemplateService
 from vmsystem.runtime import ContextOptions, Engine, EngineContext, OutcomeKind, RunLimits
 from vmsystem.store import Store
@@ -76,11 +77,16 @@ class SessionService:
         worktree = check_worktree(worktree_path)
         now = utcnow()
         session = Session(
-            id=new_id(), template_id=template.id,
+            id=new_id(),
+            template_id=template.id,
             workspace_id=(workspace_id or "").strip() or "default",
             base_commit_oid=(base_commit_oid or "").strip() or "HEAD",
-            worktree_path=str(worktree), status=SessionStatus.STARTING, created_at=now,
-            last_activity_at=now, closed_at=None, last_error=None,
+            worktree_path=str(worktree),
+            status=SessionStatus.STARTING,
+            created_at=now,
+            last_activity_at=now,
+            closed_at=None,
+            last_error=None,
             template_snapshot=TemplateService.snapshot(template),
         )
         self._store.insert_session(session)
@@ -89,19 +95,18 @@ class SessionService:
         try:
             context = self._start_runtime(session, template.capabilities, scope)
             live = LiveSession(
-                session_id=session.id, worktree=str(worktree), context=context,
-                limits=limits_of(template.settings), settings=template.settings,
+                session_id=session.id,
+                worktree=str(worktree),
+                context=context,
+                limits=limits_of(template.settings),
+                settings=template.settings,
                 cleanups=scope.cleanups,
             )
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
         except BaseException as exc:
             message = exc.message if isinstance(exc, VmError) else f"internal error: {exc}"
-            for cleanup in scope.cleanups:
-                try:
-                    cleanup()
-                except Exception:  # best effort: the runtime is being discarded anyway
-                    pass
+            run_cleanups(scope.cleanups)
             if context is not None:
                 context.close()
             self._store.update_session(
@@ -160,9 +165,7 @@ class SessionService:
     def _run_startup_files(
         self, session: Session, context: EngineContext, settings: dict[str, Any]
     ) -> None:
-        startup = sorted(
-            session.template_snapshot["startup_files"], key=lambda s: s["order_index"]
-        )
+        startup = sorted(session.template_snapshot["startup_files"], key=lambda s: s["order_index"])
         for item in startup:
             try:
                 rel, code = read_worktree_file(session.worktree_path, item["path"])
@@ -174,15 +177,20 @@ class SessionService:
                     f"startup failed: startup file not found: {item['path']}", path=item["path"]
                 ) from exc
             execution = self._executions.run_startup(
-                session.id, context, limits_of(settings), settings["limits"]["max_events"],
-                rel, code,
+                session.id,
+                context,
+                limits_of(settings),
+                settings["limits"]["max_events"],
+                rel,
+                code,
             )
             if execution.status is not ExecutionStatus.OK:
                 error = execution.error or {}
                 detail = error.get("message") or execution.status.value
                 name = error.get("name") or error.get("code") or "Error"
                 raise StartupFailed(
-                    f"startup failed: {rel}: {name}: {detail}", path=rel,
+                    f"startup failed: {rel}: {name}: {detail}",
+                    path=rel,
                     execution_id=execution.id,
                 )
 
@@ -198,7 +206,9 @@ class SessionService:
             raise SessionNotFound(session_id=sid)
         if row.status is not SessionStatus.CLOSED:
             self._store.update_session(
-                sid, status=SessionStatus.CLOSED, closed_at=utcnow(),
+                sid,
+                status=SessionStatus.CLOSED,
+                closed_at=utcnow(),
                 last_error=reason if reason is not None else row.last_error,
             )
         return self.get(sid)
@@ -218,13 +228,10 @@ class SessionService:
     def mark_crashed(self, live: LiveSession, message: str) -> None:
         """The runtime is lost (wedged): unregister it and record why."""
         self._registry.pop(live.session_id)
-        for cleanup in live.cleanups:
-            try:
-                cleanup()
-            except Exception:  # the runtime is gone; release what we can
-                pass
-        live.context.close()
-        self._store.update_session(live.session_id, status=SessionStatus.CRASHED, last_error=message)
+        live.dispose()
+        self._store.update_session(
+            live.session_id, status=SessionStatus.CRASHED, last_error=message
+        )
 
     def close_idle(self, idle_seconds: float) -> list[str]:
         """Close ready sessions without activity for ``idle_seconds``."""
@@ -260,13 +267,10 @@ class SessionService:
         tid = normalize_id(template_id, "template_id") if template_id else None
         return self._store.list_sessions(status=status, template_id=tid)
 
-    def live_ids(self) -> list[str]:
+    def live_ids(self) -> builtins.list[str]:
         """Sessions whose runtime is really live in this process."""
         return self._registry.ids()
 
 
-def _discard(_lines: list[tuple[str, str, float]]) -> None:
+def _discard(_lines: builtins.list[tuple[str, str, float]]) -> None:
     """Library code's console output is not recorded."""
-
-
-

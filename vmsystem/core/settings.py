@@ -10,7 +10,13 @@ from vmsystem.core.errors import ValidationError
 __all__ = ["DEFAULT_SETTINGS", "LIMIT_BOUNDS", "default_settings", "merge_settings"]
 
 DEFAULT_SETTINGS: dict[str, Any] = {
-    "limits": {"wall_ms": 5000, "cpu_ms": 2000, "mem_mb": 128, "max_events": 50000, "max_output_kb": 256},
+    "limits": {
+        "wall_ms": 5000,
+        "cpu_ms": 2000,
+        "mem_mb": 128,
+        "max_events": 50000,
+        "max_output_kb": 256,
+    },
     "runtime": {"strict": False, "console": True},
     "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
 }
@@ -42,7 +48,9 @@ def merge_settings(current: dict[str, Any], patch: Any) -> dict[str, Any]:
             raise ValidationError(f"settings.{section} must be an object")
         for key, value in values.items():
             if key not in DEFAULT_SETTINGS[section]:
-                raise ValidationError(f"unknown setting {section}.{key}", setting=f"{section}.{key}")
+                raise ValidationError(
+                    f"unknown setting {section}.{key}", setting=f"{section}.{key}"
+                )
             merged.setdefault(section, {})[key] = _check(section, key, value)
     return merged
 

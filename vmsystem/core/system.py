@@ -1,12 +1,12 @@
 """The embeddable vm-system: one object that owns the store, the runtimes and the services.
 
-    from vmsystem.core import open_system
+from vmsystem.core import open_system
 
-    with open_system("/tmp/vm.db") as vm:
-        t = vm.templates.create("demo")
-        s = vm.sessions.create(t.id, "/tmp")
-        ex = vm.executions.repl(s.id, "20 + 22")
-        print(ex.result["preview"])            # 42
+with open_system("/tmp/vm.db") as vm:
+    t = vm.templates.create("demo")
+    s = vm.sessions.create(t.id, "/tmp")
+    ex = vm.executions.repl(s.id, "20 + 22")
+    print(ex.result["preview"])            # 42
 """
 
 from __future__ import annotations
@@ -67,9 +67,7 @@ class VmSystem:
         self.registry = RuntimeRegistry()
         self.libraries = LibraryResolver(cache_dir or _default_cache_dir())
         self.templates = TemplateService(store, self.libraries)
-        self.executions = ExecutionService(
-            store, self.bus, self.registry, self._runtime_lost
-        )
+        self.executions = ExecutionService(store, self.bus, self.registry, self._runtime_lost)
         self.sessions = SessionService(
             store, self.engine, self.registry, self.templates, self.executions, self.libraries
         )
@@ -108,7 +106,8 @@ class VmSystem:
         if sessions or executions:
             _log.warning(
                 "recovered after restart: %d sessions closed, %d executions finished",
-                sessions, executions,
+                sessions,
+                executions,
             )
         return RecoveryReport(sessions, executions)
 
@@ -154,7 +153,7 @@ class VmSystem:
                 self.executions.cancel(execution.id, timeout=2)
             except Exception:  # shutdown goes on regardless
                 _log.exception("could not cancel %s", execution.id)
-        for session_id in list(self.sessions.live_ids()):
+        for session_id in self.sessions.live_ids():
             try:
                 self.sessions.close(session_id, reason=reason)
             except Exception:
@@ -166,7 +165,9 @@ class VmSystem:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.close()
@@ -183,7 +184,9 @@ def open_system(
     store = open_store(db)
     try:
         return VmSystem(
-            store, engine=engine, cache_dir=Path(cache_dir) if cache_dir else None,
+            store,
+            engine=engine,
+            cache_dir=Path(cache_dir) if cache_dir else None,
             session_idle_timeout=session_idle_timeout,
         )
     except BaseException:

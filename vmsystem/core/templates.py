@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from vmsystem.core.capabilities import validate_capability
@@ -48,7 +49,9 @@ def normalize_engine(engine: str | None) -> str:
 
 
 def _conflict(exc: UniqueViolation, **details: Any) -> Conflict:
-    return Conflict(_CONFLICTS.get(exc.constraint, "Conflict"), constraint=exc.constraint, **details)
+    return Conflict(
+        _CONFLICTS.get(exc.constraint, "Conflict"), constraint=exc.constraint, **details
+    )
 
 
 class TemplateService:
@@ -66,8 +69,14 @@ class TemplateService:
             raise ValidationError("name is required")
         now = utcnow()
         template = Template(
-            id=new_id(), name=clean, engine=normalize_engine(engine), settings=default_settings(),
-            modules=[], libraries=[], created_at=now, updated_at=now,
+            id=new_id(),
+            name=clean,
+            engine=normalize_engine(engine),
+            settings=default_settings(),
+            modules=[],
+            libraries=[],
+            created_at=now,
+            updated_at=now,
         )
         try:
             self._store.insert_template(template)
@@ -104,7 +113,11 @@ class TemplateService:
         return self._store.list_templates()
 
     def update(
-        self, template_id: str, *, name: str | None = None, engine: str | None = None,
+        self,
+        template_id: str,
+        *,
+        name: str | None = None,
+        engine: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> Template:
         """Rename, change engine, or merge settings (``{"limits": {"wall_ms": 200}}``)."""
@@ -135,7 +148,8 @@ class TemplateService:
         if live:
             raise TemplateInUse(
                 f"Template has {live} live session(s); close them before deleting it",
-                template_id=template.id, live_sessions=live,
+                template_id=template.id,
+                live_sessions=live,
             )
         self._store.delete_template(template.id)
         return template.id
@@ -185,14 +199,23 @@ class TemplateService:
 
     # ------------------------------------------------------------------ capabilities
     def add_capability(
-        self, template_id: str, kind: str, name: str, *, enabled: bool = True,
+        self,
+        template_id: str,
+        kind: str,
+        name: str,
+        *,
+        enabled: bool = True,
         config: dict[str, Any] | None = None,
     ) -> Capability:
         """Grant a capability (validated against the catalog); duplicates are CONFLICT."""
         template = self.get(template_id)
         kind_n, name_n, config_n = validate_capability(kind, name, enabled, config or {})
         capability = Capability(
-            id=new_id(), template_id=template.id, kind=kind_n, name=name_n, enabled=enabled,
+            id=new_id(),
+            template_id=template.id,
+            kind=kind_n,
+            name=name_n,
+            enabled=enabled,
             config=config_n,
         )
         try:
@@ -213,7 +236,7 @@ class TemplateService:
             self._store.update_template(template.id, updated_at=utcnow())
         return cid
 
-    def capabilities(self, template_id: str) -> list[Capability]:
+    def capabilities(self, template_id: str) -> builtins.list[Capability]:
         """Capabilities of a template."""
         return self.get(template_id).capabilities
 
@@ -227,7 +250,9 @@ class TemplateService:
         mode_n = (mode or "eval").strip().lower() or "eval"
         if mode_n != "eval":
             raise StartupModeUnsupported(
-                template_id=template.id, requested_mode=mode, supported_modes=["eval"],
+                template_id=template.id,
+                requested_mode=mode,
+                supported_modes=["eval"],
                 migration_option="Use mode=eval until import support is implemented",
             )
         startup = StartupFile(
@@ -250,7 +275,7 @@ class TemplateService:
             self._store.update_template(template.id, updated_at=utcnow())
         return sid
 
-    def startup_files(self, template_id: str) -> list[StartupFile]:
+    def startup_files(self, template_id: str) -> builtins.list[StartupFile]:
         """Startup files of a template in run order."""
         return self.get(template_id).startup_files
 
@@ -273,4 +298,3 @@ class TemplateService:
                 for s in template.startup_files
             ],
         }
-

@@ -24,7 +24,9 @@ def list_sessions(
 @router.post("", status_code=201, summary="Start a session from a template (synchronous)")
 def create_session(request: Request, body: SessionIn) -> Response:
     s = vm(request).sessions.create(
-        body.template_id, body.worktree_path, workspace_id=body.workspace_id,
+        body.template_id,
+        body.worktree_path,
+        workspace_id=body.workspace_id,
         base_commit_oid=body.base_commit_oid,
     )
     return json_response(session_json(s), 201)

@@ -27,11 +27,17 @@ def summary(request: Request) -> Response:
 
 @router.get("/metadata/modules", summary="Native modules templates can expose")
 def modules() -> Response:
-    return json_response([
-        {"name": m.name, "description": m.description, "functions": list(m.functions),
-         "capabilities": list(m.capabilities)}
-        for m in module_specs().values()
-    ])
+    return json_response(
+        [
+            {
+                "name": m.name,
+                "description": m.description,
+                "functions": list(m.functions),
+                "capabilities": list(m.capabilities),
+            }
+            for m in module_specs().values()
+        ]
+    )
 
 
 @router.get("/metadata/libraries", summary="Library catalog with cached status")
@@ -42,10 +48,16 @@ def libraries(request: Request) -> Response:
 @router.get("/metadata/engines", summary="Available JavaScript engines")
 def engines(request: Request) -> Response:
     engine = vm(request).engine
-    return json_response([{
-        "name": engine.name, "version": engine.version, "default": engine.name == DEFAULT_ENGINE,
-        "aliases": sorted(k for k, v in ENGINE_ALIASES.items() if v == engine.name),
-    }])
+    return json_response(
+        [
+            {
+                "name": engine.name,
+                "version": engine.version,
+                "default": engine.name == DEFAULT_ENGINE,
+                "aliases": sorted(k for k, v in ENGINE_ALIASES.items() if v == engine.name),
+            }
+        ]
+    )
 
 
 @router.get("/metadata/capabilities", summary="Capability kinds and names, with their effect")

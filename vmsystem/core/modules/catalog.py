@@ -24,8 +24,26 @@ __all__ = [
 
 #: JS built-ins: always present, never configurable (MODULE_NOT_ALLOWED).
 BUILTIN_NAMES = frozenset(
-    {"console", "math", "json", "date", "array", "string", "object", "promise", "number",
-     "boolean", "symbol", "regexp", "map", "set", "error", "reflect", "proxy", "intl"}
+    {
+        "console",
+        "math",
+        "json",
+        "date",
+        "array",
+        "string",
+        "object",
+        "promise",
+        "number",
+        "boolean",
+        "symbol",
+        "regexp",
+        "map",
+        "set",
+        "error",
+        "reflect",
+        "proxy",
+        "intl",
+    }
 )
 
 
