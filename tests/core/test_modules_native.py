@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from vmsystem.core.modules import ModuleScope, build_session_modules
-from vmsystem.runtime import HostError
+from vmsystem.runtime import HostError, OutcomeKind, RunLimits
 
 from .modules_harness import cap, js, open_session
 
@@ -222,6 +222,23 @@ def test_exec_run_stops_at_the_execution_deadline(worktree: Path) -> None:
         error = s.caught("require('exec').run('/bin/sleep', ['5'])")
         assert time.monotonic() - start < 2
         assert "timed out" in error["message"]
+        s.scope.deadline = None
+        s.assert_usable()
+
+
+def test_exec_run_ending_at_the_deadline_lets_the_wall_limit_stop_the_execution(
+    worktree: Path,
+) -> None:
+    grant = cap("exec", "run", config={"allow": ["/bin/sleep"]})
+    with open_session(worktree, ["exec"], [grant]) as s:
+        start = time.monotonic()
+        s.scope.deadline = start + 0.3
+        outcome = s.run(
+            "try { require('exec').run('/bin/sleep', ['5']); } catch (e) {} while (true) {}",
+            RunLimits(wall_ms=300, cpu_ms=None),
+        )
+        assert outcome.kind is OutcomeKind.WALL_TIMEOUT
+        assert time.monotonic() - start < 1.5
         s.scope.deadline = None
         s.assert_usable()
 
