@@ -260,14 +260,14 @@ describe('App', () => {
 
   it('shows health and the runtime summary on the system page', async () => {
     daemon.on('GET', '/api/v1/runtime/summary', {
-      active_sessions: 2, active_session_ids: ['s1', 's2'], running_executions: 1, engine: 'v8', version: '0.1.0', uptime_s: 3725,
+      active_sessions: 2, active_session_ids: ['s1', 's2'], running_executions: 1, engine: { name: 'v8', version: '14.4' }, version: '0.1.0', uptime_s: 3725,
       db: { url: 'sqlite:///tmp/vm.db', schema_version: '0001' },
     });
     const view = mountAt('/system');
     await waitFor(() => view.byTestId('system-summary'));
     expect(view.byTestId('system-health').textContent).toBe('ok');
     expect(view.byTestId('system-version').textContent).toBe('0.1.0');
-    expect(view.byTestId('system-engine').textContent).toBe('v8');
+    expect(view.byTestId('system-engine').textContent).toBe('v8 14.4');
     expect(view.byTestId('system-active-sessions').textContent).toBe('2');
     expect(view.byTestId('system-running-executions').textContent).toBe('1');
     expect(view.byTestId('system-uptime').textContent).toBe('1 h 2 min');

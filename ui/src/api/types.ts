@@ -359,6 +359,7 @@ export interface LibraryInfo {
   global: string;
   description: string;
   cached: boolean;
+  source?: string;
 }
 
 export interface EngineInfo {
@@ -373,6 +374,11 @@ export interface CapabilityInfo {
   name: string;
   description: string;
   config_schema: JsonObject | null;
+  /** Optional extras some daemons add. */
+  default?: string;
+  enabled_effect?: string;
+  disabled_effect?: string;
+  example?: JsonObject;
 }
 
 export interface Health {
@@ -383,7 +389,8 @@ export interface RuntimeSummary {
   active_sessions: number;
   active_session_ids: Uuid[];
   running_executions: number;
-  engine: string;
+  /** The default engine: a name, or `{name, version}` (the contract does not pin the shape). */
+  engine: string | { name: string; version?: string };
   version: string;
   uptime_s: number;
   db: { url: string; schema_version: string | null };

@@ -33,8 +33,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   const notify = useCallback(
     (tone: ToastTone, message: string, code?: string) => {
       const id = nextId.current++;
-      setToasts((ts) => [...ts.slice(-4), { id, tone, message, code }]);
-      setTimeout(() => dismiss(id), tone === 'error' ? 10000 : 5000);
+      setToasts((ts) => [...ts.slice(-2), { id, tone, message, code }]);
+      setTimeout(() => dismiss(id), tone === 'error' ? 10000 : 4000);
     },
     [dismiss],
   );

@@ -59,7 +59,7 @@ export function EventLog({ executionId, running }: { executionId: string; runnin
             <thead>
               <tr>
                 <th scope="col">Seq</th>
-                <th scope="col">Time (UTC)</th>
+                <th scope="col" className="hide-narrow">Time (UTC)</th>
                 <th scope="col">Type</th>
                 <th scope="col">Payload</th>
               </tr>
@@ -69,8 +69,12 @@ export function EventLog({ executionId, running }: { executionId: string; runnin
                 const tag = payloadTag(ev);
                 return (
                   <tr key={ev.seq} data-testid="event-row" data-seq={ev.seq} data-type={ev.type} className={`event-${ev.type}`}>
-                    <td className="num">{ev.seq}</td>
-                    <td title={absoluteTime(ev.ts)}>{clockTime(ev.ts)}</td>
+                    <td className="num" title={absoluteTime(ev.ts)}>
+                      {ev.seq}
+                    </td>
+                    <td className="hide-narrow" title={absoluteTime(ev.ts)}>
+                      {clockTime(ev.ts)}
+                    </td>
                     <td>
                       <span className="tag">{ev.type}</span>
                     </td>
@@ -181,11 +185,11 @@ function SessionHistory({ session, sessionId }: { session: Session | undefined; 
                 <span className="sr-only">Expand</span>
               </th>
               <th scope="col">Started</th>
-              <th scope="col">Kind</th>
+              <th scope="col" className="hide-narrow">Kind</th>
               <th scope="col">Status</th>
               <th scope="col">Input</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Events</th>
+              <th scope="col" className="hide-narrow">Duration</th>
+              <th scope="col" className="hide-narrow">Events</th>
             </tr>
           </thead>
           <tbody>
@@ -208,15 +212,15 @@ function SessionHistory({ session, sessionId }: { session: Session | undefined; 
                       </button>
                     </td>
                     <td title={absoluteTime(ex.started_at)}>{relativeTime(ex.started_at)}</td>
-                    <td>{ex.kind}</td>
+                    <td className="hide-narrow">{ex.kind}</td>
                     <td>
                       <StatusBadge status={ex.status} testId="history-status" />
                     </td>
                     <td>
                       <code className="wrap">{ex.kind === 'run_file' ? ex.path : truncate(ex.input, 80)}</code>
                     </td>
-                    <td className="num">{formatDuration(ex.metrics?.duration_ms)}</td>
-                    <td className="num">{ex.metrics?.event_count ?? '—'}</td>
+                    <td className="num hide-narrow">{formatDuration(ex.metrics?.duration_ms)}</td>
+                    <td className="num hide-narrow">{ex.metrics?.event_count ?? '—'}</td>
                   </tr>
                   {isOpen && (
                     <tr className="detail-row" id={`ex-${ex.id}`}>

@@ -4,7 +4,14 @@ import { keys } from '../api/queries';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { Loading } from '../components/States';
 import { formatUptime } from '../lib/format';
+import type { RuntimeSummary } from '../api/types';
 import { Link } from '../lib/router';
+
+function engineText(engine: RuntimeSummary['engine'] | null | undefined): string {
+  if (!engine) return '—';
+  if (typeof engine === 'string') return engine;
+  return engine.version ? `${engine.name} ${engine.version}` : engine.name;
+}
 
 export function SystemPage() {
   const health = useQuery({ queryKey: keys.health, queryFn: () => api.health(), refetchInterval: 5000, retry: false });
@@ -68,7 +75,7 @@ export function SystemPage() {
               </div>
               <div>
                 <dt>Engine</dt>
-                <dd data-testid="system-engine">{s.engine}</dd>
+                <dd data-testid="system-engine">{engineText(s.engine)}</dd>
               </div>
               <div>
                 <dt>Uptime</dt>

@@ -39,9 +39,27 @@ const LIMIT_LABELS: Record<LimitKey, { label: string; unit: string; help: string
 /** Shared invalidation after any change to a template. */
 function useTemplateChanged(id: string) {
   const queryClient = useQueryClient();
-  return () => {
-    void queryClient.invalidateQueries({ queryKey: keys.template(id) });
-    void queryClient.invalidateQueries({ queryKey: keys.templates, exact: true });
+  return () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: keys.template(id) }),
+      queryClient.invalidateQueries({ queryKey: keys.templates, exact: true }),
+    ]).then(() => undefined);
+}
+
+/**
+ * Checkbox state that follows a toggle at once (optimistic), falls back to the server's
+ * value once the change is saved and re-read, and reverts when the change fails.
+ */
+function useOptimisticSet() {
+  const [pending, setPending] = useState<Record<string, boolean>>({});
+  return {
+    value: (name: string, server: boolean) => pending[name] ?? server,
+    set: (name: string, on: boolean) => setPending((p) => ({ ...p, [name]: on })),
+    clear: (name: string) =>
+      setPending((p) => {
+        const { [name]: _drop, ...rest } = p;
+        return rest;
+      }),
   };
 }
 
@@ -54,7 +72,7 @@ function IdentityCard({ template }: { template: Template }) {
   const rename = useMutation({
     mutationFn: (n: string) => api.updateTemplate(template.id, { name: n }),
     onSuccess: (t) => {
-      changed();
+      void changed();
       toast.success(`Renamed to “${t.name}”.`);
     },
   });
@@ -175,7 +193,7 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   const save = useMutation({
     mutationFn: (patch: Parameters<typeof api.updateTemplate>[1]) => api.updateTemplate(templateId, patch),
     onSuccess: () => {
-      changed();
+      void changed();
       toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
     },
   });
@@ -277,14 +295,19 @@ function ModulesCard({ template }: { template: Template }) {
   const enabled = templateModules(template);
   const changed = useTemplateChanged(template.id);
   const toast = useToast();
+  const optimistic = useOptimisticSet();
   const toggle = useMutation({
     mutationFn: ({ name, on }: { name: string; on: boolean }) =>
       on ? api.addModule(template.id, name) : api.removeModule(template.id, name),
+    onMutate: (v) => optimistic.set(v.name, v.on),
     onSuccess: (_r, v) => {
-      changed();
       toast.success(v.on ? `Module ${v.name} added.` : `Module ${v.name} removed.`);
     },
     onError: (err) => toast.error(err, 'Module change failed'),
+    onSettled: async (_r, _e, v) => {
+      await changed();
+      optimistic.clear(v.name);
+    },
   });
   const known = new Set((catalog.data ?? []).map((m) => m.name));
   const extra = enabled.filter((m) => !known.has(m));
@@ -302,7 +325,7 @@ function ModulesCard({ template }: { template: Template }) {
       ) : (
         <ul className="option-list" data-testid="modules-list">
           {catalog.data.map((m) => {
-            const on = enabled.includes(m.name);
+            const on = optimistic.value(m.name, enabled.includes(m.name));
             return (
               <li key={m.name} data-testid="module-row" data-module={m.name} data-enabled={on}>
                 <label className="check">
@@ -360,14 +383,19 @@ function LibrariesCard({ template }: { template: Template }) {
   const entries = template.libraries;
   const changed = useTemplateChanged(template.id);
   const toast = useToast();
+  const optimistic = useOptimisticSet();
   const toggle = useMutation({
-    mutationFn: ({ name, on }: { name: string; on: boolean }) =>
+    mutationFn: ({ name, on }: { name: string; on: boolean; key: string }) =>
       on ? api.addLibrary(template.id, name) : api.removeLibrary(template.id, name),
+    onMutate: (v) => optimistic.set(v.key, v.on),
     onSuccess: (_r, v) => {
-      changed();
       toast.success(v.on ? `Library ${v.name} added. New sessions load it.` : `Library ${v.name} removed.`);
     },
     onError: (err) => toast.error(err, 'Library change failed'),
+    onSettled: async (_r, _e, v) => {
+      await changed();
+      optimistic.clear(v.key);
+    },
   });
   const matched = new Set<string>();
   return (
@@ -385,7 +413,7 @@ function LibrariesCard({ template }: { template: Template }) {
         <Empty>The daemon's library catalog is empty.</Empty>
       ) : (
         <div className="table-wrap">
-          <table className="table" data-testid="libraries-table">
+          <table className="table responsive" data-testid="libraries-table">
             <thead>
               <tr>
                 <th scope="col">Use</th>
@@ -399,28 +427,30 @@ function LibrariesCard({ template }: { template: Template }) {
               {catalog.data.map((lib) => {
                 const entry = entries.find((e) => libraryMatches(e, lib));
                 if (entry) matched.add(entry);
-                const on = entry !== undefined;
+                const on = optimistic.value(lib.name, entry !== undefined);
                 return (
                   <tr key={lib.name} data-testid="library-row" data-library={lib.name} data-enabled={on} data-cached={lib.cached}>
-                    <td>
+                    <td data-label="Use">
                       <input
                         type="checkbox"
                         checked={on}
                         disabled={toggle.isPending}
                         aria-label={`Use ${lib.name}`}
-                        onChange={(e) => toggle.mutate({ name: e.target.checked ? lib.name : (entry ?? lib.name), on: e.target.checked })}
+                        onChange={(e) =>
+                          toggle.mutate({ name: e.target.checked ? lib.name : (entry ?? lib.name), on: e.target.checked, key: lib.name })
+                        }
                         data-testid={`library-toggle-${lib.name}`}
                       />
                     </td>
-                    <td>
+                    <td data-label="Library" className="lib-name">
                       <strong>{lib.name}</strong>
                       {lib.description && <small className="help">{lib.description}</small>}
                     </td>
-                    <td>{lib.version}</td>
-                    <td>
+                    <td data-label="Version">{lib.version}</td>
+                    <td data-label="Global">
                       <code>{lib.global}</code>
                     </td>
-                    <td>
+                    <td data-label="Cache">
                       {lib.cached ? (
                         <span className="badge badge-ok" data-testid="library-cached">
                           cached
@@ -439,7 +469,7 @@ function LibrariesCard({ template }: { template: Template }) {
                 .map((e) => (
                   <tr key={e} data-testid="library-row" data-library={e} data-enabled="true">
                     <td>
-                      <button type="button" className="btn btn-small" onClick={() => toggle.mutate({ name: e, on: false })} aria-label={`Remove ${e}`}>
+                      <button type="button" className="btn btn-small" onClick={() => toggle.mutate({ name: e, on: false, key: e })} aria-label={`Remove ${e}`}>
                         Remove
                       </button>
                     </td>
@@ -482,7 +512,7 @@ function CapabilitiesCard({ templateId, capabilities }: { templateId: string; ca
   const add = useMutation({
     mutationFn: (body: Parameters<typeof api.addCapability>[1]) => api.addCapability(templateId, body),
     onSuccess: (c) => {
-      changed();
+      void changed();
       toast.success(`Capability ${c.kind}:${c.name} added.`);
       setKind('');
       setName('');
@@ -493,7 +523,7 @@ function CapabilitiesCard({ templateId, capabilities }: { templateId: string; ca
   const del = useMutation({
     mutationFn: (c: Capability) => api.deleteCapability(templateId, c.id),
     onSuccess: (_r, c) => {
-      changed();
+      void changed();
       toast.success(`Capability ${c.kind}:${c.name} deleted.`);
     },
     onError: (err) => toast.error(err, 'Delete failed'),
@@ -523,7 +553,7 @@ function CapabilitiesCard({ templateId, capabilities }: { templateId: string; ca
         <Empty testId="capabilities-empty">No capabilities granted.</Empty>
       ) : (
         <div className="table-wrap">
-          <table className="table" data-testid="capabilities-table">
+          <table className="table responsive" data-testid="capabilities-table">
             <thead>
               <tr>
                 <th scope="col">Kind</th>
@@ -538,10 +568,10 @@ function CapabilitiesCard({ templateId, capabilities }: { templateId: string; ca
             <tbody>
               {capabilities.map((c) => (
                 <tr key={c.id} data-testid="capability-row" data-kind={c.kind} data-name={c.name}>
-                  <td>{c.kind}</td>
-                  <td>{c.name}</td>
-                  <td>{c.enabled ? <span className="badge badge-ok">enabled</span> : <span className="badge badge-muted">disabled</span>}</td>
-                  <td>
+                  <td data-label="Kind">{c.kind}</td>
+                  <td data-label="Name">{c.name}</td>
+                  <td data-label="Enabled">{c.enabled ? <span className="badge badge-ok">enabled</span> : <span className="badge badge-muted">disabled</span>}</td>
+                  <td data-label="Config">
                     <code className="wrap">{JSON.stringify(c.config)}</code>
                   </td>
                   <td className="actions">
@@ -589,6 +619,16 @@ function CapabilitiesCard({ templateId, capabilities }: { templateId: string; ca
         {selected && (
           <div className="help-block" data-testid="capability-description">
             <p>{selected.description}</p>
+            {selected.enabled_effect && (
+              <p>
+                <strong>Enabled:</strong> {selected.enabled_effect}
+              </p>
+            )}
+            {selected.disabled_effect && (
+              <p>
+                <strong>Without it:</strong> {selected.disabled_effect}
+              </p>
+            )}
             {selected.config_schema && Object.keys(selected.config_schema).length > 0 && (
               <details>
                 <summary>Config schema</summary>
@@ -649,7 +689,7 @@ function StartupFilesCard({ templateId, files }: { templateId: string; files: St
   const add = useMutation({
     mutationFn: (body: { path: string; order_index: number }) => api.addStartupFile(templateId, body),
     onSuccess: (f) => {
-      changed();
+      void changed();
       toast.success(`Startup file ${f.path} added.`);
       setPath('');
       setOrder('');
@@ -658,7 +698,7 @@ function StartupFilesCard({ templateId, files }: { templateId: string; files: St
   const del = useMutation({
     mutationFn: (f: StartupFile) => api.deleteStartupFile(templateId, f.id),
     onSuccess: (_r, f) => {
-      changed();
+      void changed();
       toast.success(`Startup file ${f.path} removed.`);
     },
     onError: (err) => toast.error(err, 'Delete failed'),
@@ -688,7 +728,7 @@ function StartupFilesCard({ templateId, files }: { templateId: string; files: St
         <Empty testId="startup-files-empty">No startup files.</Empty>
       ) : (
         <div className="table-wrap">
-          <table className="table" data-testid="startup-files-table">
+          <table className="table responsive" data-testid="startup-files-table">
             <thead>
               <tr>
                 <th scope="col">Order</th>
@@ -702,11 +742,11 @@ function StartupFilesCard({ templateId, files }: { templateId: string; files: St
             <tbody>
               {sorted.map((f) => (
                 <tr key={f.id} data-testid="startup-file-row" data-path={f.path}>
-                  <td>{f.order_index}</td>
-                  <td>
+                  <td data-label="Order">{f.order_index}</td>
+                  <td data-label="Path">
                     <code>{f.path}</code>
                   </td>
-                  <td>{f.mode}</td>
+                  <td data-label="Mode">{f.mode}</td>
                   <td className="actions">
                     <button
                       type="button"

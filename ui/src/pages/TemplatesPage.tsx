@@ -76,7 +76,7 @@ export function TemplatesPage() {
           <Empty testId="templates-empty">No templates yet. Create one above to define a runtime profile for sessions.</Empty>
         ) : (
           <div className="table-wrap">
-            <table className="table" data-testid="templates-table">
+            <table className="table responsive" data-testid="templates-table">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -93,18 +93,18 @@ export function TemplatesPage() {
               <tbody>
                 {templates.data.map((t) => (
                   <tr key={t.id} data-testid="template-row" data-template-id={t.id} data-template-name={t.name}>
-                    <td>
+                    <td data-label="Name">
                       <Link to={`/templates/${t.id}`} data-testid="template-link" className="strong">
                         {t.name}
                       </Link>
                     </td>
-                    <td>
+                    <td data-label="Engine">
                       <span className="tag">{t.engine}</span>
                     </td>
-                    <td>{templateModules(t).length ? templateModules(t).join(', ') : <span className="muted">none</span>}</td>
-                    <td>{t.libraries.length ? t.libraries.join(', ') : <span className="muted">none</span>}</td>
-                    <td>{readyByTemplate.get(t.id) ?? <span className="muted">0</span>}</td>
-                    <td title={absoluteTime(t.updated_at)}>{relativeTime(t.updated_at)}</td>
+                    <td data-label="Modules">{templateModules(t).length ? templateModules(t).join(', ') : <span className="muted">none</span>}</td>
+                    <td data-label="Libraries">{t.libraries.length ? t.libraries.join(', ') : <span className="muted">none</span>}</td>
+                    <td data-label="Ready sessions">{readyByTemplate.get(t.id) ?? <span className="muted">0</span>}</td>
+                    <td data-label="Updated" title={absoluteTime(t.updated_at)}>{relativeTime(t.updated_at)}</td>
                     <td className="actions">
                       <Link to={`/sessions?template=${encodeURIComponent(t.id)}`} className="btn btn-small" data-testid="template-new-session">
                         New session
