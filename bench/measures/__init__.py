@@ -1,0 +1,23 @@
+"""The measurements, in the order a full run takes them. Each module has ``NAME`` and
+``run(bench) -> list[Row]``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bench.measures import (
+    console,
+    fib,
+    http_latency,
+    inprocess,
+    memory,
+    sessions,
+    sse,
+    throughput,
+)
+
+__all__ = ["MEASURES"]
+
+MEASURES: dict[str, ModuleType] = {
+    m.NAME: m for m in (inprocess, http_latency, throughput, sessions, console, sse, fib, memory)
+}
