@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
@@ -31,13 +32,11 @@ from vmsystem.core.paths import read_worktree_file
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.runtime import (
     ConsoleLine,
-    EngineContext,
     EngineError,
     Outcome,
     OutcomeKind,
-    RunLimits,
 )
-from vmsystem.store import Store
+from vmsystem.store import Store, StoreError, WriteOp
 from vmsystem.store.records import (
     Event,
     EventType,
@@ -81,10 +80,8 @@ class _Run:
         svc: ExecutionService,
         execution: Execution,
         live: LiveExecution,
-        inserted: Future[None],
     ) -> None:
         self.svc = svc
-        self.inserted = inserted
         self.execution = execution
         self.live = live
         self.seq = 0
@@ -95,7 +92,7 @@ class _Run:
         return Event(self.execution.id, self.seq, ts or utcnow(), type_, payload)
 
     def emit(self, events: list[Event], *, final: bool = False) -> None:
-        self.svc._store.submit(InsertEvents(events))
+        self.svc._write(InsertEvents(events))
         self.svc._bus.publish(self.live, events, final=final)
 
     def sink(self, lines: list[ConsoleLine]) -> None:
@@ -125,6 +122,16 @@ class ExecutionService:
         self._active: dict[str, Execution] = {}
         self._finished: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+
+    def _write(self, op: WriteOp) -> Future[None]:
+        """Queue a write; a closed store (daemon stopping) gives a failed future, not a raise,
+        so the engine thread and the execution's bookkeeping always finish."""
+        try:
+            return self._store.submit(op)
+        except StoreError as exc:
+            failed: Future[None] = Future()
+            failed.set_exception(exc)
+            return failed
 
     # ------------------------------------------------------------------ running
     def repl(self, session_id: str, input: str, *, wait: bool = True) -> Execution:
@@ -163,19 +170,10 @@ class ExecutionService:
             wait=wait,
         )
 
-    def run_startup(
-        self,
-        session_id: str,
-        context: EngineContext,
-        limits: RunLimits,
-        max_events: int,
-        path: str,
-        code: str,
-    ) -> Execution:
+    def run_startup(self, live: LiveSession, path: str, code: str) -> Execution:
         """Run a startup file in a session being created (recorded as kind ``startup``)."""
-        execution = self._new(session_id, ExecutionKind.STARTUP, path=path)
-        run = self._open(execution)
-        return self._execute(run, context, limits, max_events, code, path, None, None, None)
+        execution = self._new(live.session_id, ExecutionKind.STARTUP, path=path)
+        return self._execute(self._open(execution), live, code, path, None, None)
 
     def _live_session(self, session_id: str) -> LiveSession:
         sid = normalize_id(session_id, "session_id")
@@ -221,8 +219,8 @@ class ExecutionService:
         with self._lock:
             self._active[execution.id] = execution
             self._finished[execution.id] = threading.Event()
-        inserted = self._store.submit(InsertExecution(execution))
-        return _Run(self, execution, self._bus.open(execution.id, execution.session_id), inserted)
+        self._write(InsertExecution(execution))
+        return _Run(self, execution, self._bus.open(execution.id, execution.session_id))
 
     def _start(
         self,
@@ -247,10 +245,8 @@ class ExecutionService:
         except BaseException:
             live.busy.release()
             raise
-        max_events = live.settings["limits"]["max_events"]
-        job = (run, live, max_events, code, path, args, env)
+        job = (run, live, code, path, args, env)
         if not wait:
-            run.inserted.result()  # the row is visible to readers before we answer
             threading.Thread(
                 target=self._execute_live, args=job, name=f"exec-{execution.id[:8]}", daemon=True
             ).start()
@@ -266,16 +262,15 @@ class ExecutionService:
         self,
         run: _Run,
         live: LiveSession,
-        max_events: int,
         code: str,
         path: str | None,
         args: dict[str, Any] | None,
         env: dict[str, str] | None,
     ) -> Execution:
         try:
-            final = self._execute(
-                run, live.context, live.limits, max_events, code, path, args, env, live
-            )
+            final = self._execute(run, live, code, path, args, env)
+            if final.error and final.error.get("code") == "SESSION_CRASHED":
+                self._on_runtime_lost(live, str(final.error.get("message")))
         finally:
             live.current_execution = None
             live.busy.release()
@@ -284,18 +279,23 @@ class ExecutionService:
     def _execute(
         self,
         run: _Run,
-        context: EngineContext,
-        limits: RunLimits,
-        max_events: int,
+        live: LiveSession,
         code: str,
         filename: str | None,
         args: dict[str, Any] | None,
         env: dict[str, str] | None,
-        live: LiveSession | None = None,
     ) -> Execution:
+        limits = live.limits
+        scope = live.scope
         try:
+            # Host calls (exec, SQL) block the engine's thread where the engine cannot stop
+            # them; they watch this deadline and the interrupt flag instead.
+            scope.interrupt.clear()
+            scope.deadline = (
+                time.monotonic() + limits.wall_ms / 1000 if limits.wall_ms is not None else None
+            )
             try:
-                outcome = context.run(
+                outcome = live.context.run(
                     code,
                     filename=filename,
                     limits=limits,
@@ -305,15 +305,16 @@ class ExecutionService:
                 )
             except EngineError as exc:
                 outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
-            final = self._finish(run, outcome, max_events)
+            finally:
+                scope.deadline = None
+            return self._finish(run, outcome, live.max_events)
         except Exception as exc:  # a bug must not leave the row running
             _log.exception("execution %s failed internally", run.execution.id)
-            final = self._finish(
-                run, Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}"), max_events
+            return self._finish(
+                run,
+                Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}"),
+                live.max_events,
             )
-        if live is not None and final.error and final.error.get("code") == "SESSION_CRASHED":
-            self._on_runtime_lost(live, str(final.error.get("message")))
-        return final
 
     def _finish(self, run: _Run, outcome: Outcome, max_events: int) -> Execution:
         with run.lock:
@@ -353,9 +354,9 @@ class ExecutionService:
                     "output_bytes": outcome.output_bytes,
                 },
             )
-            self._store.submit(InsertEvents([terminal]))
-            done = self._store.submit(FinishExecution(final))
-            self._store.submit(TouchSession(final.session_id, final.ended_at or utcnow()))
+            self._write(InsertEvents([terminal]))
+            done = self._write(FinishExecution(final))
+            self._write(TouchSession(final.session_id, final.ended_at or utcnow()))
             with self._lock:
                 self._active[final.id] = final
             self._bus.publish(run.live, [terminal], final=True)
@@ -383,7 +384,7 @@ class ExecutionService:
             return self.get(eid)
         live = self._registry.get(active.session_id)
         if live is not None and live.current_execution == eid:
-            live.context.cancel()
+            live.interrupt()
         if finished is not None:
             finished.wait(timeout)
         return self.get(eid)

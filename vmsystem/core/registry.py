@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from vmsystem.core.modules import ModuleScope
 from vmsystem.runtime import EngineContext, RunLimits
 
 __all__ = ["LiveSession", "RuntimeRegistry", "run_cleanups"]
@@ -22,15 +23,31 @@ class LiveSession:
     session_id: str
     worktree: str
     context: EngineContext
-    limits: RunLimits
+    scope: ModuleScope
     settings: dict[str, Any]
     busy: threading.Lock = field(default_factory=threading.Lock)
     current_execution: str | None = None
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def limits(self) -> RunLimits:
+        """Wall and CPU limits of the session's template snapshot."""
+        limits = self.settings["limits"]
+        return RunLimits(wall_ms=limits["wall_ms"], cpu_ms=limits["cpu_ms"])
+
+    @property
+    def max_events(self) -> int:
+        """The ``max_events`` limit of the session's template snapshot."""
+        return int(self.settings["limits"]["max_events"])
+
+    def interrupt(self) -> None:
+        """Stop the current run, including a host call (exec, SQL) it is waiting in."""
+        self.scope.interrupt.set()
+        self.context.cancel()
 
     def dispose(self) -> None:
         """Close the runtime and release what host modules opened (database handles)."""
-        run_cleanups(self.cleanups)
+        self.scope.interrupt.set()
+        run_cleanups(self.scope.cleanups)
         self.context.close()
 
 

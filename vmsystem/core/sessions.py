@@ -5,8 +5,6 @@ from __future__ import annotations
 import builtins
 import logging
 import os
-import threading
-from typing import Any
 
 from vmsystem.core.capabilities import hidden_globals, session_environment
 from vmsystem.core.errors import (
@@ -36,12 +34,6 @@ LIBRARY_LIMITS = RunLimits(wall_ms=10_000, cpu_ms=None)
 SESSION_STATUSES = {s.value for s in SessionStatus}
 
 
-def limits_of(settings: dict[str, Any]) -> RunLimits:
-    """Run limits of a settings snapshot."""
-    limits = settings["limits"]
-    return RunLimits(wall_ms=limits["wall_ms"], cpu_ms=limits["cpu_ms"])
-
-
 class SessionService:
     """Session lifecycle: ``starting -> ready -> closed``, ``crashed`` on failures."""
 
@@ -60,7 +52,6 @@ class SessionService:
         self._templates = templates
         self._executions = executions
         self._libraries = libraries
-        self._close_lock = threading.Lock()
 
     # ------------------------------------------------------------------ create
     def create(
@@ -90,60 +81,52 @@ class SessionService:
             template_snapshot=TemplateService.snapshot(template),
         )
         self._store.insert_session(session)
-        context: EngineContext | None = None
         scope = ModuleScope(session.id, worktree, template.capabilities)
+        live: LiveSession | None = None
         try:
-            context = self._start_runtime(session, template.capabilities, scope)
             live = LiveSession(
                 session_id=session.id,
                 worktree=str(worktree),
-                context=context,
-                limits=limits_of(template.settings),
+                context=self._create_context(session, template.capabilities, scope),
+                scope=scope,
                 settings=template.settings,
-                cleanups=scope.cleanups,
             )
+            self._load_libraries(live.context, template.libraries)
+            self._run_startup_files(session, live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
         except BaseException as exc:
             message = exc.message if isinstance(exc, VmError) else f"internal error: {exc}"
-            run_cleanups(scope.cleanups)
-            if context is not None:
-                context.close()
-            self._store.update_session(
-                session.id, status=SessionStatus.CRASHED, last_error=message, closed_at=None
-            )
+            if live is not None:
+                live.dispose()
+            else:
+                run_cleanups(scope.cleanups)
+            self._store.update_session(session.id, status=SessionStatus.CRASHED, last_error=message)
             if isinstance(exc, VmError):
                 exc.details.setdefault("session_id", session.id)
             raise
         return self.get(session.id)
 
-    def _start_runtime(
+    def _create_context(
         self, session: Session, capabilities: list[Capability], scope: ModuleScope
     ) -> EngineContext:
-        snapshot = session.template_snapshot
-        settings = snapshot["settings"]
+        settings = session.template_snapshot["settings"]
         limits = settings["limits"]
-        modules, functions = build_session_modules(snapshot["modules"], scope)
-        options = ContextOptions(
-            mem_mb=limits["mem_mb"],
-            max_console_events=max(limits["max_events"] - 1, 0),
-            max_events=limits["max_events"],
-            max_output_kb=limits["max_output_kb"],
-            console=settings["runtime"].get("console", True),
-            strict=settings["runtime"].get("strict", False),
-            env=session_environment(capabilities, os.environ),
-            modules=modules,
-            host_functions=functions,
-            hidden_globals=hidden_globals(capabilities),
+        modules, functions = build_session_modules(session.template_snapshot["modules"], scope)
+        return self._engine.create_context(
+            ContextOptions(
+                mem_mb=limits["mem_mb"],
+                max_console_events=max(limits["max_events"] - 1, 0),
+                max_events=limits["max_events"],
+                max_output_kb=limits["max_output_kb"],
+                console=settings["runtime"].get("console", True),
+                strict=settings["runtime"].get("strict", False),
+                env=session_environment(capabilities, os.environ),
+                modules=modules,
+                host_functions=functions,
+                hidden_globals=hidden_globals(capabilities),
+            )
         )
-        context = self._engine.create_context(options)
-        try:
-            self._load_libraries(context, snapshot["libraries"])
-            self._run_startup_files(session, context, settings)
-        except BaseException:
-            context.close()
-            raise
-        return context
 
     def _load_libraries(self, context: EngineContext, specs: list[str]) -> None:
         for spec in specs:
@@ -162,9 +145,7 @@ class SessionService:
                     library=spec,
                 )
 
-    def _run_startup_files(
-        self, session: Session, context: EngineContext, settings: dict[str, Any]
-    ) -> None:
+    def _run_startup_files(self, session: Session, live: LiveSession) -> None:
         startup = sorted(session.template_snapshot["startup_files"], key=lambda s: s["order_index"])
         for item in startup:
             try:
@@ -176,14 +157,7 @@ class SessionService:
                 raise StartupFailed(
                     f"startup failed: startup file not found: {item['path']}", path=item["path"]
                 ) from exc
-            execution = self._executions.run_startup(
-                session.id,
-                context,
-                limits_of(settings),
-                settings["limits"]["max_events"],
-                rel,
-                code,
-            )
+            execution = self._executions.run_startup(live, rel, code)
             if execution.status is not ExecutionStatus.OK:
                 error = execution.error or {}
                 detail = error.get("message") or execution.status.value
@@ -214,10 +188,9 @@ class SessionService:
         return self.get(sid)
 
     def _dispose(self, live: LiveSession) -> None:
-        current = live.current_execution
-        if current is not None:
-            self._executions.cancel(current)
-        # Wait for the execution thread to let go of the runtime before closing it.
+        if live.current_execution is not None:
+            live.interrupt()
+        # The execution thread records the cancellation and lets go of the runtime first.
         acquired = live.busy.acquire(timeout=5)
         try:
             live.dispose()
