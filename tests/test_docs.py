@@ -22,3 +22,17 @@ def test_configuration_doc_matches_the_settings_table() -> None:
     assert render_settings_markdown() in text
     for setting in SETTINGS:
         assert setting.env in text
+
+
+def test_readme_embedding_example_runs(tmp_path: Path, capsys: object) -> None:
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Embedding the core", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    worktree = tmp_path / "wt"
+    worktree.mkdir()
+    code = code.replace('"/tmp/vm.db"', repr(str(tmp_path / "vm.db"))).replace(
+        '"/tmp")', repr(str(worktree)) + ")"
+    )
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "ok 42" in out

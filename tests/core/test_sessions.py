@@ -163,3 +163,19 @@ def test_restart_recovery_closes_live_sessions_and_finishes_running_executions(
     finally:
         second.close()
         first.registry.get(ready.id).context.close()  # type: ignore[union-attr]
+
+
+def test_hundred_create_close_cycles_leave_no_threads_or_fds(vm: VmSystem, worktree: Path) -> None:
+    import os
+
+    template = vm.templates.create("churn")
+    vm.sessions.close(vm.sessions.create(template.id, str(worktree)).id)  # warm up pools
+    threads = len(os.listdir("/proc/self/task"))
+    fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(100):
+        session = vm.sessions.create(template.id, str(worktree))
+        vm.executions.repl(session.id, "globalThis.x = new Array(1000).fill(1); x.length")
+        vm.sessions.close(session.id)
+    assert vm.sessions.live_ids() == []
+    assert len(os.listdir("/proc/self/task")) <= threads
+    assert len(os.listdir("/proc/self/fd")) <= fds + 2
