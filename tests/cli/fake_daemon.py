@@ -42,6 +42,8 @@ class FakeDaemon:
         self.requests: list[httpx.Request] = []
         self.overrides: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = {}
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., httpx.Response]]] = []
+        self.overrides_prefix: tuple[str, str, Callable[[httpx.Request], httpx.Response]] | None
+        self.overrides_prefix = None
         add = self._add
         add("GET", "/api/v1/health", lambda r: httpx.Response(200, json={"status": "ok"}))
         add("GET", "/api/v1/runtime/summary", self.summary)
@@ -85,6 +87,10 @@ class FakeDaemon:
         override = self.overrides.get((request.method, request.url.path))
         if override is not None:
             return override(request)
+        if self.overrides_prefix is not None:
+            method, suffix, fn = self.overrides_prefix
+            if request.method == method and request.url.path.endswith(suffix):
+                return fn(request)
         for method, regex, fn in self.routes:
             m = regex.match(request.url.path)
             if m and method == request.method:

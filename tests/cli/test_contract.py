@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .conftest import Run
@@ -186,3 +188,43 @@ def _session(run: Run, tmp_path: Path) -> str:
     tid = run("template", "create", "--name", f"t{tmp_path.name}").stdout.split("(ID: ")[1][:-2]
     out = run("session", "create", "--template-id", tid, "--worktree-path", str(tmp_path)).stdout
     return out.splitlines()[0].split()[2]
+
+
+class _Interrupting(httpx.SyncByteStream):
+    def __init__(self, first: bytes, exc: BaseException) -> None:
+        self.first = first
+        self.exc = exc
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.first
+        raise self.exc
+
+
+def test_follow_ctrl_c_cancels_the_execution(run: Run, daemon: FakeDaemon, tmp_path: Path) -> None:
+    sid = _session(run, tmp_path)
+
+    def stream(request: httpx.Request) -> httpx.Response:
+        eid = request.url.path.split("/")[4]
+        first = daemon.events[eid][0]
+        body = f"id: {eid}:1\ndata: {json.dumps(first)}\n\n".encode()
+        return httpx.Response(200, stream=_Interrupting(body, KeyboardInterrupt()))
+
+    daemon.overrides_prefix = ("GET", "/events/stream", stream)
+    result = run("exec", "repl", sid, "1", "--follow")
+    assert result.exit_code == 130
+    assert result.stdout.startswith("[1] input_echo: ")
+    assert result.stderr.startswith("Cancelled execution: ")
+    assert daemon.requests[-1].url.path.endswith("/cancel")
+
+
+def test_broken_stream_is_reported(run: Run, daemon: FakeDaemon, tmp_path: Path) -> None:
+    sid = _session(run, tmp_path)
+
+    def stream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=_Interrupting(b": hi\n\n", httpx.ReadError("reset")))
+
+    daemon.overrides_prefix = ("GET", "/events/stream", stream)
+    result = run("exec", "repl", sid, "1", "--follow")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: event stream /api/v1/executions/")
+    assert "without progress: reset" in result.stderr

@@ -447,3 +447,34 @@ def test_library_matrix_with_download(daemon: Daemon, tmp_path: Path) -> None:
     assert (
         "SUCCESS_LODASH" in daemon.cli("exec", "run-file", sid, "test-lodash.js", check=True).stdout
     )
+
+
+def test_sdk_types_describe_the_real_json(vm: sdk.Client, tmp_path: Path) -> None:
+    from typing import Any, get_type_hints
+
+    from vmsystem.client import types
+
+    def keys(cls: Any) -> set[str]:
+        return set(get_type_hints(cls))
+
+    template = vm.create_template(unique("shapes"))
+    assert set(template) == keys(types.Template)
+    cap = vm.add_capability(template["id"], "fs", "write")
+    assert set(cap) == keys(types.Capability)
+    (tmp_path / "s.js").write_text("globalThis.S = 1")
+    startup = vm.add_startup_file(template["id"], "s.js")
+    assert set(startup) == keys(types.StartupFile)
+    assert set(vm.get_template(template["id"])) == keys(types.TemplateDetail)
+    session = vm.create_session(template["id"], str(tmp_path))
+    assert set(session) == keys(types.Session)
+    execution = vm.run_repl(session["id"], "S + 1")
+    assert set(execution) == keys(types.Execution)
+    assert set(execution["metrics"]) <= keys(types.ExecutionMetrics)
+    events = vm.list_events(execution["id"])
+    assert all(set(e) == keys(types.Event) for e in events)
+    assert set(vm.runtime_summary()) == keys(types.RuntimeSummary)
+    assert set(vm.module_catalog()[0]) == keys(types.ModuleInfo)
+    assert set(vm.library_catalog()[0]) >= keys(types.LibraryInfo)
+    assert set(vm.engine_catalog()[0]) == keys(types.EngineInfo)
+    assert set(vm.capability_catalog()[0]) >= keys(types.CapabilityInfo) - {"config_schema"}
+    vm.close_session(session["id"])

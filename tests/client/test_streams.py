@@ -244,5 +244,22 @@ def test_event_stream_backoff_doubles_and_caps() -> None:
     state.connected()
     delays = [state.dropped(httpx.ReadError("x"), "http://h") for _ in range(5)]
     assert delays == [1.0, 2.0, 4.0, 5.0, 5.0]
-    state.feed_line(": ping")  # traffic resets the count
+    state.connected()
+    state.feed_line(": ping")  # keep-alives are not progress
+    assert state.dropped(None, "http://h") == 5.0
+    state.connected()
+    state.accept(ev(1))  # type: ignore[arg-type]  # a new event is
     assert state.dropped(None, "http://h") == 1.0
+    state.connected()
+    state._connected_at = 0.0  # a connection that stayed up long enough is too
+    assert state.dropped(None, "http://h") == 1.0
+
+
+def test_keepalives_alone_do_not_keep_a_broken_stream_alive(make: Any) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return sse_response([], extra=[b": keep-alive\n\n"], fail_with=httpx.ReadError("reset"))
+
+    api = make(handler, stream_retries=3)
+    with pytest.raises(sdk.StreamError):
+        api.stream("stream_session_events", "s1")
+    assert len(api.requests) == 4

@@ -8,6 +8,7 @@ reconnecting, when to give up) is made here, once.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -42,6 +43,9 @@ TERMINAL_SYSTEM_CODES = frozenset(
 )
 #: Upper bound of the wait between two reconnection attempts, in seconds.
 MAX_RETRY_DELAY = 5.0
+#: A connection that stayed up this long counts as progress even without events (an idle
+#: stream cut by a proxy is not a failing daemon).
+HEALTHY_CONNECTION_S = 30.0
 
 
 def is_terminal(event: Event) -> bool:
@@ -137,6 +141,7 @@ class EventStream:
         self._seen: dict[str, int] = {}
         self._failures = 0
         self._connected = False
+        self._connected_at: float | None = None
         self._server_retry_ms: int | None = None
         self._decoder = SSEDecoder()
 
@@ -164,11 +169,11 @@ class EventStream:
     def connected(self) -> None:
         """The daemon accepted a connection (status 200); start a fresh message decoder."""
         self._connected = True
+        self._connected_at = time.monotonic()
         self._decoder = SSEDecoder()
 
     def feed_line(self, line: str) -> Event | None:
         """Consume one line of the stream; return a new event when one is complete."""
-        self._failures = 0  # the stream is alive
         message = self._decoder.feed(line)
         if message is None:
             return None
@@ -196,6 +201,7 @@ class EventStream:
                 return None
             self._seen[execution_id] = seq
         self.last_event_id = event_id or f"{execution_id}:{seq}"
+        self._failures = 0  # progress
         if self.kind == "execution" and is_terminal(ev):
             self.finished = True
         return ev
@@ -217,11 +223,18 @@ class EventStream:
 
         A daemon that cannot be reached on the very first attempt raises
         :class:`DaemonUnavailable` at once; later, after ``max_retries`` attempts in a row
-        without any traffic, the stream gives up.
+        without a new event, the stream gives up. A connection that stayed up for
+        ``HEALTHY_CONNECTION_S`` counts as progress.
         """
         refused = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
         if refused and not self._connected:
             raise DaemonUnavailable(base_url) from error
+        if (
+            self._connected_at is not None
+            and time.monotonic() - self._connected_at >= HEALTHY_CONNECTION_S
+        ):
+            self._failures = 0
+        self._connected_at = None
         self._failures += 1
         if self._failures > self.max_retries:
             if refused:

@@ -66,7 +66,7 @@ class Client:
             execution have no read limit (the daemon enforces ``wall_ms``).
         transport: an httpx transport (tests pass ``httpx.MockTransport``).
         headers: extra headers sent with every request.
-        stream_retries: reconnection attempts in a row without progress before an event
+        stream_retries: reconnection attempts in a row without a new event before an event
             stream gives up.
         retry_backoff: first wait before reconnecting a stream, doubled on each attempt.
 

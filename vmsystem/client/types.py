@@ -219,7 +219,7 @@ class RuntimeSummary(TypedDict):
     active_sessions: int
     active_session_ids: list[str]
     running_executions: int
-    engine: str
+    engine: dict[str, Any]
     version: str
     uptime_s: float
     db: DbInfo
