@@ -248,7 +248,7 @@ def test_event_stream_backoff_doubles_and_caps() -> None:
     state.feed_line(": ping")  # keep-alives are not progress
     assert state.dropped(None, "http://h") == 5.0
     state.connected()
-    state.accept(ev(1))  # type: ignore[arg-type]  # a new event is
+    state.accept(ev(1))  # a new event is progress
     assert state.dropped(None, "http://h") == 1.0
     state.connected()
     state._connected_at = 0.0  # a connection that stayed up long enough is too
