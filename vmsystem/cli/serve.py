@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -140,7 +141,16 @@ def serve(
         timeout_graceful_shutdown=3,
         server_header=False,
     )
+    # uvicorn handles SIGINT/SIGTERM (graceful shutdown), then restores the previous handlers
+    # and raises the signal again; with the default handlers still in place that would kill
+    # the process with -SIGTERM instead of exiting 0 after closing the system.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _already_handled)
     try:
         uvicorn.Server(config).run()
     finally:
         vm.close()
+
+
+def _already_handled(_signum: int, _frame: Any) -> None:
+    """The shutdown signal uvicorn re-raises once it has stopped serving."""

@@ -22,7 +22,8 @@ def normalize_id(value: str | None, field: str) -> str:
     if not text:
         raise ValidationError(f"{field} is required")
     try:
-        return str(uuid.UUID(text))
+        # lower(): the ``urn:uuid:`` prefix is case-insensitive (RFC 4122), uuid.UUID's is not.
+        return str(uuid.UUID(text.lower()))
     except ValueError:
         raise ValidationError(f"{field} must be a valid UUID", **{field: text}) from None
 
