@@ -48,7 +48,7 @@ def run(b: Bench) -> list[Row]:
     sid = b.session()
     body = {"session_id": sid, "input": "fib(27)"}
     check(api.post("/api/v1/executions/repl", json={"session_id": sid, "input": FIB}), 201)
-    warm, reps = b.n(3, 1), b.n(9, 3)
+    warm, reps = b.n(5, 1), b.n(15, 3)
 
     def once(payload: dict[str, str]) -> tuple[float, float]:
         t0 = time.perf_counter()

@@ -40,7 +40,7 @@ def run(b: Bench) -> list[Row]:
         for key, (_, path, status) in targets.items():
             _batch(clients[key], path, body, b.n(300, 30), status)
         order = ["bare", "daemon"]
-        for _ in range(b.n(5, 1)):
+        for _ in range(b.n(7, 1)):
             for key in order:  # alternate which goes first, so drift hits both alike
                 _, path, status = targets[key]
                 stats[key].append(summary(_batch(clients[key], path, body, b.n(1000, 60), status)))

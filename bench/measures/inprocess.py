@@ -23,7 +23,7 @@ def measure_inprocess(b: Bench) -> tuple[list[float], list[float], list[dict[str
         for _ in range(b.n(300, 30)):
             repl(sid, "1+1")
         p50s, p99s, batches = [], [], []
-        for _ in range(b.n(5, 2)):
+        for _ in range(b.n(7, 2)):
             samples = []
             for _ in range(b.n(500, 40)):
                 t0 = time.perf_counter()

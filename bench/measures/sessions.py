@@ -42,7 +42,7 @@ def run(b: Bench) -> list[Row]:
         tid = b.template(f"bench-{len(libs)}libs", libs)
         _create_batch(api, tid, str(b.worktree), b.n(3, 1))
         batches = [
-            summary(_create_batch(api, tid, str(b.worktree), per_repeat)) for _ in range(b.n(5, 1))
+            summary(_create_batch(api, tid, str(b.worktree), per_repeat)) for _ in range(b.n(7, 1))
         ]
         rows.append(
             Row(

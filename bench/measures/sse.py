@@ -61,7 +61,7 @@ def run(b: Bench) -> list[Row]:
     for _ in range(b.n(20, 3)):
         mark()
     batches = []
-    for _ in range(b.n(5, 1)):
+    for _ in range(b.n(7, 1)):
         samples = []
         for _ in range(b.n(40, 10)):
             samples.append(mark())

@@ -48,7 +48,7 @@ def run(b: Bench) -> list[Row]:
         bare_keys = [f"bare-{i}" for i in range(max(c, SESSIONS))]
         runs: dict[str, list[dict[str, object]]] = {"bare": [], "daemon": []}
         order = ["bare", "daemon"]
-        for _ in range(b.n(3, 1)):
+        for _ in range(b.n(5, 1)):
             for key in order:
                 if key == "bare":
                     runs[key].append(_window(b, bare, "/bare", bare_keys, c))
