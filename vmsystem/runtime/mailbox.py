@@ -3,7 +3,8 @@
 Layout: four little-endian int32 header words, then UTF-16 code units.
 ``hdr[0]`` = request units in this chunk (``-1``: JS asks for the next reply chunk),
 ``hdr[1]`` = reply units in this chunk, ``hdr[2]`` = flags (1: more request chunks follow,
-2: more reply chunks follow). JS writes a request chunk and rings the bell; :meth:`serve` runs
+2: more reply chunks follow), ``hdr[3]`` = 1 once a finish call has started (see
+:attr:`Mailbox.started`). JS writes a request chunk and rings the bell; :meth:`serve` runs
 on the isolate thread while JS waits inside the bell call, and leaves the reply in the buffer.
 UTF-16 is used because the engine has no ``TextEncoder`` and copying code units is cheap.
 """
@@ -37,6 +38,15 @@ class Mailbox:
         self._handler = handler
         self._request: list[bytes] = []
         self._reply = b""
+
+    @property
+    def started(self) -> bool:
+        """Whether the harness marked the start of its current call (read without a callback)."""
+        return bool(struct.unpack_from("<i", self._mv, 12)[0])
+
+    @started.setter
+    def started(self, value: bool) -> None:
+        struct.pack_into("<i", self._mv, 12, int(value))
 
     def serve(self) -> None:
         """Handle one bell: take a request chunk, or hand out the next reply chunk."""

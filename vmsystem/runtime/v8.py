@@ -56,10 +56,17 @@ _BELL = 1            # callback id of the prelude's bell
 _MAILBOX_BYTES = 1 << 20
 _STOP = object()     # queued to wake the waiter: JS asked to be stopped, cancel() or close()
 _create_lock = threading.Lock()
-#: How long a task may take to answer once it was told to stop (or, for a task that never
-#: started, once it should have) before the runtime counts as wedged. Termination normally
-#: lands within a millisecond; time spent inside a host function does not count.
+# How long a task may go on after it was told to stop (deadline, cancel()) before the runtime
+# counts as wedged. Termination normally lands within a millisecond, but some builtins do not
+# check for it (``new Uint8Array({length: 2 ** 28})`` fills element by element for half a
+# minute), while a task that never started waits behind stray JS (an endless loop in a promise
+# callback or a timer) for good. Time spent inside a host function does not count.
+#: ... for a task known not to have started (the finish calls mark their start in the mailbox).
 _TERMINATE_GRACE_S = 0.5
+#: ... for a task known to have started.
+_LATE_TERMINATION_S = 60.0
+#: ... for the user's script, which cannot mark its start (a probe task would cost ~20 us a run).
+_SCRIPT_GRACE_S = 5.0
 #: Budget of the finish call when the run has no wall-time limit.
 _FINISH_BUDGET_S = 5.0
 _ERROR_TYPES = frozenset(
@@ -153,6 +160,7 @@ class V8Context:
         self._events = 0               # console events / UTF-16-ish units delivered this run
         self._bytes = 0
         self._closed = False
+        self._filename: str | None = None  # of the current run
         self._close_requested = False  # close() was called (as opposed to a wedge disposal)
         self._callback = mr_dll.mr_callback_func(self._on_callback)  # type: ignore[arg-type]
         with _create_lock:
@@ -247,21 +255,31 @@ class V8Context:
             return None
         if op == "stop":
             reason, message = payload
-            self._request_stop(
+            return self._request_stop(
                 OutcomeKind.MEMORY if reason == "memory" else OutcomeKind.OUTPUT_LIMIT, str(message)
             )
-            return None
         handler = self._options.host_functions.get(op)
         if handler is None:
             raise LookupError(f"unknown host function {op!r}")
         return handler(list(payload or []))
 
-    def _request_stop(self, reason: OutcomeKind, message: str) -> None:
+    def _request_stop(self, reason: OutcomeKind, message: str) -> bool:
+        """Stop the run for a limit; True when its termination is already requested.
+
+        Fix: the termination was requested by the waiting thread once it woke up, so user code
+        went on running meanwhile (a try/catch around console.log kept looping), and when the
+        request came just as the task ended it was left pending and terminated the next call.
+        Called on the isolate's thread (inside the bell), it now terminates at once: JS resumes
+        only to be terminated (the prelude spins until it is)."""
         with self._state_lock:
             if self._stop_reason is None:
                 self._stop_reason = reason
                 self._stop_message = message
+            terminating = self._task is not None and self._cancelable and not self._closed
+            if terminating:
+                self._dll.mr_cancel_task(self._raw, self._task)
         self._results.put(_STOP)
+        return terminating
 
     def _deliver(self, lines: Any) -> None:
         """Hand console lines to the sink, enforcing the output limits once more.
@@ -345,6 +363,7 @@ class V8Context:
             self._stop_message = ""
             self._running = True
         self._events = self._bytes = 0
+        self._filename = filename
         # Fix: mini-racer's "hard memory limit reached" flag is sticky (only setting the limit
         # clears it), so after one OOM every later JS exception was reported as MEMORY.
         if self._dll.mr_hard_memory_limit_reached(self._raw):
@@ -406,6 +425,8 @@ class V8Context:
             cpu_start,
             cpu_limit,
             cancelable=True,
+            grace=_SCRIPT_GRACE_S,
+            script=True,
         )
         if result is None:
             return self._lost()
@@ -426,12 +447,16 @@ class V8Context:
         cpu_limit: float | None,
         *,
         cancelable: bool,
+        grace: float = _TERMINATE_GRACE_S,
+        marked: bool = False,
+        script: bool = False,
     ) -> Any:
         """Post a task and wait for its result handle, enforcing wall and CPU time.
 
-        Returns None when the runtime is lost: closed, or wedged (a task that neither answers
-        nor stops within :data:`_TERMINATE_GRACE_S` after it was told to, typically because
-        stray JS occupies the isolate so that the task never even starts).
+        Returns None when the runtime is lost: closed, or wedged (told to stop, the task did
+        not answer within ``grace``; with ``marked``, the task marks its start in the mailbox
+        and gets :data:`_LATE_TERMINATION_S` once it has started). ``script``: the user's
+        script, cancelled at once when cancel() came before it was posted.
 
         Fix: after the deadline this looped on ``get(timeout=0)`` forever, burning a CPU, when
         the task could not be terminated (it had not started); ``cancel()`` during the internal
@@ -440,9 +465,11 @@ class V8Context:
         with self._state_lock:
             if self._closed:
                 return None
+            if marked:
+                self._mailbox.started = False
             self._task = post()
             self._cancelable = cancelable
-            stopping = self._stop_reason is not None    # cancel() came before the task existed
+            stopping = script and self._stop_reason is not None  # cancel() came first
             if stopping and cancelable:
                 self._dll.mr_cancel_task(self._raw, self._task)
         stalled_since: float | None = time.monotonic() if stopping else None
@@ -453,9 +480,10 @@ class V8Context:
                 now = time.monotonic()
                 cpu_left: float | None = None
                 if stalled_since is not None:
+                    started = marked and self._mailbox.started
                     if self._in_host_call:
                         stalled_since = now   # a host function runs; JS stops once it returns
-                    elif now - stalled_since > _TERMINATE_GRACE_S:
+                    elif now - stalled_since > (_LATE_TERMINATION_S if started else grace):
                         return None
                     wait = 0.02
                 else:
@@ -531,10 +559,14 @@ class V8Context:
             outcome.kind = OutcomeKind.CANCELLED
             outcome.message = "execution terminated"
         elif failed:
+            text = _handle_text(result)
+            if typ == MrTypes.parse_exception and self._filename:
+                # Fix: a syntax error stops V8 before it reads the trailing sourceURL comment,
+                # so its location said <anonymous> instead of the file being run.
+                head, sep, rest = text.partition("\n")
+                text = head.replace("<anonymous>:", f"{self._filename}:", 1) + sep + rest
             outcome.kind = OutcomeKind.EXCEPTION
-            outcome.exception = parse_exception(
-                _handle_text(result), typ == MrTypes.parse_exception
-            )
+            outcome.exception = parse_exception(text, typ == MrTypes.parse_exception)
         elif typ == MrTypes.invalid:
             # mini-racer cannot marshal a BigInt (the only value it leaves untyped), so the
             # finish call never sees it: only the type is known.
@@ -567,7 +599,12 @@ class V8Context:
         budget_end = max(deadline if deadline is not None else now + _FINISH_BUDGET_S, now + 0.05)
         this_handle = this if this is not None else self._ctx._python_to_value_handle(None)
         item = self._await(
-            lambda: self._post_call(func, this_handle), budget_end, None, None, cancelable=True
+            lambda: self._post_call(func, this_handle),
+            budget_end,
+            None,
+            None,
+            cancelable=True,
+            marked=True,
         )
         if item is None:
             return None
@@ -590,6 +627,7 @@ class V8Context:
                 None,
                 None,
                 cancelable=False,
+                marked=True,
             )
             if item is None or _handle_type(item) in _ERROR_TYPES:
                 return None

@@ -41,10 +41,12 @@
   const _TypedArrayProto = _getProto(Uint8Array.prototype);
   const _taByteLength = _Object.getOwnPropertyDescriptor(_TypedArrayProto, "byteLength").get;
   const _taBuffer = _Object.getOwnPropertyDescriptor(_TypedArrayProto, "buffer").get;
+  const _taLength = _Object.getOwnPropertyDescriptor(_TypedArrayProto, "length").get;
+  const _arrayFrom = Array.from, _iterator = Symbol.iterator;
 
   // ---------------------------------------------------------------- host bridge
   const sab = new SharedArrayBuffer(config.mailbox_bytes);
-  const hdr = new _Int32Array(sab, 0, 4);          // [request units, reply units, flags, unused]
+  const hdr = new _Int32Array(sab, 0, 4);          // [request units, reply units, flags, started]
   const data = new _Uint16Array(sab, 16);          // UTF-16 code units
   const CAP = data.length;
   const MORE_REQUEST = 1, MORE_REPLY = 2;
@@ -60,8 +62,10 @@
     }
     return out;
   }
-  function hostCall(op, payload) {
-    const req = _stringify([op, payload === undefined ? null : payload]);
+  // rawPayload: the payload already serialized by the harness (see serializeLines).
+  function hostCall(op, payload, rawPayload) {
+    const req = rawPayload !== undefined ? "[" + _stringify(op) + "," + rawPayload + "]"
+      : _stringify([op, payload === undefined ? null : payload]);
     let off = 0;
     do {
       const n = req.length - off < CAP ? req.length - off : CAP;
@@ -208,13 +212,15 @@
     if (state.lines.length === 0) return;
     const batch = state.lines;
     state.lines = [];
-    hostCall("console", batch);
+    hostCall("console", null, serializeLines(batch));
     state.lastFlush = _dateNow();
   }
   function stop(reason, message) {
     state.stopped = true;
     state.lines.length = 0;
-    hostCall("stop", [reason, message]);
+    // The host terminates the run from inside this call: spin until termination lands, so
+    // that no user code (a catch block) runs after the limit.
+    if (hostCall("stop", null, "[" + _stringify(reason) + "," + _stringify(message) + "]")) for (;;) {}
     throw new _RangeError(message);
   }
   function emit(level, args) {
@@ -325,11 +331,43 @@
     if (n > ON_HEAP_MAX) chargeBuffer(_apply(_taBuffer, view, []), n);
     return view;
   }
+  function isTypedArray(a) {
+    try { _apply(_taLength, a, []); return true; } catch (e) { return false; }
+  }
+  function isObject(a) {
+    return a !== null && (typeof a === "object" || typeof a === "function");
+  }
+  // Bytes a constructor call is about to allocate, when that is known without running user
+  // code (charged up front, so a refused allocation never happens); reconciled afterwards.
+  function primitiveBytes(a, bpe) {
+    if (isObject(a) || typeof a === "symbol") return 0;
+    const n = _Number(a) * bpe;
+    return n > 0 ? n : 0;
+  }
+  function allocate(target, args, newTarget, expected) {
+    charge(expected);
+    try { return _Reflect.construct(target, args, newTarget); } catch (e) { externalBytes -= expected; throw e; }
+  }
+  function settle(buf, expected, actual) {   // replace the up-front charge by the real size
+    if (actual > expected) charge(actual - expected);
+    else externalBytes -= expected - actual;
+    track(buf, actual);
+  }
+  function settleView(view, expected) {
+    const actual = _apply(_taByteLength, view, []);
+    if (actual > ON_HEAP_MAX) settle(_apply(_taBuffer, view, []), expected, actual);
+    else externalBytes -= expected;
+  }
+  function toLength(x) {
+    const n = _Number(x);
+    return n > 0 ? (n < 9007199254740991 ? n - (n % 1) : 9007199254740991) : 0;
+  }
   function guardBuffer(Ctor, lengthGetter) {
     const guarded = new _Proxy(Ctor, {
       construct(target, args, newTarget) {
-        const obj = _Reflect.construct(target, args, newTarget);
-        chargeBuffer(obj, _apply(lengthGetter, obj, []));
+        const expected = primitiveBytes(args[0], 1);
+        const obj = allocate(target, args, newTarget, expected);
+        settle(obj, expected, _apply(lengthGetter, obj, []));
         return obj;
       },
     });
@@ -337,11 +375,39 @@
     return guarded;
   }
   function guardTyped(Ctor) {
+    const bpe = Ctor.BYTES_PER_ELEMENT;
     const guarded = new _Proxy(Ctor, {
       construct(target, args, newTarget) {
-        const obj = _Reflect.construct(target, args, newTarget);
-        // A view on an existing buffer allocates nothing.
-        return isBuffer(args[0]) ? obj : chargeView(obj);
+        let a = args[0];
+        let expected = primitiveBytes(a, bpe);
+        // Cheap checks first: the brand checks of isBuffer throw for other objects (slow).
+        if (!isObject(a)) {
+          // a length (or nothing)
+        } else if (_isArray(a)) {
+          expected = a.length * bpe;
+        } else if (_ArrayBufferIsView(a) && isTypedArray(a)) {
+          expected = _apply(_taLength, a, []) * bpe;
+        } else if (isBuffer(a)) {
+          return _Reflect.construct(target, args, newTarget);   // a view allocates nothing
+        } else {
+          if (typeof a[_iterator] === "function") {
+            // Iterate here (calls into JS, so termination lands), then size is known.
+            args = [a = _apply(_arrayFrom, _Array, [a])];
+            expected = a.length * bpe;
+          } else {
+            // V8 reads an array-like's length, allocates, then fills element by element
+            // without checking for termination ({length: 2 ** 28} ran 30 s and wrote every
+            // page): read the length once, allocate, and copy in JS.
+            const len = toLength(a.length);
+            const obj = allocate(target, [len], newTarget, len * bpe);
+            for (let i = 0; i < len; i++) obj[i] = a[i];
+            settleView(obj, len * bpe);
+            return obj;
+          }
+        }
+        const obj = allocate(target, args, newTarget, expected);
+        settleView(obj, expected);
+        return obj;
       },
     });
     _defineProperty(Ctor.prototype, "constructor", { value: guarded, writable: true, configurable: true, enumerable: false });
@@ -411,6 +477,16 @@
     if (json !== undefined) out += ",\"json\":" + json;
     return out + "}";
   }
+  // Console lines are serialized by hand: JSON.stringify of an array consults a user-defined
+  // Array.prototype.toJSON (which then forged or broke every report).
+  function serializeLines(lines) {
+    let out = "[";
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i];
+      out += (i ? ",[" : "[") + _stringify(_String(l[0])) + "," + _stringify(_String(l[1])) + "," + (+l[2] || 0) + "]";
+    }
+    return out + "]";
+  }
   function stats() {
     return "{\"events\":" + state.events + ",\"bytes\":" + state.bytes + ",\"stopped\":" + state.stopped + "}";
   }
@@ -427,15 +503,17 @@
 
   // finishOk: called with the script's completion value as `this`.
   function finishOk() {
+    hdr[3] = 1;   // started: the host now knows this call is not stuck behind stray JS
     let value;
     try { value = describe(this); } catch (e) { value = "{\"type\":\"object\",\"preview\":\"[object]\"}"; }
-    const lines = _stringify(state.lines);
+    const lines = serializeLines(state.lines);
     const out = "{\"value\":" + value + ",\"lines\":" + lines + ",\"stats\":" + stats() + "}";
     reset();
     return out;
   }
   function finishErr() {
-    const out = "{\"lines\":" + _stringify(state.lines) + ",\"stats\":" + stats() + "}";
+    hdr[3] = 1;
+    const out = "{\"lines\":" + serializeLines(state.lines) + ",\"stats\":" + stats() + "}";
     reset();
     return out;
   }
