@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from vmsystem.runtime.v8 import V8Context
@@ -70,7 +72,7 @@ def test_object(ctx: V8Context) -> None:
 def test_date_preview_is_string_of_date_and_json_is_iso(ctx: V8Context) -> None:
     value = payload(ctx, "new Date(0)")
     assert value["type"] == "date"
-    assert value["preview"] == run(ctx, "String(new Date(0))").value["preview"]  # type: ignore[index]
+    assert value["preview"] == payload(ctx, "String(new Date(0))")["preview"]
     assert value["json"] == "1970-01-01T00:00:00.000Z"
 
 
@@ -179,8 +181,10 @@ def test_unicode_and_emoji_round_trip(ctx: V8Context) -> None:
     }
 
 
-def test_large_json_over_output_budget_is_dropped_but_preview_stays(make_ctx: object) -> None:
-    ctx = make_ctx(max_output_kb=1)  # type: ignore[operator]
+def test_large_json_over_output_budget_is_dropped_but_preview_stays(
+    make_ctx: Callable[..., V8Context],
+) -> None:
+    ctx = make_ctx(max_output_kb=1)
     value = payload(ctx, "'x'.repeat(5000)")
     assert value["type"] == "string"
     assert value["preview"] == "x" * 5000

@@ -280,8 +280,11 @@
   // bytes back when the buffer is collected.
   //
   // Fixes (each one let a session allocate off-heap memory without limit, or broke it for good):
-  // - charge the real byteLength after construction (the argument was coerced once here and once
-  //   by V8, so `new ArrayBuffer({valueOf})` could report 0 and allocate gigabytes);
+  // - the size was read here and again by V8 (`new ArrayBuffer({valueOf})` could answer 0, then
+  //   gigabytes): sizes known without running user code are charged before allocating, and
+  //   every charge is settled against the real byteLength afterwards;
+  // - array-likes are copied in JS (V8 fills them without termination checks), iterables are
+  //   iterated here first, so the size is known before allocating;
   // - `x.constructor` and the species of slice/map/filter/subarray were the raw constructors
   //   (prototype.constructor still pointed at them): it now points at the guarded constructor;
   // - resize/grow/transfer and toReversed/toSorted/with allocate memory too: they are charged;
