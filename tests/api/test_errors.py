@@ -3,6 +3,7 @@ envelope ``{"error": {code, message, details?}}``."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -744,3 +745,81 @@ def test_session_busy_clears_once_the_run_is_cancelled(
     assert cancelled["status"] == "cancelled"
     assert cancelled["error"]["code"] == "CANCELLED"
     wait_for(lambda: client.get(f"{API}/runtime/summary").json()["running_executions"] == 0)
+
+
+# ---------------------------------------------------------------------------- found by fuzzing
+
+
+def _raw_post(client: TestClient, path: str, body: dict[str, Any]) -> Any:
+    """POST ``body`` as JSON text: lone surrogates become ``\\udXXX`` escapes, big ints stay."""
+    return client.post(
+        f"{API}{path}",
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
+
+
+def test_lone_surrogates_in_json_strings_are_invalid_request_not_500(
+    client: TestClient, session: dict[str, Any], worktree: Path
+) -> None:
+    """``"\\ud800"`` is valid JSON but not Unicode text: no store can keep it."""
+    (worktree / "a.js").write_text("1")
+    sid, tid = session["id"], session["template_id"]
+    lone = "\ud800"
+    bodies = [
+        ("/templates", {"name": lone}),
+        ("/sessions", {"template_id": lone, "worktree_path": str(worktree)}),
+        (f"/templates/{tid}/modules", {"name": lone}),
+        ("/executions/repl", {"session_id": sid, "input": f"'{lone}'"}),
+        ("/executions/run-file", {"session_id": sid, "path": "a.js", "env": {"X": lone}}),
+        ("/executions/run-file", {"session_id": sid, "path": "a.js", "args": {lone: 1}}),
+    ]
+    for path, body in bodies:
+        error = assert_envelope(_raw_post(client, path, body), 400, "INVALID_REQUEST")
+        assert "surrogate" in error["message"], path
+    r = client.patch(
+        f"{API}/templates/{tid}",
+        content=json.dumps({"name": lone}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    assert_envelope(r, 400, "INVALID_REQUEST")
+    assert repl(client, sid, "'session unharmed'")["result"]["preview"] == "session unharmed"
+
+
+def test_integers_beyond_64_bits_are_invalid_request_and_the_session_survives(
+    client: TestClient, session: dict[str, Any], worktree: Path
+) -> None:
+    (worktree / "a.js").write_text("JSON.stringify(__ARGS__)")
+    sid, tid = session["id"], session["template_id"]
+    huge = 2**70
+    cases = [
+        ("/executions/run-file", {"session_id": sid, "path": "a.js", "args": {"n": huge}}),
+        ("/executions/run-file", {"session_id": sid, "path": "a.js", "args": {"l": [1, huge]}}),
+        (f"/templates/{tid}/startup-files", {"path": "s.js", "order_index": huge}),
+        (f"/templates/{tid}/startup-files", {"path": "s.js", "order_index": 2**31}),
+        (
+            f"/templates/{tid}/capabilities",
+            {"kind": "exec", "name": "run", "config": {"allow": ["ls"], "timeout_ms": huge}},
+        ),
+    ]
+    for path, body in cases:
+        assert_envelope(_raw_post(client, path, body), 400, "INVALID_REQUEST")
+    assert client.get(f"{API}/sessions/{sid}").json()["status"] == "ready"
+    assert client.get(f"{API}/executions?session_id={sid}").json() == []
+    body = {"session_id": sid, "path": "a.js", "args": {"n": 2**53}}
+    r = _raw_post(client, "/executions/run-file", body)
+    assert r.status_code == 201 and r.json()["args"] == {"n": 2**53}
+
+
+def test_huge_after_seq_and_last_event_id_mean_nothing_after_not_500(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    x = repl(client, session["id"], "1")
+    url = f"{API}/executions/{x['id']}/events"
+    for seq in (2**31, 2**63, 2**80):
+        r = client.get(f"{url}?after_seq={seq}")
+        assert (r.status_code, r.json()) == (200, [])
+        stream = client.get(f"{url}/stream?after_seq={seq}")
+        assert stream.status_code == 200 and "data:" not in stream.text
+        stream = client.get(f"{url}/stream", headers={"Last-Event-ID": f"{x['id']}:{seq}"})
+        assert stream.status_code == 200 and "data:" not in stream.text

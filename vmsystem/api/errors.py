@@ -65,6 +65,9 @@ def _from_validation(exc: RequestValidationError) -> e.VmError:
         return e.ValidationError(f"{where} is required", field=where)
     if first.get("loc", ("",))[0] in {"query", "path"}:
         return e.ValidationError(f"{where}: {first.get('msg', 'invalid value')}", field=where)
+    if kind == "value_error":  # our own validators name the field in their message
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        return e.InvalidRequest(message, field=where)
     return e.InvalidRequest(f"{where}: {first.get('msg', 'invalid value')}", field=where)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "CapabilityIn",
@@ -18,8 +18,40 @@ __all__ = [
 ]
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _storable(value: Any, where: str) -> None:
+    """Refuse JSON the store cannot keep: strings with lone surrogates (``"\\ud800"`` is
+    valid JSON but not Unicode text) and integers outside 64 bits."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{where} is not valid Unicode text (lone surrogate)") from None
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError(f"{where} is outside the 64-bit integer range")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key, f"{where} key")
+            _storable(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _storable(item, f"{where}[{i}]")
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _only_storable_json(cls, value: Any, info: Any) -> Any:
+        _storable(value, str(info.field_name))
+        return value
 
 
 class TemplateIn(_Strict):
@@ -58,7 +90,7 @@ class StartupFileIn(_Strict):
     """A worktree-relative file run when sessions start."""
 
     path: str
-    order_index: int = 0
+    order_index: int = Field(0, ge=INT32_MIN, le=INT32_MAX)
     mode: str = "eval"
 
 

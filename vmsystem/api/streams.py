@@ -23,9 +23,20 @@ from vmsystem.core.errors import ValidationError
 from vmsystem.core.ids import normalize_id
 from vmsystem.store.records import Event
 
-__all__ = ["KEEPALIVE_S", "execution_stream", "parse_last_event_id", "session_stream"]
+__all__ = [
+    "KEEPALIVE_S", "MAX_SEQ", "clamp_seq", "execution_stream", "parse_last_event_id",
+    "session_stream",
+]
 
 KEEPALIVE_S = 15
+#: Larger than any real seq (max_events is at most 10 million) and still a 32-bit integer, so
+#: "after seq N" for a huge N means "nothing yet" instead of a database overflow.
+MAX_SEQ = 2**31 - 1
+
+
+def clamp_seq(seq: int) -> int:
+    """``seq`` limited to ``0..MAX_SEQ``."""
+    return max(0, min(seq, MAX_SEQ))
 
 
 def parse_last_event_id(value: str | None) -> tuple[str | None, int | None]:
@@ -35,8 +46,8 @@ def parse_last_event_id(value: str | None) -> tuple[str | None, int | None]:
     head, sep, tail = value.strip().rpartition(":")
     try:
         if sep:
-            return normalize_id(head, "Last-Event-ID"), int(tail)
-        return None, int(tail)
+            return normalize_id(head, "Last-Event-ID"), clamp_seq(int(tail))
+        return None, clamp_seq(int(tail))
     except ValueError:
         raise ValidationError("Last-Event-ID must be 'execution_id:seq' or a number") from None
 
@@ -64,7 +75,7 @@ async def execution_stream(
     system = vm(request)
     eid = normalize_id(execution_id, "execution_id")
     _, resume = parse_last_event_id(last_event_id)
-    start = after_seq if after_seq is not None else (resume or 0)
+    start = clamp_seq(after_seq if after_seq is not None else (resume or 0))
     await run_in_threadpool(system.executions.get, eid)  # 404 before the stream starts
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Event | None] = asyncio.Queue()

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from vmsystem.api.deps import vm
 from vmsystem.api.responses import event_json, execution_json, json_response
 from vmsystem.api.schemas import ReplIn, RunFileIn
-from vmsystem.api.streams import execution_stream
+from vmsystem.api.streams import clamp_seq, execution_stream
 from vmsystem.core.errors import ValidationError
 
 router = APIRouter(prefix="/api/v1/executions", tags=["executions"])
@@ -63,6 +63,8 @@ def cancel_execution(request: Request, execution_id: str) -> Response:
 def list_events(
     request: Request, execution_id: str, after_seq: int = Query(0), limit: int = Query(1000)
 ) -> Response:
+    if after_seq > 0:
+        after_seq = clamp_seq(after_seq)  # negative values stay a VALIDATION_ERROR
     events = vm(request).executions.events(execution_id, after_seq=after_seq, limit=limit)
     return json_response([event_json(e) for e in events])
 
