@@ -88,7 +88,7 @@ function CreateSessionForm({ preselect }: { preselect: string | null }) {
         </Empty>
       ) : (
         <form onSubmit={submit} data-testid="session-create-form" noValidate>
-          <div className="grid-fields">
+          <div className="grid-fields session-fields">
             <label className="field">
               <span>Template</span>
               <select
