@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from vmsystem import __version__
 from vmsystem.api.errors import install_error_handlers
 from vmsystem.api.metrics import render_metrics
-from vmsystem.api.middleware import RequestMiddleware
+from vmsystem.api.middleware import GuardMiddleware, RequestMiddleware
 from vmsystem.api.routes import executions, sessions, system, templates
 from vmsystem.api.webui import serve_ui
 from vmsystem.core import VmSystem
@@ -44,7 +44,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.system = vm
-    for router in (system.router, templates.router, sessions.router, executions.router):
+    # Routes are matched in order: the execution routes (the hot path) go first.
+    for router in (executions.router, sessions.router, templates.router, system.router):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)
@@ -53,15 +54,16 @@ def create_app(
         return Response(body, media_type=content_type)
 
     install_error_handlers(app, serve_ui)
+    # The last one added runs first: request ids outermost, then CORS, then auth and limits,
+    # so that 401/413/500 answers carry both X-Request-Id and the CORS headers.
+    app.add_middleware(GuardMiddleware, auth_token=auth_token, max_request_bytes=max_request_bytes)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(cors_origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Request-Id", "Last-Event-ID"],
             expose_headers=["X-Request-Id"],
         )
-    app.add_middleware(
-        RequestMiddleware, auth_token=auth_token, max_request_bytes=max_request_bytes
-    )
+    app.add_middleware(RequestMiddleware)
     return app

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
-from vmsystem.api.deps import vm
+from vmsystem.api.deps import run_blocking, vm
 from vmsystem.api.responses import event_json, execution_json, json_response
 from vmsystem.api.schemas import ReplIn, RunFileIn
 from vmsystem.api.streams import clamp_seq, execution_stream
@@ -32,7 +31,7 @@ def _answer(execution: object, asynchronous: bool) -> Response:
 @router.post("/repl", status_code=201, summary="Run a REPL snippet in a session")
 async def repl(request: Request, body: ReplIn, wait: bool = True) -> Response:
     asynchronous = body.stream or not wait
-    x = await run_in_threadpool(
+    x = await run_blocking(
         vm(request).executions.repl, body.session_id, body.input, wait=not asynchronous
     )
     return _answer(x, asynchronous)
@@ -41,10 +40,13 @@ async def repl(request: Request, body: ReplIn, wait: bool = True) -> Response:
 @router.post("/run-file", status_code=201, summary="Run a worktree file in a session")
 async def run_file(request: Request, body: RunFileIn, wait: bool = True) -> Response:
     asynchronous = body.stream or not wait
-    x = await run_in_threadpool(
-        lambda: vm(request).executions.run_file(
-            body.session_id, body.path, args=body.args, env=body.env, wait=not asynchronous
-        )
+    x = await run_blocking(
+        vm(request).executions.run_file,
+        body.session_id,
+        body.path,
+        args=body.args,
+        env=body.env,
+        wait=not asynchronous,
     )
     return _answer(x, asynchronous)
 
