@@ -24,11 +24,22 @@ __all__ = [
 ]
 
 
+_SECOND_PREFIXES: dict[int, str] = {}
+
+
 def iso(value: datetime | None) -> str | None:
     """RFC 3339 UTC with milliseconds: ``2026-11-22T10:00:00.123Z``."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # Event pages format thousands of timestamps from the same few seconds: strftime once
+    # per second (a bounded cache), then append the milliseconds.
+    second = int(value.timestamp() // 1)
+    prefix = _SECOND_PREFIXES.get(second)
+    if prefix is None:
+        if len(_SECOND_PREFIXES) > 4096:
+            _SECOND_PREFIXES.clear()
+        prefix = _SECOND_PREFIXES[second] = value.strftime("%Y-%m-%dT%H:%M:%S.")
+    return f"{prefix}{value.microsecond // 1000:03d}Z"
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text
 
 from vmsystem.store.database import Database
-from vmsystem.store.records import Event, Execution
-from vmsystem.store.rows import event_from_row, execution_from_row
-from vmsystem.store.schema import events, executions
+from vmsystem.store.records import Event, EventType, Execution
+from vmsystem.store.rows import execution_from_row
+from vmsystem.store.schema import executions
+from vmsystem.store.sqltypes import from_micros
 
 __all__ = ["ExecutionStore"]
+
+_EVENTS_PAGE = text(
+    "SELECT seq, ts, type, payload FROM events"
+    " WHERE execution_id = :eid AND seq > :after ORDER BY seq LIMIT :lim"
+)
+_EVENT_TYPES = {t.value: t for t in EventType}
+
+
+def _timestamp(value: Any) -> datetime:
+    """SQLite keeps integer microseconds; PostgreSQL returns an aware datetime."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return from_micros(int(value))
 
 
 class ExecutionStore:
@@ -42,15 +60,17 @@ class ExecutionStore:
         self, execution_id: str, *, after_seq: int = 0, limit: int | None = None
     ) -> list[Event]:
         """The execution's events with ``seq > after_seq``, in ``seq`` order."""
-        query = (
-            select(events)
-            .where(events.c.execution_id == execution_id, events.c.seq > after_seq)
-            .order_by(events.c.seq)
-        )
-        if limit is not None:
-            query = query.limit(limit)
+        # The hot read of event pages (10,000 rows at a time): plain SQL returns raw column
+        # values, converted here without SQLAlchemy's per-row type processing.
+        params = {"eid": execution_id, "after": after_seq, "lim": -1 if limit is None else limit}
         with self._db.read() as connection:
-            return [event_from_row(row) for row in connection.execute(query)]
+            if connection.dialect.name == "postgresql" and limit is None:
+                params["lim"] = None
+            rows = connection.execute(_EVENTS_PAGE, params).all()
+        return [
+            Event(execution_id, seq, _timestamp(ts), _EVENT_TYPES[kind], orjson.loads(payload))
+            for seq, ts, kind, payload in rows
+        ]
 
     def execution_exists(self, execution_id: str) -> bool:
         """Whether the execution exists (committed)."""
