@@ -139,6 +139,51 @@ def test_cors_preflight_answers_for_allowed_origin_even_with_auth(
     assert "access-control-allow-origin" not in denied.headers
 
 
+def test_cors_headers_reach_refusals_and_internal_errors(
+    make_client: ClientFactory, vm: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser UI on another origin must be able to read 401, 413 and 500 answers."""
+    client = make_client(cors_origins=(ORIGIN,), auth_token="s3cret", max_request_bytes=64)
+    origin = {"Origin": ORIGIN}
+    unauthorized = client.get(f"{API}/templates", headers=origin)
+    assert_envelope(unauthorized, 401, "UNAUTHORIZED")
+    assert unauthorized.headers["access-control-allow-origin"] == ORIGIN
+    authorized = {**origin, "Authorization": "Bearer s3cret"}
+    too_large = client.post(f"{API}/templates", json={"name": "x" * 100}, headers=authorized)
+    assert_envelope(too_large, 413, "PAYLOAD_TOO_LARGE")
+    assert too_large.headers["access-control-allow-origin"] == ORIGIN
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(vm, "summary", broken)
+    internal = client.get(f"{API}/runtime/summary", headers=authorized)
+    assert_envelope(internal, 500, "INTERNAL")
+    assert internal.headers["access-control-allow-origin"] == ORIGIN
+
+
+def test_head_is_answered_like_get_without_a_body(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    for path in (
+        f"{API}/health",
+        f"{API}/templates",
+        f"{API}/sessions/{session['id']}",
+        "/metrics",
+    ):
+        get = client.get(path)
+        head = client.head(path)
+        assert head.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert head.headers["x-request-id"]
+    x = repl(client, session["id"], "1")
+    stream = client.head(f"{API}/executions/{x['id']}/events/stream")
+    assert stream.status_code == 200 and stream.content == b""
+    refused = client.head(f"{API}/executions/repl")  # GET /executions/{id} with id "repl"
+    assert (refused.status_code, refused.content) == (400, b"")
+
+
 def test_without_cors_origins_no_cors_headers_are_sent(client: TestClient) -> None:
     r = client.get(f"{API}/templates", headers={"Origin": ORIGIN})
     assert "access-control-allow-origin" not in r.headers

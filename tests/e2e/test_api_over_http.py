@@ -3,12 +3,12 @@ stream, cancellation latency, and the bare health answer."""
 
 from __future__ import annotations
 
-import http.client
 import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +64,14 @@ def test_health_answers_exactly_status_ok_on_the_wire(daemon: Daemon) -> None:
         assert head.startswith("HTTP/1.1 200")
         assert "content-type: application/json" in head.lower()
     else:
-        conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=10)
+        conn = HTTPConnection("127.0.0.1", daemon.port, timeout=10)
         conn.request("GET", "/api/v1/health")
         body = conn.getresponse().read().decode()
     assert body == '{"status":"ok"}'
+    conn = HTTPConnection("127.0.0.1", daemon.port, timeout=10)
+    conn.request("HEAD", "/api/v1/health")
+    head = conn.getresponse()
+    assert (head.status, head.read()) == (200, b"")
 
 
 def test_session_state_persists_across_separate_http_requests(

@@ -79,10 +79,14 @@ def _allowed_methods(request: Request) -> str:
     route whose path matched, so ``POST`` would be missing from ``GET, POST`` paths)."""
     routes = request.app.router.routes
     allowed = [
-        method for method in _METHODS
-        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
-               for route in routes)
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
     ]
+    if "GET" in allowed and "HEAD" not in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")  # served by RequestMiddleware
     return ", ".join(allowed)
 
 

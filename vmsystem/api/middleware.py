@@ -1,4 +1,11 @@
-"""Pure ASGI middleware: request ids, bearer auth, body size limit, access log, metrics."""
+"""Pure ASGI middleware, outermost first:
+
+- :class:`RequestMiddleware`: ``X-Request-Id`` on every response, HEAD served as GET without a
+  body, access log and metrics;
+- (CORS, when origins are configured, so that its headers reach every answer below);
+- :class:`GuardMiddleware`: bearer auth, body size limit, and the INTERNAL envelope for
+  unexpected exceptions.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from vmsystem.api.errors import error_response
 from vmsystem.api.metrics import HTTP_DURATION, HTTP_REQUESTS
 from vmsystem.core.errors import InternalError, PayloadTooLarge, Unauthorized
 
-__all__ = ["RequestMiddleware"]
+__all__ = ["GuardMiddleware", "RequestMiddleware"]
 
 _log = structlog.get_logger("vmsystem.http")
 _PUBLIC_API = {"/api/v1/health"}
@@ -26,12 +33,11 @@ class _TooLarge(Exception):
 
 
 class RequestMiddleware:
-    """Adds ``X-Request-Id``, checks the bearer token, caps bodies, logs and counts requests."""
+    """Adds ``X-Request-Id`` (echoing the request's), answers HEAD like GET without a body,
+    logs and counts requests."""
 
-    def __init__(self, app: ASGIApp, *, auth_token: str | None, max_request_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.token = auth_token.encode() if auth_token else None
-        self.max_bytes = max_request_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,43 +49,94 @@ class RequestMiddleware:
         rid = request_id.encode("latin-1")
         path: str = scope["path"]
         status_holder = [500]
+        head = scope["method"] == "HEAD"
+        if head:
+            scope["method"] = "GET"  # in place: the router's matches stay visible here
+        finished = [False]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid)]
+            elif head and message["type"] == "http.response.body":
+                if finished[0]:
+                    return  # a streaming body goes on until the client leaves: drop it
+                finished[0] = True
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        early = self._reject(scope, headers, path)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if head:
+                scope["method"] = "HEAD"
+            self._observe(scope, path, status_holder[0], started, request_id)
+
+    def _observe(self, scope: Scope, path: str, status: int, started: float, rid: str) -> None:
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        template = getattr(route, "path", None) or ("/api/*" if path.startswith("/api/") else "/*")
+        method = scope["method"]
+        HTTP_REQUESTS.labels(method, template, str(status)).inc()
+        HTTP_DURATION.labels(method, template).observe(elapsed)
+        params = scope.get("path_params") or {}
+        _log.info(
+            "request",
+            request_id=rid,
+            method=method,
+            path=path,
+            status=status,
+            duration_ms=round(elapsed * 1000, 3),
+            **{
+                k: v
+                for k, v in params.items()
+                if k in {"session_id", "execution_id", "template_id"}
+            },
+        )
+
+
+class GuardMiddleware:
+    """Checks the bearer token, caps request bodies, and turns an unexpected exception into
+    the INTERNAL envelope (inside CORS, so that browsers can read these answers too)."""
+
+    def __init__(self, app: ASGIApp, *, auth_token: str | None, max_request_bytes: int) -> None:
+        self.app = app
+        self.token = auth_token.encode() if auth_token else None
+        self.max_bytes = max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        early = self._reject(scope, headers, scope["path"])
         if early is None and b"transfer-encoding" in headers and b"content-length" not in headers:
             # A chunked body has no declared size: read it (up to the limit) before the app
             # runs, so that an oversized one is refused with 413 rather than a parse error.
             receive, early = await self._buffer(receive)
+        if early is not None:
+            await early(scope, receive, send)
+            return
         sent = [False]
 
         async def send_tracked(message: Message) -> None:
             if message["type"] == "http.response.start":
                 sent[0] = True
-            await send_with_id(message)
+            await send(message)
 
-        if early is not None:
-            await early(scope, receive, send_with_id)
-        else:
-            try:
-                await self.app(scope, self._limited(receive), send_tracked)
-            except _TooLarge:
-                await self._too_large()(scope, receive, send_with_id)
-            except Exception as exc:
-                # Without this the server-error fallback would answer outside this middleware,
-                # without X-Request-Id; the exception is re-raised for the server's log.
-                if not sent[0]:
-                    await error_response(InternalError(f"internal error: {type(exc).__name__}"))(
-                        scope, receive, send_with_id
-                    )
-                self._observe(scope, path, status_holder[0], started, request_id)
-                raise
-        self._observe(scope, path, status_holder[0], started, request_id)
+        try:
+            await self.app(scope, self._limited(receive), send_tracked)
+        except _TooLarge:
+            await self._too_large()(scope, receive, send)
+        except Exception as exc:
+            # Without this the server-error fallback would answer outside the other
+            # middleware (no X-Request-Id, no CORS); re-raised for the server's log.
+            if not sent[0]:
+                await error_response(InternalError(f"internal error: {type(exc).__name__}"))(
+                    scope, receive, send
+                )
+            raise
 
     def _too_large(self) -> Any:
         return error_response(
@@ -146,25 +203,3 @@ class RequestMiddleware:
             return message
 
         return limited
-
-    def _observe(self, scope: Scope, path: str, status: int, started: float, rid: str) -> None:
-        elapsed = time.perf_counter() - started
-        route = scope.get("route")
-        template = getattr(route, "path", None) or ("/api/*" if path.startswith("/api/") else "/*")
-        method = scope["method"]
-        HTTP_REQUESTS.labels(method, template, str(status)).inc()
-        HTTP_DURATION.labels(method, template).observe(elapsed)
-        params = scope.get("path_params") or {}
-        _log.info(
-            "request",
-            request_id=rid,
-            method=method,
-            path=path,
-            status=status,
-            duration_ms=round(elapsed * 1000, 3),
-            **{
-                k: v
-                for k, v in params.items()
-                if k in {"session_id", "execution_id", "template_id"}
-            },
-        )

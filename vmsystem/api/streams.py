@@ -24,7 +24,11 @@ from vmsystem.core.ids import normalize_id
 from vmsystem.store.records import Event
 
 __all__ = [
-    "KEEPALIVE_S", "MAX_SEQ", "clamp_seq", "execution_stream", "parse_last_event_id",
+    "KEEPALIVE_S",
+    "MAX_SEQ",
+    "clamp_seq",
+    "execution_stream",
+    "parse_last_event_id",
     "session_stream",
 ]
 
