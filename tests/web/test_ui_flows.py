@@ -229,12 +229,6 @@ def test_template_to_closed_session_flow_streams_times_out_cancels_and_keeps_his
     expect(page.get_by_test_id("run-button")).to_be_disabled()
 
 
-@pytest.mark.xfail(
-    reason="runtime bug: prelude.js batches console lines logged within 5 ms of the last flush "
-    "and only flushes them on the next console call or at the end of the run, so the tail of a "
-    "burst logged before a long computation is not shown until the computation ends",
-    strict=False,
-)
 def test_every_line_of_a_burst_shows_while_the_run_continues(
     page: Page, web_daemon: WebDaemon, tmp_path: Path
 ) -> None:

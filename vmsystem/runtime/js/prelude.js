@@ -206,6 +206,8 @@
     maxEvents: config.max_console_events,
     maxBytes: config.max_output_bytes,
     lastFlush: 0,
+    windowStart: 0,       // start of the current 10 ms streaming window
+    windowLines: 0,       // lines emitted in that window
     stopped: false,
   };
   function flush() {
@@ -241,8 +243,14 @@
     state.bytes += text.length;
     const now = _dateNow();
     state.lines.push([level, text, now]);
-    // Stream: the first line of a quiet period goes out at once; bursts are batched.
-    if (now - state.lastFlush >= 5 || state.lines.length >= 512) flush();
+    // Stream: every line goes out at once, unless more than 32 arrive within 10 ms (a flood):
+    // then they are sent in batches every 10 ms (or 512 lines), which keeps 10,000 lines cheap.
+    if (now - state.windowStart >= 10) {
+      state.windowStart = now;
+      state.windowLines = 0;
+    }
+    state.windowLines++;
+    if (state.windowLines <= 32 || now - state.lastFlush >= 10 || state.lines.length >= 512) flush();
   }
   const consoleObj = {};
   for (const level of ["log", "info", "warn", "error", "debug"]) {
@@ -436,6 +444,28 @@
   for (const name of ["toReversed", "toSorted", "with"]) {
     wrapMethod(_TypedArrayProto, name, (_view, out) => chargeView(out));
   }
+  // V8 aborts the whole process (no catchable error, no heap-limit check first) when a few
+  // builtins fill one array past its internal table size, e.g. `new Array(2**28).fill(0)` or
+  // `Array.from({length: 2**28})`. Refuse array sizes whose elements alone exceed the budget.
+  const ELEMENT_BYTES = 8;
+  function guardLength(length, what) {
+    const n = toLength(length);
+    if (n * ELEMENT_BYTES > budget) {
+      stop("memory", "memory limit exceeded: " + what + " of " + n + " elements needs more than " + config.mem_mb + " MB");
+    }
+  }
+  const _arrayFill = Array.prototype.fill;
+  _defineProperty(Array.prototype, "fill", {
+    value: { fill(value) { guardLength(this.length, "Array.prototype.fill"); return _apply(_arrayFill, this, arguments); } }.fill,
+    writable: true, configurable: true, enumerable: false,
+  });
+  _defineProperty(Array, "from", {
+    value: { from(items) {
+      if (isObject(items) && typeof items[_iterator] !== "function") guardLength(items.length, "Array.from");
+      return _apply(_arrayFrom, this, arguments);
+    } }.from,
+    writable: true, configurable: true, enumerable: false,
+  });
   G.ArrayBuffer = guardBuffer(ArrayBuffer, _abByteLength);
   G.SharedArrayBuffer = guardBuffer(SharedArrayBuffer, _sabByteLength);
   for (const name of ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
@@ -501,6 +531,8 @@
     // Fix: this was _dateNow(), so a run starting within 5 ms of the previous one buffered its
     // first console line until the next line or the end of the run (no streaming).
     state.lastFlush = 0;
+    state.windowStart = 0;
+    state.windowLines = 0;
     currentEnv = baseEnv;
   }
 
