@@ -314,3 +314,17 @@ def test_completed_executions_survive_a_reopen(vm: VmSystem, worktree: Path, db_
         assert again.sessions.get(sid).status is SessionStatus.CLOSED
     finally:
         again.close()
+
+
+def test_session_is_free_when_the_terminal_event_arrives(vm: VmSystem, worktree: Path) -> None:
+    sid = _session(vm, worktree)
+    for _ in range(20):
+        ended = threading.Event()
+        running = vm.executions.repl(sid, "1 + 1", wait=False)
+        _backlog, sub = vm.bus.subscribe_execution(
+            running.id, 0, lambda event: ended.set() if event is None else None
+        )
+        if sub is not None:
+            assert ended.wait(5)
+        # A client reacting to the terminal event must not get SESSION_BUSY.
+        assert vm.executions.repl(sid, "2").status is ExecutionStatus.OK

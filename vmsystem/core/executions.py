@@ -86,6 +86,9 @@ class _Run:
         self.live = live
         self.seq = 0
         self.lock = threading.Lock()
+        #: Called with the final execution just before its terminal event is published, so
+        #: that a client reacting to that event finds the session free again.
+        self.before_terminal: Callable[[Execution], None] = lambda _final: None
 
     def make(self, type_: EventType, payload: dict[str, Any], ts: datetime | None = None) -> Event:
         self.seq += 1
@@ -267,14 +270,23 @@ class ExecutionService:
         args: dict[str, Any] | None,
         env: dict[str, str] | None,
     ) -> Execution:
-        try:
-            final = self._execute(run, live, code, path, args, env)
-            if final.error and final.error.get("code") == "SESSION_CRASHED":
+        released = False
+
+        def release(final: Execution | None) -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            if final is not None and final.error and final.error.get("code") == "SESSION_CRASHED":
                 self._on_runtime_lost(live, str(final.error.get("message")))
-        finally:
             live.current_execution = None
             live.busy.release()
-        return final
+
+        run.before_terminal = release
+        try:
+            return self._execute(run, live, code, path, args, env)
+        finally:
+            release(None)
 
     def _execute(
         self,
@@ -359,6 +371,7 @@ class ExecutionService:
             self._write(TouchSession(final.session_id, final.ended_at or utcnow()))
             with self._lock:
                 self._active[final.id] = final
+            run.before_terminal(final)
             self._bus.publish(run.live, [terminal], final=True)
         try:
             done.result(timeout=30)
