@@ -322,7 +322,7 @@ def test_session_is_free_when_the_terminal_event_arrives(vm: VmSystem, worktree:
         ended = threading.Event()
         running = vm.executions.repl(sid, "1 + 1", wait=False)
         _backlog, sub = vm.bus.subscribe_execution(
-            running.id, 0, lambda event: ended.set() if event is None else None
+            running.id, 0, lambda event, done=ended: done.set() if event is None else None
         )
         if sub is not None:
             assert ended.wait(5)

@@ -51,14 +51,14 @@ class HostError(Exception):
 class OutcomeKind(StrEnum):
     """How a run ended."""
 
-    OK = "ok"                      # completion value in ``value``
-    EXCEPTION = "exception"        # the JS threw; ``exception`` = {name, message, stack?}
+    OK = "ok"  # completion value in ``value``
+    EXCEPTION = "exception"  # the JS threw; ``exception`` = {name, message, stack?}
     WALL_TIMEOUT = "wall_timeout"
     CPU_TIMEOUT = "cpu_timeout"
     MEMORY = "memory"
     OUTPUT_LIMIT = "output_limit"
     CANCELLED = "cancelled"
-    WEDGED = "wedged"              # the runtime cannot be recovered; the context is closed
+    WEDGED = "wedged"  # the runtime cannot be recovered; the context is closed
 
 
 @dataclass(frozen=True, slots=True)

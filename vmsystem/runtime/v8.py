@@ -51,10 +51,10 @@ from vmsystem.runtime.mailbox import Mailbox
 __all__ = ["V8Context", "V8Engine"]
 
 _PRELUDE = (Path(__file__).parent / "js" / "prelude.js").read_text(encoding="utf-8")
-_RESULT = 0          # callback id of task results (eval / call)
-_BELL = 1            # callback id of the prelude's bell
+_RESULT = 0  # callback id of task results (eval / call)
+_BELL = 1  # callback id of the prelude's bell
 _MAILBOX_BYTES = 1 << 20
-_STOP = object()     # queued to wake the waiter: JS asked to be stopped, cancel() or close()
+_STOP = object()  # queued to wake the waiter: JS asked to be stopped, cancel() or close()
 _create_lock = threading.Lock()
 # How long a task may go on after it was told to stop (deadline, cancel()) before the runtime
 # counts as wedged. Termination normally lands within a millisecond, but some builtins do not
@@ -151,13 +151,13 @@ class V8Context:
         self._run_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._task: int | None = None
-        self._cancelable = False       # may cancel() terminate the current task?
-        self._running = False          # a run() is in progress
-        self._in_host_call = False     # the isolate thread is inside a Python host call
+        self._cancelable = False  # may cancel() terminate the current task?
+        self._running = False  # a run() is in progress
+        self._in_host_call = False  # the isolate thread is inside a Python host call
         self._stop_reason: OutcomeKind | None = None
         self._stop_message = ""
         self._sink: ConsoleSink | None = None
-        self._events = 0               # console events / UTF-16-ish units delivered this run
+        self._events = 0  # console events / UTF-16-ish units delivered this run
         self._bytes = 0
         self._closed = False
         self._filename: str | None = None  # of the current run
@@ -482,7 +482,7 @@ class V8Context:
                 if stalled_since is not None:
                     started = marked and self._mailbox.started
                     if self._in_host_call:
-                        stalled_since = now   # a host function runs; JS stops once it returns
+                        stalled_since = now  # a host function runs; JS stops once it returns
                     elif now - stalled_since > (_LATE_TERMINATION_S if started else grace):
                         return None
                     wait = 0.02
@@ -618,7 +618,9 @@ class V8Context:
                     self._stop_reason = (
                         OutcomeKind.MEMORY
                         if memory
-                        else OutcomeKind.WALL_TIMEOUT if late else OutcomeKind.CANCELLED
+                        else OutcomeKind.WALL_TIMEOUT
+                        if late
+                        else OutcomeKind.CANCELLED
                     )
             none = self._ctx._python_to_value_handle(None)
             item = self._await(
