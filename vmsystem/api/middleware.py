@@ -10,11 +10,11 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 import uuid
 from typing import Any
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vmsystem.api.errors import error_response
@@ -23,7 +23,8 @@ from vmsystem.core.errors import InternalError, PayloadTooLarge, Unauthorized
 
 __all__ = ["GuardMiddleware", "RequestMiddleware"]
 
-_log = structlog.get_logger("vmsystem.http")
+_log = logging.getLogger("vmsystem.http")
+_ID_PARAMS = frozenset({"session_id", "execution_id", "template_id"})
 _PUBLIC_API = {"/api/v1/health"}
 _PROTECTED_PREFIXES = ("/api/", "/metrics", "/openapi.json", "/docs", "/redoc")
 
@@ -80,20 +81,18 @@ class RequestMiddleware:
         method = scope["method"]
         HTTP_REQUESTS.labels(method, template, str(status)).inc()
         HTTP_DURATION.labels(method, template).observe(elapsed)
+        if not _log.isEnabledFor(logging.INFO):
+            return
         params = scope.get("path_params") or {}
-        _log.info(
-            "request",
+        extra = {k: v for k, v in params.items() if k in _ID_PARAMS}
+        extra.update(
             request_id=rid,
             method=method,
             path=path,
             status=status,
             duration_ms=round(elapsed * 1000, 3),
-            **{
-                k: v
-                for k, v in params.items()
-                if k in {"session_id", "execution_id", "template_id"}
-            },
         )
+        _log.info("request", extra=extra)
 
 
 class GuardMiddleware:

@@ -373,6 +373,18 @@ class ExecutionService:
                 self._active[final.id] = final
             run.before_terminal(final)
             self._bus.publish(run.live, [terminal], final=True)
+        if _log.isEnabledFor(logging.INFO):
+            _log.info(
+                "execution finished",
+                extra={
+                    "execution_id": final.id,
+                    "session_id": final.session_id,
+                    "kind": final.kind.value,
+                    "status": final.status.value,
+                    "duration_ms": final.metrics.get("duration_ms"),
+                    "event_count": final.metrics.get("event_count"),
+                },
+            )
         try:
             done.result(timeout=30)
         except Exception:

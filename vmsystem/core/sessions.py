@@ -95,6 +95,7 @@ class SessionService:
             self._run_startup_files(session, live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
+            _log.info("session ready", extra={"session_id": session.id, "template_id": template.id})
         except BaseException as exc:
             message = exc.message if isinstance(exc, VmError) else f"internal error: {exc}"
             if live is not None:
@@ -102,6 +103,7 @@ class SessionService:
             else:
                 run_cleanups(scope.cleanups)
             self._store.update_session(session.id, status=SessionStatus.CRASHED, last_error=message)
+            _log.warning("session crashed", extra={"session_id": session.id, "error": message})
             if isinstance(exc, VmError):
                 exc.details.setdefault("session_id", session.id)
             raise
