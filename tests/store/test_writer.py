@@ -24,6 +24,7 @@ from vmsystem.store import (
     StoreError,
     TouchSession,
     UniqueViolation,
+    WriteGroup,
     WriteOp,
     open_store,
 )
@@ -358,3 +359,36 @@ def test_flush_from_a_future_callback_is_refused(store: Store, session: Session)
     store.submit(InsertExecution(f.execution(session.id))).add_done_callback(callback)
     assert done.wait(5)
     assert len(seen) == 1 and "writer thread" in str(seen[0])
+
+
+def test_a_group_commits_its_ops_together_with_one_future(store: Store, session: Session) -> None:
+    execution = f.execution(session.id)
+    future = store.submit(
+        WriteGroup(
+            (
+                InsertExecution(execution),
+                InsertEvents([f.event(execution.id, 1)]),
+                FinishExecution(f.finished(execution)),
+                TouchSession(session.id, f.at(60)),
+            )
+        )
+    )
+    future.result(10)
+    stored = store.get_execution(execution.id)
+    assert stored is not None and stored.status is ExecutionStatus.OK
+    assert [e.seq for e in store.list_events(execution.id)] == [1]
+
+
+def test_a_failing_group_fails_as_a_unit_and_others_are_written(
+    store: Store, session: Session
+) -> None:
+    good = f.execution(session.id)
+    bad = f.execution(session.id)
+    broken = store.submit(
+        WriteGroup((InsertExecution(bad), InsertEvents([f.event(f.new_id(), 1)])))
+    )
+    fine = store.submit(InsertExecution(good))
+    fine.result(10)
+    assert broken.exception(10) is not None
+    assert store.get_execution(bad.id) is None
+    assert store.get_execution(good.id) is not None

@@ -44,7 +44,13 @@ from vmsystem.store.records import (
     ExecutionKind,
     ExecutionStatus,
 )
-from vmsystem.store.writer import FinishExecution, InsertEvents, InsertExecution, TouchSession
+from vmsystem.store.writer import (
+    FinishExecution,
+    InsertEvents,
+    InsertExecution,
+    TouchSession,
+    WriteGroup,
+)
 
 __all__ = ["ExecutionService", "max_events_of"]
 
@@ -219,11 +225,18 @@ class ExecutionService:
         )
 
     def _open(self, execution: Execution) -> _Run:
+        """Track a new execution and queue its ``running`` row (with the REPL echo event)."""
         with self._lock:
             self._active[execution.id] = execution
             self._finished[execution.id] = threading.Event()
-        self._write(InsertExecution(execution))
-        return _Run(self, execution, self._bus.open(execution.id, execution.session_id))
+        run = _Run(self, execution, self._bus.open(execution.id, execution.session_id))
+        if execution.kind is ExecutionKind.REPL:
+            echo = [run.make(EventType.INPUT_ECHO, {"text": execution.input})]
+            self._write(WriteGroup((InsertExecution(execution), InsertEvents(echo))))
+            self._bus.publish(run.live, echo)
+        else:
+            self._write(InsertExecution(execution))
+        return run
 
     def _start(
         self,
@@ -243,8 +256,6 @@ class ExecutionService:
             execution = self._new(live.session_id, kind, input=input, path=path, args=args, env=env)
             live.current_execution = execution.id
             run = self._open(execution)
-            if kind is ExecutionKind.REPL:
-                run.emit([run.make(EventType.INPUT_ECHO, {"text": input})])
         except BaseException:
             live.busy.release()
             raise
@@ -366,9 +377,15 @@ class ExecutionService:
                     "output_bytes": outcome.output_bytes,
                 },
             )
-            self._write(InsertEvents([terminal]))
-            done = self._write(FinishExecution(final))
-            self._write(TouchSession(final.session_id, final.ended_at or utcnow()))
+            done = self._write(
+                WriteGroup(
+                    (
+                        InsertEvents([terminal]),
+                        FinishExecution(final),
+                        TouchSession(final.session_id, final.ended_at or utcnow()),
+                    )
+                )
+            )
             with self._lock:
                 self._active[final.id] = final
             run.before_terminal(final)

@@ -22,6 +22,7 @@ from vmsystem.store.writer import (
     InsertEvents,
     InsertExecution,
     TouchSession,
+    WriteGroup,
     WriteOp,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "Template",
     "TouchSession",
     "UniqueViolation",
+    "WriteGroup",
     "WriteOp",
     "open_store",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "InsertEvents",
     "InsertExecution",
     "TouchSession",
+    "WriteGroup",
     "WriteOp",
     "Writer",
 ]
@@ -68,7 +69,27 @@ class TouchSession:
     last_activity_at: datetime
 
 
-WriteOp = InsertExecution | FinishExecution | InsertEvents | TouchSession
+@dataclass(frozen=True, slots=True)
+class WriteGroup:
+    """Several operations queued as one entry with one future (fewer hand-offs per execution);
+    they commit together, and fail together."""
+
+    ops: tuple[InsertExecution | FinishExecution | InsertEvents | TouchSession, ...]
+
+
+WriteOp = InsertExecution | FinishExecution | InsertEvents | TouchSession | WriteGroup
+
+
+def _flatten(ops: list[WriteOp]) -> list[WriteOp]:
+    if not any(isinstance(op, WriteGroup) for op in ops):
+        return ops
+    flat: list[WriteOp] = []
+    for op in ops:
+        if isinstance(op, WriteGroup):
+            flat.extend(op.ops)
+        else:
+            flat.append(op)
+    return flat
 
 
 class _Stop:
@@ -101,6 +122,7 @@ def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> N
     becomes a single insert of the final row. Foreign keys only need parents written first,
     which this order guarantees for every sequence that is valid one op at a time.
     """
+    ops = _flatten(ops)
     inserts: dict[str, Execution] = {}
     duplicate_inserts: list[Execution] = []
     finishes: list[Execution] = []
@@ -120,7 +142,7 @@ def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> N
                 inserts[op.execution.id] = _finished(inserted, op.execution)
             else:
                 finishes.append(op.execution)
-        else:
+        elif isinstance(op, TouchSession):
             touches.append(statements.touch_row(op.session_id, op.last_activity_at))
     rows = [statements.execution_row(e) for e in (*inserts.values(), *duplicate_inserts)]
     if rows:
