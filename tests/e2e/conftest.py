@@ -47,6 +47,8 @@ class Daemon:
     port: int
     flags: tuple[str, ...] = ()
     token: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    bare: bool = False  # no --db/--cache-dir/--listen flags: configuration from env only
     process: subprocess.Popen[bytes] | None = None
     stopped: bool = False
     exit_codes: list[int] = field(default_factory=list)
@@ -61,14 +63,16 @@ class Daemon:
 
     def start(self) -> Daemon:
         """Start the process and wait until /api/v1/health answers."""
-        listen = ("--listen", f"127.0.0.1:{self.port}")
+        listen = () if self.bare else ("--listen", f"127.0.0.1:{self.port}")
         flags = self.flags if "--listen" in self.flags else (*listen, *self.flags)
+        if not self.bare:
+            flags = ("--db", str(self.db), "--cache-dir", str(self.cache_dir), *flags)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                serve_command("--db", str(self.db), "--cache-dir", str(self.cache_dir), *flags),
+                serve_command(*flags),
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                env=daemon_env(),
+                env={**daemon_env(), **self.env},
             )
         self.stopped = False
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -132,7 +136,12 @@ def start_daemon(tmp_path: Path) -> Iterator[DaemonFactory]:
     started: list[Daemon] = []
 
     def start(
-        *flags: str, token: str | None = None, db: Path | None = None, port: int | None = None
+        *flags: str,
+        token: str | None = None,
+        db: Path | None = None,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        bare: bool = False,
     ) -> Daemon:
         n = len(started)
         cache = tmp_path / "cache"
@@ -144,6 +153,8 @@ def start_daemon(tmp_path: Path) -> Iterator[DaemonFactory]:
             port=port or free_port(),
             flags=(*flags, *(("--auth-token", token) if token else ())),
             token=token,
+            env=env or {},
+            bare=bare,
         )
         started.append(daemon)
         return daemon.start()

@@ -206,3 +206,28 @@ def test_idle_sessions_are_closed_after_the_idle_timeout(
         assert http.get("/runtime/summary").json()["active_sessions"] == 0
         r = http.post("/executions/repl", json={"session_id": s["id"], "input": "1"})
         assert r.json()["error"]["code"] == "SESSION_NOT_READY"
+
+
+def test_serve_without_flags_uses_the_user_data_dir_and_vmsystem_environment(
+    start_daemon: DaemonFactory, tmp_path: Path
+) -> None:
+    """``vm-system serve`` with no flags at all: SQLite in the user's data directory (printed
+    at start), every setting from its VMSYSTEM_* variable."""
+    port = free_port()
+    home = tmp_path / "home"
+    env = {
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "VMSYSTEM_LISTEN": f"127.0.0.1:{port}",
+        "VMSYSTEM_AUTH_TOKEN": "from-env",
+    }
+    d = start_daemon(port=port, env=env, bare=True)
+    db = home / "data" / "vm-system" / "vm-system.db"
+    assert db.is_file()
+    assert str(db) in d.output()
+    with httpx.Client(base_url=d.api, timeout=10) as anonymous:
+        assert anonymous.get("/templates").status_code == 401
+    d.token = "from-env"
+    with d.client() as http:
+        assert http.post("/templates", json={"name": "env-configured"}).status_code == 201
+        assert http.get("/runtime/summary").json()["db"]["url"].endswith("vm-system.db")
