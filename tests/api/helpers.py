@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -91,3 +92,10 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
         time.sleep(interval)
+
+
+def after_millisecond(timestamp: str) -> None:
+    """Wait until the clock has passed ``timestamp``'s millisecond, so that the next record
+    sorts strictly after it (the API's timestamps have millisecond precision)."""
+    then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    wait_for(lambda: datetime.now(UTC).timestamp() - then.timestamp() >= 0.002, interval=0.0005)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .conftest import API, TestClient, create_session, events, patch_limits, repl
-from .helpers import UUID, wait_for
+from .helpers import UUID, after_millisecond, wait_for
 
 EXECUTION_KEYS = {
     "id",
@@ -165,7 +165,11 @@ def test_executions_list_is_newest_first_with_limit(
 ) -> None:
     url = f"{API}/executions?session_id={session['id']}"
     assert client.get(url).json() == []
-    ids = [repl(client, session["id"], str(i))["id"] for i in range(3)]
+    ids = []
+    for i in range(3):
+        x = repl(client, session["id"], str(i))
+        ids.append(x["id"])
+        after_millisecond(x["started_at"])
     listed = client.get(url).json()
     assert [x["id"] for x in listed] == ids[::-1]
     assert all(set(x) == EXECUTION_KEYS for x in listed)

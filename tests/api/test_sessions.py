@@ -8,7 +8,7 @@ from typing import Any
 from vmsystem.core import VmSystem
 
 from .conftest import API, TestClient, create_session, create_template, repl
-from .helpers import UUID, wait_for
+from .helpers import UUID, after_millisecond, wait_for
 
 SESSION_KEYS = {
     "id",
@@ -70,7 +70,9 @@ def test_session_list_is_empty_list_then_newest_first_with_filters(
     a = create_template(client, "a")
     b = create_template(client, "b")
     s1 = create_session(client, a["id"], worktree)
+    after_millisecond(s1["created_at"])
     s2 = create_session(client, b["id"], worktree)
+    after_millisecond(s2["created_at"])
     s3 = create_session(client, a["id"], worktree)
     client.post(f"{API}/sessions/{s1['id']}/close")
     ids = lambda q="": [s["id"] for s in client.get(f"{API}/sessions{q}").json()]  # noqa: E731

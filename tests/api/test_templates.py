@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from .conftest import API, TestClient, create_session, create_template, repl
-from .helpers import UNKNOWN_ID, UUID
+from .helpers import UNKNOWN_ID, UUID, after_millisecond
 
 DEFAULT_SETTINGS = {
     "limits": {
@@ -61,7 +61,9 @@ def test_engine_v8_and_legacy_goja_are_stored_as_v8(client: TestClient, engine: 
 def test_template_list_is_empty_list_then_newest_first(client: TestClient) -> None:
     assert client.get(f"{API}/templates").json() == []
     a = create_template(client, "a")
+    after_millisecond(a["created_at"])
     b = create_template(client, "b")
+    after_millisecond(b["created_at"])
     c = create_template(client, "c")
     listed = client.get(f"{API}/templates").json()
     assert [t["id"] for t in listed] == [c["id"], b["id"], a["id"]]
