@@ -97,11 +97,13 @@ class Daemon:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         return httpx.Client(base_url=self.api, timeout=30, headers=headers, **kwargs)
 
-    def terminate(self, timeout: float = 15.0) -> tuple[int, float]:
-        """SIGTERM; returns (exit code, seconds it took)."""
+    def terminate(
+        self, timeout: float = 15.0, sig: signal.Signals = signal.SIGTERM
+    ) -> tuple[int, float]:
+        """SIGTERM (or ``sig``); returns (exit code, seconds it took)."""
         assert self.process is not None
         started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
+        self.process.send_signal(sig)
         try:
             code = self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -3,6 +3,7 @@ start-up errors and idle culling."""
 
 from __future__ import annotations
 
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,20 @@ def test_sigterm_cancels_running_work_closes_sessions_and_exits_0_within_10_s(
         for sid in (s["id"], idle["id"]):
             session = http.get(f"/sessions/{sid}").json()
             assert (session["status"], session["last_error"]) == ("closed", "daemon shutdown")
+
+
+def test_sigint_is_a_graceful_shutdown_too(start_daemon: DaemonFactory, worktree: Path) -> None:
+    d = start_daemon()
+    with d.client() as http:
+        t = create_template(http, "ctrl-c")
+        s = create_session(http, t["id"], worktree)
+    code, took = d.terminate(sig=signal.SIGINT)
+    assert code == 0, d.output()
+    assert took < 10
+    again = start_daemon()
+    with again.client() as http:
+        session = http.get(f"/sessions/{s['id']}").json()
+        assert (session["status"], session["last_error"]) == ("closed", "daemon shutdown")
 
 
 def test_auth_token_is_required_except_for_health(start_daemon: DaemonFactory) -> None:
