@@ -328,3 +328,20 @@ def test_session_is_free_when_the_terminal_event_arrives(vm: VmSystem, worktree:
             assert ended.wait(5)
         # A client reacting to the terminal event must not get SESSION_BUSY.
         assert vm.executions.repl(sid, "2").status is ExecutionStatus.OK
+
+
+def test_session_streams_end_when_the_session_closes(vm: VmSystem, worktree: Path) -> None:
+    sid = _session(vm, worktree)
+    got: list[object] = []
+    ended = threading.Event()
+
+    def deliver(event: object) -> None:
+        got.append(event)
+        if event is None:
+            ended.set()
+
+    vm.bus.subscribe_session(sid, deliver)
+    vm.executions.repl(sid, "1")
+    vm.sessions.close(sid)
+    assert ended.wait(5)
+    assert [e.type.value for e in got[:-1]] == ["input_echo", "value"]  # type: ignore[attr-defined]

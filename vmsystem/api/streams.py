@@ -116,7 +116,10 @@ async def execution_stream(
 async def session_stream(
     request: Request, session_id: str, after_seq: int | None, last_event_id: str | None
 ) -> Response:
-    """Stream every event of a session's executions (live; resumable with Last-Event-ID)."""
+    """Stream every event of a session's executions (live; resumable with Last-Event-ID).
+
+    The stream ends when the session closes or crashes.
+    """
     system = vm(request)
     session = await run_in_threadpool(system.sessions.get, session_id)
     resume_exec, resume_seq = parse_last_event_id(last_event_id)
@@ -124,10 +127,13 @@ async def session_stream(
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
     def deliver(event: Event | None) -> None:
-        if event is not None:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+        loop.call_soon_threadsafe(queue.put_nowait, event)
 
     sub = system.bus.subscribe_session(session.id, deliver)
+    if session.id not in system.sessions.live_ids():
+        # Closed or crashed (or gone between the read and the subscription): nothing will
+        # follow the backlog.
+        deliver(None)
     backlog: list[Event] = []
     if resume_exec is not None:
         backlog = await run_in_threadpool(
@@ -143,7 +149,7 @@ async def session_stream(
             while True:
                 item = await queue.get()
                 if item is None:
-                    continue
+                    return  # the session closed or crashed
                 if item.seq > sent.get(item.execution_id, 0):
                     sent[item.execution_id] = item.seq
                     yield _message(item)

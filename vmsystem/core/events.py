@@ -120,6 +120,13 @@ class EventBus:
             self._session_subs.setdefault(session_id, []).append(sub)
         return sub
 
+    def end_session(self, session_id: str) -> None:
+        """The session closed or crashed: end its session streams (``deliver(None)``)."""
+        with self._lock:
+            subs = self._session_subs.pop(session_id, [])
+        for sub in subs:
+            sub.deliver(None)
+
     def unsubscribe(self, sub: Subscription) -> None:
         """Stop delivering to ``sub``; idempotent."""
         with self._lock:

@@ -390,6 +390,8 @@ class ExecutionService:
                 self._active[final.id] = final
             run.before_terminal(final)
             self._bus.publish(run.live, [terminal], final=True)
+            if error is not None and error.get("code") == "SESSION_CRASHED":
+                self._bus.end_session(final.session_id)
         if _log.isEnabledFor(logging.INFO):
             _log.info(
                 "execution finished",

@@ -16,6 +16,7 @@ from vmsystem.core.errors import (
     ValidationError,
     VmError,
 )
+from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.libraries import LibraryResolver
@@ -45,8 +46,10 @@ class SessionService:
         templates: TemplateService,
         executions: ExecutionService,
         libraries: LibraryResolver,
+        bus: EventBus,
     ) -> None:
         self._store = store
+        self._bus = bus
         self._engine = engine
         self._registry = registry
         self._templates = templates
@@ -187,6 +190,7 @@ class SessionService:
                 closed_at=utcnow(),
                 last_error=reason if reason is not None else row.last_error,
             )
+        self._bus.end_session(sid)
         return self.get(sid)
 
     def _dispose(self, live: LiveSession) -> None:

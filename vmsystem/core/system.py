@@ -69,7 +69,13 @@ class VmSystem:
         self.templates = TemplateService(store, self.libraries)
         self.executions = ExecutionService(store, self.bus, self.registry, self._runtime_lost)
         self.sessions = SessionService(
-            store, self.engine, self.registry, self.templates, self.executions, self.libraries
+            store,
+            self.engine,
+            self.registry,
+            self.templates,
+            self.executions,
+            self.libraries,
+            self.bus,
         )
         self.started_at = time.monotonic()
         self.recovery = self._recover()
