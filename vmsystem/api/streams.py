@@ -1,7 +1,8 @@
 """Server-Sent Events: one execution's events, or every event of a session, live.
 
 Each message: ``event: <type>``, ``id: <execution_id>:<seq>``, ``data: <event JSON>``.
-Streams resume after ``?after_seq=N`` or a ``Last-Event-ID`` header. Events reach the stream
+Execution streams resume after ``?after_seq=N`` or a ``Last-Event-ID`` header; session
+streams after a ``Last-Event-ID`` of the form ``execution_id:seq``. Events reach the stream
 from the bus as they are produced; they never wait for the database writer.
 """
 
@@ -113,10 +114,11 @@ async def execution_stream(
     return _response(generate())
 
 
-async def session_stream(
-    request: Request, session_id: str, after_seq: int | None, last_event_id: str | None
-) -> Response:
+async def session_stream(request: Request, session_id: str, last_event_id: str | None) -> Response:
     """Stream every event of a session's executions (live; resumable with Last-Event-ID).
+
+    A bare sequence number means nothing across executions, so only ``execution_id:seq``
+    resumes a session stream.
 
     The stream ends when the session closes or crashes.
     """

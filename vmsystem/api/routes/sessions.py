@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from vmsystem.api.deps import vm
@@ -51,7 +51,6 @@ def delete_session(request: Request, session_id: str) -> Response:
 async def stream_session(
     request: Request,
     session_id: str,
-    after_seq: int | None = Query(None, ge=0),
     last_event_id: str | None = Header(None),
 ) -> Response:
-    return await session_stream(request, session_id, after_seq, last_event_id)
+    return await session_stream(request, session_id, last_event_id)
