@@ -87,6 +87,8 @@ def test_sigterm_cancels_running_work_closes_sessions_and_exits_0_within_10_s(
         running = _start_endless(http, s["id"])
 
     follower_done = threading.Event()
+    followed: list[Any] = []
+    following = threading.Event()
 
     def follow() -> None:  # a UI following the run while the daemon stops
         try:
@@ -94,17 +96,21 @@ def test_sigterm_cancels_running_work_closes_sessions_and_exits_0_within_10_s(
                 first.client() as c,
                 c.stream("GET", f"/executions/{running['id']}/events/stream") as r,
             ):
-                for _ in iter_sse(r):
-                    pass
+                for message in iter_sse(r):
+                    followed.append(message)
+                    following.set()
         except httpx.HTTPError:
             pass
         follower_done.set()
 
     threading.Thread(target=follow, daemon=True).start()
+    assert following.wait(5), "the follower received the input echo"
     code, took = first.terminate()
     assert code == 0, first.output()
     assert took < 10, f"shutdown took {took:.1f} s"
     assert follower_done.wait(5), "streams are closed at shutdown"
+    # Running executions are cancelled as shutdown begins: the follower sees the outcome.
+    assert "CANCELLED" in repr(followed[-1]), followed
 
     second = start_daemon()
     assert "recovered after restart" not in second.output(), "shutdown left nothing to recover"

@@ -6,6 +6,8 @@ import ipaddress
 import logging
 import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -171,9 +173,23 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _already_handled)
     try:
-        uvicorn.Server(config).run()
+        _server(config, vm.cancel_running).run()
     finally:
         vm.close()
+
+
+def _server(config: Any, on_exit: Callable[[], None]) -> Any:
+    """A uvicorn server that calls ``on_exit`` (in a thread) as soon as shutdown starts: running
+    executions are cancelled first, so event-stream followers still receive the ``CANCELLED``
+    terminal event before their connections are closed."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            threading.Thread(target=on_exit, name="shutdown-cancel").start()
+            super().handle_exit(sig, frame)
+
+    return Server(config)
 
 
 def _already_handled(_signum: int, _frame: Any) -> None:

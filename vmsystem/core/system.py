@@ -148,17 +148,21 @@ class VmSystem:
             "db": {"url": self.store.url, "schema_version": self.store.schema_version()},
         }
 
+    def cancel_running(self, timeout: float = 2.0) -> None:
+        """Cancel every running execution (each recorded as ``cancelled``)."""
+        for execution in self.executions.running():
+            try:
+                self.executions.cancel(execution.id, timeout=timeout)
+            except Exception:  # shutdown goes on regardless
+                _log.exception("could not cancel %s", execution.id)
+
     def close(self, *, reason: str = SHUTDOWN_MESSAGE) -> None:
         """Cancel running executions, close live sessions, flush events; idempotent."""
         if self._closed:
             return
         self._closed = True
         self._stop.set()
-        for execution in self.executions.running():
-            try:
-                self.executions.cancel(execution.id, timeout=2)
-            except Exception:  # shutdown goes on regardless
-                _log.exception("could not cancel %s", execution.id)
+        self.cancel_running()
         for session_id in self.sessions.live_ids():
             try:
                 self.sessions.close(session_id, reason=reason)
