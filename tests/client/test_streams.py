@@ -214,7 +214,7 @@ def test_session_stream_resumes_by_last_event_id_and_dedupes(make: Any) -> None:
         return sse_response([ev(1, execution_id="b"), ev(2, "value", execution_id="b")])
 
     api = make(handler)
-    events = api.stream("stream_session_events", "s1", after_seq=0)
+    events = api.stream("stream_session_events", "s1")
     assert [(e["execution_id"], e["seq"]) for e in events] == [
         ("a", 1),
         ("a", 2),
@@ -227,16 +227,19 @@ def test_session_stream_resumes_by_last_event_id_and_dedupes(make: Any) -> None:
     assert "after_seq" not in calls[1].url.params
 
 
-def test_session_stream_passes_initial_after_seq_and_runs_until_stopped(make: Any) -> None:
+def test_session_stream_resumes_after_a_given_event_id_and_runs_until_stopped(
+    make: Any,
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/api/v1/sessions/s1":
             return httpx.Response(200, json={"id": "s1", "status": "ready"})
         return sse_response([ev(n, execution_id="a") for n in range(4, 9)])
 
     api = make(handler)
-    events = api.stream("stream_session_events", "s1", after_seq=3, limit=3)
+    events = api.stream("stream_session_events", "s1", last_event_id="a:3", limit=3)
     assert [e["seq"] for e in events] == [4, 5, 6]
-    assert api.requests[0].url.params["after_seq"] == "3"
+    assert api.requests[0].headers["last-event-id"] == "a:3"
+    assert "after_seq" not in api.requests[0].url.params
 
 
 def test_event_stream_backoff_doubles_and_caps() -> None:

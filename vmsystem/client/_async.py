@@ -261,20 +261,24 @@ class AsyncClient:
         """``DELETE /sessions/{id}``: alias of :meth:`close_session`."""
         return await self._call(Routes.delete_session(session_id))
 
-    def stream_session_events(self, session_id: str, after_seq: int = 0) -> AsyncIterator[Event]:
+    def stream_session_events(
+        self, session_id: str, last_event_id: str | None = None
+    ) -> AsyncIterator[Event]:
         """Follow every event of every execution of a session (SSE), resuming after drops.
 
-        The generator ends when the session is closed or crashed; otherwise it runs until
-        the caller stops iterating.
+        It starts with events from now on, or resumes after ``last_event_id``
+        (``"execution_id:seq"``, the ``id`` of an SSE message). The generator ends when the
+        session is closed or crashed; otherwise it runs until the caller stops iterating.
         """
         state = EventStream(
             "session",
             session_id,
             Routes.session_events_path(session_id),
-            after_seq=after_seq,
+            after_seq=0,
             max_retries=self._config.stream_retries,
             backoff=self._config.retry_backoff,
         )
+        state.last_event_id = last_event_id
         return self._follow(state, lambda: self.get_session(session_id))
 
     # -- executions ------------------------------------------------------------------------

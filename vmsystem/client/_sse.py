@@ -133,7 +133,6 @@ class EventStream:
         self.resource_id = resource_id
         self.path = path
         self.after_seq = after_seq
-        self.initial_after_seq = after_seq
         self.last_event_id: str | None = None
         self.finished = False
         self.max_retries = max_retries
@@ -150,9 +149,7 @@ class EventStream:
         """Query parameters of the next connection attempt."""
         if self.kind == "execution":
             return {"after_seq": self.after_seq}
-        if self.last_event_id is None and self.initial_after_seq:
-            return {"after_seq": self.initial_after_seq}
-        return {}
+        return {}  # session streams resume with Last-Event-ID only
 
     def headers(self) -> dict[str, str]:
         """Headers of the next connection attempt (``Last-Event-ID`` once an event was seen)."""
