@@ -7,8 +7,7 @@ context's callback into a per-context queue, so a call costs one thread hand-off
 callback receives the prelude's *bell*, a synchronous JS -> Python call whose data travels
 through a SharedArrayBuffer mailbox (see ``js/prelude.js`` and :mod:`.mailbox`).
 
-Pinned to mini-racer 0.14.1: ``py_mini_racer._dll``, ``_context`` and ``_objects`` are private
-modules, so any upgrade must re-run ``tests/runtime``.
+The private parts of mini-racer it needs are in :mod:`.native` (pinned to 0.14.1).
 
 While a run is in progress only tasks are posted to the isolate (``mr_eval``,
 ``mr_call_function``), never the synchronous helpers (``array_push``, ``get_object_item``...):
@@ -18,23 +17,15 @@ the isolate, whereas a task that never answers is detected and reported as ``WED
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from functools import cache
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import orjson
-from py_mini_racer import _dll as mr_dll
-from py_mini_racer._context import Context as MrContext
-from py_mini_racer._objects import ObjectFactoryImpl
-from py_mini_racer._objects import _MiniRacerTypes as MrTypes
 
 from vmsystem.runtime.base import (
     ConsoleLine,
@@ -47,6 +38,20 @@ from vmsystem.runtime.base import (
 )
 from vmsystem.runtime.exceptions import parse_exception
 from vmsystem.runtime.mailbox import Mailbox
+from vmsystem.runtime.native import (
+    ERROR_TYPES,
+    MrContext,
+    MrTypes,
+    ObjectFactoryImpl,
+    dll,
+    handle_text,
+    handle_type,
+    idle_loop,
+    loads,
+    mr_dll,
+    thread_cpu_clock,
+    thread_ids,
+)
 
 __all__ = ["V8Context", "V8Engine"]
 
@@ -69,61 +74,6 @@ _LATE_TERMINATION_S = 60.0
 _SCRIPT_GRACE_S = 5.0
 #: Budget of the finish call when the run has no wall-time limit.
 _FINISH_BUDGET_S = 5.0
-_ERROR_TYPES = frozenset(
-    {
-        MrTypes.execute_exception,
-        MrTypes.parse_exception,
-        MrTypes.oom_exception,
-        MrTypes.timeout_exception,
-        MrTypes.terminated_exception,
-        MrTypes.value_exception,
-        MrTypes.key_exception,
-    }
-)
-
-
-@cache
-def _dll() -> Any:
-    return mr_dll.init_mini_racer(ignore_duplicate_init=True)
-
-
-@cache
-def _idle_loop() -> asyncio.AbstractEventLoop:
-    # mini-racer's Context wants an event loop; we never schedule anything on it.
-    return asyncio.new_event_loop()
-
-
-def _thread_ids() -> set[int]:
-    return {int(t) for t in os.listdir("/proc/self/task")}
-
-
-def _thread_cpu_clock(tid: int) -> int | None:
-    """The Linux CPU-time clock id of another thread of this process (MAKE_THREAD_CPUCLOCK)."""
-    clock = ((~tid) << 3) | 6
-    try:
-        time.clock_gettime_ns(clock)
-    except OSError:
-        return None
-    return clock
-
-
-def _handle_type(handle: Any) -> int:
-    """The mini-racer type tag of a value handle (read without converting the value)."""
-    return int(handle.raw.contents.type)
-
-
-def _handle_text(handle: Any) -> str:
-    """The text of a string or error handle. V8 writes lone surrogates as invalid UTF-8,
-    which mini-racer's strict decoding turned into UnicodeDecodeError out of ``run``."""
-    raw = handle.raw.contents
-    return bytes(raw.value.bytes_val[0 : raw.len]).decode("utf-8", "replace")
-
-
-def _loads(text: str) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)  # orjson rejects escaped lone surrogates; json accepts them
 
 
 class V8Engine:
@@ -134,7 +84,7 @@ class V8Engine:
     @property
     def version(self) -> str:
         """The V8 version string."""
-        return str(_dll().mr_v8_version().decode("utf-8"))
+        return str(dll().mr_v8_version().decode("utf-8"))
 
     def create_context(self, options: ContextOptions) -> V8Context:
         """A fresh context with the prelude installed."""
@@ -145,7 +95,7 @@ class V8Context:
     """One V8 isolate + context: a session's runtime."""
 
     def __init__(self, options: ContextOptions) -> None:
-        self._dll = _dll()
+        self._dll = dll()
         self._options = options
         self._results: queue.Queue[Any] = queue.Queue()
         self._run_lock = threading.Lock()
@@ -164,12 +114,12 @@ class V8Context:
         self._close_requested = False  # close() was called (as opposed to a wedge disposal)
         self._callback = mr_dll.mr_callback_func(self._on_callback)  # type: ignore[arg-type]
         with _create_lock:
-            before = _thread_ids()
+            before = thread_ids()
             self._raw = self._dll.mr_init_context(self._callback)
-            new = _thread_ids() - before
+            new = thread_ids() - before
         self._tid = min(new) if len(new) == 1 else None
-        self._cpu_clock = _thread_cpu_clock(self._tid) if self._tid is not None else None
-        self._ctx = MrContext(self._dll, self._raw, _idle_loop(), ObjectFactoryImpl(), count(2))
+        self._cpu_clock = thread_cpu_clock(self._tid) if self._tid is not None else None
+        self._ctx = MrContext(self._dll, self._raw, idle_loop(), ObjectFactoryImpl(), count(2))
         try:
             self._dll.mr_set_hard_memory_limit(self._raw, self._mem_bytes)
             self._install_prelude()
@@ -411,7 +361,7 @@ class V8Context:
             )
             if begun is None:
                 return self._lost()
-            if _handle_type(begun) in _ERROR_TYPES:
+            if handle_type(begun) in ERROR_TYPES:
                 return self._settle(begun, deadline)
         source = code
         if self._options.strict:
@@ -530,8 +480,8 @@ class V8Context:
         """Turn the script's result handle into an :class:`Outcome` (runs the finish call)."""
         # Fix: the result used to be converted to a Python value just to classify it, which
         # raised UnicodeDecodeError out of run() for a string with a lone surrogate.
-        typ = _handle_type(result)
-        failed = typ in _ERROR_TYPES
+        typ = handle_type(result)
+        failed = typ in ERROR_TYPES
         if failed:
             report = self._finish(self._finish_err, None, deadline)
         else:
@@ -559,7 +509,7 @@ class V8Context:
             outcome.kind = OutcomeKind.CANCELLED
             outcome.message = "execution terminated"
         elif failed:
-            text = _handle_text(result)
+            text = handle_text(result)
             if typ == MrTypes.parse_exception and self._filename:
                 # Fix: a syntax error stops V8 before it reads the trailing sourceURL comment,
                 # so its location said <anonymous> instead of the file being run.
@@ -608,10 +558,10 @@ class V8Context:
         )
         if item is None:
             return None
-        if _handle_type(item) in _ERROR_TYPES:
+        if handle_type(item) in ERROR_TYPES:
             with self._state_lock:
                 if self._stop_reason is None:
-                    memory = _handle_type(item) == MrTypes.oom_exception or bool(
+                    memory = handle_type(item) == MrTypes.oom_exception or bool(
                         self._dll.mr_hard_memory_limit_reached(self._raw)
                     )
                     late = deadline is not None and time.monotonic() >= deadline
@@ -631,10 +581,10 @@ class V8Context:
                 cancelable=False,
                 marked=True,
             )
-            if item is None or _handle_type(item) in _ERROR_TYPES:
+            if item is None or handle_type(item) in ERROR_TYPES:
                 return None
         try:
-            parsed = _loads(_handle_text(item))
+            parsed = loads(handle_text(item))
         except ValueError:
             parsed = None
         return parsed if isinstance(parsed, dict) else {}
