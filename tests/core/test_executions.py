@@ -345,3 +345,15 @@ def test_session_streams_end_when_the_session_closes(vm: VmSystem, worktree: Pat
     vm.sessions.close(sid)
     assert ended.wait(5)
     assert [e.type.value for e in got[:-1]] == ["input_echo", "value"]  # type: ignore[attr-defined]
+
+
+def test_run_file_args_that_are_not_json_are_refused_and_the_session_lives(
+    vm: VmSystem, worktree: Path
+) -> None:
+    (worktree / "app.js").write_text("__ARGS__")
+    sid = _session(vm, worktree)
+    for bad in ({"n": 2**70}, {"f": object()}):
+        with pytest.raises(ValidationError):
+            vm.executions.run_file(sid, "app.js", args=bad)
+    assert vm.sessions.get(sid).status is SessionStatus.READY
+    assert vm.executions.run_file(sid, "app.js", args={"n": 1}).status is ExecutionStatus.OK

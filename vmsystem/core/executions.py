@@ -18,6 +18,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from vmsystem.core.errors import (
     ExecutionNotFound,
     OutputLimitExceeded,
@@ -167,6 +169,10 @@ class ExecutionService:
             raise ValidationError("path is required")
         if env is not None and not all(isinstance(v, str) for v in env.values()):
             raise ValidationError("env values must be strings")
+        try:  # checked here, so that a bad value is the caller's error, not a lost runtime
+            orjson.dumps(args or {})
+        except TypeError as exc:
+            raise ValidationError(f"args must be JSON (64-bit integers at most): {exc}") from None
         live = self._live_session(session_id)
         rel, code = read_worktree_file(live.worktree, path, session_id=live.session_id)
         return self._start(
