@@ -15,17 +15,14 @@ from typing import Any
 
 import platformdirs
 
+from vmsystem.libraries.cache import default_cache_dir
+
 __all__ = ["SETTINGS", "ServeSettings", "Setting", "default_db_path", "render_settings_markdown"]
 
 
 def default_db_path() -> Path:
     """The embedded default database: a SQLite file in the user's data directory."""
     return Path(platformdirs.user_data_dir("vm-system")) / "vm-system.db"
-
-
-def default_cache_dir() -> Path:
-    """The library cache directory (``~/.cache/vm-system/libraries`` on Linux)."""
-    return Path(platformdirs.user_cache_dir("vm-system")) / "libraries"
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
-    "ALL_ERRORS",
     "Conflict",
     "EngineNotSupported",
     "ExecutionNotFound",
@@ -66,7 +65,6 @@ __all__ = [
     "Unprocessable",
     "ValidationError",
     "VmError",
-    "error_for_code",
 ]
 
 
@@ -262,19 +260,3 @@ class InternalError(VmError):
 
     code = "INTERNAL"
     default_message = "Internal error"
-
-
-def _leaves(cls: type[VmError]) -> list[type[VmError]]:
-    out = [cls]
-    for sub in cls.__subclasses__():
-        out.extend(_leaves(sub))
-    return out
-
-
-#: Every concrete error class, by code. Abstract groupings (NOT_FOUND, UNPROCESSABLE) included.
-ALL_ERRORS: dict[str, type[VmError]] = {c.code: c for c in _leaves(VmError)}
-
-
-def error_for_code(code: str) -> type[VmError]:
-    """The error class for a stable code (``InternalError`` for unknown codes)."""
-    return ALL_ERRORS.get(code, InternalError)

@@ -65,11 +65,6 @@ class EventBus:
         with self._lock:
             return self._live.get(execution_id)
 
-    def running_ids(self) -> list[str]:
-        """IDs of executions not yet finished."""
-        with self._lock:
-            return [k for k, v in self._live.items() if not v.done]
-
     def publish(self, live: LiveExecution, events: list[Event], *, final: bool = False) -> None:
         """Append events to a live execution and deliver them to its subscribers."""
         with self._lock:

@@ -54,7 +54,7 @@ from vmsystem.store.writer import (
     WriteGroup,
 )
 
-__all__ = ["ExecutionService", "max_events_of"]
+__all__ = ["ExecutionService"]
 
 _log = logging.getLogger(__name__)
 
@@ -69,11 +69,6 @@ _SYSTEM_OUTCOMES: dict[OutcomeKind, tuple[ExecutionStatus, str]] = {
 }
 MAX_EVENTS_PAGE = 10000
 MAX_EXECUTIONS_PAGE = 1000
-
-
-def max_events_of(settings: Mapping[str, Any]) -> int:
-    """The ``max_events`` limit of a settings snapshot."""
-    return int(settings.get("limits", {}).get("max_events", 50000))
 
 
 def _ts(ms: float) -> datetime:
@@ -102,9 +97,9 @@ class _Run:
         self.seq += 1
         return Event(self.execution.id, self.seq, ts or utcnow(), type_, payload)
 
-    def emit(self, events: list[Event], *, final: bool = False) -> None:
+    def emit(self, events: list[Event]) -> None:
         self.svc._write(InsertEvents(events))
-        self.svc._bus.publish(self.live, events, final=final)
+        self.svc._bus.publish(self.live, events)
 
     def sink(self, lines: list[ConsoleLine]) -> None:
         # Called on the engine's thread while JS waits: keep it short.
@@ -443,13 +438,6 @@ class ExecutionService:
         """Executions currently running in this process."""
         with self._lock:
             return [e for e in self._active.values() if e.status is ExecutionStatus.RUNNING]
-
-    def wait_idle(self, timeout: float) -> None:
-        """Wait until no execution is running (used at shutdown)."""
-        with self._lock:
-            pending = list(self._finished.values())
-        for event in pending:
-            event.wait(timeout)
 
     # ------------------------------------------------------------------ reading
     def get(self, execution_id: str) -> Execution:

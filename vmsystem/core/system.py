@@ -26,6 +26,7 @@ from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.sessions import SessionService
 from vmsystem.core.templates import TemplateService
+from vmsystem.libraries.cache import default_cache_dir
 from vmsystem.runtime import Engine, get_engine
 from vmsystem.store import Store, open_store
 
@@ -44,12 +45,6 @@ class RecoveryReport:
     executions_finished: int
 
 
-def _default_cache_dir() -> Path:
-    from vmsystem.libraries.cache import default_cache_dir
-
-    return default_cache_dir()
-
-
 class VmSystem:
     """Templates, sessions, executions and the event bus over one store."""
 
@@ -65,7 +60,7 @@ class VmSystem:
         self.engine = engine or get_engine()
         self.bus = EventBus()
         self.registry = RuntimeRegistry()
-        self.libraries = LibraryResolver(cache_dir or _default_cache_dir())
+        self.libraries = LibraryResolver(cache_dir or default_cache_dir())
         self.templates = TemplateService(store, self.libraries)
         self.executions = ExecutionService(store, self.bus, self.registry, self._runtime_lost)
         self.sessions = SessionService(
