@@ -227,14 +227,14 @@ class TemplateService:
         self._store.update_template(template.id, updated_at=utcnow())
         return capability
 
-    def remove_capability(self, template_id: str, capability_id: str) -> str:
-        """Revoke a capability by its ID."""
+    def remove_capability(self, template_id: str, capability_id: str) -> tuple[str, str]:
+        """Revoke a capability by its ID; returns ``(template_id, capability_id)``."""
         template = self.get(template_id)
         cid = normalize_id(capability_id, "capability_id")
         # Like module and library removal, removing an absent capability is a no-op.
         if self._store.delete_capability(template.id, cid):
             self._store.update_template(template.id, updated_at=utcnow())
-        return cid
+        return template.id, cid
 
     def capabilities(self, template_id: str) -> builtins.list[Capability]:
         """Capabilities of a template."""
@@ -267,13 +267,13 @@ class TemplateService:
         self._store.update_template(template.id, updated_at=utcnow())
         return startup
 
-    def remove_startup_file(self, template_id: str, startup_file_id: str) -> str:
-        """Remove a startup file by its ID."""
+    def remove_startup_file(self, template_id: str, startup_file_id: str) -> tuple[str, str]:
+        """Remove a startup file by its ID; returns ``(template_id, startup_file_id)``."""
         template = self.get(template_id)
         sid = normalize_id(startup_file_id, "startup_file_id")
         if self._store.delete_startup_file(template.id, sid):
             self._store.update_template(template.id, updated_at=utcnow())
-        return sid
+        return template.id, sid
 
     def startup_files(self, template_id: str) -> builtins.list[StartupFile]:
         """Startup files of a template in run order."""

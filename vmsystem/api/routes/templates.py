@@ -63,9 +63,7 @@ def add_capability(request: Request, template_id: str, body: CapabilityIn) -> Re
 
 @router.delete("/{template_id}/capabilities/{capability_id}", summary="Revoke a capability")
 def delete_capability(request: Request, template_id: str, capability_id: str) -> Response:
-    system = vm(request)
-    cid = system.templates.remove_capability(template_id, capability_id)
-    tid = system.templates.get(template_id).id
+    tid, cid = vm(request).templates.remove_capability(template_id, capability_id)
     return json_response({"status": "ok", "template_id": tid, "capability_id": cid})
 
 
@@ -119,7 +117,5 @@ def add_startup_file(request: Request, template_id: str, body: StartupFileIn) ->
 
 @router.delete("/{template_id}/startup-files/{startup_id}", summary="Remove a startup file")
 def delete_startup_file(request: Request, template_id: str, startup_id: str) -> Response:
-    system = vm(request)
-    sid = system.templates.remove_startup_file(template_id, startup_id)
-    tid = system.templates.get(template_id).id
+    tid, sid = vm(request).templates.remove_startup_file(template_id, startup_id)
     return json_response({"status": "ok", "template_id": tid, "startup_file_id": sid})
