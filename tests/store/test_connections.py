@@ -64,6 +64,8 @@ def test_every_sqlite_connection_gets_wal_foreign_keys_busy_timeout_and_normal_s
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+            # The checkpointer thread checkpoints; a COMMIT never does.
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
     finally:
         for connection in connections:
             connection.close()

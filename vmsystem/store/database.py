@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
@@ -26,6 +26,8 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._closed = False
+        #: Called after every committed write transaction (the WAL checkpointer counts them).
+        self.on_commit: Callable[[], None] = _nothing
 
     @property
     def closed(self) -> bool:
@@ -57,6 +59,7 @@ class Database:
                     yield connection
         except SQLAlchemyError as exc:
             raise translate(exc) from exc
+        self.on_commit()
 
     def close(self) -> None:
         """Refuse new transactions and close the pooled connections."""
@@ -66,3 +69,7 @@ class Database:
     def _check_open(self) -> None:
         if self._closed:
             raise StoreError("store is closed")
+
+
+def _nothing() -> None:
+    pass

@@ -93,6 +93,8 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Checkpoints run on their own thread (store/checkpoint.py), never inside a COMMIT.
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")
     finally:
         cursor.close()
 

@@ -7,6 +7,7 @@ from concurrent.futures import Future
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from vmsystem.store.checkpoint import Checkpointer
 from vmsystem.store.database import Database
 from vmsystem.store.engine import create_store_engine, resolve_url
 from vmsystem.store.errors import StoreError
@@ -33,6 +34,9 @@ class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore):
         self._db = db
         #: The database URL, with the password hidden.
         self.url: str = db.engine.url.render_as_string(hide_password=True)
+        self._checkpointer = Checkpointer(db) if db.is_sqlite else None
+        if self._checkpointer is not None:
+            db.on_commit = self._checkpointer.committed
         self._writer = Writer(db)
 
     def close(self) -> None:
@@ -40,6 +44,8 @@ class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore):
         if self._db.closed:
             return
         self._writer.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._db.close()
 
     def schema_version(self) -> str:

@@ -318,6 +318,7 @@ class Writer:
             finally:
                 cursor.close()
             connection.commit()
+            self._db.on_commit()
         except Exception as exc:
             self._rollback(exc)
             if isinstance(exc, StoreError):
