@@ -392,3 +392,83 @@ def test_a_failing_group_fails_as_a_unit_and_others_are_written(
     assert broken.exception(10) is not None
     assert store.get_execution(bad.id) is None
     assert store.get_execution(good.id) is not None
+
+
+def test_write_on_an_idle_writer_commits_on_the_calling_thread(
+    store: Store, session: Session
+) -> None:
+    store.flush(5)
+    threads: list[threading.Thread] = []
+    original = store._writer._transaction
+
+    def recording(ops: list[WriteOp]) -> None:
+        threads.append(threading.current_thread())
+        original(ops)
+
+    store._writer._transaction = recording  # type: ignore[method-assign]
+    e = f.execution(session.id)
+    store.write(InsertExecution(e))
+    assert threads == [threading.current_thread()]
+    assert store.get_execution(e.id) == e
+
+
+def test_write_queues_behind_earlier_submissions_and_keeps_their_order(
+    store: Store, paused: PausedWriter, session: Session
+) -> None:
+    e = f.execution(session.id)
+    paused.writer.submit(InsertExecution(e))
+    outcome: list[BaseException | None] = []
+
+    def finish() -> None:
+        try:
+            paused.writer.write(FinishExecution(f.finished(e)), timeout=5)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    waiter = threading.Thread(target=finish)
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # queued (the insert is not committed yet), not run inline
+    paused.writer.start()
+    waiter.join(5)
+    assert outcome == [None]
+    # Both in one batch: the insert of the final row, never a finish before its insert.
+    assert len(paused.transactions) == 1
+    loaded = store.get_execution(e.id)
+    assert loaded is not None and loaded.status is ExecutionStatus.OK
+
+
+def test_write_raises_the_ops_own_error_and_the_writer_goes_on(
+    store: Store, session: Session
+) -> None:
+    with pytest.raises(ForeignKeyViolation):
+        store.write(InsertExecution(f.execution(f.new_id())))
+    e = f.execution(session.id)
+    store.write(InsertExecution(e))
+    assert store.submit(FinishExecution(f.finished(e))).result(5) is None
+
+
+def test_write_after_close_is_refused(store: Store, session: Session) -> None:
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.write(InsertExecution(f.execution(session.id)))
+
+
+def test_inline_writes_and_queued_submissions_from_many_threads_lose_nothing(
+    store: Store, session: Session
+) -> None:
+    def produce(_: int) -> str:
+        e = f.execution(session.id)
+        store.write(InsertExecution(e))
+        for chunk in range(10):
+            store.submit(InsertEvents([f.event(e.id, chunk * 5 + i) for i in range(1, 6)]))
+        store.write(FinishExecution(f.finished(e)))
+        return e.id
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(produce, range(48)))
+    for execution_id in ids:  # no flush: write() returned after the finish was committed
+        assert [x.seq for x in store.list_events(execution_id)] == list(range(1, 51))
+        loaded = store.get_execution(execution_id)
+        assert loaded is not None and loaded.status is ExecutionStatus.OK

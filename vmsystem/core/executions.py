@@ -1,9 +1,9 @@
 """ExecutionService: REPL snippets and file runs inside live sessions.
 
 One execution per session at a time (a second gets SESSION_BUSY at once). Every execution is
-recorded: the ``running`` row is queued to the writer before the code starts, events stream
-through the bus while they are written in batches, and the final row is committed before
-the call returns (or, for asynchronous runs, before the execution leaves the bus).
+recorded: the ``running`` row is committed before the code starts, events stream
+through the bus while they are written in batches, and the final row is committed before the
+terminal event is published and the session is free again.
 """
 
 from __future__ import annotations
@@ -226,17 +226,28 @@ class ExecutionService:
         )
 
     def _open(self, execution: Execution) -> _Run:
-        """Track a new execution and queue its ``running`` row (with the REPL echo event)."""
+        """Commit a new execution's ``running`` row (with the REPL echo event), then track it.
+
+        Committed before the code starts, on this thread when the writer is idle: a write
+        queued to the writer thread would compete with the run for the GIL, which cost a
+        ``1+1`` more than the commit itself. Raises StoreError if it cannot be recorded.
+        """
+        run = _Run(self, execution, self._bus.open(execution.id, execution.session_id))
+        first: WriteOp = InsertExecution(execution)
+        echo: list[Event] = []
+        if execution.kind is ExecutionKind.REPL:
+            echo = [run.make(EventType.INPUT_ECHO, {"text": execution.input})]
+            first = WriteGroup((InsertExecution(execution), InsertEvents(echo)))
+        try:
+            self._store.write(first, timeout=30)
+        except BaseException:
+            self._bus.close(run.live)
+            raise
         with self._lock:
             self._active[execution.id] = execution
             self._finished[execution.id] = threading.Event()
-        run = _Run(self, execution, self._bus.open(execution.id, execution.session_id))
-        if execution.kind is ExecutionKind.REPL:
-            echo = [run.make(EventType.INPUT_ECHO, {"text": execution.input})]
-            self._write(WriteGroup((InsertExecution(execution), InsertEvents(echo))))
+        if echo:
             self._bus.publish(run.live, echo)
-        else:
-            self._write(InsertExecution(execution))
         return run
 
     def _start(
@@ -378,15 +389,21 @@ class ExecutionService:
                     "output_bytes": outcome.output_bytes,
                 },
             )
-            done = self._write(
-                WriteGroup(
-                    (
-                        InsertEvents([terminal]),
-                        FinishExecution(final),
-                        TouchSession(final.session_id, final.ended_at or utcnow()),
-                    )
+            # Committed before anyone can see the end (the terminal event, the free session),
+            # and on this thread when the writer is idle: no hand-off on the common path.
+            try:
+                self._store.write(
+                    WriteGroup(
+                        (
+                            InsertEvents([terminal]),
+                            FinishExecution(final),
+                            TouchSession(final.session_id, final.ended_at or utcnow()),
+                        )
+                    ),
+                    timeout=30,
                 )
-            )
+            except Exception:
+                _log.exception("could not persist execution %s", final.id)
             with self._lock:
                 self._active[final.id] = final
             run.before_terminal(final)
@@ -405,17 +422,12 @@ class ExecutionService:
                     "event_count": final.metrics.get("event_count"),
                 },
             )
-        try:
-            done.result(timeout=30)
-        except Exception:
-            _log.exception("could not persist execution %s", final.id)
-        finally:
-            self._bus.close(run.live)
-            with self._lock:
-                self._active.pop(final.id, None)
-                finished = self._finished.pop(final.id, None)
-            if finished is not None:
-                finished.set()
+        self._bus.close(run.live)
+        with self._lock:
+            self._active.pop(final.id, None)
+            finished = self._finished.pop(final.id, None)
+        if finished is not None:
+            finished.set()
         return final
 
     # ------------------------------------------------------------------ cancel

@@ -44,6 +44,9 @@ class Checkpointer:
         #: Checkpoint rounds done, and the WAL's size in frames at the last one (diagnostics).
         self.rounds = 0
         self.wal_frames = 0
+        # A connection checked out for its whole life, opened here so that the process's
+        # file descriptors do not change later.
+        self._connection: Any = db.engine.raw_connection()
         self._thread = threading.Thread(
             target=self._run, name="vmsystem-store-checkpoint", daemon=True
         )
@@ -61,6 +64,7 @@ class Checkpointer:
         self._wake.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join()
+        self._connection.close()
 
     def _run(self) -> None:
         while True:
@@ -77,15 +81,11 @@ class Checkpointer:
                 log.debug("WAL checkpoint failed", exc_info=True)
 
     def _checkpoint(self) -> None:
-        connection = self._db.engine.raw_connection()
-        try:
-            frames = _checkpoint(connection, "PASSIVE")
-            if frames > RESTART_FRAMES:
-                frames = _checkpoint(connection, "RESTART")
-            self.wal_frames = frames
-            self.rounds += 1
-        finally:
-            connection.close()
+        frames = _checkpoint(self._connection, "PASSIVE")
+        if frames > RESTART_FRAMES:
+            frames = _checkpoint(self._connection, "RESTART")
+        self.wal_frames = frames
+        self.rounds += 1
 
 
 def _checkpoint(connection: Any, mode: str) -> int:

@@ -67,6 +67,11 @@ class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore):
         """
         return self._writer.submit(op)
 
+    def write(self, op: WriteOp, timeout: float | None = None) -> None:
+        """Commit an execution/event write and wait for it (on the calling thread when the
+        writer is idle). Raises the op's own :class:`StoreError` if it cannot be written."""
+        self._writer.write(op, timeout)
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything submitted so far is committed (or failed).
 
