@@ -3,6 +3,7 @@ start-up errors and idle culling."""
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from pathlib import Path
@@ -157,6 +158,29 @@ def test_auth_token_is_required_except_for_health(start_daemon: DaemonFactory) -
     with d.client() as http:
         assert http.get("/templates").json() == []
         assert http.post("/templates", json={"name": "ok"}).status_code == 201
+
+
+def test_the_daemon_logs_one_json_line_per_request_and_per_execution(
+    start_daemon: DaemonFactory, worktree: Path
+) -> None:
+    d = start_daemon()
+    with d.client() as http:
+        session = create_session(http, create_template(http, "logs")["id"], worktree)
+        r = http.post(
+            "/executions/repl",
+            json={"session_id": session["id"], "input": "1+1"},
+            headers={"X-Request-Id": "log-check-1"},
+        )
+        assert r.status_code == 201
+    d.terminate()
+    lines = [json.loads(x) for x in d.output().splitlines() if x.startswith("{")]
+    access = [x for x in lines if x.get("request_id") == "log-check-1"]
+    assert len(access) == 1
+    assert access[0]["event"] == "request" and access[0]["logger"] == "vmsystem.http"
+    assert (access[0]["method"], access[0]["status"]) == ("POST", 201)
+    finished = [x for x in lines if x.get("execution_id") == r.json()["id"]]
+    assert [x["event"] for x in finished] == ["execution finished"]
+    assert finished[0]["session_id"] == session["id"] and finished[0]["status"] == "ok"
 
 
 def test_non_loopback_listen_without_token_is_refused_with_exit_2(tmp_path: Path) -> None:

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import orjson
-import structlog
 import typer
 
 from vmsystem import __version__
+from vmsystem.cli.logs import JsonLineFormatter
 from vmsystem.settings import SETTINGS, ServeSettings, default_db_path
 
 __all__ = ["serve"]
@@ -43,38 +42,16 @@ def _configure_logging(level: str) -> None:
 
     The core and the API log through the standard ``logging`` module (silent when embedded,
     unless the host configures logging); the daemon renders those records, with their
-    ``extra`` fields (request, session and execution ids), as JSON through structlog.
+    ``extra`` fields (request, session and execution ids), as JSON lines.
     """
     numeric = getattr(logging, level.upper(), logging.INFO)
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(
-                serializer=lambda obj, **_: orjson.dumps(obj).decode()
-            ),
-        ],
-    )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handler.setFormatter(JsonLineFormatter())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
     # Migration chatter is not the daemon's business at info level.
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        cache_logger_on_first_use=True,
-    )
 
 
 def _fail(message: str, code: int = 2) -> None:
