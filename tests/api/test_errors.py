@@ -84,6 +84,49 @@ def test_unknown_or_mistyped_fields_in_execution_and_session_bodies_are_invalid_
     assert_envelope(shared_client.post(f"{API}{path}", json=body), 400, "INVALID_REQUEST")
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type", "message"),
+    [
+        (b"", "application/json", "request body is required"),
+        (b'{"session_id": ', "application/json", "request body is not valid JSON: Expecting"),
+        (b'{"session_id": "a", "input": "\xff"}', "application/json", "is not UTF-8"),
+        (b"[1]", "application/json", "request body must be a JSON object"),
+        (b'"text"', "application/vnd.api+json", "request body must be a JSON object"),
+        (b'{"session_id": "a", "input": "1"}', "text/plain", "request body must be a JSON object"),
+        (b'{"session_id": "a", "input": "1"}', None, "request body must be a JSON object"),
+        (b'{"session_id": "a", "input": "\\ud800"}', "application/json", "lone surrogate"),
+    ],
+)
+@pytest.mark.parametrize("route", ["/executions/repl", "/executions/run-file"])
+def test_hand_read_execution_bodies_are_refused_with_a_clear_invalid_request(
+    shared_client: TestClient, route: str, content: bytes, content_type: str | None, message: str
+) -> None:
+    if route.endswith("run-file"):
+        content = content.replace(b'"input"', b'"path"')
+    headers = {"content-type": content_type} if content_type else {}
+    r = shared_client.post(f"{API}{route}", content=content, headers=headers)
+    assert message in assert_envelope(r, 400, "INVALID_REQUEST")["message"]
+
+
+def test_invalid_json_on_a_framework_read_body_names_the_reason(client: TestClient) -> None:
+    r = client.post(
+        f"{API}/templates", content=b'{"name": ', headers={"content-type": "application/json"}
+    )
+    assert assert_envelope(r, 400, "INVALID_REQUEST")["message"].startswith(
+        "request body is not valid JSON: Expecting value"
+    )
+
+
+@pytest.mark.parametrize("wait", ["maybe", "2", ""])
+def test_a_wait_flag_that_is_not_a_boolean_is_validation_error(
+    shared_client: TestClient, wait: str
+) -> None:
+    r = shared_client.post(
+        f"{API}/executions/repl?wait={wait}", json={"session_id": UNKNOWN_ID, "input": "1"}
+    )
+    assert assert_envelope(r, 400, "VALIDATION_ERROR")["details"] == {"field": "query.wait"}
+
+
 @pytest.mark.parametrize("field", ["enabled", "config"])
 def test_mistyped_capability_fields_are_invalid_request(
     client: TestClient, template: dict[str, Any], field: str

@@ -231,6 +231,30 @@ def test_wait_false_query_is_the_same_as_stream_true(
     wait_for(lambda: client.get(f"{API}/executions/{r.json()['id']}").json()["status"] == "ok")
 
 
+@pytest.mark.parametrize("wait", ["false", "0", "no", "off"])
+def test_wait_flag_spellings_of_false_answer_202(
+    client: TestClient, session: dict[str, Any], wait: str
+) -> None:
+    r = client.post(
+        f"{API}/executions/repl?wait={wait}", json={"session_id": session["id"], "input": "1+1"}
+    )
+    assert r.status_code == 202 and r.json()["status"] == "running"
+    wait_for(lambda: client.get(f"{API}/executions/{r.json()['id']}").json()["status"] == "ok")
+
+
+def test_openapi_documents_the_hand_read_execution_bodies_and_the_wait_flag(
+    client: TestClient,
+) -> None:
+    doc = client.get("/openapi.json").json()
+    for path, model in (("/executions/repl", "ReplIn"), ("/executions/run-file", "RunFileIn")):
+        op = doc["paths"][f"{API}{path}"]["post"]
+        body = op["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{model}"}
+        assert "session_id" in doc["components"]["schemas"][model]["properties"]
+        (wait,) = [p for p in op["parameters"] if p["name"] == "wait"]
+        assert wait["in"] == "query" and wait["schema"]["type"] == "boolean"
+
+
 def test_cancel_stops_a_running_execution_and_keeps_session_state(
     client: TestClient, session: dict[str, Any]
 ) -> None:

@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from vmsystem import __version__
+from vmsystem.api.bodies import install_schemas
 from vmsystem.api.errors import install_error_handlers
 from vmsystem.api.metrics import render_metrics
 from vmsystem.api.middleware import GuardMiddleware, RequestMiddleware
@@ -54,6 +55,7 @@ def create_app(
         return Response(body, media_type=content_type)
 
     install_error_handlers(app, serve_ui)
+    install_schemas(app)
     # The last one added runs first: request ids outermost, then CORS, then auth and limits,
     # so that 401/413/500 answers carry both X-Request-Id and the CORS headers.
     app.add_middleware(GuardMiddleware, auth_token=auth_token, max_request_bytes=max_request_bytes)

@@ -57,7 +57,10 @@ def _from_validation(exc: RequestValidationError) -> e.VmError:
     where = ".".join(loc)
     if kind == "extra_forbidden":
         return e.InvalidRequest(f'unknown field "{where}"', field=where)
-    if kind in {"json_invalid", "model_attributes_type", "dict_type"} and not loc:
+    if kind == "json_invalid":  # FastAPI puts the character offset in loc and the reason in ctx
+        reason = (first.get("ctx") or {}).get("error") or first.get("msg", "")
+        return e.InvalidRequest(f"request body is not valid JSON: {reason}")
+    if kind in {"model_type", "model_attributes_type", "dict_type"} and not loc:
         return e.InvalidRequest(f"request body must be a JSON object ({first.get('msg', '')})")
     if kind == "missing":
         if first.get("loc", ("",))[0] == "body" and not loc:

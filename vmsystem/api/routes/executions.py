@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
+from vmsystem.api.bodies import documented, json_body, query_flag
 from vmsystem.api.deps import run_blocking, vm
 from vmsystem.api.responses import event_json, execution_json, json_response
 from vmsystem.api.schemas import ReplIn, RunFileIn
@@ -28,8 +29,18 @@ def _answer(execution: object, asynchronous: bool) -> Response:
     return json_response(execution_json(execution), 202 if asynchronous else 201)  # type: ignore[arg-type]
 
 
-@router.post("/repl", status_code=201, summary="Run a REPL snippet in a session")
-async def repl(request: Request, body: ReplIn, wait: bool = True) -> Response:
+_WAIT = (True, "false: answer 202 at once with the running execution (as `stream`).")
+
+
+@router.post(
+    "/repl",
+    status_code=201,
+    summary="Run a REPL snippet in a session",
+    openapi_extra=documented(ReplIn, wait=_WAIT),
+)
+async def repl(request: Request) -> Response:
+    wait = query_flag(request, "wait", True)
+    body = await json_body(request, ReplIn)
     asynchronous = body.stream or not wait
     x = await run_blocking(
         vm(request).executions.repl, body.session_id, body.input, wait=not asynchronous
@@ -37,8 +48,15 @@ async def repl(request: Request, body: ReplIn, wait: bool = True) -> Response:
     return _answer(x, asynchronous)
 
 
-@router.post("/run-file", status_code=201, summary="Run a worktree file in a session")
-async def run_file(request: Request, body: RunFileIn, wait: bool = True) -> Response:
+@router.post(
+    "/run-file",
+    status_code=201,
+    summary="Run a worktree file in a session",
+    openapi_extra=documented(RunFileIn, wait=_WAIT),
+)
+async def run_file(request: Request) -> Response:
+    wait = query_flag(request, "wait", True)
+    body = await json_body(request, RunFileIn)
     asynchronous = body.stream or not wait
     x = await run_blocking(
         vm(request).executions.run_file,
