@@ -7,7 +7,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -15,6 +15,8 @@ from bench.fixtures import LIBRARIES, install_libraries
 from bench.servers import ServerProcess, start_bare, start_daemon
 
 __all__ = ["Bench", "Row", "Target"]
+
+_N = TypeVar("_N", int, float)
 
 _OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge}
 
@@ -102,8 +104,8 @@ class Bench:
         #: figures one measurement leaves for derived rows (e.g. the HTTP overhead)
         self.results_cache: dict[str, float] = {}
 
-    def n(self, full: int, quick: int) -> int:
-        """A count for the full run or for ``--quick``."""
+    def n(self, full: _N, quick: _N) -> _N:
+        """A count (or a duration) for the full run or for ``--quick``."""
         return quick if self.quick else full
 
     # ------------------------------------------------------------------ servers

@@ -1,5 +1,6 @@
 """fib(27) in a session (the execution's ``metrics.duration_ms``) beside Node.js running the
-same function in one process (``process.hrtime``), with warm-up and repeats on both sides."""
+same function in one process (``process.hrtime``), with warm-up and repeats on both sides,
+the two alternating run by run."""
 
 from __future__ import annotations
 
@@ -7,40 +8,58 @@ import shutil
 import subprocess
 import time
 
-import orjson
-
 from bench.context import Bench, Row, Target, check
 from bench.stats import median
 
 NAME = "fib"
 FIB = "function fib(n){return n<2?n:fib(n-1)+fib(n-2)}"
+# One Node.js process answers each input line with the time of one fib(27), so that its runs
+# and the session's can alternate and meet the same machine noise (single fib(27) timings
+# are bimodal on a shared VM: a lost scheduler tick triples one).
 NODE_SCRIPT = (
     FIB
     + """
-const warm = +process.argv[1], reps = +process.argv[2], out = [];
-for (let i = 0; i < warm; i++) fib(27);
-for (let i = 0; i < reps; i++) {
+const rl = require('readline').createInterface({input: process.stdin});
+rl.on('line', () => {
   const t = process.hrtime.bigint();
   const v = fib(27);
-  out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (v !== 196418) throw new Error('bad fib ' + v);
-}
-console.log(JSON.stringify(out));
+  process.stdout.write(ms + '\\n');
+});
 """
 )
 
 
-def node_fib(warm: int, reps: int) -> list[float] | None:
-    node = shutil.which("node")
-    if node is None:
-        return None
-    out = subprocess.run(
-        [node, "-e", NODE_SCRIPT, str(warm), str(reps)],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    return [float(x) for x in orjson.loads(out)]
+class NodeFib:
+    """A Node.js process timing one fib(27) per :meth:`once` (None when node is missing)."""
+
+    def __init__(self) -> None:
+        node = shutil.which("node")
+        self.process = (
+            subprocess.Popen(
+                [node, "-e", NODE_SCRIPT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
+            if node
+            else None
+        )
+
+    def once(self) -> float | None:
+        if self.process is None:
+            return None
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
 
 
 def run(b: Bench) -> list[Row]:
@@ -58,11 +77,21 @@ def run(b: Bench) -> list[Row]:
             raise RuntimeError(f"fib(27) returned {x['result']}")
         return float(x["metrics"]["duration_ms"]), wall
 
-    for _ in range(warm):
-        once(body)
-    runs = [once(body) for _ in range(reps)]
+    nodejs = NodeFib()
+    runs: list[tuple[float, float]] = []
+    node: list[float] = []
+    try:
+        for _ in range(warm):
+            once(body)
+            nodejs.once()
+        for _ in range(reps):  # alternating, so that both sides meet the same noise
+            runs.append(once(body))
+            ms = nodejs.once()
+            if ms is not None:
+                node.append(ms)
+    finally:
+        nodejs.close()
     trivial = [once({"session_id": sid, "input": "1+1"})[1] for _ in range(reps)]
-    node = node_fib(warm, reps)
     api.post(f"/api/v1/sessions/{sid}/close")
     duration = median([r[0] for r in runs])
     node_ms = median(node) if node else None
