@@ -19,6 +19,7 @@ from vmsystem.core.errors import (
     SessionNotReady,
     ValidationError,
 )
+from vmsystem.store import StoreError, WriteOp
 from vmsystem.store.records import ExecutionStatus, SessionStatus
 
 
@@ -219,6 +220,34 @@ def test_second_execution_in_a_busy_session_is_refused(vm: VmSystem, worktree: P
             vm.executions.repl(sid, "1")
     finally:
         vm.executions.cancel(running.id)
+
+
+def test_an_execution_that_cannot_be_recorded_is_refused_before_it_runs(
+    vm: VmSystem, worktree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = _session(vm, worktree)
+    store = vm.executions._store
+    real_write = store.write
+
+    def failing(op: WriteOp, timeout: float | None = None) -> None:
+        raise StoreError("database is gone")
+
+    monkeypatch.setattr(store, "write", failing)
+    with pytest.raises(StoreError, match="database is gone"):
+        vm.executions.repl(sid, "globalThis.ran = true")
+    monkeypatch.setattr(store, "write", real_write)
+    assert vm.executions.running() == []
+    after = vm.executions.repl(sid, "typeof ran")  # the session is free, the code never ran
+    assert after.result is not None and after.result["json"] == "undefined"
+    assert [x.id for x in vm.executions.list(sid)] == [after.id]
+
+
+def test_the_final_row_is_committed_when_repl_returns(vm: VmSystem, worktree: Path) -> None:
+    sid = _session(vm, worktree)
+    for _ in range(20):
+        x = vm.executions.repl(sid, "1+1")
+        stored = vm.store.get_execution(x.id)
+        assert stored is not None and stored.status is ExecutionStatus.OK
 
 
 def test_cancel_stops_a_run_quickly_and_keeps_the_session(vm: VmSystem, worktree: Path) -> None:

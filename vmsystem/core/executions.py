@@ -269,6 +269,7 @@ class ExecutionService:
             live.current_execution = execution.id
             run = self._open(execution)
         except BaseException:
+            live.current_execution = None
             live.busy.release()
             raise
         job = (run, live, code, path, args, env)

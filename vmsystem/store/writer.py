@@ -288,7 +288,8 @@ class Writer:
                 else:
                     future.set_exception(outcome)
             if stop:
-                self._disconnect(invalidate=False)
+                with self._connection_lock:  # an inline write may still be using it
+                    self._disconnect(invalidate=False)
                 return
 
     def _take(self) -> tuple[list[_Item], int, bool]:
