@@ -36,7 +36,6 @@ from vmsystem.runtime.base import (
     OutcomeKind,
     RunLimits,
 )
-from vmsystem.runtime.exceptions import parse_exception
 from vmsystem.runtime.mailbox import Mailbox
 from vmsystem.runtime.native import (
     ERROR_TYPES,
@@ -52,6 +51,7 @@ from vmsystem.runtime.native import (
     thread_cpu_clock,
     thread_ids,
 )
+from vmsystem.runtime.outcomes import outcome_of
 
 __all__ = ["V8Context", "V8Engine"]
 
@@ -543,48 +543,15 @@ class V8Context:
         if report is None:
             return self._lost()
         self._deliver(report.get("lines"))
-        stats = report.get("stats")
-        if not isinstance(stats, dict):
-            stats = {}
-        outcome = Outcome(
-            OutcomeKind.OK,
+        return outcome_of(
+            typ,
+            lambda: handle_text(result),
+            report,
             console_events=self._events,
-            output_bytes=_int(stats.get("bytes")),
+            stop=(self._stop_reason, self._stop_message),
+            filename=self._filename,
+            mem_mb=self._options.mem_mb,
         )
-        reason = self._stop_reason
-        value = report.get("value")
-        if reason is not None:
-            outcome.kind = reason
-            outcome.message = self._stop_message or _REASON_MESSAGES.get(reason, "")
-        elif typ == MrTypes.oom_exception:
-            outcome.kind = OutcomeKind.MEMORY
-            outcome.message = f"memory limit exceeded: V8 heap over {self._options.mem_mb} MB"
-        elif typ in (MrTypes.terminated_exception, MrTypes.timeout_exception):
-            outcome.kind = OutcomeKind.CANCELLED
-            outcome.message = "execution terminated"
-        elif failed:
-            text = handle_text(result)
-            if typ == MrTypes.parse_exception and self._filename:
-                # Fix: a syntax error stops V8 before it reads the trailing sourceURL comment,
-                # so its location said <anonymous> instead of the file being run.
-                head, sep, rest = text.partition("\n")
-                text = head.replace("<anonymous>:", f"{self._filename}:", 1) + sep + rest
-            outcome.kind = OutcomeKind.EXCEPTION
-            outcome.exception = parse_exception(text, typ == MrTypes.parse_exception)
-        elif typ == MrTypes.invalid:
-            # mini-racer cannot marshal a BigInt (the only value it leaves untyped), so the
-            # finish call never sees it: only the type is known.
-            outcome.value = {"type": "bigint", "preview": "[BigInt: use String(value) to see it]"}
-        elif isinstance(value, dict) and isinstance(value.get("type"), str):
-            outcome.value = value
-        else:
-            outcome.kind = OutcomeKind.EXCEPTION
-            outcome.exception = {
-                "name": "Error",
-                "message": "the runtime could not report the result (were built-ins such as "
-                "JSON.stringify replaced?)",
-            }
-        return outcome
 
     def _finish(
         self, func: Any, this: Any, deadline: float | None, item: Any = None
@@ -692,14 +659,3 @@ class V8Context:
         # Fix: a run waiting in another thread was not woken and sat out its whole deadline
         # (5 s in the finish call) before reporting WEDGED.
         self._results.put(_STOP)
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-_REASON_MESSAGES = {
-    OutcomeKind.WALL_TIMEOUT: "wall-time limit exceeded",
-    OutcomeKind.CPU_TIMEOUT: "CPU-time limit exceeded",
-    OutcomeKind.CANCELLED: "execution cancelled",
-}

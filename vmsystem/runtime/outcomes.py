@@ -1,0 +1,80 @@
+"""How the end of a run becomes an :class:`Outcome`: the type of the script's result, the
+finish call's report, and any stop that was requested while it ran."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from vmsystem.runtime.base import Outcome, OutcomeKind
+from vmsystem.runtime.exceptions import parse_exception
+from vmsystem.runtime.native import ERROR_TYPES, MrTypes
+
+__all__ = ["outcome_of"]
+
+_REASON_MESSAGES = {
+    OutcomeKind.WALL_TIMEOUT: "wall-time limit exceeded",
+    OutcomeKind.CPU_TIMEOUT: "CPU-time limit exceeded",
+    OutcomeKind.CANCELLED: "execution cancelled",
+}
+
+
+def outcome_of(
+    result_type: int,
+    result_text: Callable[[], str],
+    report: dict[str, Any],
+    *,
+    console_events: int,
+    stop: tuple[OutcomeKind | None, str],
+    filename: str | None,
+    mem_mb: int,
+) -> Outcome:
+    """The outcome of a run whose script result has type ``result_type`` (its text, for an
+    exception, from ``result_text``) and whose finish call reported ``report``; ``stop`` is the
+    stop reason requested during the run (if any) and its message."""
+    stats = report.get("stats")
+    if not isinstance(stats, dict):
+        stats = {}
+    outcome = Outcome(
+        OutcomeKind.OK,
+        console_events=console_events,
+        output_bytes=_int(stats.get("bytes")),
+    )
+    reason, message = stop
+    value = report.get("value")
+    if reason is not None:
+        outcome.kind = reason
+        outcome.message = message or _REASON_MESSAGES.get(reason, "")
+    elif result_type == MrTypes.oom_exception:
+        outcome.kind = OutcomeKind.MEMORY
+        outcome.message = f"memory limit exceeded: V8 heap over {mem_mb} MB"
+    elif result_type in (MrTypes.terminated_exception, MrTypes.timeout_exception):
+        outcome.kind = OutcomeKind.CANCELLED
+        outcome.message = "execution terminated"
+    elif result_type in ERROR_TYPES:
+        text = result_text()
+        if result_type == MrTypes.parse_exception and filename:
+            # Fix: a syntax error stops V8 before it reads the trailing sourceURL comment,
+            # so its location said <anonymous> instead of the file being run.
+            head, sep, rest = text.partition("\n")
+            text = head.replace("<anonymous>:", f"{filename}:", 1) + sep + rest
+        outcome.kind = OutcomeKind.EXCEPTION
+        outcome.exception = parse_exception(text, result_type == MrTypes.parse_exception)
+    elif result_type == MrTypes.invalid:
+        # mini-racer cannot marshal a BigInt (the only value it leaves untyped), so the
+        # finish call never sees it: only the type is known.
+        outcome.value = {"type": "bigint", "preview": "[BigInt: use String(value) to see it]"}
+    elif isinstance(value, dict) and isinstance(value.get("type"), str):
+        outcome.value = value
+    else:
+        outcome.kind = OutcomeKind.EXCEPTION
+        outcome.exception = {
+            "name": "Error",
+            "message": "the runtime could not report the result (were built-ins such as "
+            "JSON.stringify replaced?)",
+        }
+    return outcome
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
