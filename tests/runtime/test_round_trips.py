@@ -31,7 +31,7 @@ class _CountingQueue(queue.Queue[Any]):
 )
 def test_a_run_wakes_the_waiting_thread_once(ctx: V8Context, code: str, kind: str) -> None:
     counting = _CountingQueue()
-    ctx._results = counting
+    ctx._iso.results = counting
     outcome = run(ctx, code)
     assert outcome.kind == kind
     assert counting.puts == 1  # the finish call's answer only: the script's went on in V8

@@ -1,13 +1,4 @@
-"""The V8 engine, on mini-racer's native library.
-
-mini-racer's Python API hops every call across an asyncio loop thread (about 0.2 ms per
-eval, and it cannot be awaited from a foreign loop). We drive its C API directly instead:
-``mr_eval`` posts a task to the isolate's own thread and the result arrives through the
-context's callback into a per-context queue, so a call costs one thread hand-off. The same
-callback receives the prelude's *bell*, a synchronous JS -> Python call whose data travels
-through a SharedArrayBuffer mailbox (see ``js/prelude.js`` and :mod:`.mailbox`).
-
-The private parts of mini-racer it needs are in :mod:`.native` (pinned to 0.14.1).
+"""The V8 engine: runs on an :class:`~vmsystem.runtime.isolate.Isolate` (mini-racer's C API).
 
 While a run is in progress only tasks are posted to the isolate (``mr_eval``,
 ``mr_call_function``), never the synchronous helpers (``array_push``, ``get_object_item``...):
@@ -21,8 +12,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from itertools import count
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -36,31 +25,12 @@ from vmsystem.runtime.base import (
     OutcomeKind,
     RunLimits,
 )
-from vmsystem.runtime.mailbox import Mailbox
-from vmsystem.runtime.native import (
-    ERROR_TYPES,
-    MrContext,
-    MrTypes,
-    ObjectFactoryImpl,
-    dll,
-    handle_text,
-    handle_type,
-    idle_loop,
-    loads,
-    mr_dll,
-    thread_cpu_clock,
-    thread_ids,
-)
+from vmsystem.runtime.isolate import MAILBOX_BYTES, STOP, Isolate
+from vmsystem.runtime.native import ERROR_TYPES, MrTypes, dll, handle_text, handle_type, loads
 from vmsystem.runtime.outcomes import outcome_of
 
 __all__ = ["V8Context", "V8Engine"]
 
-_PRELUDE = (Path(__file__).parent / "js" / "prelude.js").read_text(encoding="utf-8")
-_RESULT = 0  # callback id of task results (eval / call)
-_BELL = 1  # callback id of the prelude's bell
-_MAILBOX_BYTES = 1 << 20
-_STOP = object()  # queued to wake the waiter: JS asked to be stopped, cancel() or close()
-_create_lock = threading.Lock()
 # How long a task may go on after it was told to stop (deadline, cancel()) before the runtime
 # counts as wedged. Termination normally lands within a millisecond, but some builtins do not
 # check for it (``new Uint8Array({length: 2 ** 28})`` fills element by element for half a
@@ -97,15 +67,12 @@ class V8Context:
     """One V8 isolate + context: a session's runtime."""
 
     def __init__(self, options: ContextOptions) -> None:
-        self._dll = dll()
         self._options = options
-        self._results: queue.Queue[Any] = queue.Queue()
         self._run_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._task: int | None = None
         self._cancelable = False  # may cancel() terminate the current task?
         self._running = False  # a run() is in progress
-        self._in_host_call = False  # the isolate thread is inside a Python host call
         self._stop_reason: OutcomeKind | None = None
         self._stop_message = ""
         self._sink: ConsoleSink | None = None
@@ -119,17 +86,11 @@ class V8Context:
         self._chain_armed = False
         self._chained: Any = None
         self._chained_at = 0.0
-        self._callback = mr_dll.mr_callback_func(self._on_callback)  # type: ignore[arg-type]
-        with _create_lock:
-            before = thread_ids()
-            self._raw = self._dll.mr_init_context(self._callback)
-            new = thread_ids() - before
-        self._tid = min(new) if len(new) == 1 else None
-        self._cpu_clock = thread_cpu_clock(self._tid) if self._tid is not None else None
-        self._ctx = MrContext(self._dll, self._raw, idle_loop(), ObjectFactoryImpl(), count(2))
+        self._iso = Isolate(self._host_call)
+        self._iso.on_result = self._on_result
         try:
-            self._dll.mr_set_hard_memory_limit(self._raw, self._mem_bytes)
-            self._install_prelude()
+            self._iso.set_memory_limit(self._mem_bytes)
+            self._iso.install_prelude(self._prelude_config())
         except BaseException:
             self._dispose()
             raise
@@ -139,9 +100,9 @@ class V8Context:
         return self._options.mem_mb * 1024 * 1024
 
     # ------------------------------------------------------------------ setup
-    def _install_prelude(self) -> None:
-        config = {
-            "mailbox_bytes": _MAILBOX_BYTES,
+    def _prelude_config(self) -> dict[str, Any]:
+        return {
+            "mailbox_bytes": MAILBOX_BYTES,
             "max_console_events": self._options.max_console_events,
             "max_events": self._options.max_events,
             "max_output_bytes": self._options.max_output_kb * 1024,
@@ -153,63 +114,14 @@ class V8Context:
             "modules": dict(self._options.modules),
             "hidden_globals": list(self._options.hidden_globals),
         }
-        prelude: Any = self._eval_value(_PRELUDE)
-        bell = self._ctx._value_handle_to_python(
-            self._ctx._wrap_raw_handle(self._dll.mr_make_js_callback(self._raw, _BELL))
-        )
-        argv: Any = self._eval_value("[]")
-        self._ctx.array_push(argv, bell)
-        self._ctx.array_push(argv, orjson.dumps(config).decode())
-        internals: Any = self._call(prelude.raw_handle, None, argv.raw_handle)
-        items: list[Any] = [self._ctx.get_object_item(internals, i) for i in range(4)]
-        self._finish_ok, self._finish_err, self._begin, sab = items
-        self._mailbox = Mailbox(sab, self._host_call)
-        self._no_args: Any = self._eval_value("[]")
-        self._none: Any = self._ctx._python_to_value_handle(None)
-
-    def _eval_value(self, code: str) -> Any:
-        handle = self._str_handle(code)
-        self._dll.mr_eval(self._raw, handle.raw, _RESULT)
-        return self._ctx._value_handle_to_python(self._wait_forever())
-
-    def _call(self, func: Any, this: Any, argv: Any) -> Any:
-        this_handle = this if this is not None else self._ctx._python_to_value_handle(None)
-        self._dll.mr_call_function(self._raw, func.raw, this_handle.raw, argv.raw, _RESULT)
-        return self._ctx._value_handle_to_python(self._wait_forever())
-
-    def _wait_forever(self) -> Any:
-        while True:
-            try:
-                item = self._results.get(timeout=30)
-            except queue.Empty:
-                raise EngineError("the engine did not answer while setting up") from None
-            if item is not _STOP:
-                return item
-
-    def _str_handle(self, text: str) -> Any:
-        # Fix: mini-racer's own helper encodes strictly, so a lone surrogate in the code (valid
-        # in JSON input) raised UnicodeEncodeError; V8 decodes these bytes to U+FFFD instead.
-        data = text.encode("utf-8", "surrogatepass")
-        return self._ctx._wrap_raw_handle(
-            self._dll.mr_alloc_string_val(self._raw, data, len(data), MrTypes.str_utf8)
-        )
 
     # ------------------------------------------------------------------ callbacks
-    def _on_callback(self, callback_id: int, raw_handle: Any) -> None:
-        # Runs on the isolate's thread; it must never call back into the isolate.
-        handle = self._ctx._wrap_raw_handle(raw_handle)
-        if callback_id == _RESULT:
-            if self._chain_armed:
-                self._chain_armed = False
-                if self._chain_finish(handle):
-                    return
-            self._results.put(handle)
-        elif callback_id == _BELL:
-            self._in_host_call = True
-            try:
-                self._mailbox.serve()
-            finally:
-                self._in_host_call = False
+    def _on_result(self, handle: Any) -> bool:
+        # The isolate's callback offers every task result here first (isolate's thread).
+        if not self._chain_armed:
+            return False
+        self._chain_armed = False
+        return self._chain_finish(handle)
 
     def _chain_finish(self, result: Any) -> bool:
         """Post the finish call for the script's ``result`` right here, on the isolate's thread.
@@ -223,13 +135,13 @@ class V8Context:
             if self._closed or not self._running or self._stop_reason is not None:
                 return False
             failed = handle_type(result) in ERROR_TYPES
-            self._mailbox.started = False
+            self._iso.mailbox.started = False
             self._chained = result
             self._chained_at = time.monotonic()
             if failed:
-                self._task = self._post_call(self._finish_err, self._none)
+                self._task = self._iso.post_call(self._iso.finish_err, self._iso.none)
             else:
-                self._task = self._post_call(self._finish_ok, result)
+                self._task = self._iso.post_call(self._iso.finish_ok, result)
             self._cancelable = True
             return True
 
@@ -259,10 +171,11 @@ class V8Context:
             if self._stop_reason is None:
                 self._stop_reason = reason
                 self._stop_message = message
-            terminating = self._task is not None and self._cancelable and not self._closed
-            if terminating:
-                self._dll.mr_cancel_task(self._raw, self._task)
-        self._results.put(_STOP)
+            task = self._task
+            terminating = task is not None and self._cancelable and not self._closed
+            if terminating and task is not None:
+                self._iso.cancel_task(task)
+        self._iso.results.put(STOP)
         return terminating
 
     def _deliver(self, lines: Any) -> None:
@@ -303,12 +216,7 @@ class V8Context:
     @property
     def cpu_time_ms(self) -> float | None:
         """CPU time used by the isolate's thread so far (None where not measurable)."""
-        if self._cpu_clock is None:
-            return None
-        try:
-            return time.clock_gettime_ns(self._cpu_clock) / 1e6
-        except OSError:
-            return None
+        return self._iso.cpu_time_ms
 
     def run(
         self,
@@ -340,8 +248,8 @@ class V8Context:
         env: Mapping[str, str] | None,
     ) -> Outcome:
         # Stale wake-ups from a cancel() that came after the previous run's code had ended.
-        while not self._results.empty():
-            self._results.get_nowait()
+        while not self._iso.results.empty():
+            self._iso.results.get_nowait()
         with self._state_lock:
             self._stop_reason = None
             self._stop_message = ""
@@ -350,8 +258,8 @@ class V8Context:
         self._filename = filename
         # Fix: mini-racer's "hard memory limit reached" flag is sticky (only setting the limit
         # clears it), so after one OOM every later JS exception was reported as MEMORY.
-        if self._dll.mr_hard_memory_limit_reached(self._raw):
-            self._dll.mr_set_hard_memory_limit(self._raw, self._mem_bytes)
+        if self._iso.memory_limit_reached():
+            self._iso.set_memory_limit(self._mem_bytes)
         self._sink = sink
         start = time.monotonic()
         cpu_start = self.cpu_time_ms
@@ -385,9 +293,9 @@ class V8Context:
                 params["args"] = args
             if env is not None:
                 params["env"] = dict(env)
-            this = self._str_handle(orjson.dumps(params).decode())
+            this = self._iso.str_handle(orjson.dumps(params).decode())
             begun = self._await(
-                lambda: self._post_call(self._begin, this),
+                lambda: self._iso.post_call(self._iso.begin, this),
                 deadline,
                 cpu_start,
                 cpu_limit,
@@ -402,12 +310,12 @@ class V8Context:
             source = '"use strict";void 0;' + source
         if filename:
             source += f"\n//# sourceURL={filename}"
-        code_handle = self._str_handle(source)
+        code_handle = self._iso.str_handle(source)
         self._chained = None
         self._chain_armed = True
         try:
             result = self._await(
-                lambda: int(self._dll.mr_eval(self._raw, code_handle.raw, _RESULT)),
+                lambda: self._iso.post_eval(code_handle),
                 deadline,
                 cpu_start,
                 cpu_limit,
@@ -423,13 +331,6 @@ class V8Context:
         if chained is not None:  # ``result`` is what the chained finish call answered
             return self._settle(chained, deadline, report=result)
         return self._settle(result, deadline)
-
-    def _post_call(self, func: Any, this: Any) -> int:
-        return int(
-            self._dll.mr_call_function(
-                self._raw, func.raw_handle.raw, this.raw, self._no_args.raw_handle.raw, _RESULT
-            )
-        )
 
     def _await(
         self,
@@ -458,12 +359,12 @@ class V8Context:
             if self._closed:
                 return None
             if marked:
-                self._mailbox.started = False
+                self._iso.mailbox.started = False
             self._task = post()
             self._cancelable = cancelable
             stopping = script and self._stop_reason is not None  # cancel() came first
             if stopping and cancelable:
-                self._dll.mr_cancel_task(self._raw, self._task)
+                self._iso.cancel_task(self._task)
         stalled_since: float | None = time.monotonic() if stopping else None
         try:
             while True:
@@ -476,9 +377,9 @@ class V8Context:
                 # end, and is not held to the CPU limit (as in _finish).
                 chained = self._chained is not None
                 if stalled_since is not None:
-                    started = (marked or chained) and self._mailbox.started
+                    started = (marked or chained) and self._iso.mailbox.started
                     patience = _TERMINATE_GRACE_S if chained else grace
-                    if self._in_host_call:
+                    if self._iso.in_host_call:
                         stalled_since = now  # a host function runs; JS stops once it returns
                     elif now - stalled_since > (_LATE_TERMINATION_S if started else patience):
                         return None
@@ -497,10 +398,10 @@ class V8Context:
                         # CPU time of one thread cannot outrun wall time: sleep until it could.
                         wait = min(wait, max(cpu_left, 0.0) / 1000)
                 try:
-                    item = self._results.get(timeout=max(wait, 0.0))
+                    item = self._iso.results.get(timeout=max(wait, 0.0))
                 except queue.Empty:
                     item = None
-                if item is _STOP:
+                if item is STOP:
                     if self._is_closed():  # another thread may close
                         return None
                     self._interrupt(None)
@@ -527,7 +428,7 @@ class V8Context:
             if reason is not None and self._stop_reason is None:
                 self._stop_reason = reason
             if self._task is not None and self._cancelable and not self._closed:
-                self._dll.mr_cancel_task(self._raw, self._task)
+                self._iso.cancel_task(self._task)
 
     def _settle(self, result: Any, deadline: float | None, report: Any = None) -> Outcome:
         """Turn the script's result handle into an :class:`Outcome`: runs the finish call,
@@ -537,9 +438,9 @@ class V8Context:
         typ = handle_type(result)
         failed = typ in ERROR_TYPES
         if failed:
-            report = self._finish(self._finish_err, None, deadline, report)
+            report = self._finish(self._iso.finish_err, None, deadline, report)
         else:
-            report = self._finish(self._finish_ok, result, deadline, report)
+            report = self._finish(self._iso.finish_ok, result, deadline, report)
         if report is None:
             return self._lost()
         self._deliver(report.get("lines"))
@@ -573,9 +474,9 @@ class V8Context:
         if item is None:
             now = time.monotonic()
             end = deadline if deadline is not None else now + _FINISH_BUDGET_S
-            this_handle = this if this is not None else self._none
+            this_handle = this if this is not None else self._iso.none
             item = self._await(
-                lambda: self._post_call(func, this_handle),
+                lambda: self._iso.post_call(func, this_handle),
                 max(end, now + _FINISH_MIN_S),
                 None,
                 None,
@@ -587,8 +488,9 @@ class V8Context:
         if handle_type(item) in ERROR_TYPES:
             with self._state_lock:
                 if self._stop_reason is None:
-                    memory = handle_type(item) == MrTypes.oom_exception or bool(
-                        self._dll.mr_hard_memory_limit_reached(self._raw)
+                    memory = (
+                        handle_type(item) == MrTypes.oom_exception
+                        or self._iso.memory_limit_reached()
                     )
                     late = deadline is not None and time.monotonic() >= deadline
                     self._stop_reason = (
@@ -599,7 +501,7 @@ class V8Context:
                         else OutcomeKind.CANCELLED
                     )
             item = self._await(
-                lambda: self._post_call(self._finish_err, self._none),
+                lambda: self._iso.post_call(self._iso.finish_err, self._iso.none),
                 time.monotonic() + _TERMINATE_GRACE_S,
                 None,
                 None,
@@ -635,10 +537,10 @@ class V8Context:
             if self._stop_reason is None:
                 self._stop_reason = OutcomeKind.CANCELLED
             if self._task is not None and self._cancelable:
-                self._dll.mr_cancel_task(self._raw, self._task)
+                self._iso.cancel_task(self._task)
         # Wake the waiter: if the isolate is wedged the task never answers, and the waiter
         # must notice that within the grace period rather than at its deadline (or never).
-        self._results.put(_STOP)
+        self._iso.results.put(STOP)
         return True
 
     def close(self) -> None:
@@ -654,8 +556,8 @@ class V8Context:
                 return
             self._closed = True
             if self._task is not None:
-                self._dll.mr_cancel_task(self._raw, self._task)
-        self._dll.mr_free_context(self._raw)
+                self._iso.cancel_task(self._task)
+        self._iso.free()
         # Fix: a run waiting in another thread was not woken and sat out its whole deadline
         # (5 s in the finish call) before reporting WEDGED.
-        self._results.put(_STOP)
+        self._iso.results.put(STOP)
