@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -155,15 +156,38 @@ def serve(
         vm.close()
 
 
+#: How long shutdown waits for running executions to be cancelled before it stops serving.
+_CANCEL_WAIT_S = 3.0
+#: Then how long event streams get to send those executions' CANCELLED events.
+_STREAM_FLUSH_S = 0.1
+
+
 def _server(config: Any, on_exit: Callable[[], None]) -> Any:
-    """A uvicorn server that calls ``on_exit`` (in a thread) as soon as shutdown starts: running
-    executions are cancelled first, so event-stream followers still receive the ``CANCELLED``
-    terminal event before their connections are closed."""
+    """A uvicorn server that calls ``on_exit`` (cancelling running executions) when a shutdown
+    signal comes, and only then starts shutting down.
+
+    Event streams close as soon as the server is told to exit (sse-starlette watches for it),
+    so the CANCELLED terminal events must be out first; a second signal stops at once.
+    """
     import uvicorn
 
     class Server(uvicorn.Server):
+        stopping = False
+
         def handle_exit(self, sig: int, frame: Any) -> None:
-            threading.Thread(target=on_exit, name="shutdown-cancel").start()
+            if self.stopping:
+                super().handle_exit(sig, frame)
+                return
+            self.stopping = True
+            threading.Thread(
+                target=self._cancel_then_exit, args=(sig, frame), name="shutdown", daemon=True
+            ).start()
+
+        def _cancel_then_exit(self, sig: int, frame: Any) -> None:
+            cancelling = threading.Thread(target=on_exit, name="shutdown-cancel", daemon=True)
+            cancelling.start()
+            cancelling.join(_CANCEL_WAIT_S)
+            time.sleep(_STREAM_FLUSH_S)
             super().handle_exit(sig, frame)
 
     return Server(config)
