@@ -150,9 +150,10 @@ def auth_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDaemon]
     assert code == 0, daemon.output()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless."""
+    """Debian's Chromium, headless (stopped after the web tests: Playwright's sync API keeps
+    an event loop running in the main thread, which would break later ``asyncio.run`` calls)."""
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.fail(
             f"{CHROMIUM} not found: install Debian's chromium "
