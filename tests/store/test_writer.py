@@ -245,6 +245,17 @@ def test_writer_recovers_from_a_broken_connection(store: Store, session: Session
     assert store._writer._connection is not connection  # it reconnected
 
 
+def test_an_inline_write_recovers_from_a_broken_connection(store: Store, session: Session) -> None:
+    e = f.execution(session.id)
+    store.write(InsertExecution(e))
+    connection = store._writer._connection
+    assert connection is not None
+    connection.driver_connection.close()  # type: ignore[union-attr]
+    store.write(InsertEvents([f.event(e.id, 1)]))
+    assert [x.seq for x in store.list_events(e.id)] == [1]
+    assert store._writer._connection is not connection  # it reconnected
+
+
 def test_when_the_database_is_unreachable_the_batch_fails_fast(
     store: Store, db_url: str, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -233,11 +233,12 @@ class ExecutionService:
         ``1+1`` more than the commit itself. Raises StoreError if it cannot be recorded.
         """
         run = _Run(self, execution, self._bus.open(execution.id, execution.session_id))
-        first: WriteOp = InsertExecution(execution)
+        insert = InsertExecution(execution)
         echo: list[Event] = []
+        first: WriteOp = insert
         if execution.kind is ExecutionKind.REPL:
             echo = [run.make(EventType.INPUT_ECHO, {"text": execution.input})]
-            first = WriteGroup((InsertExecution(execution), InsertEvents(echo)))
+            first = WriteGroup((insert, InsertEvents(echo)))
         try:
             self._store.write(first, timeout=30)
         except BaseException:

@@ -228,17 +228,11 @@ class Writer:
             future.result(timeout)
             return
         try:
-            try:
-                self._transaction([op])
-            except StoreError:
-                if self._connection is not None:  # the op's own failure
-                    raise
-                self._transaction([op])  # the connection was dropped: once more, on a new one
-        except StoreError as exc:
-            self._fail(op, exc)
-            raise
+            (outcome,) = self._write([op])  # the queued path's retry and logging, too
         finally:
             self._connection_lock.release()
+        if outcome is not None:
+            raise outcome
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every op submitted before this call is committed (or failed).
@@ -273,7 +267,7 @@ class Writer:
             if batch:
                 try:
                     with self._connection_lock:
-                        outcomes = self._write(batch)
+                        outcomes = self._write([op for op, _ in batch])
                 except Exception as exc:  # never let the writer die silently
                     log.exception("store writer: unexpected failure")
                     outcomes = [exc] * len(batch)
@@ -314,9 +308,10 @@ class Writer:
             except queue.Empty:
                 return items, taken, False
 
-    def _write(self, batch: list[_Item]) -> list[Exception | None]:
-        """Write a batch in one transaction; the outcome of each item (None: committed)."""
-        ops = [op for op, _ in batch if op is not None]
+    def _write(self, batch: list[WriteOp | None]) -> list[Exception | None]:
+        """Write a batch (``None``: a flush barrier) in one transaction; the outcome of each
+        item (None: committed)."""
+        ops = [op for op in batch if op is not None]
         if ops:
             try:
                 self._transaction(ops)
@@ -331,16 +326,16 @@ class Writer:
                     )
                     return self._write_one_by_one(batch)
                 self._fail(ops[0], exc)
-                return [None if op is None else exc for op, _ in batch]
+                return [None if op is None else exc for op in batch]
         return [None] * len(batch)
 
-    def _write_one_by_one(self, batch: list[_Item]) -> list[Exception | None]:
+    def _write_one_by_one(self, batch: list[WriteOp | None]) -> list[Exception | None]:
         """Each op in its own transaction. Once one fails for a reason that is not its own
         (the connection was dropped: database gone, locked, ...), the rest fail with it
         instead of each waiting for the same failure."""
         unavailable: StoreError | None = None
         outcomes: list[Exception | None] = []
-        for op, _ in batch:
+        for op in batch:
             if op is None:
                 outcomes.append(None)
             elif unavailable is not None:
