@@ -11,9 +11,9 @@ from typing import Any
 
 from vmsystem.core.capabilities import hidden_globals, session_environment, validate_capability
 from vmsystem.core.modules import ModuleScope, build_session_modules
+from vmsystem.models import Capability
 from vmsystem.runtime import ConsoleLine, ContextOptions, Outcome, OutcomeKind, RunLimits
 from vmsystem.runtime.v8 import V8Context, V8Engine
-from vmsystem.store.records import Capability
 
 LIMITS = RunLimits(wall_ms=2000, cpu_ms=None)
 

@@ -19,8 +19,8 @@ from vmsystem.core.errors import (
     SessionNotReady,
     ValidationError,
 )
+from vmsystem.models import ExecutionStatus, SessionStatus
 from vmsystem.store import StoreError, WriteOp
-from vmsystem.store.records import ExecutionStatus, SessionStatus
 
 
 def _session(vm: VmSystem, worktree: Path, **limits: int) -> str:

@@ -16,7 +16,7 @@ from vmsystem.core.errors import (
     ValidationError,
 )
 from vmsystem.core.system import RESTART_MESSAGE
-from vmsystem.store.records import ExecutionStatus, SessionStatus
+from vmsystem.models import ExecutionStatus, SessionStatus
 
 
 def test_create_accepts_a_template_name(vm: VmSystem, worktree: Path) -> None:

@@ -24,7 +24,7 @@ from vmsystem.core.settings import DEFAULT_SETTINGS
 def test_create_uses_v8_and_default_settings(vm: VmSystem) -> None:
     template = vm.templates.create("defaults")
     assert template.engine == "v8"
-    assert template.settings == DEFAULT_SETTINGS
+    assert template.settings.to_dict() == DEFAULT_SETTINGS
     assert template.modules == [] and template.libraries == []
 
 
@@ -51,9 +51,9 @@ def test_blank_name_is_a_validation_error(vm: VmSystem) -> None:
 def test_patch_merges_settings_key_by_key(vm: VmSystem) -> None:
     template = vm.templates.create("patchable")
     updated = vm.templates.update(template.id, settings={"limits": {"wall_ms": 200}})
-    assert updated.settings["limits"]["wall_ms"] == 200
-    assert updated.settings["limits"]["cpu_ms"] == DEFAULT_SETTINGS["limits"]["cpu_ms"]
-    assert updated.settings["runtime"] == DEFAULT_SETTINGS["runtime"]
+    assert updated.settings.limits.wall_ms == 200
+    assert updated.settings.limits.cpu_ms == DEFAULT_SETTINGS["limits"]["cpu_ms"]
+    assert updated.settings.to_dict()["runtime"] == DEFAULT_SETTINGS["runtime"]
 
 
 @pytest.mark.parametrize(
@@ -128,4 +128,4 @@ def test_sessions_keep_the_settings_they_started_with(vm: VmSystem, worktree: Pa
     vm.templates.update(template.id, settings={"limits": {"wall_ms": 100}})
     run = vm.executions.repl(session.id, "const t = Date.now(); while (Date.now() - t < 300) {}; 1")
     assert run.status.value == "ok"
-    assert session.template_snapshot["settings"]["limits"]["wall_ms"] == 5000
+    assert session.template_snapshot.settings.limits.wall_ms == 5000

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from vmsystem.models import Limits, TemplateSettings, TemplateSnapshot
 from vmsystem.store import (
     Capability,
     Event,
@@ -40,7 +41,7 @@ def template(name: str | None = None, *, created: float = 0, **fields: Any) -> T
         "id": new_id(),
         "name": name or f"tpl-{uuid.uuid4().hex[:8]}",
         "engine": "v8",
-        "settings": {"limits": {"wall_ms": 5000}, "runtime": {"strict": False}, "resolver": {}},
+        "settings": TemplateSettings(limits=Limits(wall_ms=4000)),
         "modules": [],
         "libraries": [],
         "created_at": at(created),
@@ -92,7 +93,9 @@ def session(
         "last_activity_at": at(created),
         "closed_at": None,
         "last_error": None,
-        "template_snapshot": {"name": "snapshot", "settings": {"limits": {"wall_ms": 5000}}},
+        "template_snapshot": TemplateSnapshot(
+            id=template_id, name="snapshot", engine="v8", settings=TemplateSettings()
+        ),
     }
     values.update(fields)
     return Session(**values)

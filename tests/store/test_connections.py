@@ -126,7 +126,7 @@ def _row(t: Template) -> dict[str, object]:
         "id": t.id,
         "name": t.name,
         "engine": t.engine,
-        "settings": t.settings,
+        "settings": t.settings.to_dict(),
         "created_at": t.created_at,
         "updated_at": t.updated_at,
     }
@@ -138,4 +138,4 @@ def test_rows_written_below_the_api_read_back_identically(store: Store, engine: 
         connection.execute(insert(templates), _row(t))
     with engine.connect() as connection:
         row = connection.execute(select(templates).where(templates.c.id == t.id)).one()
-    assert (row.created_at, row.settings) == (t.created_at, t.settings)
+    assert (row.created_at, row.settings) == (t.created_at, t.settings.to_dict())

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import Engine, event, func, select
 
+from vmsystem.models import Limits, TemplateSettings
 from vmsystem.store import ForeignKeyViolation, SessionStatus, Store, Template, UniqueViolation
 from vmsystem.store.schema import (
     template_capabilities,
@@ -130,10 +131,12 @@ def test_list_templates_uses_one_query_per_table_not_per_template(
 def test_update_template_changes_only_given_fields(store: Store) -> None:
     t = full_template()
     store.insert_template(t)
-    assert store.update_template(t.id, updated_at=f.at(60), settings={"limits": {"mem_mb": 64}})
+    assert store.update_template(
+        t.id, updated_at=f.at(60), settings=TemplateSettings(limits=Limits(mem_mb=64))
+    )
     loaded = store.get_template(t.id)
     assert loaded is not None
-    assert loaded.settings == {"limits": {"mem_mb": 64}}
+    assert loaded.settings == TemplateSettings(limits=Limits(mem_mb=64))
     assert loaded.updated_at == f.at(60)
     assert (loaded.name, loaded.engine, loaded.modules, loaded.libraries) == (
         t.name,

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from fastapi.responses import Response
 
-from vmsystem.store.records import Capability, Event, Execution, Session, StartupFile, Template
+from vmsystem.core import Capability, Event, Execution, Session, StartupFile, Template
 
 __all__ = [
     "capability_json",
@@ -54,7 +54,7 @@ def template_json(t: Template) -> dict[str, Any]:
         "name": t.name,
         "engine": t.engine,
         "is_active": True,
-        "settings": t.settings,
+        "settings": t.settings.to_dict(),
         "exposed_modules": list(t.modules),
         "libraries": list(t.libraries),
         "created_at": iso(t.created_at),
@@ -76,7 +76,7 @@ def template_detail_json(t: Template) -> dict[str, Any]:
     """``{template, settings, capabilities, startup_files}`` as the original returned it."""
     return {
         "template": template_json(t),
-        "settings": {"template_id": t.id, **t.settings},
+        "settings": {"template_id": t.id, **t.settings.to_dict()},
         "capabilities": [capability_json(c) for c in t.capabilities],
         "startup_files": [startup_file_json(s) for s in t.startup_files],
     }
@@ -95,7 +95,7 @@ def session_json(s: Session) -> dict[str, Any]:
         "last_activity_at": iso(s.last_activity_at),
         "closed_at": iso(s.closed_at),
         "last_error": s.last_error,
-        "template_snapshot": s.template_snapshot,
+        "template_snapshot": s.template_snapshot.to_dict(),
     }
 
 

@@ -19,9 +19,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from vmsystem.api.deps import run_blocking, vm
 from vmsystem.api.responses import event_json
+from vmsystem.core import Event
 from vmsystem.core.errors import ValidationError
 from vmsystem.core.ids import normalize_id
-from vmsystem.store.records import Event
 
 __all__ = [
     "KEEPALIVE_S",

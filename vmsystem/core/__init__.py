@@ -5,30 +5,44 @@ It imports nothing from the HTTP, CLI or client layers (``tests/test_architectur
 
 from vmsystem.core.errors import VmError
 from vmsystem.core.system import VmSystem, open_system
-from vmsystem.store.records import (
+from vmsystem.models import (
     Capability,
+    CapabilityGrant,
     Event,
     EventType,
     Execution,
     ExecutionKind,
     ExecutionStatus,
+    Limits,
+    ResolverSettings,
+    RuntimeSettings,
     Session,
     SessionStatus,
+    SnapshotStartupFile,
     StartupFile,
     Template,
+    TemplateSettings,
+    TemplateSnapshot,
 )
 
 __all__ = [
     "Capability",
+    "CapabilityGrant",
     "Event",
     "EventType",
     "Execution",
     "ExecutionKind",
     "ExecutionStatus",
+    "Limits",
+    "ResolverSettings",
+    "RuntimeSettings",
     "Session",
     "SessionStatus",
+    "SnapshotStartupFile",
     "StartupFile",
     "Template",
+    "TemplateSettings",
+    "TemplateSnapshot",
     "VmError",
     "VmSystem",
     "open_system",

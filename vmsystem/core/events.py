@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vmsystem.store.records import Event
+from vmsystem.models import Event
 
 __all__ = ["EventBus", "LiveExecution", "Subscription"]
 

@@ -32,6 +32,13 @@ from vmsystem.core.events import EventBus, LiveExecution
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.paths import read_worktree_file
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
+from vmsystem.models import (
+    Event,
+    EventType,
+    Execution,
+    ExecutionKind,
+    ExecutionStatus,
+)
 from vmsystem.runtime import (
     ConsoleLine,
     EngineError,
@@ -39,13 +46,6 @@ from vmsystem.runtime import (
     OutcomeKind,
 )
 from vmsystem.store import Store, StoreError, WriteOp
-from vmsystem.store.records import (
-    Event,
-    EventType,
-    Execution,
-    ExecutionKind,
-    ExecutionStatus,
-)
 from vmsystem.store.writer import (
     FinishExecution,
     InsertEvents,

@@ -6,9 +6,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from vmsystem.core.modules import ModuleScope
+from vmsystem.models import Limits
 from vmsystem.runtime import EngineContext, RunLimits
 
 __all__ = ["LiveSession", "RuntimeRegistry", "run_cleanups"]
@@ -24,20 +24,20 @@ class LiveSession:
     worktree: str
     context: EngineContext
     scope: ModuleScope
-    settings: dict[str, Any]
+    limits_of_snapshot: Limits
     busy: threading.Lock = field(default_factory=threading.Lock)
     current_execution: str | None = None
 
     @property
     def limits(self) -> RunLimits:
         """Wall and CPU limits of the session's template snapshot."""
-        limits = self.settings["limits"]
-        return RunLimits(wall_ms=limits["wall_ms"], cpu_ms=limits["cpu_ms"])
+        limits = self.limits_of_snapshot
+        return RunLimits(wall_ms=limits.wall_ms, cpu_ms=limits.cpu_ms)
 
     @property
     def max_events(self) -> int:
         """The ``max_events`` limit of the session's template snapshot."""
-        return int(self.settings["limits"]["max_events"])
+        return self.limits_of_snapshot.max_events
 
     def interrupt(self) -> None:
         """Stop the current run, including a host call (exec, SQL) it is waiting in."""

@@ -24,9 +24,15 @@ from vmsystem.core.modules import ModuleScope, build_session_modules
 from vmsystem.core.paths import check_worktree, read_worktree_file
 from vmsystem.core.registry import LiveSession, RuntimeRegistry, run_cleanups
 from vmsystem.core.templates import TemplateService
+from vmsystem.models import (
+    Capability,
+    ExecutionStatus,
+    Session,
+    SessionStatus,
+    TemplateSnapshot,
+)
 from vmsystem.runtime import ContextOptions, Engine, EngineContext, OutcomeKind, RunLimits
 from vmsystem.store import Store
-from vmsystem.store.records import Capability, ExecutionStatus, Session, SessionStatus
 
 __all__ = ["SessionService"]
 
@@ -81,7 +87,7 @@ class SessionService:
             last_activity_at=now,
             closed_at=None,
             last_error=None,
-            template_snapshot=TemplateService.snapshot(template),
+            template_snapshot=TemplateSnapshot.of(template),
         )
         self._store.insert_session(session)
         scope = ModuleScope(session.id, worktree, template.capabilities)
@@ -92,7 +98,7 @@ class SessionService:
                 worktree=str(worktree),
                 context=self._create_context(session, template.capabilities, scope),
                 scope=scope,
-                settings=template.settings,
+                limits_of_snapshot=template.settings.limits,
             )
             self._load_libraries(live.context, template.libraries)
             self._run_startup_files(session, live)
@@ -115,17 +121,17 @@ class SessionService:
     def _create_context(
         self, session: Session, capabilities: list[Capability], scope: ModuleScope
     ) -> EngineContext:
-        settings = session.template_snapshot["settings"]
-        limits = settings["limits"]
-        modules, functions = build_session_modules(session.template_snapshot["modules"], scope)
+        settings = session.template_snapshot.settings
+        limits = settings.limits
+        modules, functions = build_session_modules(session.template_snapshot.modules, scope)
         return self._engine.create_context(
             ContextOptions(
-                mem_mb=limits["mem_mb"],
-                max_console_events=max(limits["max_events"] - 1, 0),
-                max_events=limits["max_events"],
-                max_output_kb=limits["max_output_kb"],
-                console=settings["runtime"].get("console", True),
-                strict=settings["runtime"].get("strict", False),
+                mem_mb=limits.mem_mb,
+                max_console_events=max(limits.max_events - 1, 0),
+                max_events=limits.max_events,
+                max_output_kb=limits.max_output_kb,
+                console=settings.runtime.console,
+                strict=settings.runtime.strict,
                 env=session_environment(capabilities, os.environ),
                 modules=modules,
                 host_functions=functions,
@@ -151,16 +157,16 @@ class SessionService:
                 )
 
     def _run_startup_files(self, session: Session, live: LiveSession) -> None:
-        startup = sorted(session.template_snapshot["startup_files"], key=lambda s: s["order_index"])
+        startup = sorted(session.template_snapshot.startup_files, key=lambda s: s.order_index)
         for item in startup:
             try:
-                rel, code = read_worktree_file(session.worktree_path, item["path"])
+                rel, code = read_worktree_file(session.worktree_path, item.path)
             except InvalidPath as exc:
-                exc.message = f"startup failed: {item['path']}: {exc.message}"
+                exc.message = f"startup failed: {item.path}: {exc.message}"
                 raise
             except VmError as exc:
                 raise StartupFailed(
-                    f"startup failed: startup file not found: {item['path']}", path=item["path"]
+                    f"startup failed: startup file not found: {item.path}", path=item.path
                 ) from exc
             execution = self._executions.run_startup(live, rel, code)
             if execution.status is not ExecutionStatus.OK:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from vmsystem.core.errors import ValidationError
+from vmsystem.models import TemplateSettings
 
 __all__ = ["DEFAULT_SETTINGS", "LIMIT_BOUNDS", "default_settings", "merge_settings"]
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "limits": {
-        "wall_ms": 5000,
-        "cpu_ms": 2000,
-        "mem_mb": 128,
-        "max_events": 50000,
-        "max_output_kb": 256,
-    },
-    "runtime": {"strict": False, "console": True},
-    "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
-}
+#: The JSON form of the default settings (the defaults themselves are :class:`TemplateSettings`'s).
+DEFAULT_SETTINGS: dict[str, Any] = TemplateSettings().to_dict()
 
 #: Inclusive bounds of each limit.
 LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
@@ -31,16 +22,16 @@ LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
 }
 
 
-def default_settings() -> dict[str, Any]:
-    """A fresh copy of the default settings."""
-    return copy.deepcopy(DEFAULT_SETTINGS)
+def default_settings() -> TemplateSettings:
+    """The default settings."""
+    return TemplateSettings()
 
 
-def merge_settings(current: dict[str, Any], patch: Any) -> dict[str, Any]:
-    """Merge ``patch`` into ``current`` key by key and validate the result."""
+def merge_settings(current: TemplateSettings, patch: Any) -> TemplateSettings:
+    """Merge ``patch`` (JSON form) into ``current`` key by key and validate the result."""
     if not isinstance(patch, dict):
         raise ValidationError("settings must be an object")
-    merged = copy.deepcopy(current)
+    merged = current.to_dict()
     for section, values in patch.items():
         if section not in DEFAULT_SETTINGS:
             raise ValidationError(f"unknown settings section {section!r}", section=section)
@@ -52,7 +43,7 @@ def merge_settings(current: dict[str, Any], patch: Any) -> dict[str, Any]:
                     f"unknown setting {section}.{key}", setting=f"{section}.{key}"
                 )
             merged.setdefault(section, {})[key] = _check(section, key, value)
-    return merged
+    return TemplateSettings.from_dict(merged)
 
 
 def _check(section: str, key: str, value: Any) -> Any:

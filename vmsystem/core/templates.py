@@ -19,8 +19,8 @@ from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.modules import normalize_module_name
 from vmsystem.core.paths import clean_relative_path
 from vmsystem.core.settings import default_settings, merge_settings
+from vmsystem.models import Capability, SessionStatus, StartupFile, Template
 from vmsystem.store import ForeignKeyViolation, Store, UniqueViolation
-from vmsystem.store.records import Capability, SessionStatus, StartupFile, Template
 
 __all__ = ["DEFAULT_ENGINE", "ENGINE_ALIASES", "TemplateService", "normalize_engine"]
 
@@ -278,23 +278,3 @@ class TemplateService:
     def startup_files(self, template_id: str) -> builtins.list[StartupFile]:
         """Startup files of a template in run order."""
         return self.get(template_id).startup_files
-
-    @staticmethod
-    def snapshot(template: Template) -> dict[str, Any]:
-        """The template as a session keeps it (settings changes do not reach live sessions)."""
-        return {
-            "id": template.id,
-            "name": template.name,
-            "engine": template.engine,
-            "settings": template.settings,
-            "modules": list(template.modules),
-            "libraries": list(template.libraries),
-            "capabilities": [
-                {"kind": c.kind, "name": c.name, "enabled": c.enabled, "config": c.config}
-                for c in template.capabilities
-            ],
-            "startup_files": [
-                {"path": s.path, "order_index": s.order_index, "mode": s.mode}
-                for s in template.startup_files
-            ],
-        }

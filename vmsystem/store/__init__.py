@@ -1,10 +1,10 @@
 """Persistence of vm-system: SQLAlchemy Core + Alembic, on SQLite (default) or PostgreSQL.
 
-The store imports nothing from the rest of vm-system; the core maps its errors.
+The store imports nothing from the rest of vm-system but the domain model (:mod:`vmsystem.models`),
+which it maps rows to and from; the core maps its errors.
 """
 
-from vmsystem.store.errors import ForeignKeyViolation, StoreError, UniqueViolation
-from vmsystem.store.records import (
+from vmsystem.models import (
     Capability,
     Event,
     EventType,
@@ -16,6 +16,7 @@ from vmsystem.store.records import (
     StartupFile,
     Template,
 )
+from vmsystem.store.errors import ForeignKeyViolation, StoreError, UniqueViolation
 from vmsystem.store.store import Store, open_store
 from vmsystem.store.writer import (
     FinishExecution,

@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from sqlalchemy import select, text
 
+from vmsystem.models import Event, EventType, Execution
 from vmsystem.store.database import Database
-from vmsystem.store.records import Event, EventType, Execution
 from vmsystem.store.rows import execution_from_row
 from vmsystem.store.schema import executions
 from vmsystem.store.sqltypes import from_micros

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
+from vmsystem.models import EventType, ExecutionStatus, SessionStatus
 from vmsystem.store.database import Database
-from vmsystem.store.records import EventType, ExecutionStatus, SessionStatus
 from vmsystem.store.schema import events, executions, sessions
 from vmsystem.store.sqltypes import UtcDateTime
 

@@ -1,4 +1,4 @@
-"""Conversions between records (``vmsystem.store.records``) and table rows."""
+"""Conversions between records (``vmsystem.models``) and table rows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
-from vmsystem.store.records import (
+from vmsystem.models import (
     Capability,
     Event,
     EventType,
@@ -16,6 +16,7 @@ from vmsystem.store.records import (
     Session,
     SessionStatus,
     StartupFile,
+    TemplateSnapshot,
 )
 
 __all__ = [
@@ -90,7 +91,7 @@ def session_params(s: Session) -> dict[str, Any]:
         "last_activity_at": s.last_activity_at,
         "closed_at": s.closed_at,
         "last_error": s.last_error,
-        "template_snapshot": s.template_snapshot,
+        "template_snapshot": s.template_snapshot.to_dict(),
     }
 
 
@@ -107,7 +108,7 @@ def session_from_row(row: Row[Any]) -> Session:
         last_activity_at=row.last_activity_at,
         closed_at=row.closed_at,
         last_error=row.last_error,
-        template_snapshot=row.template_snapshot,
+        template_snapshot=TemplateSnapshot.from_dict(row.template_snapshot),
     )
 
 

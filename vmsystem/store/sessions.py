@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from vmsystem.models import Session, SessionStatus
 from vmsystem.store.database import Database
-from vmsystem.store.records import Session, SessionStatus
 from vmsystem.store.rows import session_from_row, session_params
 from vmsystem.store.schema import sessions
 

@@ -13,7 +13,7 @@ from sqlalchemy import Dialect, bindparam, insert, update
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
-from vmsystem.store.records import Event, Execution
+from vmsystem.models import Event, Execution
 from vmsystem.store.schema import events, executions, sessions
 from vmsystem.store.sqltypes import to_micros
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from vmsystem.models import Capability, StartupFile, Template, TemplateSettings
 from vmsystem.store.database import Database
-from vmsystem.store.records import Capability, StartupFile, Template
 from vmsystem.store.rows import (
     capability_from_row,
     capability_params,
@@ -79,7 +79,7 @@ class _Children:
             id=row.id,
             name=row.name,
             engine=row.engine,
-            settings=row.settings,
+            settings=TemplateSettings.from_dict(row.settings),
             modules=list(self.names["modules"].get(row.id, [])),
             libraries=list(self.names["libraries"].get(row.id, [])),
             created_at=row.created_at,
@@ -117,7 +117,7 @@ class TemplateStore:
                     "id": t.id,
                     "name": t.name,
                     "engine": t.engine,
-                    "settings": t.settings,
+                    "settings": t.settings.to_dict(),
                     "created_at": t.created_at,
                     "updated_at": t.updated_at,
                 },
@@ -177,7 +177,7 @@ class TemplateStore:
         updated_at: datetime,
         name: str | None = None,
         engine: str | None = None,
-        settings: dict[str, Any] | None = None,
+        settings: TemplateSettings | None = None,
         modules: list[str] | None = None,
         libraries: list[str] | None = None,
     ) -> bool:
@@ -192,7 +192,7 @@ class TemplateStore:
         if engine is not None:
             values["engine"] = engine
         if settings is not None:
-            values["settings"] = settings
+            values["settings"] = settings.to_dict()
         with self._db.write() as connection:
             result = connection.execute(
                 update(templates).where(templates.c.id == template_id).values(values)

@@ -26,10 +26,10 @@ from typing import Any, Final
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 
+from vmsystem.models import Event, Execution
 from vmsystem.store.database import Database
 from vmsystem.store.errors import StoreError
 from vmsystem.store.integrity import is_integrity_error, translate, translate_driver_error
-from vmsystem.store.records import Event, Execution
 from vmsystem.store.statements import Cursor, WriteStatements
 
 __all__ = [

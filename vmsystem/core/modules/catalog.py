@@ -10,8 +10,8 @@ from functools import cache
 from pathlib import Path
 
 from vmsystem.core.errors import ModuleNotAllowed
+from vmsystem.models import Capability
 from vmsystem.runtime import HostFunction
-from vmsystem.store.records import Capability
 
 __all__ = [
     "BUILTIN_NAMES",

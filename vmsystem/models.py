@@ -1,0 +1,315 @@
+"""The domain model: frozen, typed shapes of templates, sessions, executions and events.
+
+A leaf module (it imports nothing else of vm-system). The core owns it and re-exports it from
+:mod:`vmsystem.core`; the store maps database rows to and from it; the HTTP layer renders it.
+
+Timestamps are aware UTC ``datetime`` objects with (at least) millisecond precision. Template
+settings and a session's template snapshot are typed (:class:`TemplateSettings`,
+:class:`TemplateSnapshot`); user-supplied JSON (execution args, results, event payloads, a
+capability's config) stays plain ``dict`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Capability",
+    "CapabilityGrant",
+    "Event",
+    "EventType",
+    "Execution",
+    "ExecutionKind",
+    "ExecutionStatus",
+    "Limits",
+    "ResolverSettings",
+    "RuntimeSettings",
+    "Session",
+    "SessionStatus",
+    "SnapshotStartupFile",
+    "StartupFile",
+    "Template",
+    "TemplateSettings",
+    "TemplateSnapshot",
+]
+
+
+class SessionStatus(StrEnum):
+    """Session state machine: starting -> ready -> closed; starting/ready -> crashed -> closed."""
+
+    STARTING = "starting"
+    READY = "ready"
+    CRASHED = "crashed"
+    CLOSED = "closed"
+
+
+class ExecutionKind(StrEnum):
+    """What an execution ran."""
+
+    REPL = "repl"
+    RUN_FILE = "run_file"
+    STARTUP = "startup"
+
+
+class ExecutionStatus(StrEnum):
+    """Execution outcome; ``running`` until the outcome is known."""
+
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+class EventType(StrEnum):
+    """Types of execution events."""
+
+    INPUT_ECHO = "input_echo"
+    CONSOLE = "console"
+    VALUE = "value"
+    EXCEPTION = "exception"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Limits of every execution of a session (``settings.limits``)."""
+
+    wall_ms: int = 5000
+    cpu_ms: int = 2000
+    mem_mb: int = 128
+    max_events: int = 50000
+    max_output_kb: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeSettings:
+    """How a session's runtime behaves (``settings.runtime``)."""
+
+    strict: bool = False
+    console: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverSettings:
+    """Kept for compatibility with the original (``settings.resolver``)."""
+
+    roots: tuple[str, ...] = (".",)
+    extensions: tuple[str, ...] = (".js", ".mjs")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSettings:
+    """A template's settings: ``{"limits": {...}, "runtime": {...}, "resolver": {...}}``."""
+
+    limits: Limits = field(default_factory=Limits)
+    runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
+    resolver: ResolverSettings = field(default_factory=ResolverSettings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (as stored and served)."""
+        return {
+            "limits": asdict(self.limits),
+            "runtime": asdict(self.runtime),
+            "resolver": {k: list(v) for k, v in asdict(self.resolver).items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> TemplateSettings:
+        """Settings from their JSON form; missing sections and keys take their defaults,
+        unknown keys are ignored (validation of user input is the core's job)."""
+        data = data or {}
+        return cls(
+            limits=_section(Limits, data.get("limits")),
+            runtime=_section(RuntimeSettings, data.get("runtime")),
+            resolver=_section(ResolverSettings, data.get("resolver")),
+        )
+
+
+def _section(kind: Any, values: Any) -> Any:
+    if not isinstance(values, Mapping):
+        return kind()
+    known = kind.__dataclass_fields__
+    clean = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if k in known}
+    return kind(**clean)
+
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """A capability grant of a template: ``(kind, name, enabled, config)``."""
+
+    id: str
+    template_id: str
+    kind: str
+    name: str
+    enabled: bool
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StartupFile:
+    """A file run (in ascending ``order_index``) when a session starts."""
+
+    id: str
+    template_id: str
+    path: str
+    order_index: int
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A runtime profile."""
+
+    id: str
+    name: str
+    engine: str
+    settings: TemplateSettings
+    modules: list[str]
+    libraries: list[str]
+    created_at: datetime
+    updated_at: datetime
+    capabilities: list[Capability] = field(default_factory=list)
+    startup_files: list[StartupFile] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CapabilityGrant:
+    """A capability as a session's template snapshot keeps it (and a host enforces it)."""
+
+    kind: str
+    name: str
+    enabled: bool
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotStartupFile:
+    """A startup file as a session's template snapshot keeps it."""
+
+    path: str
+    order_index: int
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSnapshot:
+    """The template as a session keeps it: later template changes do not reach the session."""
+
+    id: str
+    name: str
+    engine: str
+    settings: TemplateSettings
+    modules: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = ()
+    capabilities: tuple[CapabilityGrant, ...] = ()
+    startup_files: tuple[SnapshotStartupFile, ...] = ()
+
+    @classmethod
+    def of(cls, template: Template) -> TemplateSnapshot:
+        """The snapshot of ``template`` now."""
+        return cls(
+            id=template.id,
+            name=template.name,
+            engine=template.engine,
+            settings=template.settings,
+            modules=tuple(template.modules),
+            libraries=tuple(template.libraries),
+            capabilities=tuple(
+                CapabilityGrant(c.kind, c.name, c.enabled, c.config) for c in template.capabilities
+            ),
+            startup_files=tuple(
+                SnapshotStartupFile(s.path, s.order_index, s.mode) for s in template.startup_files
+            ),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (as stored and served)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "engine": self.engine,
+            "settings": self.settings.to_dict(),
+            "modules": list(self.modules),
+            "libraries": list(self.libraries),
+            "capabilities": [asdict(c) for c in self.capabilities],
+            "startup_files": [asdict(s) for s in self.startup_files],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TemplateSnapshot:
+        """A snapshot from its JSON form (missing parts take their defaults)."""
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name", "")),
+            engine=str(data.get("engine", "v8")),
+            settings=TemplateSettings.from_dict(data.get("settings")),
+            modules=tuple(data.get("modules") or ()),
+            libraries=tuple(data.get("libraries") or ()),
+            capabilities=tuple(
+                CapabilityGrant(
+                    kind=str(c.get("kind", "")),
+                    name=str(c.get("name", "")),
+                    enabled=bool(c.get("enabled", True)),
+                    config=dict(c.get("config") or {}),
+                )
+                for c in data.get("capabilities") or ()
+            ),
+            startup_files=tuple(
+                SnapshotStartupFile(
+                    str(s.get("path", "")), int(s.get("order_index", 0)), str(s.get("mode", ""))
+                )
+                for s in data.get("startup_files") or ()
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A live (or formerly live) JS global context bound to a worktree."""
+
+    id: str
+    template_id: str
+    workspace_id: str
+    base_commit_oid: str
+    worktree_path: str
+    status: SessionStatus
+    created_at: datetime
+    last_activity_at: datetime
+    closed_at: datetime | None
+    last_error: str | None
+    template_snapshot: TemplateSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """One REPL snippet, file run or startup file run inside a session."""
+
+    id: str
+    session_id: str
+    kind: ExecutionKind
+    input: str | None
+    path: str | None
+    args: dict[str, Any]
+    env: dict[str, str]
+    status: ExecutionStatus
+    started_at: datetime
+    ended_at: datetime | None
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+    metrics: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of an execution; ``seq`` is 1-based and contiguous per execution."""
+
+    execution_id: str
+    seq: int
+    ts: datetime
+    type: EventType
+    payload: dict[str, Any]
