@@ -29,13 +29,15 @@ def create_app(
     max_request_bytes: int = 1048576,
     close_on_shutdown: bool = True,
 ) -> FastAPI:
-    """An app serving ``vm``; the system is closed when the app shuts down."""
+    """An app serving ``vm``; the app's shutdown shuts the system down (``vm.shutdown()``:
+    cancel, drain, close sessions, flush), so an app embedded in any ASGI server stops as
+    cleanly as the daemon."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         if close_on_shutdown:
-            vm.close()
+            vm.shutdown()
 
     app = FastAPI(
         title="vm-system",

@@ -80,7 +80,7 @@ async def execution_stream(
     eid = normalize_id(execution_id, "execution_id")
     _, resume = parse_last_event_id(last_event_id)
     start = clamp_seq(after_seq if after_seq is not None else (resume or 0))
-    await run_blocking(system.executions.get, eid)  # 404 before the stream starts
+    await run_blocking(request, system.executions.get, eid)  # 404 before the stream starts
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
@@ -89,7 +89,7 @@ async def execution_stream(
 
     backlog, sub = system.bus.subscribe_execution(eid, start, deliver)
     if sub is None and not backlog and system.bus.get(eid) is None:
-        backlog = await run_blocking(system.store.list_events, eid, after_seq=start)
+        backlog = await run_blocking(request, system.store.list_events, eid, after_seq=start)
 
     async def generate() -> AsyncIterator[ServerSentEvent]:
         last = start
@@ -122,7 +122,7 @@ async def session_stream(request: Request, session_id: str, last_event_id: str |
     The stream ends when the session closes or crashes.
     """
     system = vm(request)
-    session = await run_blocking(system.sessions.get, session_id)
+    session = await run_blocking(request, system.sessions.get, session_id)
     resume_exec, resume_seq = parse_last_event_id(last_event_id)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[Event | None] = asyncio.Queue()
@@ -138,7 +138,7 @@ async def session_stream(request: Request, session_id: str, last_event_id: str |
     backlog: list[Event] = []
     if resume_exec is not None:
         backlog = await run_blocking(
-            _session_backlog, system, session.id, resume_exec, resume_seq or 0
+            request, _session_backlog, system, session.id, resume_exec, resume_seq or 0
         )
 
     async def generate() -> AsyncIterator[ServerSentEvent]:

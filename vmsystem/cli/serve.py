@@ -7,8 +7,6 @@ import logging
 import signal
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -151,44 +149,36 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _already_handled)
     try:
-        _server(config, vm.cancel_running).run()
+        _server(config, vm).run()
     finally:
-        vm.close()
+        vm.shutdown()
 
 
-#: How long shutdown waits for running executions to be cancelled before it stops serving.
-_CANCEL_WAIT_S = 3.0
-#: Then how long event streams get to send those executions' CANCELLED events.
-_STREAM_FLUSH_S = 0.1
-
-
-def _server(config: Any, on_exit: Callable[[], None]) -> Any:
-    """A uvicorn server that calls ``on_exit`` (cancelling running executions) when a shutdown
-    signal comes, and only then starts shutting down.
-
-    Event streams close as soon as the server is told to exit (sse-starlette watches for it),
-    so the CANCELLED terminal events must be out first; a second signal stops at once.
-    """
+def _server(config: Any, vm: Any) -> Any:
+    """A uvicorn server that drains the system (cancels running executions, each recording
+    its cancellation and publishing its terminal event) when a shutdown signal comes, and
+    only then stops serving: event streams end as soon as the server stops, so the
+    ``CANCELLED`` events must be out first. A second signal stops at once. The rest of the
+    shutdown (sessions, executor, store) is the app's lifespan calling ``vm.shutdown()``."""
     import uvicorn
 
     class Server(uvicorn.Server):
-        stopping = False
+        draining = False
 
         def handle_exit(self, sig: int, frame: Any) -> None:
-            if self.stopping:
+            if self.draining:
                 super().handle_exit(sig, frame)
                 return
-            self.stopping = True
+            self.draining = True
             threading.Thread(
-                target=self._cancel_then_exit, args=(sig, frame), name="shutdown", daemon=True
+                target=self._drain_then_exit, args=(sig, frame), name="shutdown", daemon=True
             ).start()
 
-        def _cancel_then_exit(self, sig: int, frame: Any) -> None:
-            cancelling = threading.Thread(target=on_exit, name="shutdown-cancel", daemon=True)
-            cancelling.start()
-            cancelling.join(_CANCEL_WAIT_S)
-            time.sleep(_STREAM_FLUSH_S)
-            super().handle_exit(sig, frame)
+        def _drain_then_exit(self, sig: int, frame: Any) -> None:
+            try:
+                vm.drain()
+            finally:
+                super().handle_exit(sig, frame)
 
     return Server(config)
 

@@ -12,8 +12,8 @@ import builtins
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -89,9 +89,7 @@ class _Run:
         self.live = live
         self.seq = 0
         self.lock = threading.Lock()
-        #: Called with the final execution just before its terminal event is published, so
-        #: that a client reacting to that event finds the session free again.
-        self.before_terminal: Callable[[Execution], None] = lambda _final: None
+        self.terminal: Event | None = None
 
     def make(self, type_: EventType, payload: dict[str, Any], ts: datetime | None = None) -> Event:
         self.seq += 1
@@ -119,15 +117,20 @@ class ExecutionService:
         store: Store,
         bus: EventBus,
         registry: RuntimeRegistry,
-        on_runtime_lost: Callable[[LiveSession, str], None],
+        executor: Executor,
     ) -> None:
         self._store = store
         self._bus = bus
         self._registry = registry
-        self._on_runtime_lost = on_runtime_lost
+        self._executor = executor
         self._active: dict[str, Execution] = {}
         self._finished: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self._refusing: str | None = None
+
+    def refuse_new(self, reason: str) -> None:
+        """From now on, new executions fail with SESSION_NOT_READY saying ``reason``."""
+        self._refusing = reason
 
     def _write(self, op: WriteOp) -> Future[None]:
         """Queue a write; a closed store (daemon stopping) gives a failed future, not a raise,
@@ -181,12 +184,22 @@ class ExecutionService:
         )
 
     def run_startup(self, live: LiveSession, path: str, code: str) -> Execution:
-        """Run a startup file in a session being created (recorded as kind ``startup``)."""
+        """Run a startup file in a session being created (recorded as kind ``startup``).
+
+        The session is not registered yet, so a lost runtime is not marked here: the failed
+        startup execution fails the session's creation."""
         execution = self._new(live.session_id, ExecutionKind.STARTUP, path=path)
-        return self._execute(self._open(execution), live, code, path, None, None)
+        run = self._open(execution)
+        final = self._record(run, self._run_code(run, live, code, path, None, None), live)
+        self._announce(run, final)
+        return final
 
     def _live_session(self, session_id: str) -> LiveSession:
         sid = normalize_id(session_id, "session_id")
+        if self._refusing is not None:
+            raise SessionNotReady(
+                f"Session is not ready: {self._refusing}", session_id=sid, status="closing"
+            )
         live = self._registry.get(sid)
         if live is not None:
             return live
@@ -275,15 +288,23 @@ class ExecutionService:
             raise
         job = (run, live, code, path, args, env)
         if not wait:
-            threading.Thread(
-                target=self._execute_live, args=job, name=f"exec-{execution.id[:8]}", daemon=True
-            ).start()
+            try:
+                self._executor.submit(self._execute_live, *job)
+            except RuntimeError as exc:  # the executor is shut down
+                self._execute_live(
+                    *job, failed=Outcome(OutcomeKind.CANCELLED, message=f"not started: {exc}")
+                )
+                raise SessionNotReady(
+                    f"Session is not ready: the execution could not start ({exc})",
+                    session_id=live.session_id,
+                    execution_id=execution.id,
+                ) from exc
             return execution
-        final = self._execute_live(*job)
-        if final.error and final.error.get("code") == "OUTPUT_LIMIT_EXCEEDED":
-            exc = OutputLimitExceeded(execution_id=final.id, session_id=final.session_id)
-            exc.execution = final  # type: ignore[attr-defined]
-            raise exc
+        final, outcome_kind = self._execute_live(*job)
+        if outcome_kind is OutcomeKind.OUTPUT_LIMIT:
+            limit = OutputLimitExceeded(execution_id=final.id, session_id=final.session_id)
+            limit.execution = final  # type: ignore[attr-defined]
+            raise limit
         return final
 
     def _execute_live(
@@ -294,26 +315,26 @@ class ExecutionService:
         path: str | None,
         args: dict[str, Any] | None,
         env: dict[str, str] | None,
-    ) -> Execution:
-        released = False
+        *,
+        failed: Outcome | None = None,
+    ) -> tuple[Execution, OutcomeKind]:
+        """Run in a live session and end it: record the final row, free the session (marking
+        it lost when its runtime is), then publish the terminal event, in that order, so that
+        a client reacting to the terminal event finds the session free (or crashed).
 
-        def release(final: Execution | None) -> None:
-            nonlocal released
-            if released:
-                return
-            released = True
-            if final is not None and final.error and final.error.get("code") == "SESSION_CRASHED":
-                self._on_runtime_lost(live, str(final.error.get("message")))
+        ``failed``: the outcome of a run that could not be started."""
+        try:
+            outcome = failed or self._run_code(run, live, code, path, args, env)
+            final = self._record(run, outcome, live)
+        finally:
             live.current_execution = None
             live.busy.release()
+        if outcome.kind is OutcomeKind.WEDGED:
+            self._registry.mark_lost(live, outcome.message or "runtime lost")
+        self._announce(run, final, session_ended=outcome.kind is OutcomeKind.WEDGED)
+        return final, outcome.kind
 
-        run.before_terminal = release
-        try:
-            return self._execute(run, live, code, path, args, env)
-        finally:
-            release(None)
-
-    def _execute(
+    def _run_code(
         self,
         run: _Run,
         live: LiveSession,
@@ -321,7 +342,8 @@ class ExecutionService:
         filename: str | None,
         args: dict[str, Any] | None,
         env: dict[str, str] | None,
-    ) -> Execution:
+    ) -> Outcome:
+        """Run the code on the session's runtime; never raises (failures are outcomes)."""
         limits = live.limits
         scope = live.scope
         try:
@@ -344,16 +366,15 @@ class ExecutionService:
                 outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
             finally:
                 scope.deadline = None
-            return self._finish(run, outcome, live.max_events)
+            return outcome
         except Exception as exc:  # a bug must not leave the row running
             _log.exception("execution %s failed internally", run.execution.id)
-            return self._finish(
-                run,
-                Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}"),
-                live.max_events,
-            )
+            return Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}")
 
-    def _finish(self, run: _Run, outcome: Outcome, max_events: int) -> Execution:
+    def _record(self, run: _Run, outcome: Outcome, live: LiveSession) -> Execution:
+        """Commit the final row and the terminal event of ``run``; returns the final execution
+        (the terminal event is published by :meth:`_announce`). Never raises."""
+        max_events = live.max_events
         with run.lock:
             echo = 1 if run.execution.kind is ExecutionKind.REPL else 0
             if (
@@ -408,10 +429,16 @@ class ExecutionService:
                 _log.exception("could not persist execution %s", final.id)
             with self._lock:
                 self._active[final.id] = final
-            run.before_terminal(final)
-            self._bus.publish(run.live, [terminal], final=True)
-            if error is not None and error.get("code") == "SESSION_CRASHED":
-                self._bus.end_session(final.session_id)
+            run.terminal = terminal
+        return final
+
+    def _announce(self, run: _Run, final: Execution, *, session_ended: bool = False) -> None:
+        """Publish the terminal event, end the session's streams if its runtime was lost, and
+        let the execution leave the bus (its final row is committed)."""
+        if run.terminal is not None:
+            self._bus.publish(run.live, [run.terminal], final=True)
+        if session_ended:
+            self._bus.end_session(final.session_id)
         if _log.isEnabledFor(logging.INFO):
             _log.info(
                 "execution finished",
@@ -430,7 +457,6 @@ class ExecutionService:
             finished = self._finished.pop(final.id, None)
         if finished is not None:
             finished.set()
-        return final
 
     # ------------------------------------------------------------------ cancel
     def cancel(self, execution_id: str, *, timeout: float = 5.0) -> Execution:

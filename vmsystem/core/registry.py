@@ -60,12 +60,36 @@ def run_cleanups(cleanups: list[Callable[[], None]]) -> None:
             _log.exception("session cleanup failed")
 
 
+#: Told when a live session's runtime is lost: ``(live session, why)``.
+LostListener = Callable[[LiveSession, str], None]
+
+
 class RuntimeRegistry:
     """Live sessions by id (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, LiveSession] = {}
+        self._lost_listeners: list[LostListener] = []
+
+    def on_lost(self, listener: LostListener) -> None:
+        """Call ``listener`` whenever :meth:`mark_lost` unregisters a session."""
+        self._lost_listeners.append(listener)
+
+    def mark_lost(self, live: LiveSession, message: str) -> None:
+        """The session's runtime is lost (wedged, or its host died): unregister and dispose
+        it, then tell the listeners (the session service records it as ``crashed``).
+        Idempotent: only the call that unregisters the session acts."""
+        with self._lock:
+            if self._sessions.get(live.session_id) is not live:
+                return
+            del self._sessions[live.session_id]
+        live.dispose()
+        for listener in self._lost_listeners:
+            try:
+                listener(live, message)
+            except Exception:
+                _log.exception("runtime-lost listener failed")
 
     def add(self, live: LiveSession) -> None:
         """Register a ready session."""

@@ -61,6 +61,7 @@ class SessionService:
         self._templates = templates
         self._executions = executions
         self._libraries = libraries
+        registry.on_lost(self._record_crash)
 
     # ------------------------------------------------------------------ create
     def create(
@@ -210,10 +211,8 @@ class SessionService:
             if acquired:
                 live.busy.release()
 
-    def mark_crashed(self, live: LiveSession, message: str) -> None:
-        """The runtime is lost (wedged): unregister it and record why."""
-        self._registry.pop(live.session_id)
-        live.dispose()
+    def _record_crash(self, live: LiveSession, message: str) -> None:
+        """The registry lost the session's runtime (wedged, or its host died): record why."""
         self._store.update_session(
             live.session_id, status=SessionStatus.CRASHED, last_error=message
         )

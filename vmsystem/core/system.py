@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -30,11 +31,23 @@ from vmsystem.libraries.cache import default_cache_dir
 from vmsystem.runtime import Engine, get_engine
 from vmsystem.store import Store, open_store
 
-__all__ = ["RESTART_MESSAGE", "RecoveryReport", "VmSystem", "open_system"]
+__all__ = [
+    "DEFAULT_EXECUTOR_THREADS",
+    "RESTART_MESSAGE",
+    "SHUTDOWN_MESSAGE",
+    "RecoveryReport",
+    "VmSystem",
+    "open_system",
+]
 
 _log = logging.getLogger(__name__)
 RESTART_MESSAGE = "daemon restarted: runtime state does not survive process restarts"
 SHUTDOWN_MESSAGE = "daemon shutdown"
+#: Threads of the system's executor: blocking core calls of the HTTP layer and ``wait=False``
+#: executions (an execution holds one thread for its duration).
+DEFAULT_EXECUTOR_THREADS = 256
+#: How long shutdown waits for running executions to record their cancellation.
+CANCEL_WAIT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -55,14 +68,19 @@ class VmSystem:
         engine: Engine | None = None,
         cache_dir: Path | None = None,
         session_idle_timeout: float | None = None,
+        executor_threads: int = DEFAULT_EXECUTOR_THREADS,
     ) -> None:
         self.store = store
+        #: The one pool for blocking work: the HTTP layer's core calls and background runs.
+        self.executor = ThreadPoolExecutor(
+            max_workers=executor_threads, thread_name_prefix="vm-exec"
+        )
         self.engine = engine or get_engine()
         self.bus = EventBus()
         self.registry = RuntimeRegistry()
         self.libraries = LibraryResolver(cache_dir or default_cache_dir())
         self.templates = TemplateService(store, self.libraries)
-        self.executions = ExecutionService(store, self.bus, self.registry, self._runtime_lost)
+        self.executions = ExecutionService(store, self.bus, self.registry, self.executor)
         self.sessions = SessionService(
             store,
             self.engine,
@@ -75,6 +93,7 @@ class VmSystem:
         self.started_at = time.monotonic()
         self.recovery = self._recover()
         self._closed = False
+        self._shutdown_lock = threading.Lock()
         self._stop = threading.Event()
         self._culler: threading.Thread | None = None
         if session_idle_timeout:
@@ -82,12 +101,6 @@ class VmSystem:
                 target=self._cull, args=(session_idle_timeout,), name="idle-culler", daemon=True
             )
             self._culler.start()
-
-    def _runtime_lost(self, live: object, message: str) -> None:
-        from vmsystem.core.registry import LiveSession
-
-        if isinstance(live, LiveSession):
-            self.sessions.mark_crashed(live, message)
 
     def _recover(self) -> RecoveryReport:
         now = utcnow()
@@ -143,28 +156,42 @@ class VmSystem:
             "db": {"url": self.store.url, "schema_version": self.store.schema_version()},
         }
 
-    def cancel_running(self, timeout: float = 2.0) -> None:
-        """Cancel every running execution (each recorded as ``cancelled``)."""
+    def drain(self, timeout: float = CANCEL_WAIT_S) -> None:
+        """First step of shutdown: refuse new executions, cancel the running ones and wait
+        (at most ``timeout`` in all) until each has recorded its cancellation and published
+        its terminal event. Reads keep working. Idempotent."""
+        self.executions.refuse_new("the daemon is shutting down")
+        deadline = time.monotonic() + timeout
         for execution in self.executions.running():
             try:
-                self.executions.cancel(execution.id, timeout=timeout)
+                self.executions.cancel(execution.id, timeout=max(deadline - time.monotonic(), 0.0))
             except Exception:  # shutdown goes on regardless
                 _log.exception("could not cancel %s", execution.id)
 
+    def shutdown(self, *, reason: str = SHUTDOWN_MESSAGE) -> None:
+        """Stop everything, in order: :meth:`drain`, close live sessions (``last_error =
+        reason``), stop the executor, flush events and close the store.
+
+        Idempotent and thread-safe; a second caller waits until the first has finished.
+        """
+        with self._shutdown_lock:
+            if self._closed:
+                return
+            self._stop.set()
+            self.drain()
+            for session_id in self.sessions.live_ids():
+                try:
+                    self.sessions.close(session_id, reason=reason)
+                except Exception:
+                    _log.exception("could not close session %s", session_id)
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.store.flush(timeout=5)
+            self.store.close()
+            self._closed = True
+
     def close(self, *, reason: str = SHUTDOWN_MESSAGE) -> None:
-        """Cancel running executions, close live sessions, flush events; idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        self._stop.set()
-        self.cancel_running()
-        for session_id in self.sessions.live_ids():
-            try:
-                self.sessions.close(session_id, reason=reason)
-            except Exception:
-                _log.exception("could not close session %s", session_id)
-        self.store.flush(timeout=5)
-        self.store.close()
+        """The same as :meth:`shutdown`."""
+        self.shutdown(reason=reason)
 
     def __enter__(self) -> VmSystem:
         return self
@@ -184,6 +211,7 @@ def open_system(
     cache_dir: str | Path | None = None,
     session_idle_timeout: float | None = None,
     engine: Engine | None = None,
+    executor_threads: int = DEFAULT_EXECUTOR_THREADS,
 ) -> VmSystem:
     """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart."""
     store = open_store(db)
@@ -193,6 +221,7 @@ def open_system(
             engine=engine,
             cache_dir=Path(cache_dir) if cache_dir else None,
             session_idle_timeout=session_idle_timeout,
+            executor_threads=executor_threads,
         )
     except BaseException:
         store.close()

@@ -43,7 +43,7 @@ async def repl(request: Request) -> Response:
     body = await json_body(request, ReplIn)
     asynchronous = body.stream or not wait
     x = await run_blocking(
-        vm(request).executions.repl, body.session_id, body.input, wait=not asynchronous
+        request, vm(request).executions.repl, body.session_id, body.input, wait=not asynchronous
     )
     return _answer(x, asynchronous)
 
@@ -59,6 +59,7 @@ async def run_file(request: Request) -> Response:
     body = await json_body(request, RunFileIn)
     asynchronous = body.stream or not wait
     x = await run_blocking(
+        request,
         vm(request).executions.run_file,
         body.session_id,
         body.path,
