@@ -44,6 +44,8 @@ FORBIDDEN = {
         "vmsystem.client",
         "vmsystem.core",
         "vmsystem.store",
+        "vmsystem.modules",
+        "vmsystem.hosts",
     },
     "libraries": {
         "vmsystem.api",
@@ -56,6 +58,35 @@ FORBIDDEN = {
         "httpx",
     },
     "api": {"vmsystem.cli", "vmsystem.client", "typer"},
+    # Below the core: a session host process builds modules next to its isolate.
+    "modules": {
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "typer",
+        "httpx",
+        "vmsystem.api",
+        "vmsystem.cli",
+        "vmsystem.client",
+        "vmsystem.core",
+        "vmsystem.store",
+        "vmsystem.hosts",
+        "vmsystem.libraries",
+    },
+    # Hosts use modules and runtime only (a host process never loads the core or the store).
+    "hosts": {
+        "fastapi",
+        "starlette",
+        "uvicorn",
+        "typer",
+        "httpx",
+        "vmsystem.api",
+        "vmsystem.cli",
+        "vmsystem.client",
+        "vmsystem.core",
+        "vmsystem.store",
+        "vmsystem.libraries",
+    },
 }
 
 
@@ -72,6 +103,7 @@ def _imports(path: Path) -> set[str]:
 
 def _violations(layer: str, forbidden: set[str]) -> list[str]:
     found = []
+    assert (PACKAGE / layer).is_dir(), f"no layer {layer}"
     for path in sorted((PACKAGE / layer).rglob("*.py")):
         for name in _imports(path):
             if any(name == f or name.startswith(f + ".") for f in forbidden):
