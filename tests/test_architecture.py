@@ -21,6 +21,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "models": frozenset(),
     "libraries": frozenset(),
     "runtime": frozenset(),
+    # Below the core: a session host process builds modules next to its isolate, and never
+    # loads the core or the store.
+    "modules": frozenset({"vmsystem.runtime"}),
+    "hosts": frozenset({"vmsystem.modules", "vmsystem.runtime"}),
     "store": frozenset({"vmsystem.models"}),
     "core": frozenset(
         {
@@ -28,6 +32,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "vmsystem.models",
             "vmsystem.store",
             "vmsystem.runtime",
+            "vmsystem.modules",
+            "vmsystem.hosts",
             "vmsystem.libraries",
         }
     ),
@@ -40,6 +46,8 @@ FORBIDDEN_THIRD_PARTY: dict[str, frozenset[str]] = {
     "models": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
     "libraries": WEB_FRAMEWORKS | {"httpx"},
     "runtime": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
+    "modules": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
+    "hosts": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
     "store": WEB_FRAMEWORKS | {"httpx"},
     "core": WEB_FRAMEWORKS | {"httpx"},
     "api": frozenset({"typer", "click", "httpx"}),

@@ -1,6 +1,8 @@
 """The capability catalog: every ``(kind, name)`` a template may grant, and what it does.
 
-Capabilities are deny by default and enforced: nothing here is metadata only.
+Capabilities are deny by default and enforced: nothing here is metadata only. Validation (which
+raises the core's errors) lives here; what a session derives from its grants lives below the
+core in ``vmsystem/modules/grants.py`` (re-exported here), so a host process can use it.
 
 =========  ====================  ==========================================================
 kind       name                  effect
@@ -25,11 +27,23 @@ module     fs, exec, database    the same as configuring the native module (``en
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from vmsystem.core.errors import ValidationError
+from vmsystem.modules.grants import (
+    DEFAULT_HIDDEN_GLOBALS,
+    ENV_RESERVED_PREFIX,
+    EXEC_MAX_TIMEOUT_MS,
+    HIDEABLE_GLOBALS,
+    CapabilityLike,
+    ExecPolicy,
+    exec_policy,
+    hidden_globals,
+    session_environment,
+    session_modules,
+)
 
 __all__ = [
     "DEFAULT_HIDDEN_GLOBALS",
@@ -48,108 +62,12 @@ __all__ = [
 ]
 
 
-class CapabilityLike(Protocol):
-    """What the helpers read of a capability (a store record or anything shaped like it)."""
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def enabled(self) -> bool: ...
-
-    @property
-    def config(self) -> dict[str, Any]: ...
-
-
 KINDS = ("fs", "exec", "env", "global", "module")
 
-#: The longest an ``exec.run`` command may run (and the default), in milliseconds.
-EXEC_MAX_TIMEOUT_MS = 10_000
-
-#: Globals absent unless a template grants ``global:<Name>`` with ``enabled=true``:
-#: shared memory gives code a high-resolution timer and ``Atomics.wait`` can block the
-#: runtime's thread, and no session needs them to run ordinary code.
-DEFAULT_HIDDEN_GLOBALS = ("SharedArrayBuffer", "Atomics")
-
-#: Standard globals a template may hide with ``global:<Name>`` and ``enabled=false``.
-#: ``undefined``, ``NaN``, ``Infinity`` and ``globalThis`` cannot be removed; ``require``
-#: is governed by the module list. Hiding removes the global binding only: a constructor
-#: stays reachable through its instances (``(function () {}).constructor``), so hiding is a
-#: way to shape the environment (determinism, fewer APIs), not a security boundary.
-HIDEABLE_GLOBALS = (
-    "AggregateError",
-    "Array",
-    "ArrayBuffer",
-    "AsyncDisposableStack",
-    "Atomics",
-    "BigInt",
-    "BigInt64Array",
-    "BigUint64Array",
-    "Boolean",
-    "DataView",
-    "Date",
-    "DisposableStack",
-    "Error",
-    "EvalError",
-    "FinalizationRegistry",
-    "Float16Array",
-    "Float32Array",
-    "Float64Array",
-    "Function",
-    "Int16Array",
-    "Int32Array",
-    "Int8Array",
-    "Intl",
-    "Iterator",
-    "JSON",
-    "Map",
-    "Math",
-    "Number",
-    "Object",
-    "Promise",
-    "Proxy",
-    "RangeError",
-    "ReferenceError",
-    "Reflect",
-    "RegExp",
-    "Set",
-    "SharedArrayBuffer",
-    "String",
-    "SuppressedError",
-    "Symbol",
-    "SyntaxError",
-    "Temporal",
-    "TypeError",
-    "URIError",
-    "Uint16Array",
-    "Uint32Array",
-    "Uint8Array",
-    "Uint8ClampedArray",
-    "WeakMap",
-    "WeakRef",
-    "WeakSet",
-    "console",
-    "decodeURI",
-    "decodeURIComponent",
-    "encodeURI",
-    "encodeURIComponent",
-    "escape",
-    "eval",
-    "isFinite",
-    "isNaN",
-    "parseFloat",
-    "parseInt",
-    "process",
-    "unescape",
-)
 _GLOBALS_BY_LOWER = {g.lower(): g for g in HIDEABLE_GLOBALS}
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-#: The daemon's own configuration (its bearer token included) is never exposable.
-_ENV_RESERVED_PREFIX = "VMSYSTEM_"
+_ENV_RESERVED_PREFIX = ENV_RESERVED_PREFIX
 _COMMAND_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$")
 
 
@@ -360,7 +278,7 @@ def validate_capability(
             )
         return kind_n, canonical, _no_config(kind_n, cfg)
     if kind_n == "module":
-        from vmsystem.core.modules.catalog import normalize_module_name
+        from vmsystem.core.modules import normalize_module_name
 
         return kind_n, normalize_module_name(raw_name), _no_config(kind_n, cfg)
     raise ValidationError(
@@ -480,71 +398,3 @@ def _env_config(config: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError("env capability config.value must be a string", kind="env")
         return {"value": value}
     return {}
-
-
-# ---------------------------------------------------------------------- session helpers
-def _granted(capabilities: Iterable[CapabilityLike], kind: str) -> list[CapabilityLike]:
-    return [c for c in capabilities if c.kind == kind]
-
-
-def session_environment(
-    capabilities: Iterable[CapabilityLike], environ: Mapping[str, str]
-) -> dict[str, str]:
-    """What ``process.env`` shows: only variables granted by enabled ``env:<VAR>``."""
-    env: dict[str, str] = {}
-    for cap in _granted(capabilities, "env"):
-        if not cap.enabled or cap.name.upper().startswith(_ENV_RESERVED_PREFIX):
-            continue
-        config = cap.config or {}
-        value = config.get("value")
-        if isinstance(value, str):
-            env[cap.name] = value
-        elif cap.name in environ:
-            env[cap.name] = environ[cap.name]
-    return env
-
-
-def hidden_globals(capabilities: Iterable[CapabilityLike]) -> tuple[str, ...]:
-    """Globals to remove before user code: the default-hidden ones not granted, plus every
-    ``global:<Name>`` with ``enabled=false``."""
-    caps = _granted(capabilities, "global")
-    exposed = {c.name for c in caps if c.enabled}
-    hidden = [g for g in DEFAULT_HIDDEN_GLOBALS if g not in exposed]
-    for cap in caps:
-        if not cap.enabled and cap.name in _GLOBALS_BY_LOWER.values() and cap.name not in hidden:
-            hidden.append(cap.name)
-    return tuple(hidden)
-
-
-def session_modules(modules: Sequence[str], capabilities: Iterable[CapabilityLike]) -> list[str]:
-    """The native modules a session gets: the template's list plus enabled ``module:<name>``
-    grants, minus ``module:<name>`` grants with ``enabled=false`` (a denial wins)."""
-    caps = _granted(capabilities, "module")
-    denied = {c.name.strip().lower() for c in caps if not c.enabled}
-    out: list[str] = []
-    for name in [*modules, *(c.name for c in caps if c.enabled)]:
-        key = name.strip().lower()
-        if key not in denied and key not in out:
-            out.append(key)
-    return out
-
-
-@dataclass(frozen=True)
-class ExecPolicy:
-    """What ``exec.run`` may do in one session."""
-
-    allow: tuple[str, ...]
-    timeout_ms: int
-
-
-def exec_policy(capabilities: Iterable[CapabilityLike]) -> ExecPolicy | None:
-    """The enabled ``exec:run`` grant as a policy, or None."""
-    for cap in _granted(capabilities, "exec"):
-        if cap.name == "run" and cap.enabled:
-            config = cap.config or {}
-            allow = tuple(a for a in config.get("allow") or () if isinstance(a, str))
-            timeout = config.get("timeout_ms", EXEC_MAX_TIMEOUT_MS)
-            if not isinstance(timeout, int) or not 1 <= timeout <= EXEC_MAX_TIMEOUT_MS:
-                timeout = EXEC_MAX_TIMEOUT_MS
-            return ExecPolicy(allow, timeout)
-    return None

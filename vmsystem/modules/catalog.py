@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from vmsystem.core.errors import ModuleNotAllowed
-from vmsystem.models import Capability
+from vmsystem.modules.grants import CapabilityLike, session_modules
 from vmsystem.runtime import HostFunction
 
 __all__ = [
@@ -18,8 +17,8 @@ __all__ = [
     "ModuleScope",
     "ModuleSpec",
     "build_session_modules",
+    "module_name_problem",
     "module_specs",
-    "normalize_module_name",
 ]
 
 #: JS built-ins: always present, never configurable (MODULE_NOT_ALLOWED).
@@ -53,7 +52,7 @@ class ModuleScope:
 
     session_id: str
     worktree: Path
-    capabilities: Sequence[Capability]
+    capabilities: Sequence[CapabilityLike]
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     #: Host calls block the JS thread, so engine termination cannot stop a waiting one (an
     #: exec.run child, a long SQL statement); these two can. ``interrupt``: set it (from any
@@ -61,6 +60,10 @@ class ModuleScope:
     #: execution's wall-time deadline on the ``time.monotonic()`` clock, or None.
     interrupt: threading.Event = field(default_factory=threading.Event)
     deadline: float | None = None
+    #: The session's resolved ``process.env`` (what ``exec`` children see besides PATH, HOME
+    #: and LANG). None: derive it from the grants and this process's environment, which is
+    #: right only in the daemon's own process (a host process's environment is scrubbed).
+    environment: Mapping[str, str] | None = None
 
     def time_left(self, cap_s: float) -> float:
         """Seconds a host call may still wait: ``cap_s``, or less if the deadline is nearer."""
@@ -68,7 +71,7 @@ class ModuleScope:
             return cap_s
         return max(min(cap_s, self.deadline - time.monotonic()), 0.0)
 
-    def capability(self, kind: str, name: str) -> Capability | None:
+    def capability(self, kind: str, name: str) -> CapabilityLike | None:
         """The enabled capability ``kind:name``, if granted."""
         for cap in self.capabilities:
             if cap.kind == kind and cap.name == name and cap.enabled:
@@ -91,28 +94,23 @@ class ModuleSpec:
 @cache
 def module_specs() -> dict[str, ModuleSpec]:
     """Module specs by name (imported on first use)."""
-    from vmsystem.core.modules import database, exec, fs
+    from vmsystem.modules import database, exec, fs
 
     return {spec.name: spec for spec in (fs.MODULE, exec.MODULE, database.MODULE)}
 
 
-def normalize_module_name(name: str | None) -> str:
-    """Trim and lower-case; raise MODULE_NOT_ALLOWED for built-ins and unknown names."""
-    normalized = (name or "").strip().lower()
-    if not normalized:
-        raise ModuleNotAllowed("Module name is empty")
-    if normalized in BUILTIN_NAMES:
-        raise ModuleNotAllowed(
-            f"'{normalized}' is a JavaScript built-in and cannot be configured per template",
-            module=normalized,
-        )
-    if normalized not in module_specs():
-        raise ModuleNotAllowed(
-            f"'{normalized}' is not a native module "
-            f"(available: {', '.join(sorted(module_specs()))})",
-            module=normalized,
-        )
-    return normalized
+def module_name_problem(name: str | None) -> str | None:
+    """Why ``name`` is not a configurable native module (None if it is one).
+
+    ``name`` must already be trimmed and lower-cased.
+    """
+    if not name:
+        return "Module name is empty"
+    if name in BUILTIN_NAMES:
+        return f"'{name}' is a JavaScript built-in and cannot be configured per template"
+    if name not in module_specs():
+        return f"'{name}' is not a native module (available: {', '.join(sorted(module_specs()))})"
+    return None
 
 
 def build_session_modules(
@@ -121,14 +119,16 @@ def build_session_modules(
     """JS factories by module name and host functions by ``"<module>.<op>"``.
 
     ``names`` is the template's module list; ``module:<name>`` capabilities of the scope add
-    modules (enabled) or withdraw them (disabled), see :func:`session_modules`.
+    modules (enabled) or withdraw them (disabled), see :func:`session_modules`. Raises
+    ValueError for a name that is not a native module (the core validates names first).
     """
-    from vmsystem.core.capabilities import session_modules
-
     factories: dict[str, str] = {}
     functions: dict[str, HostFunction] = {}
     for name in session_modules(names, scope.capabilities):
-        spec = module_specs()[normalize_module_name(name)]
+        problem = module_name_problem(name)
+        if problem is not None:
+            raise ValueError(problem)
+        spec = module_specs()[name]
         factories[spec.name] = spec.js_factory
         for op, fn in spec.build(scope).items():
             functions[f"{spec.name}.{op}"] = fn

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vmsystem.core.modules.catalog import ModuleScope, ModuleSpec
-from vmsystem.core.modules.fs import confine
+from vmsystem.modules.catalog import ModuleScope, ModuleSpec
+from vmsystem.modules.fs import confine
 from vmsystem.runtime import HostError, HostFunction
 
 __all__ = ["MAX_RESULT_ROWS", "MODULE", "STATEMENT_TIMEOUT_S"]

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vmsystem.core.capabilities import exec_policy, session_environment
-from vmsystem.core.modules.catalog import ModuleScope, ModuleSpec
+from vmsystem.modules.catalog import ModuleScope, ModuleSpec
+from vmsystem.modules.grants import exec_policy, session_environment
 from vmsystem.runtime import HostError, HostFunction
 
 __all__ = ["EXEC_PATH", "MAX_OUTPUT_BYTES", "MODULE"]
@@ -89,7 +89,11 @@ def _build(scope: ModuleScope) -> dict[str, HostFunction]:
             allowed = ", ".join(policy.allow) or "nothing"
             raise HostError(f"exec: command not allowed: {cmd!r} (exec:run allows: {allowed})")
         executable = _resolve(cmd)
-        env = session_environment(scope.capabilities, os.environ)
+        env = (
+            dict(scope.environment)
+            if scope.environment is not None
+            else session_environment(scope.capabilities, os.environ)
+        )
         env.update({"PATH": EXEC_PATH, "HOME": str(root), "LANG": "C.UTF-8"})
         budget = scope.time_left(policy.timeout_ms / 1000)
         if budget <= 0 or scope.interrupt.is_set():

@@ -1,0 +1,276 @@
+"""The host seam: where sessions' runtimes live (this process, worker processes, Ray actors).
+
+A :class:`HostPool` starts :class:`SessionRuntime` objects from a :class:`RuntimeSpec` (plain
+data, so it can cross a process or machine boundary). A runtime has the contract of
+:class:`vmsystem.runtime.base.EngineContext`; the host also owns the session's native modules
+(fs, exec, database), built next to the isolate.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from vmsystem.modules import Grant
+from vmsystem.runtime import (
+    ConsoleSink,
+    ContextOptions,
+    Engine,
+    EngineError,
+    Outcome,
+    OutcomeKind,
+    RunLimits,
+)
+
+__all__ = [
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_SESSIONS_PER_HOST",
+    "HOST_KINDS",
+    "KILL_GRACE_S",
+    "HostInfo",
+    "HostPool",
+    "LostCallback",
+    "RuntimeSpec",
+    "SessionRuntime",
+    "default_processes",
+    "open_hosts",
+    "outcome_from_dict",
+    "outcome_to_dict",
+]
+
+#: The backends :func:`open_hosts` knows.
+HOST_KINDS = ("inprocess", "process", "ray")
+
+#: Sessions one host process holds before the pool starts another. All isolates of one process
+#: share V8's pointer-compression cage (about 4 GiB): 32 sessions at the default 128 MB heap
+#: limit fill it exactly, so a host cannot be aborted by sessions that each stay within limits.
+DEFAULT_SESSIONS_PER_HOST = 32
+
+#: A host process's memory ceiling (RLIMIT_DATA, MiB). RLIMIT_AS cannot be used: V8 reserves
+#: about 1.4 TiB of address space for its sandbox at start-up. RLIMIT_DATA counts private
+#: writable memory, which V8's heaps are; a fresh host with one isolate uses about 560 MiB of
+#: it (mostly V8's reserved-and-committed code and heap pages). At the ceiling V8 aborts the
+#: host (a "Fatal JavaScript out of memory" abort): only that host's sessions are lost.
+DEFAULT_MEMORY_MB = 4096
+
+#: How long past its wall limit (or past a cancel) a run may go on before its host is killed:
+#: the last resort for a builtin that does not check for termination.
+KILL_GRACE_S = 2.0
+
+#: ``on_lost(message)``: the runtime was lost while idle (its host died).
+LostCallback = Callable[[str], None]
+
+
+def default_processes() -> int:
+    """The default number of host processes kept started: one per core."""
+    return max(len(os.sched_getaffinity(0)), 1)
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """Everything a host needs to build one session's runtime (plain data: picklable,
+    JSON-able).
+
+    ``options`` has no host functions and its ``env`` is already resolved by the core (a host
+    process's own environment is scrubbed); ``modules`` are the native modules to wire (the
+    template's list with ``module:`` grants applied); ``grants`` the template's capabilities.
+    """
+
+    session_id: str
+    worktree: str
+    options: ContextOptions
+    modules: tuple[str, ...] = ()
+    grants: tuple[Grant, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (what travels to a host process)."""
+        options = self.options
+        return {
+            "session_id": self.session_id,
+            "worktree": self.worktree,
+            "options": {
+                "mem_mb": options.mem_mb,
+                "max_console_events": options.max_console_events,
+                "max_events": options.max_events,
+                "max_output_kb": options.max_output_kb,
+                "console": options.console,
+                "strict": options.strict,
+                "env": dict(options.env),
+                "modules": dict(options.modules),
+                "hidden_globals": list(options.hidden_globals),
+            },
+            "modules": list(self.modules),
+            "grants": [g.to_dict() for g in self.grants],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuntimeSpec:
+        """The inverse of :meth:`to_dict`."""
+        o = data["options"]
+        return cls(
+            session_id=str(data["session_id"]),
+            worktree=str(data["worktree"]),
+            options=ContextOptions(
+                mem_mb=int(o["mem_mb"]),
+                max_console_events=int(o["max_console_events"]),
+                max_events=int(o["max_events"]),
+                max_output_kb=int(o["max_output_kb"]),
+                console=bool(o["console"]),
+                strict=bool(o["strict"]),
+                env={str(k): str(v) for k, v in o["env"].items()},
+                modules={str(k): str(v) for k, v in o["modules"].items()},
+                hidden_globals=tuple(o["hidden_globals"]),
+            ),
+            modules=tuple(data["modules"]),
+            grants=tuple(Grant.from_dict(g) for g in data["grants"]),
+        )
+
+
+@dataclass(frozen=True)
+class HostInfo:
+    """One host as ``GET /api/v1/runtime/summary`` shows it."""
+
+    id: str
+    kind: str
+    pid: int | None
+    sessions: int
+    rss_bytes: int | None
+    alive: bool
+    restarts: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return asdict(self)
+
+
+class SessionRuntime(Protocol):
+    """One session's live runtime, on some host.
+
+    The contract of :class:`vmsystem.runtime.base.EngineContext`, plus the host's id. ``run``
+    sets the module scope's deadline (``limits.wall_ms``) and clears its interrupt flag before
+    the run; ``cancel`` sets the interrupt flag (stopping a host call such as ``exec.run``) and
+    cancels the engine's run; ``close`` runs the modules' cleanups and disposes the context.
+    """
+
+    host_id: str
+
+    @property
+    def alive(self) -> bool:
+        """False once closed or lost."""
+        ...
+
+    def run(
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Run ``code``; blocks until it ends. A lost host gives ``OutcomeKind.WEDGED``."""
+        ...
+
+    def cancel(self) -> bool:
+        """Interrupt the current run from any thread; False if nothing was running."""
+        ...
+
+    def close(self) -> None:
+        """Run module cleanups and dispose the context; idempotent."""
+        ...
+
+
+class HostPool(Protocol):
+    """Hosts of one kind, holding sessions' runtimes."""
+
+    kind: str
+
+    def start_runtime(self, spec: RuntimeSpec, on_lost: LostCallback) -> SessionRuntime:
+        """A new runtime for ``spec``; raises EngineError (saying why) if it cannot be made.
+
+        ``on_lost(message)`` is called once, from any thread, when the runtime is lost while no
+        run is in progress. A run in progress when its host dies returns ``WEDGED`` with the
+        cause instead, and ``on_lost`` is then not called for that runtime.
+        """
+        ...
+
+    def hosts(self) -> list[HostInfo]:
+        """Every host of the pool."""
+        ...
+
+    def close(self) -> None:
+        """Stop every host process and thread (none is left behind); idempotent."""
+        ...
+
+
+def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
+    """An outcome as JSON."""
+    return {
+        "kind": outcome.kind.value,
+        "value": outcome.value,
+        "exception": outcome.exception,
+        "message": outcome.message,
+        "duration_ms": outcome.duration_ms,
+        "cpu_ms": outcome.cpu_ms,
+        "console_events": outcome.console_events,
+        "output_bytes": outcome.output_bytes,
+    }
+
+
+def outcome_from_dict(data: Mapping[str, Any]) -> Outcome:
+    """The inverse of :func:`outcome_to_dict`."""
+    return Outcome(
+        kind=OutcomeKind(data["kind"]),
+        value=data.get("value"),
+        exception=data.get("exception"),
+        message=str(data.get("message") or ""),
+        duration_ms=float(data.get("duration_ms") or 0.0),
+        cpu_ms=data.get("cpu_ms"),
+        console_events=int(data.get("console_events") or 0),
+        output_bytes=int(data.get("output_bytes") or 0),
+    )
+
+
+def open_hosts(
+    kind: str,
+    *,
+    processes: int | None = None,
+    sessions_per_host: int = DEFAULT_SESSIONS_PER_HOST,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    ray_address: str | None = None,
+    engine: Engine | None = None,
+) -> HostPool:
+    """A host pool of ``kind`` (one of :data:`HOST_KINDS`).
+
+    ``processes``: hosts kept started (default: the number of cores; ``process`` and ``ray``);
+    ``sessions_per_host``: sessions one host holds before another is started (1: a process
+    per session); ``memory_mb``: each host process's memory ceiling (0: none);
+    ``ray_address``: the Ray
+    cluster (``ray``; None starts a local one); ``engine``: the engine of an ``inprocess`` pool
+    (host processes always use V8). Raises EngineError for an unknown kind or a bad value.
+    """
+    if sessions_per_host < 1:
+        raise EngineError("sessions_per_host must be at least 1")
+    if processes is not None and processes < 0:
+        raise EngineError("processes must not be negative")
+    if memory_mb != 0 and memory_mb < 1024:
+        raise EngineError(
+            "memory_mb must be 0 (no ceiling) or at least 1024 (a host starts at about 560 MiB)"
+        )
+    count = default_processes() if processes is None else processes
+    if kind == "inprocess":
+        from vmsystem.hosts.inprocess import InProcessPool
+
+        return InProcessPool(engine)
+    if kind == "process":
+        from vmsystem.hosts.process import ProcessPool
+
+        return ProcessPool(
+            processes=count, sessions_per_host=sessions_per_host, memory_mb=memory_mb
+        )
+    if kind == "ray":
+        raise EngineError("the ray host backend is not available yet")
+    raise EngineError(f"unknown host kind {kind!r} (known: {', '.join(HOST_KINDS)})")

@@ -1,0 +1,195 @@
+"""One session's runtime inside the current process, and the sessions of one host.
+
+:class:`LocalRuntime` is a V8 context plus the session's module scope; :class:`HostCore` holds
+the runtimes of one host. The in-process backend uses them directly; a worker process and a Ray
+actor put a :class:`HostCore` behind their channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from vmsystem.hosts.base import RuntimeSpec
+from vmsystem.modules import ModuleScope, build_session_modules
+from vmsystem.runtime import (
+    ConsoleSink,
+    Engine,
+    EngineContext,
+    EngineError,
+    Outcome,
+    RunLimits,
+    get_engine,
+)
+
+__all__ = ["HostCore", "LocalRuntime", "build_runtime"]
+
+_log = logging.getLogger(__name__)
+
+
+class LocalRuntime:
+    """A session's V8 context and module scope, in this process."""
+
+    def __init__(self, host_id: str, context: EngineContext, scope: ModuleScope) -> None:
+        self.host_id = host_id
+        self.context = context
+        self.scope = scope
+        self._close_lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def alive(self) -> bool:
+        """False once closed or lost."""
+        return not self._closed and self.context.alive
+
+    def run(
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Run ``code``; host calls (exec, SQL) block the engine's thread where the engine
+        cannot stop them, so they watch the scope's deadline and interrupt flag instead."""
+        scope = self.scope
+        scope.interrupt.clear()
+        scope.deadline = (
+            time.monotonic() + limits.wall_ms / 1000 if limits.wall_ms is not None else None
+        )
+        try:
+            return self.context.run(
+                code, filename=filename, limits=limits, sink=sink, args=args, env=env
+            )
+        finally:
+            scope.deadline = None
+
+    def cancel(self) -> bool:
+        """Stop the current run, including a host call (exec, SQL) it is waiting in."""
+        self.scope.interrupt.set()
+        return self.context.cancel()
+
+    def close(self) -> None:
+        """Release what host modules opened (database handles) and dispose the context."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self.scope.interrupt.set()
+        run_cleanups(self.scope.cleanups)
+        self.context.close()
+
+
+def run_cleanups(cleanups: list[Any]) -> None:
+    """Run every cleanup; one failing must not stop the others (or the runtime's close)."""
+    for cleanup in cleanups:
+        try:
+            cleanup()
+        except Exception:
+            _log.exception("session cleanup failed")
+
+
+def build_runtime(spec: RuntimeSpec, engine: Engine, host_id: str) -> LocalRuntime:
+    """A runtime for ``spec``: its modules' host functions wired to a fresh context.
+
+    Raises EngineError if the modules or the context cannot be built.
+    """
+    scope = ModuleScope(
+        spec.session_id,
+        Path(spec.worktree),
+        list(spec.grants),
+        environment=dict(spec.options.env),
+    )
+    try:
+        factories, functions = build_session_modules(list(spec.modules), scope)
+        options = replace(
+            spec.options,
+            modules={**spec.options.modules, **factories},
+            host_functions=functions,
+        )
+        context = engine.create_context(options)
+    except EngineError:
+        run_cleanups(scope.cleanups)
+        raise
+    except Exception as exc:
+        run_cleanups(scope.cleanups)
+        raise EngineError(f"cannot create the session's runtime: {exc}") from exc
+    return LocalRuntime(host_id, context, scope)
+
+
+class HostCore:
+    """The sessions of one host: create, run, cancel and close them by session id."""
+
+    def __init__(self, host_id: str, engine: Engine | None = None) -> None:
+        self.host_id = host_id
+        self._engine = engine if engine is not None else get_engine("v8")
+        self._lock = threading.Lock()
+        self._runtimes: dict[str, LocalRuntime] = {}
+
+    @property
+    def sessions(self) -> int:
+        """Live runtimes held."""
+        with self._lock:
+            return len(self._runtimes)
+
+    def create(self, spec: RuntimeSpec) -> LocalRuntime:
+        """Build and hold the runtime of ``spec`` (EngineError if it cannot be built)."""
+        runtime = build_runtime(spec, self._engine, self.host_id)
+        with self._lock:
+            old = self._runtimes.pop(spec.session_id, None)
+            self._runtimes[spec.session_id] = runtime
+        if old is not None:
+            old.close()
+        return runtime
+
+    def get(self, session_id: str) -> LocalRuntime:
+        """The runtime of ``session_id``; EngineError if this host holds none."""
+        with self._lock:
+            runtime = self._runtimes.get(session_id)
+        if runtime is None:
+            raise EngineError(f"no runtime for session {session_id} on host {self.host_id}")
+        return runtime
+
+    def run(
+        self,
+        session_id: str,
+        code: str,
+        *,
+        filename: str | None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Run code in a held runtime (EngineError if it is gone)."""
+        return self.get(session_id).run(
+            code, filename=filename, limits=limits, sink=sink, args=args, env=env
+        )
+
+    def cancel(self, session_id: str) -> bool:
+        """Cancel the session's run; False if none was running (or no such runtime)."""
+        with self._lock:
+            runtime = self._runtimes.get(session_id)
+        return runtime.cancel() if runtime is not None else False
+
+    def close(self, session_id: str) -> None:
+        """Close and forget the session's runtime (idempotent)."""
+        with self._lock:
+            runtime = self._runtimes.pop(session_id, None)
+        if runtime is not None:
+            runtime.close()
+
+    def close_all(self) -> None:
+        """Close every runtime."""
+        with self._lock:
+            runtimes = list(self._runtimes.values())
+            self._runtimes.clear()
+        for runtime in runtimes:
+            runtime.close()

@@ -1,0 +1,98 @@
+"""The channel between the daemon and a host process: length-prefixed JSON frames.
+
+A frame is a 4-byte big-endian length and that many bytes of JSON (orjson): one message, a
+JSON object with an ``op``. Daemon to host:
+
+==========  ===========================================================================
+op          fields
+==========  ===========================================================================
+create      ``req``, ``spec`` (:meth:`RuntimeSpec.to_dict`); answered by ``reply``
+run         ``req``, ``sid``, ``code``, ``filename``, ``wall_ms``, ``cpu_ms``, ``args``,
+            ``env``; answered by ``console`` frames while it runs, then ``outcome``
+cancel      ``sid`` (no answer: the run's ``outcome`` says how it ended)
+close       ``req``, ``sid``; answered by ``reply``
+shutdown    (none): close every runtime and exit
+==========  ===========================================================================
+
+Host to daemon: ``ready`` (``pid``) once, ``reply`` (``req``, ``ok``, ``error``),
+``console`` (``req``, ``lines``: ``[[level, text, ts_ms], ...]``) and ``outcome`` (``req``,
+``outcome``: :func:`outcome_to_dict`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import threading
+from typing import Any
+
+import orjson
+
+__all__ = ["MAX_FRAME_BYTES", "Channel", "ChannelClosed"]
+
+#: The largest frame either side accepts (a run's code, a value, a console batch).
+MAX_FRAME_BYTES = 256 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+
+
+class ChannelClosed(Exception):
+    """The other side closed the channel (or it broke)."""
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    try:
+        body = orjson.dumps(message)
+    except TypeError:
+        # orjson refuses integers beyond 64 bits; the standard library does not.
+        body = json.dumps(message, default=str).encode()
+    return _HEADER.pack(len(body)) + body
+
+
+class Channel:
+    """Frames over a connected stream socket: whole-message sends (thread-safe) and reads
+    (from one thread)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._send_lock = threading.Lock()
+        self._buffer = bytearray()
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send one message; ChannelClosed if the other side is gone."""
+        frame = _encode(message)
+        try:
+            with self._send_lock:
+                self.sock.sendall(frame)
+        except OSError as exc:
+            raise ChannelClosed(str(exc)) from exc
+
+    def _read_exactly(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            try:
+                chunk = self.sock.recv(max(size - len(self._buffer), 1 << 16))
+            except OSError as exc:
+                raise ChannelClosed(str(exc)) from exc
+            if not chunk:
+                raise ChannelClosed("end of stream")
+            self._buffer += chunk
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def receive(self) -> dict[str, Any]:
+        """The next message (blocks); ChannelClosed at the end of the stream."""
+        (size,) = _HEADER.unpack(self._read_exactly(_HEADER.size))
+        if size > MAX_FRAME_BYTES:
+            raise ChannelClosed(f"frame of {size} bytes exceeds {MAX_FRAME_BYTES}")
+        message = orjson.loads(self._read_exactly(size))
+        if not isinstance(message, dict):
+            raise ChannelClosed("a frame is not a JSON object")
+        return message
+
+    def close(self) -> None:
+        """Close the socket (idempotent)."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
