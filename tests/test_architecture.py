@@ -24,7 +24,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # Below the core: a session host process builds modules next to its isolate, and never
     # loads the core or the store.
     "modules": frozenset({"vmsystem.runtime"}),
-    "hosts": frozenset({"vmsystem.modules", "vmsystem.runtime"}),
+    "hosts": frozenset({"vmsystem", "vmsystem.modules", "vmsystem.runtime"}),
     "store": frozenset({"vmsystem.models"}),
     "core": frozenset(
         {
