@@ -283,6 +283,8 @@ class Session:
     closed_at: datetime | None
     last_error: str | None
     template_snapshot: TemplateSnapshot
+    #: The host a live session's runtime is on (not stored: None once the session is not live).
+    host_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

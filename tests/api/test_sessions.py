@@ -22,6 +22,7 @@ SESSION_KEYS = {
     "closed_at",
     "last_error",
     "template_snapshot",
+    "host_id",
 }
 
 
@@ -49,6 +50,7 @@ def test_create_session_answers_201_ready_with_snapshot(
     )
     assert s["worktree_path"] == str(worktree.resolve())
     assert s["closed_at"] is None and s["last_error"] is None
+    assert s["host_id"] == "local"  # the app fixture's system keeps runtimes in-process
     snap = s["template_snapshot"]
     assert snap["name"] == template["name"] and snap["engine"] == "v8"
     assert snap["settings"] == template["settings"]
@@ -93,6 +95,7 @@ def test_close_is_idempotent_and_delete_is_an_alias(
     closed = r.json()
     assert closed["status"] == "closed" and closed["closed_at"] is not None
     assert closed["last_error"] is None
+    assert closed["host_id"] is None
     again = client.post(f"{url}/close")
     assert (again.status_code, again.json()) == (200, closed)
     deleted = client.delete(url)
@@ -135,8 +138,16 @@ def test_runtime_summary_counts_only_live_runtimes(
         "version",
         "uptime_s",
         "db",
+        "hosts",
     }
     assert (summary["active_sessions"], summary["active_session_ids"]) == (0, [])
+    (host,) = summary["hosts"]
+    assert (host["id"], host["kind"], host["sessions"], host["alive"]) == (
+        "local",
+        "inprocess",
+        0,
+        True,
+    )
     assert summary["running_executions"] == 0
     assert summary["version"] == vm.version
     assert summary["engine"]["name"] == "v8"

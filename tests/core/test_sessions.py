@@ -162,7 +162,7 @@ def test_restart_recovery_closes_live_sessions_and_finishes_running_executions(
         assert events[-1].payload["code"] == "DAEMON_RESTARTED"
     finally:
         second.close()
-        first.registry.get(ready.id).context.close()  # type: ignore[union-attr]
+        first.registry.get(ready.id).runtime.close()  # type: ignore[union-attr]
 
 
 def test_hundred_create_close_cycles_leave_no_threads_or_fds(vm: VmSystem, worktree: Path) -> None:

@@ -96,6 +96,7 @@ def session_json(s: Session) -> dict[str, Any]:
         "closed_at": iso(s.closed_at),
         "last_error": s.last_error,
         "template_snapshot": s.template_snapshot.to_dict(),
+        "host_id": s.host_id,
     }
 
 

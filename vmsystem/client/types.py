@@ -19,6 +19,7 @@ __all__ = [
     "ExecutionMetrics",
     "ExecutionStatus",
     "Health",
+    "HostInfo",
     "LibraryInfo",
     "Limits",
     "ModuleInfo",
@@ -161,6 +162,7 @@ class Session(TypedDict):
     closed_at: str | None
     last_error: str | None
     template_snapshot: dict[str, Any]
+    host_id: str | None
 
 
 class ExecutionMetrics(TypedDict, total=False):
@@ -213,6 +215,18 @@ class DbInfo(TypedDict, total=False):
     schema_version: str | None
 
 
+class HostInfo(TypedDict):
+    """A session host, as ``GET /runtime/summary`` lists it."""
+
+    id: str
+    kind: str
+    pid: int | None
+    sessions: int
+    rss_bytes: int | None
+    alive: bool
+    restarts: int
+
+
 class RuntimeSummary(TypedDict):
     """``GET /runtime/summary``."""
 
@@ -223,6 +237,7 @@ class RuntimeSummary(TypedDict):
     version: str
     uptime_s: float
     db: DbInfo
+    hosts: list[HostInfo]
 
 
 class ModuleInfo(TypedDict):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
-import time
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import replace
@@ -344,29 +343,18 @@ class ExecutionService:
         env: dict[str, str] | None,
     ) -> Outcome:
         """Run the code on the session's runtime; never raises (failures are outcomes)."""
-        limits = live.limits
-        scope = live.scope
+        run_file = run.execution.kind is ExecutionKind.RUN_FILE
         try:
-            # Host calls (exec, SQL) block the engine's thread where the engine cannot stop
-            # them; they watch this deadline and the interrupt flag instead.
-            scope.interrupt.clear()
-            scope.deadline = (
-                time.monotonic() + limits.wall_ms / 1000 if limits.wall_ms is not None else None
+            return live.runtime.run(
+                code,
+                filename=filename,
+                limits=live.limits,
+                sink=run.sink,
+                args=args if run_file else None,
+                env=env if run_file else None,
             )
-            try:
-                outcome = live.context.run(
-                    code,
-                    filename=filename,
-                    limits=limits,
-                    sink=run.sink,
-                    args=args if run.execution.kind is ExecutionKind.RUN_FILE else None,
-                    env=env if run.execution.kind is ExecutionKind.RUN_FILE else None,
-                )
-            except EngineError as exc:
-                outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
-            finally:
-                scope.deadline = None
-            return outcome
+        except EngineError as exc:
+            return Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
         except Exception as exc:  # a bug must not leave the row running
             _log.exception("execution %s failed internally", run.execution.id)
             return Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}")

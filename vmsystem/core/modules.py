@@ -26,6 +26,7 @@ __all__ = [
     "build_session_modules",
     "module_specs",
     "normalize_module_name",
+    "session_modules",
 ]
 
 

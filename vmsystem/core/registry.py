@@ -1,4 +1,4 @@
-"""The runtime registry: the sessions whose runtime is live in this process."""
+"""The runtime registry: the sessions whose runtime is live (on one of the system's hosts)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,30 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from vmsystem.core.modules import ModuleScope
+from vmsystem.hosts import SessionRuntime
 from vmsystem.models import Limits
-from vmsystem.runtime import EngineContext, RunLimits
+from vmsystem.runtime import RunLimits
 
-__all__ = ["LiveSession", "RuntimeRegistry", "run_cleanups"]
+__all__ = ["LiveSession", "LostListener", "RuntimeRegistry"]
 
 _log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
 class LiveSession:
-    """A ready session's runtime and what it needs to run code."""
+    """A ready session's runtime (on some host) and what it needs to run code."""
 
     session_id: str
     worktree: str
-    context: EngineContext
-    scope: ModuleScope
+    runtime: SessionRuntime
     limits_of_snapshot: Limits
     busy: threading.Lock = field(default_factory=threading.Lock)
     current_execution: str | None = None
+
+    @property
+    def host_id(self) -> str:
+        """The host the session's runtime lives on."""
+        return self.runtime.host_id
 
     @property
     def limits(self) -> RunLimits:
@@ -41,23 +45,11 @@ class LiveSession:
 
     def interrupt(self) -> None:
         """Stop the current run, including a host call (exec, SQL) it is waiting in."""
-        self.scope.interrupt.set()
-        self.context.cancel()
+        self.runtime.cancel()
 
     def dispose(self) -> None:
-        """Close the runtime and release what host modules opened (database handles)."""
-        self.scope.interrupt.set()
-        run_cleanups(self.scope.cleanups)
-        self.context.close()
-
-
-def run_cleanups(cleanups: list[Callable[[], None]]) -> None:
-    """Run every cleanup; one failing must not stop the others (or the runtime's close)."""
-    for cleanup in cleanups:
-        try:
-            cleanup()
-        except Exception:
-            _log.exception("session cleanup failed")
+        """Close the runtime (its host releases what the session's modules opened)."""
+        self.runtime.close()
 
 
 #: Told when a live session's runtime is lost: ``(live session, why)``.
@@ -109,7 +101,7 @@ class RuntimeRegistry:
     def ids(self) -> list[str]:
         """Sorted ids of live sessions whose runtime is alive."""
         with self._lock:
-            return sorted(k for k, v in self._sessions.items() if v.context.alive)
+            return sorted(k for k, v in self._sessions.items() if v.runtime.alive)
 
     def all(self) -> list[LiveSession]:
         """Every registered live session."""

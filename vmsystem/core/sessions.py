@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import logging
 import os
+from dataclasses import replace
 
 from vmsystem.core.capabilities import hidden_globals, session_environment
 from vmsystem.core.errors import (
@@ -20,18 +21,18 @@ from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.libraries import LibraryResolver
-from vmsystem.core.modules import ModuleScope, build_session_modules
+from vmsystem.core.modules import Grant, normalize_module_name, session_modules
 from vmsystem.core.paths import check_worktree, read_worktree_file
-from vmsystem.core.registry import LiveSession, RuntimeRegistry, run_cleanups
+from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.templates import TemplateService
+from vmsystem.hosts import HostPool, LostCallback, RuntimeSpec, SessionRuntime
 from vmsystem.models import (
-    Capability,
     ExecutionStatus,
     Session,
     SessionStatus,
     TemplateSnapshot,
 )
-from vmsystem.runtime import ContextOptions, Engine, EngineContext, OutcomeKind, RunLimits
+from vmsystem.runtime import ContextOptions, OutcomeKind, RunLimits
 from vmsystem.store import Store
 
 __all__ = ["SessionService"]
@@ -47,7 +48,7 @@ class SessionService:
     def __init__(
         self,
         store: Store,
-        engine: Engine,
+        hosts: HostPool,
         registry: RuntimeRegistry,
         templates: TemplateService,
         executions: ExecutionService,
@@ -56,7 +57,7 @@ class SessionService:
     ) -> None:
         self._store = store
         self._bus = bus
-        self._engine = engine
+        self._hosts = hosts
         self._registry = registry
         self._templates = templates
         self._executions = executions
@@ -90,28 +91,28 @@ class SessionService:
             last_error=None,
             template_snapshot=TemplateSnapshot.of(template),
         )
+        spec = self._runtime_spec(session)
         self._store.insert_session(session)
-        scope = ModuleScope(session.id, worktree, template.capabilities)
         live: LiveSession | None = None
         try:
             live = LiveSession(
                 session_id=session.id,
                 worktree=str(worktree),
-                context=self._create_context(session, template.capabilities, scope),
-                scope=scope,
+                runtime=self._hosts.start_runtime(spec, self._lost_while_idle(session.id)),
                 limits_of_snapshot=template.settings.limits,
             )
-            self._load_libraries(live.context, template.libraries)
+            self._load_libraries(live.runtime, template.libraries)
             self._run_startup_files(session, live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
-            _log.info("session ready", extra={"session_id": session.id, "template_id": template.id})
+            _log.info(
+                "session ready",
+                extra={"session_id": session.id, "template_id": template.id, "host": live.host_id},
+            )
         except BaseException as exc:
             message = exc.message if isinstance(exc, VmError) else f"internal error: {exc}"
             if live is not None:
                 live.dispose()
-            else:
-                run_cleanups(scope.cleanups)
             self._store.update_session(session.id, status=SessionStatus.CRASHED, last_error=message)
             _log.warning("session crashed", extra={"session_id": session.id, "error": message})
             if isinstance(exc, VmError):
@@ -119,35 +120,51 @@ class SessionService:
             raise
         return self.get(session.id)
 
-    def _create_context(
-        self, session: Session, capabilities: list[Capability], scope: ModuleScope
-    ) -> EngineContext:
-        settings = session.template_snapshot.settings
-        limits = settings.limits
-        modules, functions = build_session_modules(session.template_snapshot.modules, scope)
-        return self._engine.create_context(
-            ContextOptions(
+    def _runtime_spec(self, session: Session) -> RuntimeSpec:
+        """What the host needs to build the session's runtime (plain data: the host may be
+        another process or machine, so ``env:`` grants are resolved here, from the daemon's
+        environment). Raises MODULE_NOT_ALLOWED for a module that does not exist."""
+        snapshot = session.template_snapshot
+        limits = snapshot.settings.limits
+        grants = tuple(Grant.of(c) for c in snapshot.capabilities)
+        modules = tuple(
+            normalize_module_name(name) for name in session_modules(snapshot.modules, grants)
+        )
+        return RuntimeSpec(
+            session_id=session.id,
+            worktree=session.worktree_path,
+            options=ContextOptions(
                 mem_mb=limits.mem_mb,
                 max_console_events=max(limits.max_events - 1, 0),
                 max_events=limits.max_events,
                 max_output_kb=limits.max_output_kb,
-                console=settings.runtime.console,
-                strict=settings.runtime.strict,
-                env=session_environment(capabilities, os.environ),
-                modules=modules,
-                host_functions=functions,
-                hidden_globals=hidden_globals(capabilities),
-            )
+                console=snapshot.settings.runtime.console,
+                strict=snapshot.settings.runtime.strict,
+                env=session_environment(grants, os.environ),
+                hidden_globals=hidden_globals(grants),
+            ),
+            modules=modules,
+            grants=grants,
         )
 
-    def _load_libraries(self, context: EngineContext, specs: list[str]) -> None:
+    def _lost_while_idle(self, session_id: str) -> LostCallback:
+        """What the host calls when the session's runtime is lost between runs (host died)."""
+
+        def lost(message: str) -> None:
+            live = self._registry.get(session_id)
+            if live is not None:
+                self._registry.mark_lost(live, message)
+
+        return lost
+
+    def _load_libraries(self, runtime: SessionRuntime, specs: list[str]) -> None:
         for spec in specs:
             try:
                 library = self._libraries.load(spec)
             except (LibraryNotCached, LibraryNotFound) as exc:
                 exc.message = f"failed to load libraries: {exc.message}"
                 raise
-            outcome = context.run(
+            outcome = runtime.run(
                 library.source, filename=library.filename, limits=LIBRARY_LIMITS, sink=_discard
             )
             if outcome.kind is not OutcomeKind.OK:
@@ -235,12 +252,12 @@ class SessionService:
 
     # ------------------------------------------------------------------ read
     def get(self, session_id: str) -> Session:
-        """One session (any status)."""
+        """One session (any status); a live one with its ``host_id``."""
         sid = normalize_id(session_id, "session_id")
         row = self._store.get_session(sid)
         if row is None:
             raise SessionNotFound(session_id=sid)
-        return row
+        return self._with_host(row)
 
     def list(self, *, status: str | None = None, template_id: str | None = None) -> list[Session]:
         """Sessions, newest first, optionally filtered."""
@@ -249,7 +266,18 @@ class SessionService:
                 f"status must be one of {', '.join(sorted(SESSION_STATUSES))}", status=status
             )
         tid = normalize_id(template_id, "template_id") if template_id else None
-        return self._store.list_sessions(status=status, template_id=tid)
+        return [
+            self._with_host(s) for s in self._store.list_sessions(status=status, template_id=tid)
+        ]
+
+    def _with_host(self, session: Session) -> Session:
+        host = self.host_of(session.id)
+        return replace(session, host_id=host) if host is not None else session
+
+    def host_of(self, session_id: str) -> str | None:
+        """The id of the host a live session's runtime is on (None when not live)."""
+        live = self._registry.get(session_id)
+        return live.host_id if live is not None else None
 
     def live_ids(self) -> builtins.list[str]:
         """Sessions whose runtime is really live in this process."""

@@ -27,8 +27,9 @@ from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.sessions import SessionService
 from vmsystem.core.templates import TemplateService
+from vmsystem.hosts import HostPool, open_hosts
 from vmsystem.libraries.cache import default_cache_dir
-from vmsystem.runtime import Engine, get_engine
+from vmsystem.runtime import get_engine
 from vmsystem.store import Store, open_store
 
 __all__ = [
@@ -65,7 +66,7 @@ class VmSystem:
         self,
         store: Store,
         *,
-        engine: Engine | None = None,
+        hosts: HostPool | None = None,
         cache_dir: Path | None = None,
         session_idle_timeout: float | None = None,
         executor_threads: int = DEFAULT_EXECUTOR_THREADS,
@@ -75,7 +76,9 @@ class VmSystem:
         self.executor = ThreadPoolExecutor(
             max_workers=executor_threads, thread_name_prefix="vm-exec"
         )
-        self.engine = engine or get_engine()
+        #: Where sessions' runtimes live (default: this process).
+        self.hosts = hosts if hosts is not None else open_hosts("inprocess")
+        self.engine = get_engine()
         self.bus = EventBus()
         self.registry = RuntimeRegistry()
         self.libraries = LibraryResolver(cache_dir or default_cache_dir())
@@ -83,7 +86,7 @@ class VmSystem:
         self.executions = ExecutionService(store, self.bus, self.registry, self.executor)
         self.sessions = SessionService(
             store,
-            self.engine,
+            self.hosts,
             self.registry,
             self.templates,
             self.executions,
@@ -151,6 +154,7 @@ class VmSystem:
             "active_session_ids": ids,
             "running_executions": len(self.executions.running()),
             "engine": {"name": self.engine.name, "version": self.engine.version},
+            "hosts": [h.to_dict() for h in self.hosts.hosts()],
             "version": __version__,
             "uptime_s": round(self.uptime_s, 3),
             "db": {"url": self.store.url, "schema_version": self.store.schema_version()},
@@ -184,6 +188,7 @@ class VmSystem:
                     self.sessions.close(session_id, reason=reason)
                 except Exception:
                     _log.exception("could not close session %s", session_id)
+            self.hosts.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.store.flush(timeout=5)
             self.store.close()
@@ -210,19 +215,25 @@ def open_system(
     *,
     cache_dir: str | Path | None = None,
     session_idle_timeout: float | None = None,
-    engine: Engine | None = None,
+    hosts: HostPool | str = "inprocess",
     executor_threads: int = DEFAULT_EXECUTOR_THREADS,
 ) -> VmSystem:
-    """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart."""
+    """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart.
+
+    ``hosts``: where sessions' runtimes live: a :class:`~vmsystem.hosts.HostPool`, or the name
+    of a backend with its defaults (``inprocess``, the default; ``process``; ``ray``). A pool
+    passed in is closed by the system's shutdown."""
     store = open_store(db)
+    pool = open_hosts(hosts) if isinstance(hosts, str) else hosts
     try:
         return VmSystem(
             store,
-            engine=engine,
+            hosts=pool,
             cache_dir=Path(cache_dir) if cache_dir else None,
             session_idle_timeout=session_idle_timeout,
             executor_threads=executor_threads,
         )
     except BaseException:
+        pool.close()
         store.close()
         raise

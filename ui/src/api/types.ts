@@ -195,6 +195,8 @@ export interface Session {
   closed_at: Timestamp | null;
   last_error: string | null;
   template_snapshot: TemplateSnapshot | null;
+  /** The host a live session's runtime is on (null once it is not live). */
+  host_id?: string | null;
 }
 
 export interface CreateSessionRequest {
@@ -394,4 +396,16 @@ export interface RuntimeSummary {
   version: string;
   uptime_s: number;
   db: { url: string; schema_version: string | null };
+  /** Where sessions' runtimes live: this process, worker processes or Ray actors. */
+  hosts?: HostInfo[];
+}
+
+export interface HostInfo {
+  id: string;
+  kind: "inprocess" | "process" | "ray" | string;
+  pid: number | null;
+  sessions: number;
+  rss_bytes: number | null;
+  alive: boolean;
+  restarts: number;
 }
