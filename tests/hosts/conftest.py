@@ -16,7 +16,7 @@ from vmsystem.modules import Grant, hidden_globals, session_environment
 from vmsystem.runtime import ConsoleLine, ContextOptions, Outcome, OutcomeKind, RunLimits
 
 LIMITS = RunLimits(wall_ms=3000, cpu_ms=3000)
-BACKENDS = ("inprocess", "process")
+BACKENDS = ("inprocess", "process", "ray")
 
 
 def ray_available() -> bool:

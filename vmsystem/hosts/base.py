@@ -272,5 +272,12 @@ def open_hosts(
             processes=count, sessions_per_host=sessions_per_host, memory_mb=memory_mb
         )
     if kind == "ray":
-        raise EngineError("the ray host backend is not available yet")
+        from vmsystem.hosts.ray import RayPool
+
+        return RayPool(
+            processes=count,
+            sessions_per_host=sessions_per_host,
+            memory_mb=memory_mb,
+            address=ray_address,
+        )
     raise EngineError(f"unknown host kind {kind!r} (known: {', '.join(HOST_KINDS)})")

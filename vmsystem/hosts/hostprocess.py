@@ -1,0 +1,245 @@
+"""One host process of the process backend: its start, its channel and its death.
+
+:class:`HostProcess` starts ``python -m vmsystem.hosts.worker`` with a scrubbed environment and
+none of the daemon's descriptors, reads its channel in a thread (replies, streamed console
+batches, outcomes), keeps the tail of its stderr, and, when the channel ends, reaps the process
+and names the cause for the runs and runtimes it held.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import itertools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import vmsystem
+from vmsystem.hosts.base import outcome_from_dict
+from vmsystem.hosts.harden import scrubbed_environment
+from vmsystem.hosts.procfs import describe_exit
+from vmsystem.hosts.protocol import Channel, ChannelClosed
+from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind
+
+if TYPE_CHECKING:
+    from vmsystem.hosts.process import ProcessRuntime, _Host
+
+__all__ = ["START_TIMEOUT_S", "Call", "HostProcess", "stop_process"]
+
+_log = logging.getLogger(__name__)
+
+#: How long a host may take to start (import Python, mini-racer) and to create a runtime.
+START_TIMEOUT_S = 60.0
+#: Lines of a host's stderr kept to explain its death.
+_STDERR_TAIL = 40
+_PACKAGE_ROOT = str(Path(vmsystem.__file__).resolve().parent.parent)
+
+
+class Call:
+    """A request in flight: a reply, or a run's console lines and outcome."""
+
+    __slots__ = ("done", "error", "outcome", "sink")
+
+    def __init__(self, sink: ConsoleSink | None = None) -> None:
+        self.done = threading.Event()
+        self.error: str | None = None
+        self.outcome: Outcome | None = None
+        self.sink = sink
+
+
+class HostProcess:
+    """One host process and its channel (a restarted host gets a new one)."""
+
+    def __init__(self, host: _Host, memory_mb: int) -> None:
+        self.host = host
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "vmsystem.hosts.worker",
+                    str(child.fileno()),
+                    host.id,
+                    str(memory_mb),
+                ],
+                pass_fds=(child.fileno(),),
+                close_fds=True,
+                env=scrubbed_environment(dict(os.environ), _PACKAGE_ROOT),
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            parent.close()
+            raise EngineError(f"cannot start session host {host.id}: {exc}") from exc
+        finally:
+            child.close()
+        self.pid = self.proc.pid
+        self.channel = Channel(parent)
+        self.ready = threading.Event()
+        self.alive = True
+        self.cause: str | None = None
+        self.kill_reason: str | None = None
+        self.lock = threading.Lock()
+        self.calls: dict[int, Call] = {}
+        self.runtimes: dict[str, ProcessRuntime] = {}
+        self.reserved = 0
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL)
+        self._ids = itertools.count(1)
+        self._stderr_thread = threading.Thread(
+            target=self._read_stderr, name=f"host-{host.id}-stderr", daemon=True
+        )
+        self._stderr_thread.start()
+        self.reader = threading.Thread(
+            target=self._read, name=f"host-{host.id}-reader", daemon=True
+        )
+        self.reader.start()
+
+    @property
+    def load(self) -> int:
+        return len(self.runtimes) + self.reserved
+
+    # ------------------------------------------------------------------ requests
+    def request(self, message: dict[str, Any], call: Call) -> int:
+        """Send a request and register its call; ChannelClosed/EngineError if the host is gone."""
+        with self.lock:
+            if not self.alive:
+                raise EngineError(self.cause or f"session host {self.host.id} is gone")
+            req = next(self._ids)
+            self.calls[req] = call
+        message["req"] = req
+        try:
+            self.channel.send(message)
+        except ChannelClosed:
+            with self.lock:
+                self.calls.pop(req, None)
+            raise EngineError(self.cause or f"session host {self.host.id} is gone") from None
+        return req
+
+    def send(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(ChannelClosed):
+            self.channel.send(message)
+
+    def wait_ready(self) -> None:
+        if not self.ready.wait(START_TIMEOUT_S):
+            self.kill(f"it did not start within {START_TIMEOUT_S:.0f} s")
+        if not self.alive:
+            raise EngineError(self.cause or f"session host {self.host.id} did not start")
+
+    def kill(self, reason: str) -> None:
+        """SIGKILL the host process (the reader then reports its death with ``reason``)."""
+        with self.lock:
+            if self.kill_reason is None:
+                self.kill_reason = reason
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    # ------------------------------------------------------------------ reading
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", errors="replace").rstrip()
+            if line:
+                self.stderr_tail.append(line)
+        self.proc.stderr.close()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                message = self.channel.receive()
+                self._dispatch(message)
+        except ChannelClosed:
+            pass
+        except Exception:
+            _log.exception("session host %s: bad message", self.host.id)
+            self.kill("it sent a message the daemon could not read")
+        self._died()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        op = message.get("op")
+        if op == "ready":
+            self.ready.set()
+            return
+        with self.lock:
+            call = self.calls.get(int(message.get("req", 0)))
+        if call is None:
+            return
+        if op == "console":
+            if call.sink is not None:
+                lines = [(str(a), str(b), float(c)) for a, b, c in message.get("lines") or []]
+                try:
+                    call.sink(lines)
+                except Exception:
+                    _log.exception("console sink failed")
+            return
+        with self.lock:
+            self.calls.pop(int(message["req"]), None)
+        if op == "outcome":
+            call.outcome = outcome_from_dict(message["outcome"])
+        elif not message.get("ok"):
+            call.error = str(message.get("error") or "failed")
+        call.done.set()
+
+    def _died(self) -> None:
+        self.channel.close()
+        try:
+            returncode: int | None = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            # The channel broke but the process lives on: it cannot be trusted any more.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            returncode = self.proc.wait()
+        self._stderr_thread.join(timeout=2)
+        cause = self._cause(returncode)
+        with self.lock:
+            self.alive = False
+            self.cause = cause
+            calls = list(self.calls.values())
+            self.calls.clear()
+            runtimes = list(self.runtimes.values())
+            self.runtimes.clear()
+        self.ready.set()
+        for call in calls:
+            if call.sink is not None:
+                call.outcome = Outcome(OutcomeKind.WEDGED, message=cause)
+            else:
+                call.error = cause
+            call.done.set()
+        for runtime in runtimes:
+            runtime._lost(cause)
+        self.host.worker_died(self, cause)
+
+    def _cause(self, returncode: int | None) -> str:
+        head = f"session host {self.host.id} (pid {self.pid})"
+        if self.host.pool.closing and self.kill_reason is None:
+            return f"{head} stopped (the daemon is shutting down)"
+        cause = f"{head} died: {describe_exit(returncode)}"
+        if self.kill_reason is not None:
+            return f"{cause}: {self.kill_reason}"
+        fatal = [line for line in self.stderr_tail if line.lstrip("# ").startswith("Fatal")]
+        if fatal:
+            return f"{cause}: V8 aborted ({fatal[-1].lstrip('# ').rstrip()})"
+        if returncode == -signal.SIGKILL:
+            return f"{cause} (the OOM killer or kill -9)"
+        if self.stderr_tail:
+            return f"{cause}: {self.stderr_tail[-1][:300]}"
+        return cause
+
+
+def stop_process(worker: HostProcess) -> None:
+    worker.send({"op": "shutdown"})
+    try:
+        worker.proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        worker.kill("it did not stop when asked")
+        worker.proc.wait()
