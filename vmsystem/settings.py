@@ -120,6 +120,56 @@ SETTINGS: tuple[Setting, ...] = (
         default_doc="~/.cache/vm-system/libraries",
     ),
     Setting(
+        "hosts",
+        "--hosts",
+        "VMSYSTEM_HOSTS",
+        str,
+        "process",
+        "Where sessions' runtimes live: process (supervised worker processes), ray (actors on "
+        "a Ray cluster) or inprocess (the daemon's own process: no isolation).",
+    ),
+    Setting(
+        "host_processes",
+        "--host-processes",
+        "VMSYSTEM_HOST_PROCESSES",
+        int,
+        None,
+        "Session hosts kept started (process and ray).",
+        default_doc="the number of cores",
+    ),
+    Setting(
+        "sessions_per_host",
+        "--sessions-per-host",
+        "VMSYSTEM_SESSIONS_PER_HOST",
+        int,
+        32,
+        "Sessions one host holds before another host is started (1: a process per session).",
+    ),
+    Setting(
+        "host_memory_mb",
+        "--host-memory-mb",
+        "VMSYSTEM_HOST_MEMORY_MB",
+        int,
+        4096,
+        "Memory ceiling of each host process in MiB (RLIMIT_DATA; 0: none).",
+    ),
+    Setting(
+        "ray_address",
+        "--ray-address",
+        "VMSYSTEM_RAY_ADDRESS",
+        str,
+        None,
+        "Ray cluster to place hosts on with --hosts ray (default: start a local one).",
+    ),
+    Setting(
+        "executor_threads",
+        "--executor-threads",
+        "VMSYSTEM_EXECUTOR_THREADS",
+        int,
+        256,
+        "Threads for blocking work; a running execution holds one.",
+    ),
+    Setting(
         "log_level",
         "--log-level",
         "VMSYSTEM_LOG_LEVEL",
@@ -142,6 +192,12 @@ class ServeSettings:
     max_request_bytes: int = 1048576
     session_idle_timeout: float | None = None
     cache_dir: str | None = None
+    hosts: str = "process"
+    host_processes: int | None = None
+    sessions_per_host: int = 32
+    host_memory_mb: int = 4096
+    ray_address: str | None = None
+    executor_threads: int = 256
     log_level: str = "info"
 
     @classmethod

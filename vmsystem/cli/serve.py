@@ -65,6 +65,12 @@ def serve(
     max_request_bytes: Annotated[int | None, _opt("max_request_bytes")] = None,
     session_idle_timeout: Annotated[float | None, _opt("session_idle_timeout")] = None,
     cache_dir: Annotated[str | None, _opt("cache_dir")] = None,
+    hosts: Annotated[str | None, _opt("hosts")] = None,
+    host_processes: Annotated[int | None, _opt("host_processes")] = None,
+    sessions_per_host: Annotated[int | None, _opt("sessions_per_host")] = None,
+    host_memory_mb: Annotated[int | None, _opt("host_memory_mb")] = None,
+    ray_address: Annotated[str | None, _opt("ray_address")] = None,
+    executor_threads: Annotated[int | None, _opt("executor_threads")] = None,
     insecure_no_auth: Annotated[bool, _opt("insecure_no_auth")] = False,
     db: Annotated[str | None, _opt("db")] = None,
     auth_token: Annotated[str | None, _opt("auth_token")] = None,
@@ -84,6 +90,12 @@ def serve(
         "max_request_bytes": max_request_bytes,
         "session_idle_timeout": session_idle_timeout,
         "cache_dir": cache_dir,
+        "hosts": hosts,
+        "host_processes": host_processes,
+        "sessions_per_host": sessions_per_host,
+        "host_memory_mb": host_memory_mb,
+        "ray_address": ray_address,
+        "executor_threads": executor_threads,
         "log_level": getattr(root, "log_level", None),
     }
     settings = ServeSettings.resolve(flags)
@@ -103,16 +115,29 @@ def serve(
     import uvicorn
 
     from vmsystem.api import create_app
-    from vmsystem.core import open_system
+    from vmsystem.core import EngineError, open_hosts, open_system
     from vmsystem.store import StoreError
 
+    try:
+        pool = open_hosts(
+            settings.hosts,
+            processes=settings.host_processes,
+            sessions_per_host=settings.sessions_per_host,
+            memory_mb=settings.host_memory_mb,
+            ray_address=settings.ray_address,
+        )
+    except EngineError as exc:
+        _fail(f"session hosts: {exc}")
     try:
         vm = open_system(
             settings.db_location,
             cache_dir=Path(settings.library_cache_dir),
             session_idle_timeout=settings.session_idle_timeout,
+            hosts=pool,
+            executor_threads=settings.executor_threads,
         )
     except StoreError as exc:
+        pool.close()
         _fail(f"open store: {exc}")
     app = create_app(
         vm,
@@ -122,7 +147,7 @@ def serve(
     )
     typer.echo(
         f"vm-system {__version__} listening on http://{settings.listen} "
-        f"(database: {vm.store.url}; web UI at /; API at /api/v1)",
+        f"(database: {vm.store.url}; session hosts: {pool.kind}; web UI at /; API at /api/v1)",
         err=True,
     )
     if vm.recovery.sessions_closed or vm.recovery.executions_finished:

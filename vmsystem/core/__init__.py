@@ -5,6 +5,7 @@ It imports nothing from the HTTP, CLI or client layers (``tests/test_architectur
 
 from vmsystem.core.errors import VmError
 from vmsystem.core.system import VmSystem, open_system
+from vmsystem.hosts import HostInfo, HostPool, open_hosts
 from vmsystem.models import (
     Capability,
     CapabilityGrant,
@@ -24,15 +25,19 @@ from vmsystem.models import (
     TemplateSettings,
     TemplateSnapshot,
 )
+from vmsystem.runtime import EngineError
 
 __all__ = [
     "Capability",
     "CapabilityGrant",
+    "EngineError",
     "Event",
     "EventType",
     "Execution",
     "ExecutionKind",
     "ExecutionStatus",
+    "HostInfo",
+    "HostPool",
     "Limits",
     "ResolverSettings",
     "RuntimeSettings",
@@ -45,5 +50,6 @@ __all__ = [
     "TemplateSnapshot",
     "VmError",
     "VmSystem",
+    "open_hosts",
     "open_system",
 ]
