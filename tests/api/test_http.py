@@ -200,6 +200,13 @@ def test_metrics_is_prometheus_text_counting_requests(client: TestClient) -> Non
     )
 
 
+def test_metrics_expose_sessions_and_restarts_per_host(client: TestClient) -> None:
+    text = client.get("/metrics").text
+    assert re.search(r'^vmsystem_host_sessions\{host="local",kind="inprocess"\} 0\.0$', text, re.M)
+    assert re.search(r'^vmsystem_host_restarts\{host="local",kind="inprocess"\} 0\.0$', text, re.M)
+    assert re.search(r'^vmsystem_host_alive\{host="local",kind="inprocess"\} 1\.0$', text, re.M)
+
+
 def test_openapi_describes_every_api_route(client: TestClient) -> None:
     r = client.get("/openapi.json")
     assert r.status_code == 200

@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .conftest import DaemonFactory, create_session, create_template, wait_for
@@ -117,6 +118,9 @@ def test_kill_9_of_a_host_during_a_run_loses_no_completed_execution(
         )
         restarted = {h["id"]: h for h in http.get("/runtime/summary").json()["hosts"]}
         assert restarted[host["id"]]["restarts"] >= 1
+        metrics = httpx.get(f"{daemon.url}/metrics").text
+        label = 'vmsystem_host_restarts{host="' + host["id"] + '",kind="process"}'
+        assert label in metrics
 
 
 def test_sigterm_stops_every_host_process(start_daemon: DaemonFactory, worktree: Path) -> None:

@@ -36,6 +36,18 @@ RUNNING_EXECUTIONS = Gauge(
     "vmsystem_running_executions", "Executions currently running", registry=REGISTRY
 )
 UPTIME = Gauge("vmsystem_uptime_seconds", "Seconds since the daemon started", registry=REGISTRY)
+HOST_SESSIONS = Gauge(
+    "vmsystem_host_sessions", "Session runtimes on each host", ["host", "kind"], registry=REGISTRY
+)
+HOST_RESTARTS = Gauge(
+    "vmsystem_host_restarts",
+    "Times each host was restarted after dying",
+    ["host", "kind"],
+    registry=REGISTRY,
+)
+HOST_ALIVE = Gauge(
+    "vmsystem_host_alive", "1 when the host is alive", ["host", "kind"], registry=REGISTRY
+)
 
 
 def render_metrics(system: Any) -> tuple[bytes, str]:
@@ -43,4 +55,10 @@ def render_metrics(system: Any) -> tuple[bytes, str]:
     ACTIVE_SESSIONS.set(len(system.sessions.live_ids()))
     RUNNING_EXECUTIONS.set(len(system.executions.running()))
     UPTIME.set(system.uptime_s)
+    for gauge in (HOST_SESSIONS, HOST_RESTARTS, HOST_ALIVE):
+        gauge.clear()  # hosts that went away leave the exposition
+    for host in system.hosts.hosts():
+        HOST_SESSIONS.labels(host.id, host.kind).set(host.sessions)
+        HOST_RESTARTS.labels(host.id, host.kind).set(host.restarts)
+        HOST_ALIVE.labels(host.id, host.kind).set(1 if host.alive else 0)
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
