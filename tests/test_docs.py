@@ -36,3 +36,19 @@ def test_readme_embedding_example_runs(tmp_path: Path, capsys: object) -> None:
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "ok 42" in out
+
+
+def test_architecture_doc_lists_the_enforced_layers() -> None:
+    from tests.test_architecture import ALLOWED, SERVE_EXTRA
+
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z]+)` \| (.+) \|$", text, flags=re.M))
+    assert set(rows) == set(ALLOWED), "docs/architecture.md's layer table lists other packages"
+    for layer, allowed in ALLOWED.items():
+        always, _, serve_only = rows[layer].partition(";")
+        documented = set(re.findall(r"`([a-z]+)`", always))
+        expected = {name.removeprefix("vmsystem.") for name in allowed if name != "vmsystem"}
+        assert documented == expected, f"{layer}: doc says {documented}, test allows {expected}"
+        if layer == "cli":
+            in_serve = set(re.findall(r"`([a-z]+)`", serve_only))
+            assert in_serve == {n.removeprefix("vmsystem.") for n in SERVE_EXTRA}
