@@ -4,22 +4,27 @@ Each message: ``event: <type>``, ``id: <execution_id>:<seq>``, ``data: <event JS
 Execution streams resume after ``?after_seq=N`` or a ``Last-Event-ID`` header; session
 streams after a ``Last-Event-ID`` of the form ``execution_id:seq``. Events reach the stream
 from the bus as they are produced; they never wait for the database writer.
+
+Both adapt the core's followers (:mod:`vmsystem.core.follow`): the bus only wakes a stream,
+which then reads the next page (at most :data:`PAGE` events) itself. Slow clients: nothing is
+queued per client and nothing is dropped; a client that reads slowly falls behind and catches up
+page by page (from the store once the execution has finished), holding one page at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from vmsystem.api.deps import run_blocking, vm
+from vmsystem.api.deps import run_blocking, run_in, vm
 from vmsystem.api.responses import event_json
-from vmsystem.core import Event
+from vmsystem.core import Event, VmSystem
 from vmsystem.core.errors import ValidationError
 from vmsystem.core.ids import normalize_id
 
@@ -28,6 +33,7 @@ __all__ = [
     "MAX_SEQ",
     "clamp_seq",
     "execution_stream",
+    "follow_events",
     "parse_last_event_id",
     "session_stream",
 ]
@@ -72,6 +78,52 @@ def _response(generator: AsyncIterator[ServerSentEvent]) -> Response:
     )
 
 
+#: Most events sent per read of the follower (the memory one stream holds at a time).
+PAGE = 1000
+
+
+class _Waker:
+    """Wakes a stream's loop from the producing threads, once per batch of news."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.ready = asyncio.Event()
+        self._pending = False
+
+    def __call__(self) -> None:
+        if not self._pending:  # coalesce: a burst of events costs one loop hop
+            self._pending = True
+            self._loop.call_soon_threadsafe(self.ready.set)
+
+    def rearm(self) -> None:
+        """Before reading: news from now on wakes the loop again."""
+        self._pending = False
+        self.ready.clear()
+
+
+async def follow_events(
+    system: VmSystem, execution_id: str, after_seq: int
+) -> AsyncGenerator[Event, None]:
+    """An execution's events after ``after_seq``, live, ending after its terminal event
+    (the core's :class:`ExecutionFollower`, read page by page: a slow client costs one page)."""
+    waker = _Waker()
+    follower = await run_in(
+        system, system.executions.follow, execution_id, waker, after_seq=after_seq
+    )
+    try:
+        while not follower.done:
+            waker.rearm()
+            page = follower.read_live(PAGE)
+            if page is None:  # finished: the rest is in the store
+                page = await run_in(system, follower.read, PAGE)
+            for event in page:
+                yield event
+            if not page and not follower.done:
+                await waker.ready.wait()
+    finally:
+        follower.close()
+
+
 async def execution_stream(
     request: Request, execution_id: str, after_seq: int | None, last_event_id: str | None
 ) -> Response:
@@ -81,34 +133,11 @@ async def execution_stream(
     _, resume = parse_last_event_id(last_event_id)
     start = clamp_seq(after_seq if after_seq is not None else (resume or 0))
     await run_blocking(request, system.executions.get, eid)  # 404 before the stream starts
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Event | None] = asyncio.Queue()
-
-    def deliver(event: Event | None) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, event)
-
-    backlog, sub = system.bus.subscribe_execution(eid, start, deliver)
-    if sub is None and not backlog and system.bus.get(eid) is None:
-        backlog = await run_blocking(request, system.store.list_events, eid, after_seq=start)
 
     async def generate() -> AsyncIterator[ServerSentEvent]:
-        last = start
-        try:
-            for event in backlog:
-                last = event.seq
+        async with aclosing(follow_events(system, eid, start)) as events:
+            async for event in events:
                 yield _message(event)
-            if sub is None:
-                return
-            while True:
-                item = await queue.get()
-                if item is None:
-                    return
-                if item.seq > last:
-                    last = item.seq
-                    yield _message(item)
-        finally:
-            if sub is not None:
-                system.bus.unsubscribe(sub)
 
     return _response(generate())
 
@@ -124,50 +153,24 @@ async def session_stream(request: Request, session_id: str, last_event_id: str |
     system = vm(request)
     session = await run_blocking(request, system.sessions.get, session_id)
     resume_exec, resume_seq = parse_last_event_id(last_event_id)
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Event | None] = asyncio.Queue()
-
-    def deliver(event: Event | None) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, event)
-
-    sub = system.bus.subscribe_session(session.id, deliver)
-    if session.id not in system.sessions.live_ids():
-        # Closed or crashed (or gone between the read and the subscription): nothing will
-        # follow the backlog.
-        deliver(None)
-    backlog: list[Event] = []
-    if resume_exec is not None:
-        backlog = await run_blocking(
-            request, _session_backlog, system, session.id, resume_exec, resume_seq or 0
-        )
+    resume = (resume_exec, resume_seq or 0) if resume_exec is not None else None
+    waker = _Waker()
+    follower = await run_blocking(
+        request, system.executions.follow_session, session.id, waker, resume=resume
+    )
 
     async def generate() -> AsyncIterator[ServerSentEvent]:
-        sent: dict[str, int] = {}
         try:
-            for event in backlog:
-                sent[event.execution_id] = event.seq
-                yield _message(event)
             while True:
-                item = await queue.get()
-                if item is None:
-                    return  # the session closed or crashed
-                if item.seq > sent.get(item.execution_id, 0):
-                    sent[item.execution_id] = item.seq
-                    yield _message(item)
+                waker.rearm()
+                page = await run_in(system, follower.read, PAGE)
+                for event in page:
+                    yield _message(event)
+                if not page:
+                    if follower.finished:
+                        return  # the session closed or crashed
+                    await waker.ready.wait()
         finally:
-            system.bus.unsubscribe(sub)
+            follower.close()
 
     return _response(generate())
-
-
-def _session_backlog(system: Any, session_id: str, execution_id: str, after: int) -> list[Event]:
-    """Events after ``execution_id:after`` and of every later execution of the session."""
-    executions = list(reversed(system.executions.list(session_id, limit=1000)))
-    ids = [x.id for x in executions]
-    if execution_id not in ids:
-        return []
-    out: list[Event] = []
-    for x in executions[ids.index(execution_id) :]:
-        start = after if x.id == execution_id else 0
-        out.extend(system.executions.events(x.id, after_seq=start, limit=10000))
-    return out

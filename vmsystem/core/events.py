@@ -18,15 +18,20 @@ from vmsystem.models import Event
 __all__ = ["EventBus", "LiveExecution", "Subscription"]
 
 Deliver = Callable[[Event | None], None]
+#: Told that an execution (by id) may have new events, or ``None``: the session ended.
+Wake = Callable[[str | None], None]
 
 
 @dataclass(eq=False)
 class Subscription:
-    """A registered listener; ``deliver(None)`` signals the end of an execution stream."""
+    """A registered listener: ``deliver`` gets every event (``None``: the execution stream
+    ended), or, for a watcher, ``wake`` is told which execution has news and reads the events
+    itself (see :mod:`vmsystem.core.follow`)."""
 
-    deliver: Deliver
+    deliver: Deliver | None
     execution_id: str | None = None
     session_id: str | None = None
+    wake: Wake | None = None
 
 
 @dataclass(eq=False)
@@ -75,6 +80,10 @@ class EventBus:
             if final:
                 live.subscribers.clear()
         for sub in targets:
+            if sub.wake is not None:
+                sub.wake(live.execution_id)
+                continue
+            assert sub.deliver is not None
             for event in events:
                 sub.deliver(event)
             if final and sub.execution_id is not None:
@@ -108,6 +117,46 @@ class EventBus:
             live.subscribers.append(sub)
             return backlog, sub
 
+    def page(
+        self, execution_id: str, after_seq: int, limit: int
+    ) -> tuple[list[Event], bool] | None:
+        """Up to ``limit`` events after ``after_seq`` of a live execution and whether they
+        reach its terminal event; None when the execution is not (or no longer) live."""
+        with self._lock:
+            live = self._live.get(execution_id)
+            if live is None:
+                return None
+            events = live.events
+            # seqs are contiguous, so the position of seq n is n - first seq
+            start = max(after_seq - events[0].seq + 1, 0) if events else 0
+            page = events[start : start + limit]
+            return page, live.done and start + len(page) >= len(events)
+
+    def watch_execution(self, execution_id: str, wake: Wake) -> Subscription | None:
+        """Call ``wake(execution_id)`` whenever the live execution gets events; None when it
+        is not live or already has its terminal event (nothing more will come)."""
+        with self._lock:
+            live = self._live.get(execution_id)
+            if live is None or live.done:
+                return None
+            sub = Subscription(None, execution_id=execution_id, wake=wake)
+            live.subscribers.append(sub)
+            return sub
+
+    def watch_session(self, session_id: str, wake: Wake) -> tuple[Subscription, dict[str, int]]:
+        """Call ``wake(execution_id)`` whenever an execution of the session gets events, and
+        ``wake(None)`` when the session closes or crashes. Also returns the session's live
+        executions with their last seq at that moment (what "from now on" starts after)."""
+        sub = Subscription(None, session_id=session_id, wake=wake)
+        with self._lock:
+            self._session_subs.setdefault(session_id, []).append(sub)
+            now = {
+                eid: live.last_seq
+                for eid, live in self._live.items()
+                if live.session_id == session_id
+            }
+        return sub, now
+
     def subscribe_session(self, session_id: str, deliver: Deliver) -> Subscription:
         """Receive every event of every execution of a session from now on."""
         sub = Subscription(deliver, session_id=session_id)
@@ -120,7 +169,10 @@ class EventBus:
         with self._lock:
             subs = self._session_subs.pop(session_id, [])
         for sub in subs:
-            sub.deliver(None)
+            if sub.wake is not None:
+                sub.wake(None)
+            elif sub.deliver is not None:
+                sub.deliver(None)
 
     def unsubscribe(self, sub: Subscription) -> None:
         """Stop delivering to ``sub``; idempotent."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,6 +28,7 @@ from vmsystem.core.errors import (
     ValidationError,
 )
 from vmsystem.core.events import EventBus, LiveExecution
+from vmsystem.core.follow import ExecutionFollower, SessionFollower
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.paths import read_worktree_file
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
@@ -486,6 +487,43 @@ class ExecutionService:
         if not 1 <= limit <= MAX_EXECUTIONS_PAGE:
             raise ValidationError(f"limit must be from 1 to {MAX_EXECUTIONS_PAGE}")
         return self._store.list_executions(sid, limit=limit)
+
+    def follow(
+        self, execution_id: str, wake: Callable[[], None], *, after_seq: int = 0
+    ) -> ExecutionFollower:
+        """Follow an execution's events after ``after_seq`` up to its terminal event, live
+        (see :class:`~vmsystem.core.follow.ExecutionFollower`); EXECUTION_NOT_FOUND first."""
+        eid = normalize_id(execution_id, "execution_id")
+        if after_seq < 0:
+            raise ValidationError("after_seq must be >= 0")
+        follower = ExecutionFollower(self._bus, self._store, eid, after_seq, wake)
+        if self._bus.get(eid) is None and not self._store.execution_exists(eid):
+            follower.close()
+            raise ExecutionNotFound(execution_id=eid)
+        return follower
+
+    def follow_session(
+        self,
+        session_id: str,
+        wake: Callable[[], None],
+        *,
+        resume: tuple[str, int] | None = None,
+    ) -> SessionFollower:
+        """Follow every event of a session's executions from now on, or after ``resume``
+        (``(execution_id, seq)``: that execution's later events and every later execution's),
+        until the session closes or crashes."""
+        sid = normalize_id(session_id, "session_id")
+        backlog: builtins.list[tuple[str, int]] = []
+        if resume is not None:
+            newest_first = self._store.list_executions(sid, limit=MAX_EXECUTIONS_PAGE)
+            ids = [x.id for x in reversed(newest_first)]
+            if resume[0] in ids:
+                at = ids.index(resume[0])
+                backlog = [(resume[0], resume[1])] + [(x, 0) for x in ids[at + 1 :]]
+        follower = SessionFollower(self._bus, self._store, sid, wake, backlog=backlog)
+        if self._registry.get(sid) is None:
+            follower.mark_ended()  # closed or crashed: nothing follows the backlog
+        return follower
 
     def events(
         self, execution_id: str, *, after_seq: int = 0, limit: int = 1000
