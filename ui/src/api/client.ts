@@ -16,6 +16,8 @@ import type {
   Execution,
   ExecutionEvent,
   Health,
+  LibraryDownload,
+  LibraryDownloadRequest,
   LibraryInfo,
   ListEventsParams,
   ListExecutionsParams,
@@ -117,6 +119,13 @@ export const api = {
   metadataLibraries: () => request<LibraryInfo[]>('GET', `${P}/metadata/libraries`),
   metadataEngines: () => request<EngineInfo[]>('GET', `${P}/metadata/engines`),
   metadataCapabilities: () => request<CapabilityInfo[]>('GET', `${P}/metadata/capabilities`),
+
+  // library downloads into the daemon's cache
+  startLibraryDownload: (body: LibraryDownloadRequest) =>
+    request<LibraryDownload>('POST', `${P}/libraries/downloads`, { body }),
+  getLibraryDownload: (id: string) => request<LibraryDownload>('GET', `${P}/libraries/downloads/${seg(id)}`),
+  cancelLibraryDownload: (id: string) =>
+    request<LibraryDownload>('POST', `${P}/libraries/downloads/${seg(id)}/cancel`),
 
   // templates
   listTemplates: () => request<Template[]>('GET', `${P}/templates`),

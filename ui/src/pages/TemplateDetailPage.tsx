@@ -1,5 +1,5 @@
-import { useMemo, useState, type FormEvent } from 'react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { toApiError } from '../api/errors';
 import {
@@ -378,6 +378,94 @@ export function libraryMatches(entry: string, lib: Pick<LibraryInfo, 'name' | 'v
   return entry === lib.name || entry === `${lib.name}@${lib.version}` || entry === `${lib.name}-${lib.version}` || entry.startsWith(`${lib.name}@`);
 }
 
+/** How often a running download job is polled. */
+const DOWNLOAD_POLL_MS = 300;
+
+/**
+ * Download (with progress, cancellable) of one uncached catalog library through the daemon's
+ * `POST /libraries/downloads` job; the catalog is refetched when the job ends.
+ */
+function LibraryDownloadControl({ lib }: { lib: LibraryInfo }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const [jobId, setJobId] = useState<string | null>(null);
+  const start = useMutation({
+    mutationFn: () => api.startLibraryDownload({ names: [`${lib.name}@${lib.version}`] }),
+    onSuccess: (job) => setJobId(job.id),
+  });
+  const job = useQuery({
+    queryKey: ['library-downloads', jobId],
+    queryFn: () => api.getLibraryDownload(jobId as string),
+    enabled: jobId !== null,
+    refetchInterval: (q) => (q.state.data?.status === 'running' || q.state.data === undefined ? DOWNLOAD_POLL_MS : false),
+  });
+  const cancel = useMutation({
+    mutationFn: () => api.cancelLibraryDownload(jobId as string),
+    onSuccess: (j) => qc.setQueryData(['library-downloads', jobId], j),
+    onError: (err) => toast.error(err, 'Cancel failed'),
+  });
+  const data = job.data;
+  const status = data?.status;
+  const finished = status !== undefined && status !== 'running';
+  const finishedId = finished ? data?.id : undefined;
+  useEffect(() => {
+    if (finishedId === undefined) return;
+    void qc.invalidateQueries({ queryKey: keys.metaLibraries });
+    if (status === 'succeeded') toast.success(`Library ${lib.name} downloaded. New sessions can load it.`);
+    // Once per finished job: the toast and the catalog refetch must not repeat on re-renders.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [finishedId]);
+  const running = start.isPending || (jobId !== null && !finished);
+  const state = data?.progress.libraries[0]?.state;
+  return (
+    <span className="lib-download" data-testid={`library-download-${lib.name}`} data-status={status ?? (running ? 'running' : 'idle')}>
+      {running ? (
+        <>
+          <progress
+            max={data?.progress.total ?? 1}
+            value={data?.progress.completed ?? 0}
+            aria-label={`Downloading ${lib.name}`}
+            data-testid="library-download-progress"
+          />
+          <span className="muted" data-testid="library-download-state">
+            {state === 'downloading' ? 'downloading…' : 'starting…'}
+          </span>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => cancel.mutate()}
+            disabled={jobId === null || cancel.isPending}
+            data-testid="library-download-cancel"
+          >
+            Cancel
+          </button>
+        </>
+      ) : (
+        <button
+          type="button"
+          className="btn btn-small btn-primary"
+          onClick={() => start.mutate()}
+          data-testid="library-download"
+          title={`Download ${lib.name}@${lib.version} into the daemon's cache (npm, verified)`}
+        >
+          {status === 'failed' || status === 'cancelled' ? 'Retry download' : 'Download'}
+        </button>
+      )}
+      {status === 'cancelled' && (
+        <span className="muted" data-testid="library-download-cancelled">
+          Download cancelled.
+        </span>
+      )}
+      {start.isError && <ErrorAlert error={start.error} testId="library-download-error" />}
+      {status === 'failed' && data?.error && (
+        <span className="error-text" role="alert" data-testid="library-download-error" data-code={data.error.code}>
+          <code>{data.error.code}</code> {data.error.message}
+        </span>
+      )}
+    </span>
+  );
+}
+
 function LibrariesCard({ template }: { template: Template }) {
   const catalog = useLibrariesCatalog();
   const entries = template.libraries;
@@ -389,7 +477,12 @@ function LibrariesCard({ template }: { template: Template }) {
       on ? api.addLibrary(template.id, name) : api.removeLibrary(template.id, name),
     onMutate: (v) => optimistic.set(v.key, v.on),
     onSuccess: (_r, v) => {
-      toast.success(v.on ? `Library ${v.name} added. New sessions load it.` : `Library ${v.name} removed.`);
+      const lib = catalog.data?.find((l) => l.name === v.key);
+      if (v.on && lib && !lib.cached) {
+        toast.success(`Library ${v.name} added, but it is not cached: download it before starting sessions.`);
+      } else {
+        toast.success(v.on ? `Library ${v.name} added. New sessions load it.` : `Library ${v.name} removed.`);
+      }
     },
     onError: (err) => toast.error(err, 'Library change failed'),
     onSettled: async (_r, _e, v) => {
@@ -403,7 +496,8 @@ function LibrariesCard({ template }: { template: Template }) {
       <h2 id="libraries-title">Libraries</h2>
       <p className="muted">
         UMD builds loaded into every new session, in order. A library must be in the daemon's cache before a session can
-        load it (<code>vm-system libs download NAME</code>).
+        load it: <strong>Download</strong> fetches it with npm on the daemon's machine and checks its pinned sha256 (as{' '}
+        <code>vm-system libs download NAME</code> does).
       </p>
       {catalog.isPending ? (
         <Loading label="Loading library catalog…" />
@@ -456,9 +550,17 @@ function LibrariesCard({ template }: { template: Template }) {
                           cached
                         </span>
                       ) : (
-                        <span className="badge badge-timeout" data-testid="library-not-cached" title={`Run: vm-system libs download ${lib.name}`}>
-                          not cached
+                        <span className="lib-cache">
+                          <span className="badge badge-timeout" data-testid="library-not-cached" title={`Or run: vm-system libs download ${lib.name}`}>
+                            not cached
+                          </span>
+                          <LibraryDownloadControl lib={lib} />
                         </span>
+                      )}
+                      {on && !lib.cached && (
+                        <p className="lib-warning" role="note" data-testid="library-not-cached-warning">
+                          Not cached: download it before starting sessions.
+                        </p>
                       )}
                     </td>
                   </tr>
