@@ -176,6 +176,7 @@ export const api = {
   listEvents: (id: string, params: ListEventsParams = {}) =>
     request<ExecutionEvent[]>('GET', `${P}/executions/${seg(id)}/events`, { query: { ...params } }),
   executionStreamPath: (id: string) => `${P}/executions/${seg(id)}/events/stream`,
+  sessionStreamPath: (id: string) => `${P}/sessions/${seg(id)}/events/stream`,
 };
 
 export type Api = typeof api;

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
 import type { ExecutionEvent } from '../api/types';
-import { clockTime } from '../lib/format';
+import { clockTime, plural } from '../lib/format';
 import { consoleLines } from './state';
 
 const MAX_LINES = 5000;
@@ -29,7 +29,8 @@ export function ConsolePanel({ events, running, executionId }: ConsolePanelProps
       <div className="panel-head">
         <h2 id="console-title">Console</h2>
         <span className="muted small" data-testid="console-count">
-          {lines.filter((l) => l.kind === 'console').length} lines{running ? ' · live' : ''}
+          {plural(lines.filter((l) => l.kind === 'console').length, 'line')}
+          {running ? ' · live' : ''}
         </span>
       </div>
       <div
@@ -47,7 +48,7 @@ export function ConsolePanel({ events, running, executionId }: ConsolePanelProps
       >
         {hidden > 0 && (
           <p className="console-note">
-            {hidden} earlier lines are not shown here; the full log is in History.
+            {plural(hidden, 'earlier line')} not shown here; the full log is in History.
           </p>
         )}
         {shown.length === 0 ? (

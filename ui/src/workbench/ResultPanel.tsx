@@ -67,7 +67,8 @@ export function ErrorView({ error }: { error: ExecutionError }) {
     <div className="limit-view" data-testid="result-system-error">
       <p>
         <strong>{CODE_TEXT[sys.code] ?? 'Execution stopped'}</strong>{' '}
-        <code className="error-code" data-testid="result-error-code">
+        {/* "Cancelled CANCELLED" says the same thing twice: the code stays machine-readable only. */}
+        <code className="error-code" data-testid="result-error-code" hidden={sys.code === 'CANCELLED'}>
           {sys.code}
         </code>
       </p>
