@@ -1,8 +1,10 @@
 """A live UI in Debian's Chromium: History follows the session event stream (an execution run by
-another client appears without a reload); readable counts and outcomes; History at 390 px."""
+another client appears without a reload); readable counts and outcomes (limits state their value);
+startup rows name their file; limit validation marks every bad field; History at 390 px."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,20 +13,25 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import PageFactory, WebDaemon
-from .helpers import by_attr, open_workbench, run_code, screenshot
+from .helpers import by_attr, create_template, open_workbench, run_code, screenshot
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def session_id(web_daemon: WebDaemon, worktree: Path) -> Any:
-    """A ready session made over the API (as another client would)."""
+    """A ready session made over the API (as another client would), with a 300 ms wall-time
+    limit and a startup file ``init.js``."""
+    (worktree / "init.js").write_text("globalThis.BASE = 40;\n")
     with web_daemon.api() as http:
         r = http.post("/templates", json={"name": f"live-{uuid.uuid4().hex[:8]}"})
         assert r.status_code == 201, r.text
-        r = http.post(
-            "/sessions", json={"template_id": r.json()["id"], "worktree_path": str(worktree)}
-        )
+        tid = r.json()["id"]
+        r = http.patch(f"/templates/{tid}", json={"settings": {"limits": {"wall_ms": 300}}})
+        assert r.status_code == 200, r.text
+        r = http.post(f"/templates/{tid}/startup-files", json={"path": "init.js"})
+        assert r.status_code == 201, r.text
+        r = http.post("/sessions", json={"template_id": tid, "worktree_path": str(worktree)})
         assert r.status_code == 201, r.text
         sid = r.json()["id"]
         yield sid
@@ -42,7 +49,9 @@ def test_history_shows_executions_from_another_client_without_a_reload(
     page: Any, web_daemon: WebDaemon, session_id: str
 ) -> None:
     page.goto(f"/history/{session_id}")
-    expect(page.get_by_test_id("history-empty")).to_be_visible()
+    # Only the startup execution so far, named by its file.
+    expect(page.get_by_test_id("history-row")).to_have_count(1)
+    expect(page.get_by_test_id("history-row").first).to_contain_text("init.js")
     expect(page.get_by_test_id("history-live")).to_have_attribute("data-state", "live")
 
     first = repl(web_daemon, session_id, "console.log('from the CLI'); 40 + 2")
@@ -50,7 +59,7 @@ def test_history_shows_executions_from_another_client_without_a_reload(
     expect(row).to_have_attribute("data-status", "ok")
     second = repl(web_daemon, session_id, "'again'")
     expect(by_attr(page, "history-row", execution_id=second["id"])).to_be_visible()
-    expect(page.get_by_test_id("history-row")).to_have_count(2)
+    expect(page.get_by_test_id("history-row")).to_have_count(3)
     # Newest first, and the page was never reloaded: the live badge is the same element.
     expect(page.get_by_test_id("history-row").first).to_have_attribute(
         "data-execution-id", second["id"]
@@ -95,3 +104,42 @@ def test_history_input_column_at_390_px_keeps_code_readable(
     line_height = float(cell.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 20"))
     assert box["height"] / line_height <= 8, (box, line_height)
     screenshot(page, "history-390px")
+
+
+def test_a_limit_outcome_states_the_limit(page: Any, session_id: str) -> None:
+    open_workbench(page, session_id)
+    # A burst of output, then the limit: the console follows the tail to the limit line.
+    burst = (
+        "for (let i = 0; i < 200; i++) { console.log('line ' + i); "
+        "const t = Date.now(); while (Date.now() - t < 1) {} } while (true) {}"
+    )
+    run_code(page, burst, status="timeout")
+    expect(page.get_by_test_id("result-error-text")).to_have_text(
+        "Wall-time limit of 300 ms exceeded"
+    )
+    expect(page.get_by_test_id("result-error-code")).to_have_text("WALL_TIME_EXCEEDED")
+    line = page.get_by_test_id("system-line").last
+    expect(line).to_contain_text("Wall-time limit of 300 ms exceeded")
+    # How many lines fit in 300 ms depends on the machine's load.
+    expect(page.get_by_test_id("console-count")).to_have_text(re.compile(r"^\d{2,3} lines$"))
+    console = page.get_by_test_id("console")
+    gap = console.evaluate("e => e.scrollHeight - e.scrollTop - e.clientHeight")
+    assert gap < 24, f"console is {gap} px above its tail"
+    expect(line).to_be_in_viewport()
+
+
+def test_limit_validation_marks_every_bad_field(page: Any) -> None:
+    create_template(page, f"limits-{uuid.uuid4().hex[:8]}")
+    page.get_by_test_id("limit-input-wall_ms").fill("0")
+    page.get_by_test_id("limit-input-mem_mb").fill("1.5")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("limits-invalid")).to_have_text(
+        "Wall time, Memory must be whole numbers greater than 0."
+    )
+    for key in ("wall_ms", "mem_mb"):
+        expect(page.get_by_test_id(f"limit-input-{key}")).to_have_attribute("aria-invalid", "true")
+    for key in ("cpu_ms", "max_events", "max_output_kb"):
+        expect(page.get_by_test_id(f"limit-input-{key}")).not_to_have_attribute(
+            "aria-invalid", "true"
+        )
+    screenshot(page, "limits-invalid")

@@ -141,6 +141,10 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
         <p>
           File <code>{ex.path}</code> with args <code className="wrap">{JSON.stringify(ex.args ?? {})}</code>
         </p>
+      ) : ex.kind === 'startup' ? (
+        <p>
+          Startup file <code data-testid="history-startup-path">{ex.path}</code>
+        </p>
       ) : (
         ex.input && <pre className="code-block">{ex.input}</pre>
       )}
@@ -150,7 +154,7 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
         </button>
       )}
       {ex.result && <ValueView value={ex.result} />}
-      {ex.error && <ErrorView error={ex.error} />}
+      {ex.error && <ErrorView error={ex.error} limits={session?.template_snapshot?.settings?.limits} />}
       <h3>Events</h3>
       <EventLog executionId={ex.id} running={ex.status === 'running'} />
     </div>
@@ -238,7 +242,7 @@ function SessionHistory({ session, sessionId }: { session: Session | undefined; 
                       <StatusBadge status={ex.status} testId="history-status" />
                     </td>
                     <td className="history-input">
-                      <code className="history-input-code">{ex.kind === 'run_file' ? ex.path : truncate(ex.input, 80)}</code>
+                      <code className="history-input-code">{ex.kind === 'repl' ? truncate(ex.input, 80) : ex.path}</code>
                     </td>
                     <td className="num hide-narrow">{formatDuration(ex.metrics?.duration_ms)}</td>
                     <td className="num hide-narrow">{ex.metrics?.event_count ?? '—'}</td>

@@ -187,7 +187,7 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   );
   const [consoleOn, setConsoleOn] = useState(settings.runtime?.console ?? true);
   const [strict, setStrict] = useState(settings.runtime?.strict ?? false);
-  const [invalid, setInvalid] = useState<string | null>(null);
+  const [invalid, setInvalid] = useState<LimitKey[]>([]);
   const changed = useTemplateChanged(templateId);
   const toast = useToast();
   const save = useMutation({
@@ -206,16 +206,16 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const parsed: Partial<Record<LimitKey, number>> = {};
+    const bad: LimitKey[] = [];
     for (const k of LIMIT_KEYS) {
       const raw = limits[k].trim();
       const n = Number(raw);
-      if (!raw || !Number.isInteger(n) || n <= 0) {
-        setInvalid(`${LIMIT_LABELS[k].label} must be a whole number greater than 0.`);
-        return;
-      }
-      if (n !== settings.limits?.[k]) parsed[k] = n;
+      if (!raw || !Number.isInteger(n) || n <= 0) bad.push(k);
+      else if (n !== settings.limits?.[k]) parsed[k] = n;
     }
-    setInvalid(null);
+    // Every bad field is marked at once, not the first one per submit.
+    setInvalid(bad);
+    if (bad.length) return;
     const patch: { limits?: Partial<Record<LimitKey, number>>; runtime?: { console?: boolean; strict?: boolean } } = {};
     if (Object.keys(parsed).length) patch.limits = parsed;
     const runtime: { console?: boolean; strict?: boolean } = {};
@@ -247,7 +247,8 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
                   value={limits[k]}
                   onChange={(e) => setLimits((l) => ({ ...l, [k]: e.target.value }))}
                   data-testid={`limit-input-${k}`}
-                  aria-describedby={`help-${k}`}
+                  aria-invalid={invalid.includes(k) || undefined}
+                  aria-describedby={invalid.includes(k) ? `help-${k} limits-invalid` : `help-${k}`}
                 />
                 <small id={`help-${k}`} className="help">
                   {LIMIT_LABELS[k].help} <code>{k}</code>
@@ -271,9 +272,10 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
             </span>
           </label>
         </fieldset>
-        {invalid && (
-          <p className="field-error" role="alert" data-testid="limits-invalid">
-            {invalid}
+        {invalid.length > 0 && (
+          <p className="field-error" role="alert" id="limits-invalid" data-testid="limits-invalid">
+            {invalid.map((k) => LIMIT_LABELS[k].label).join(', ')} must be {invalid.length === 1 ? 'a whole number' : 'whole numbers'}{' '}
+            greater than 0.
           </p>
         )}
         <div className="row gap">
