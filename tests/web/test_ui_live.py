@@ -1,6 +1,7 @@
 """A live UI in Debian's Chromium: History follows the session event stream (an execution run by
 another client appears without a reload); readable counts and outcomes (limits state their value);
-startup rows name their file; limit validation marks every bad field; History at 390 px."""
+startup rows name their file; limit validation marks every bad field; checkboxes save at once
+everywhere; History at 390 px."""
 
 from __future__ import annotations
 
@@ -143,3 +144,16 @@ def test_limit_validation_marks_every_bad_field(page: Any) -> None:
             "aria-invalid", "true"
         )
     screenshot(page, "limits-invalid")
+
+
+def test_runtime_checkboxes_save_at_once_like_module_checkboxes(page: Any) -> None:
+    template_id = create_template(page, f"runtime-{uuid.uuid4().hex[:8]}")
+    page.get_by_test_id("runtime-strict").check()
+    expect(page.get_by_test_id("toast").filter(has_text="Settings saved")).to_be_visible()
+    expect(page.get_by_test_id("settings-save")).to_be_disabled()  # nothing left unsaved
+    page.reload()
+    expect(page.get_by_test_id("runtime-strict")).to_be_checked()
+    page.get_by_test_id("module-toggle-fs").check()
+    expect(page.get_by_test_id("toast").filter(has_text="fs")).to_be_visible()
+    page.goto(f"/templates/{template_id}")
+    expect(page.get_by_test_id("module-toggle-fs")).to_be_checked()

@@ -185,8 +185,8 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   const [limits, setLimits] = useState<Record<LimitKey, string>>(
     () => Object.fromEntries(LIMIT_KEYS.map((k) => [k, String(settings.limits?.[k] ?? '')])) as Record<LimitKey, string>,
   );
-  const [consoleOn, setConsoleOn] = useState(settings.runtime?.console ?? true);
-  const [strict, setStrict] = useState(settings.runtime?.strict ?? false);
+  const consoleOn = settings.runtime?.console ?? true;
+  const strict = settings.runtime?.strict ?? false;
   const [invalid, setInvalid] = useState<LimitKey[]>([]);
   const changed = useTemplateChanged(templateId);
   const toast = useToast();
@@ -197,11 +197,18 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
       toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
     },
   });
+  // The runtime checkboxes save at once, as the module and library checkboxes do; typed limits
+  // save with the button (a half-typed number must not be sent).
+  const toggle = useMutation({
+    mutationFn: (runtime: { console?: boolean; strict?: boolean }) => api.updateTemplate(templateId, { settings: { runtime } }),
+    onSuccess: () => {
+      void changed();
+      toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
+    },
+    onError: (err) => toast.error(err, 'Settings change failed'),
+  });
 
-  const dirty =
-    LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? '')) ||
-    consoleOn !== (settings.runtime?.console ?? true) ||
-    strict !== (settings.runtime?.strict ?? false);
+  const dirty = LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? ''));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -216,14 +223,8 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
     // Every bad field is marked at once, not the first one per submit.
     setInvalid(bad);
     if (bad.length) return;
-    const patch: { limits?: Partial<Record<LimitKey, number>>; runtime?: { console?: boolean; strict?: boolean } } = {};
-    if (Object.keys(parsed).length) patch.limits = parsed;
-    const runtime: { console?: boolean; strict?: boolean } = {};
-    if (consoleOn !== settings.runtime?.console) runtime.console = consoleOn;
-    if (strict !== settings.runtime?.strict) runtime.strict = strict;
-    if (Object.keys(runtime).length) patch.runtime = runtime;
-    if (!patch.limits && !patch.runtime) return;
-    save.mutate({ settings: patch });
+    if (!Object.keys(parsed).length) return;
+    save.mutate({ settings: { limits: parsed } });
   };
 
   return (
@@ -259,14 +260,27 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
         </fieldset>
         <fieldset className="fieldset">
           <legend>Runtime</legend>
+          <small className="help">Saved as soon as you tick or clear a box, like modules and libraries.</small>
           <label className="check">
-            <input type="checkbox" checked={consoleOn} onChange={(e) => setConsoleOn(e.target.checked)} data-testid="runtime-console" />
+            <input
+              type="checkbox"
+              checked={toggle.isPending && toggle.variables.console !== undefined ? toggle.variables.console : consoleOn}
+              disabled={toggle.isPending}
+              onChange={(e) => toggle.mutate({ console: e.target.checked })}
+              data-testid="runtime-console"
+            />
             <span>
               Capture console output <span className="muted">(console)</span>
             </span>
           </label>
           <label className="check">
-            <input type="checkbox" checked={strict} onChange={(e) => setStrict(e.target.checked)} data-testid="runtime-strict" />
+            <input
+              type="checkbox"
+              checked={toggle.isPending && toggle.variables.strict !== undefined ? toggle.variables.strict : strict}
+              disabled={toggle.isPending}
+              onChange={(e) => toggle.mutate({ strict: e.target.checked })}
+              data-testid="runtime-strict"
+            />
             <span>
               Strict mode <span className="muted">(strict)</span>
             </span>
@@ -280,7 +294,7 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
         )}
         <div className="row gap">
           <button type="submit" className="btn btn-primary" disabled={!dirty || save.isPending} data-testid="settings-save">
-            {save.isPending ? 'Saving…' : 'Save settings'}
+            {save.isPending ? 'Saving…' : 'Save limits'}
           </button>
           {dirty && <span className="muted">Unsaved changes</span>}
         </div>
