@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_STAMP := vmsystem/web/static/index.html
 
-.PHONY: help install ui run serve test check lint typecheck test-py test-ui bench clean
+.PHONY: help install ui run serve test check lint typecheck test-py test-ui bench dist clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,8 +31,8 @@ run: install  ## Install everything and start the daemon (http://127.0.0.1:3210)
 serve: run
 
 lint: $(STAMP)  ## ruff lint and format check
-	$(BIN)/ruff check vmsystem tests bench scripts
-	$(BIN)/ruff format --check vmsystem tests bench scripts
+	$(BIN)/ruff check vmsystem tests bench scripts setup.py
+	$(BIN)/ruff format --check vmsystem tests bench scripts setup.py
 
 typecheck: $(STAMP)  ## mypy --strict on the package
 	$(BIN)/mypy
@@ -53,5 +53,13 @@ test: install check test-ui test-py  ## Install everything and run the whole tes
 bench: install  ## Run the benchmarks (prints a table, writes bench/results/latest.json)
 	$(BIN)/python -m bench
 
+# The UI is always rebuilt from ui/ so that the wheel never carries whatever static files a
+# checkout happened to hold; setup.py refuses to package without them.
+dist: $(STAMP)  ## Build the sdist and the wheel into dist/ (rebuilds the web UI first)
+	rm -rf dist vmsystem/web/static
+	npm --prefix ui ci --no-audit --no-fund --loglevel=error
+	npm --prefix ui run build
+	$(BIN)/python -m build --outdir dist .
+
 clean:  ## Remove the virtualenv and build output
-	rm -rf $(VENV) ui/node_modules vmsystem/web/static
+	rm -rf $(VENV) ui/node_modules vmsystem/web/static dist build *.egg-info

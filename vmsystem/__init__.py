@@ -1,4 +1,33 @@
 """vm-system: a daemon-first JavaScript runtime service."""
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
 __all__ = ["__version__"]
+
+DISTRIBUTION = "vm-system"
+
+
+def _version() -> str:
+    """The installed distribution's version; pyproject.toml's in a source tree without metadata.
+
+    The version is written once, in pyproject.toml; an installed package (wheel or editable)
+    carries it in its metadata.
+    """
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:
+        pass
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        import tomllib
+
+        with pyproject.open("rb") as f:
+            return str(tomllib.load(f)["project"]["version"])
+    except (OSError, KeyError, ValueError):
+        return "0+unknown"
+
+
+__version__ = _version()

@@ -397,6 +397,18 @@ def test_unknown_execution_is_execution_not_found(
     assert assert_envelope(r, 404, "EXECUTION_NOT_FOUND")["details"]["execution_id"] == UNKNOWN_ID
 
 
+@produces("DOWNLOAD_NOT_FOUND")
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/libraries/downloads/{id}"), ("POST", "/libraries/downloads/{id}/cancel")],
+)
+def test_unknown_library_download_is_download_not_found(
+    shared_client: TestClient, method: str, path: str
+) -> None:
+    r = shared_client.request(method, API + path.format(id=UNKNOWN_ID))
+    assert assert_envelope(r, 404, "DOWNLOAD_NOT_FOUND")["details"]["download_id"] == UNKNOWN_ID
+
+
 @produces("FILE_NOT_FOUND")
 def test_run_file_of_a_missing_file_is_file_not_found_and_records_nothing(
     client: TestClient, session: dict[str, Any]

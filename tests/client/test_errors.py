@@ -23,6 +23,7 @@ CODES = {
     "TEMPLATE_NOT_FOUND": (404, sdk.TemplateNotFound),
     "SESSION_NOT_FOUND": (404, sdk.SessionNotFound),
     "EXECUTION_NOT_FOUND": (404, sdk.ExecutionNotFound),
+    "DOWNLOAD_NOT_FOUND": (404, sdk.DownloadNotFound),
     "FILE_NOT_FOUND": (404, sdk.FileNotFound),
     "ROUTE_NOT_FOUND": (404, sdk.RouteNotFound),
     "METHOD_NOT_ALLOWED": (405, sdk.MethodNotAllowed),

@@ -196,6 +196,26 @@ ROUTES: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str
     ),
     ("module_catalog", (), {}, "GET", "/api/v1/metadata/modules", {}, None),
     ("library_catalog", (), {}, "GET", "/api/v1/metadata/libraries", {}, None),
+    (
+        "start_library_download",
+        (["lodash", "dayjs@1.11.10"],),
+        {},
+        "POST",
+        "/api/v1/libraries/downloads",
+        {},
+        {"names": ["lodash", "dayjs@1.11.10"]},
+    ),
+    ("list_library_downloads", (), {}, "GET", "/api/v1/libraries/downloads", {}, None),
+    ("get_library_download", ("d-1",), {}, "GET", "/api/v1/libraries/downloads/d-1", {}, None),
+    (
+        "cancel_library_download",
+        ("d-1",),
+        {},
+        "POST",
+        "/api/v1/libraries/downloads/d-1/cancel",
+        {},
+        None,
+    ),
     ("engine_catalog", (), {}, "GET", "/api/v1/metadata/engines", {}, None),
     ("capability_catalog", (), {}, "GET", "/api/v1/metadata/capabilities", {}, None),
     ("metrics", (), {}, "GET", "/metrics", {}, None),
@@ -209,7 +229,7 @@ STREAM_ROUTES = {
 
 
 def _shape(path: str) -> str:
-    return re.sub(r"/(t-1|s-1|e-1|c-1|sf-1|fs|lodash@4\.17\.21)(?=/|$)", "/{}", path)
+    return re.sub(r"/(t-1|s-1|e-1|c-1|sf-1|d-1|fs|lodash@4\.17\.21)(?=/|$)", "/{}", path)
 
 
 @pytest.mark.parametrize(

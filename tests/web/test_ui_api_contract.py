@@ -30,6 +30,7 @@ BODY_TYPES = {
     ("POST", "/api/v1/sessions"): "CreateSessionRequest",
     ("POST", "/api/v1/executions/repl"): "ReplRequest",
     ("POST", "/api/v1/executions/run-file"): "RunFileRequest",
+    ("POST", "/api/v1/libraries/downloads"): "LibraryDownloadRequest",
 }
 
 

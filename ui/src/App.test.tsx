@@ -138,17 +138,31 @@ describe('App', () => {
     expect(view.byTestId('template-create-error').dataset.code).toBe('CONFLICT');
   });
 
-  it('saves changed limits with a PATCH of only those keys', async () => {
+  it('saves changed limits with a PATCH of only those keys, and a runtime checkbox at once', async () => {
     daemon.on('PATCH', '/api/v1/templates/t1', () => jsonResponse(TEMPLATE));
     const view = mountAt('/templates/t1');
     await waitFor(() => view.byTestId('limit-input-wall_ms'));
-    await setValue(view.byTestId('limit-input-wall_ms'), '200');
     await click(view.byTestId('runtime-strict'));
-    await submit(view.byTestId('limits-form'));
     await waitFor(() => expect(daemon.calls.some((c) => c.method === 'PATCH')).toBe(true));
-    expect(daemon.calls.find((c) => c.method === 'PATCH')?.body).toEqual({
-      settings: { limits: { wall_ms: 200 }, runtime: { strict: true } },
-    });
+    expect(daemon.calls.find((c) => c.method === 'PATCH')?.body).toEqual({ settings: { runtime: { strict: true } } });
+    await setValue(view.byTestId('limit-input-wall_ms'), '200');
+    await submit(view.byTestId('limits-form'));
+    await waitFor(() => expect(daemon.calls.filter((c) => c.method === 'PATCH').length).toBe(2));
+    expect(daemon.calls.filter((c) => c.method === 'PATCH')[1].body).toEqual({ settings: { limits: { wall_ms: 200 } } });
+  });
+
+  it('marks every bad limit field at once', async () => {
+    const view = mountAt('/templates/t1');
+    await waitFor(() => view.byTestId('limit-input-wall_ms'));
+    await setValue(view.byTestId('limit-input-wall_ms'), '0');
+    await setValue(view.byTestId('limit-input-cpu_ms'), 'x');
+    await submit(view.byTestId('limits-form'));
+    await waitFor(() => view.byTestId('limits-invalid'));
+    expect(view.byTestId('limits-invalid').textContent).toContain('Wall time, CPU time must be whole numbers');
+    expect(view.byTestId('limit-input-wall_ms').getAttribute('aria-invalid')).toBe('true');
+    expect(view.byTestId('limit-input-cpu_ms').getAttribute('aria-invalid')).toBe('true');
+    expect(view.byTestId('limit-input-mem_mb').getAttribute('aria-invalid')).toBeNull();
+    expect(daemon.calls.some((c) => c.method === 'PATCH')).toBe(false);
   });
 
   it('shows modules and the library catalog with cached status, and toggles them', async () => {

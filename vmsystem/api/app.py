@@ -14,7 +14,7 @@ from vmsystem.api.bodies import install_schemas
 from vmsystem.api.errors import install_error_handlers
 from vmsystem.api.metrics import render_metrics
 from vmsystem.api.middleware import GuardMiddleware, RequestMiddleware
-from vmsystem.api.routes import executions, sessions, system, templates
+from vmsystem.api.routes import executions, libraries, sessions, system, templates
 from vmsystem.api.webui import serve_ui
 from vmsystem.core import VmSystem
 
@@ -48,7 +48,13 @@ def create_app(
     )
     app.state.system = vm
     # Routes are matched in order: the execution routes (the hot path) go first.
-    for router in (executions.router, sessions.router, templates.router, system.router):
+    for router in (
+        executions.router,
+        sessions.router,
+        templates.router,
+        libraries.router,
+        system.router,
+    ):
         app.include_router(router)
 
     @app.get("/metrics", include_in_schema=False)

@@ -23,6 +23,7 @@ STATUS_BY_CODE: dict[str, int] = {
     e.TemplateNotFound.code: 404,
     e.SessionNotFound.code: 404,
     e.ExecutionNotFound.code: 404,
+    e.DownloadNotFound.code: 404,
     e.FileNotFound.code: 404,
     e.RouteNotFound.code: 404,
     e.MethodNotAllowed.code: 405,

@@ -13,6 +13,7 @@ from vmsystem.core import Capability, Event, Execution, Session, StartupFile, Te
 
 __all__ = [
     "capability_json",
+    "download_json",
     "event_json",
     "execution_json",
     "iso",
@@ -127,4 +128,13 @@ def event_json(ev: Event) -> dict[str, Any]:
         "ts": iso(ev.ts),
         "type": ev.type.value,
         "payload": ev.payload,
+    }
+
+
+def download_json(job: dict[str, Any]) -> dict[str, Any]:
+    """A library download job, timestamps in the API's format."""
+    return {
+        **job,
+        "created_at": iso(job["created_at"]),
+        "finished_at": iso(job["finished_at"]),
     }

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "CapabilityIn",
+    "LibraryDownloadIn",
     "NameIn",
     "ReplIn",
     "RunFileIn",
@@ -75,6 +76,13 @@ class NameIn(_Strict):
     """A module or library name."""
 
     name: str
+
+
+class LibraryDownloadIn(_Strict):
+    """Catalog libraries to download into the daemon's cache (``lodash`` or
+    ``lodash@4.17.21``)."""
+
+    names: list[str]
 
 
 class CapabilityIn(_Strict):

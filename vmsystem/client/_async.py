@@ -28,6 +28,7 @@ from .types import (
     Event,
     Execution,
     Health,
+    LibraryDownload,
     LibraryInfo,
     ModuleInfo,
     NameAdded,
@@ -390,6 +391,24 @@ class AsyncClient:
     async def library_catalog(self) -> list[LibraryInfo]:
         """``GET /metadata/libraries``: the library catalog with cached status."""
         return await self._call(Routes.library_catalog())
+
+    # -- library downloads into the daemon's cache ---------------------------------------
+    async def start_library_download(self, names: list[str]) -> LibraryDownload:
+        """Start downloading catalog libraries (``lodash``, ``dayjs@1.11.10``) into the
+        daemon's cache with npm, verified against the catalog; returns the running job."""
+        return await self._call(Routes.start_library_download(list(names)))
+
+    async def list_library_downloads(self) -> list[LibraryDownload]:
+        """The daemon's library download jobs, newest first."""
+        return await self._call(Routes.list_library_downloads())
+
+    async def get_library_download(self, download_id: str) -> LibraryDownload:
+        """One download job: its status and per-library progress."""
+        return await self._call(Routes.get_library_download(download_id))
+
+    async def cancel_library_download(self, download_id: str) -> LibraryDownload:
+        """Cancel a running download job (a finished one is returned unchanged)."""
+        return await self._call(Routes.cancel_library_download(download_id))
 
     async def engine_catalog(self) -> list[EngineInfo]:
         """``GET /metadata/engines``: available JS engines."""

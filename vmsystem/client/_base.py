@@ -25,6 +25,7 @@ from .types import (
     Event,
     Execution,
     Health,
+    LibraryDownload,
     LibraryInfo,
     ModuleInfo,
     NameAdded,
@@ -374,6 +375,22 @@ class Routes:
     @staticmethod
     def library_catalog() -> Call[list[LibraryInfo]]:
         return Call("GET", f"{API}/metadata/libraries")
+
+    @staticmethod
+    def start_library_download(names: list[str]) -> Call[LibraryDownload]:
+        return Call("POST", f"{API}/libraries/downloads", body={"names": names})
+
+    @staticmethod
+    def list_library_downloads() -> Call[list[LibraryDownload]]:
+        return Call("GET", f"{API}/libraries/downloads")
+
+    @staticmethod
+    def get_library_download(download_id: str) -> Call[LibraryDownload]:
+        return Call("GET", f"{API}/libraries/downloads/{_seg(download_id)}")
+
+    @staticmethod
+    def cancel_library_download(download_id: str) -> Call[LibraryDownload]:
+        return Call("POST", f"{API}/libraries/downloads/{_seg(download_id)}/cancel")
 
     @staticmethod
     def engine_catalog() -> Call[list[EngineInfo]]:

@@ -28,6 +28,7 @@ from .types import (
     Event,
     Execution,
     Health,
+    LibraryDownload,
     LibraryInfo,
     ModuleInfo,
     NameAdded,
@@ -384,6 +385,24 @@ class Client:
     def library_catalog(self) -> list[LibraryInfo]:
         """``GET /metadata/libraries``: the library catalog with cached status."""
         return self._call(Routes.library_catalog())
+
+    # -- library downloads into the daemon's cache ---------------------------------------
+    def start_library_download(self, names: list[str]) -> LibraryDownload:
+        """Start downloading catalog libraries (``lodash``, ``dayjs@1.11.10``) into the
+        daemon's cache with npm, verified against the catalog; returns the running job."""
+        return self._call(Routes.start_library_download(list(names)))
+
+    def list_library_downloads(self) -> list[LibraryDownload]:
+        """The daemon's library download jobs, newest first."""
+        return self._call(Routes.list_library_downloads())
+
+    def get_library_download(self, download_id: str) -> LibraryDownload:
+        """One download job: its status and per-library progress."""
+        return self._call(Routes.get_library_download(download_id))
+
+    def cancel_library_download(self, download_id: str) -> LibraryDownload:
+        """Cancel a running download job (a finished one is returned unchanged)."""
+        return self._call(Routes.cancel_library_download(download_id))
 
     def engine_catalog(self) -> list[EngineInfo]:
         """``GET /metadata/engines``: available JS engines."""

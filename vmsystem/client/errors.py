@@ -49,6 +49,7 @@ __all__ = [
     "ClientError",
     "Conflict",
     "DaemonUnavailable",
+    "DownloadNotFound",
     "EngineNotSupported",
     "ExecutionNotFound",
     "FileNotFound",
@@ -179,6 +180,12 @@ class ExecutionNotFound(NotFound):
     """404 EXECUTION_NOT_FOUND."""
 
     error_code = "EXECUTION_NOT_FOUND"
+
+
+class DownloadNotFound(NotFound):
+    """404 DOWNLOAD_NOT_FOUND: the library download job does not exist."""
+
+    error_code = "DOWNLOAD_NOT_FOUND"
 
 
 class FileNotFound(NotFound):

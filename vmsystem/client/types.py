@@ -20,6 +20,9 @@ __all__ = [
     "ExecutionStatus",
     "Health",
     "HostInfo",
+    "LibraryDownload",
+    "LibraryDownloadItem",
+    "LibraryDownloadProgress",
     "LibraryInfo",
     "Limits",
     "ModuleInfo",
@@ -261,6 +264,35 @@ LibraryInfo = TypedDict(
         "cached": bool,
     },
 )
+
+
+class LibraryDownloadItem(TypedDict):
+    """One library of a download job."""
+
+    name: str
+    version: str
+    state: Literal["pending", "downloading", "downloaded", "cached", "failed", "skipped"]
+    error: str | None
+
+
+class LibraryDownloadProgress(TypedDict):
+    """How far a download job got."""
+
+    total: int
+    completed: int
+    libraries: list[LibraryDownloadItem]
+
+
+class LibraryDownload(TypedDict):
+    """A library download job (``POST /libraries/downloads``)."""
+
+    id: str
+    names: list[str]
+    status: Literal["running", "succeeded", "failed", "cancelled"]
+    progress: LibraryDownloadProgress
+    error: dict[str, str] | None
+    created_at: str
+    finished_at: str | None
 
 
 class EngineInfo(TypedDict):

@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "Conflict",
+    "DownloadNotFound",
     "EngineNotSupported",
     "ExecutionNotFound",
     "FileNotFound",
@@ -134,6 +135,13 @@ class ExecutionNotFound(NotFound):
 
     code = "EXECUTION_NOT_FOUND"
     default_message = "Execution not found"
+
+
+class DownloadNotFound(NotFound):
+    """The library download job does not exist (or the daemon no longer remembers it)."""
+
+    code = "DOWNLOAD_NOT_FOUND"
+    default_message = "Library download not found"
 
 
 class FileNotFound(NotFound):

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from vmsystem import __version__
+from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.ids import utcnow
@@ -82,6 +83,7 @@ class VmSystem:
         self.bus = EventBus()
         self.registry = RuntimeRegistry()
         self.libraries = LibraryResolver(cache_dir or default_cache_dir())
+        self.downloads = LibraryDownloads(self.libraries.cache)
         self.templates = TemplateService(store, self.libraries)
         self.executions = ExecutionService(store, self.bus, self.registry, self.executor)
         self.sessions = SessionService(
@@ -182,6 +184,7 @@ class VmSystem:
             if self._closed:
                 return
             self._stop.set()
+            self.downloads.cancel_all()
             self.drain()
             for session_id in self.sessions.live_ids():
                 try:

@@ -16,6 +16,8 @@ import type {
   Execution,
   ExecutionEvent,
   Health,
+  LibraryDownload,
+  LibraryDownloadRequest,
   LibraryInfo,
   ListEventsParams,
   ListExecutionsParams,
@@ -118,6 +120,13 @@ export const api = {
   metadataEngines: () => request<EngineInfo[]>('GET', `${P}/metadata/engines`),
   metadataCapabilities: () => request<CapabilityInfo[]>('GET', `${P}/metadata/capabilities`),
 
+  // library downloads into the daemon's cache
+  startLibraryDownload: (body: LibraryDownloadRequest) =>
+    request<LibraryDownload>('POST', `${P}/libraries/downloads`, { body }),
+  getLibraryDownload: (id: string) => request<LibraryDownload>('GET', `${P}/libraries/downloads/${seg(id)}`),
+  cancelLibraryDownload: (id: string) =>
+    request<LibraryDownload>('POST', `${P}/libraries/downloads/${seg(id)}/cancel`),
+
   // templates
   listTemplates: () => request<Template[]>('GET', `${P}/templates`),
   createTemplate: (body: CreateTemplateRequest) => request<Template>('POST', `${P}/templates`, { body }),
@@ -167,6 +176,7 @@ export const api = {
   listEvents: (id: string, params: ListEventsParams = {}) =>
     request<ExecutionEvent[]>('GET', `${P}/executions/${seg(id)}/events`, { query: { ...params } }),
   executionStreamPath: (id: string) => `${P}/executions/${seg(id)}/events/stream`,
+  sessionStreamPath: (id: string) => `${P}/sessions/${seg(id)}/events/stream`,
 };
 
 export type Api = typeof api;

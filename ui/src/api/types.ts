@@ -364,6 +364,27 @@ export interface LibraryInfo {
   source?: string;
 }
 
+export interface LibraryDownloadRequest {
+  names: string[];
+}
+
+export type LibraryDownloadState = 'pending' | 'downloading' | 'downloaded' | 'cached' | 'failed' | 'skipped';
+
+/** A library download job of the daemon (`POST /libraries/downloads`). */
+export interface LibraryDownload {
+  id: Uuid;
+  names: string[];
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  progress: {
+    total: number;
+    completed: number;
+    libraries: { name: string; version: string; state: LibraryDownloadState; error: string | null }[];
+  };
+  error: { code: string; message: string } | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
 export interface EngineInfo {
   name: string;
   version: string;

@@ -73,3 +73,8 @@ export function truncate(s: string | null | undefined, n: number): string {
 export function isAbsolutePath(p: string): boolean {
   return p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
 }
+
+/** `1 line`, `2 lines`, `0 lines`. */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
+}

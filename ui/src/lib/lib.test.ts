@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matchPath } from './router';
-import { formatDuration, formatUptime, isAbsolutePath, relativeTime, truncate } from './format';
+import { formatDuration, formatUptime, isAbsolutePath, plural, relativeTime, truncate } from './format';
+import { outcomeText } from './outcome';
 import { libraryMatches } from '../pages/TemplateDetailPage';
 import { parseJsonObject } from '../pages/WorkbenchPage';
 
@@ -65,5 +66,30 @@ describe('parseJsonObject', () => {
     expect(parseJsonObject('{"n": 1}', 'Args')).toEqual({ n: 1 });
     expect(parseJsonObject('[1]', 'Args')).toBe('Args must be a JSON object.');
     expect(parseJsonObject('{n: 1}', 'Args')).toMatch(/^Args is not valid JSON/);
+  });
+});
+
+describe('outcomeText', () => {
+  it('states the limit from the session settings', () => {
+    expect(outcomeText('WALL_TIME_EXCEEDED', 'wall-time limit exceeded', { wall_ms: 1000 })).toBe('Wall-time limit of 1000 ms exceeded');
+    expect(outcomeText('CPU_TIME_EXCEEDED', 'CPU-time limit exceeded', { cpu_ms: 50 })).toBe('CPU-time limit of 50 ms exceeded');
+  });
+  it('keeps a daemon message that already names its numbers', () => {
+    expect(outcomeText('MEMORY_LIMIT_EXCEEDED', 'memory limit exceeded: V8 heap over 16 MB', { mem_mb: 16 })).toBe(
+      'Memory limit exceeded: V8 heap over 16 MB',
+    );
+  });
+  it('reads naturally without limits and for a cancel', () => {
+    expect(outcomeText('WALL_TIME_EXCEEDED', 'wall-time limit exceeded')).toBe('Wall-time limit exceeded');
+    expect(outcomeText('CANCELLED', 'execution cancelled')).toBe('Cancelled');
+    expect(outcomeText('SOMETHING_NEW', 'it stopped')).toBe('It stopped');
+  });
+});
+
+describe('plural', () => {
+  it('says 1 line and 2 lines', () => {
+    expect(plural(1, 'line')).toBe('1 line');
+    expect(plural(0, 'line')).toBe('0 lines');
+    expect(plural(2, 'event')).toBe('2 events');
   });
 });

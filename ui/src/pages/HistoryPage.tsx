@@ -1,12 +1,13 @@
 import { Fragment, useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
+import { useLiveSession } from '../api/live';
 import { keys, templateNameMap, useSessions, useTemplates } from '../api/queries';
 import type { Execution, ExecutionEvent, Session } from '../api/types';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { Empty, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
-import { absoluteTime, clockTime, formatDuration, relativeTime, shortId, truncate } from '../lib/format';
+import { absoluteTime, clockTime, formatDuration, plural, relativeTime, shortId, truncate } from '../lib/format';
 import { Link, navigate } from '../lib/router';
 import { DRAFT_KEY, saveString } from '../lib/storage';
 import { ErrorView, ValueView } from '../workbench/ResultPanel';
@@ -101,7 +102,7 @@ export function EventLog({ executionId, running }: { executionId: string; runnin
           </button>
         )}
         <span className="muted small" data-testid="events-count">
-          {events.length} events shown
+          {plural(events.length, 'event')} shown
         </span>
       </div>
     </div>
@@ -140,6 +141,10 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
         <p>
           File <code>{ex.path}</code> with args <code className="wrap">{JSON.stringify(ex.args ?? {})}</code>
         </p>
+      ) : ex.kind === 'startup' ? (
+        <p>
+          Startup file <code data-testid="history-startup-path">{ex.path}</code>
+        </p>
       ) : (
         ex.input && <pre className="code-block">{ex.input}</pre>
       )}
@@ -149,7 +154,7 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
         </button>
       )}
       {ex.result && <ValueView value={ex.result} />}
-      {ex.error && <ErrorView error={ex.error} />}
+      {ex.error && <ErrorView error={ex.error} limits={session?.template_snapshot?.settings?.limits} />}
       <h3>Events</h3>
       <EventLog executionId={ex.id} running={ex.status === 'running'} />
     </div>
@@ -159,11 +164,13 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
 function SessionHistory({ session, sessionId }: { session: Session | undefined; sessionId: string }) {
   const [limit, setLimit] = useState(EXECUTIONS_PAGE);
   const [open, setOpen] = useState<Set<string>>(new Set());
+  const live = useLiveSession(sessionId, session?.status === 'ready' || session?.status === 'starting');
   const q = useQuery({
     queryKey: keys.executions(sessionId, limit),
     queryFn: () => api.listExecutions({ session_id: sessionId, limit }),
     placeholderData: (prev) => prev,
-    refetchInterval: (query) => (query.state.data?.some((e) => e.status === 'running') ? 2000 : false),
+    // The session stream drives refetches while it is connected; polling is the fallback.
+    refetchInterval: (query) => (live !== 'live' && query.state.data?.some((e) => e.status === 'running') ? 2000 : false),
   });
   const toggle = (id: string) =>
     setOpen((s) => {
@@ -172,11 +179,29 @@ function SessionHistory({ session, sessionId }: { session: Session | undefined; 
       else n.add(id);
       return n;
     });
+  const liveBadge = (
+    <p className="history-live muted small" data-testid="history-live" data-state={live} aria-live="polite">
+      {live === 'live'
+        ? '● Live: new executions appear as they run.'
+        : live === 'connecting'
+          ? 'Connecting to the session stream…'
+          : live === 'offline'
+            ? 'Live updates interrupted; retrying…'
+            : 'Not live: the session is not running.'}
+    </p>
+  );
   if (q.isPending) return <Loading label="Loading executions…" />;
   if (q.isError) return <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />;
-  if (q.data.length === 0) return <Empty testId="history-empty">No executions in this session yet.</Empty>;
+  if (q.data.length === 0)
+    return (
+      <>
+        {liveBadge}
+        <Empty testId="history-empty">No executions in this session yet.</Empty>
+      </>
+    );
   return (
     <>
+      {liveBadge}
       <div className="table-wrap">
         <table className="table history-table" data-testid="history-table">
           <thead>
@@ -216,8 +241,8 @@ function SessionHistory({ session, sessionId }: { session: Session | undefined; 
                     <td>
                       <StatusBadge status={ex.status} testId="history-status" />
                     </td>
-                    <td>
-                      <code className="wrap">{ex.kind === 'run_file' ? ex.path : truncate(ex.input, 80)}</code>
+                    <td className="history-input">
+                      <code className="history-input-code">{ex.kind === 'repl' ? truncate(ex.input, 80) : ex.path}</code>
                     </td>
                     <td className="num hide-narrow">{formatDuration(ex.metrics?.duration_ms)}</td>
                     <td className="num hide-narrow">{ex.metrics?.event_count ?? '—'}</td>

@@ -1,5 +1,5 @@
-import { useMemo, useState, type FormEvent } from 'react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { toApiError } from '../api/errors';
 import {
@@ -185,9 +185,9 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   const [limits, setLimits] = useState<Record<LimitKey, string>>(
     () => Object.fromEntries(LIMIT_KEYS.map((k) => [k, String(settings.limits?.[k] ?? '')])) as Record<LimitKey, string>,
   );
-  const [consoleOn, setConsoleOn] = useState(settings.runtime?.console ?? true);
-  const [strict, setStrict] = useState(settings.runtime?.strict ?? false);
-  const [invalid, setInvalid] = useState<string | null>(null);
+  const consoleOn = settings.runtime?.console ?? true;
+  const strict = settings.runtime?.strict ?? false;
+  const [invalid, setInvalid] = useState<LimitKey[]>([]);
   const changed = useTemplateChanged(templateId);
   const toast = useToast();
   const save = useMutation({
@@ -197,33 +197,34 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
       toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
     },
   });
+  // The runtime checkboxes save at once, as the module and library checkboxes do; typed limits
+  // save with the button (a half-typed number must not be sent).
+  const toggle = useMutation({
+    mutationFn: (runtime: { console?: boolean; strict?: boolean }) => api.updateTemplate(templateId, { settings: { runtime } }),
+    onSuccess: () => {
+      void changed();
+      toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
+    },
+    onError: (err) => toast.error(err, 'Settings change failed'),
+  });
 
-  const dirty =
-    LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? '')) ||
-    consoleOn !== (settings.runtime?.console ?? true) ||
-    strict !== (settings.runtime?.strict ?? false);
+  const dirty = LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? ''));
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const parsed: Partial<Record<LimitKey, number>> = {};
+    const bad: LimitKey[] = [];
     for (const k of LIMIT_KEYS) {
       const raw = limits[k].trim();
       const n = Number(raw);
-      if (!raw || !Number.isInteger(n) || n <= 0) {
-        setInvalid(`${LIMIT_LABELS[k].label} must be a whole number greater than 0.`);
-        return;
-      }
-      if (n !== settings.limits?.[k]) parsed[k] = n;
+      if (!raw || !Number.isInteger(n) || n <= 0) bad.push(k);
+      else if (n !== settings.limits?.[k]) parsed[k] = n;
     }
-    setInvalid(null);
-    const patch: { limits?: Partial<Record<LimitKey, number>>; runtime?: { console?: boolean; strict?: boolean } } = {};
-    if (Object.keys(parsed).length) patch.limits = parsed;
-    const runtime: { console?: boolean; strict?: boolean } = {};
-    if (consoleOn !== settings.runtime?.console) runtime.console = consoleOn;
-    if (strict !== settings.runtime?.strict) runtime.strict = strict;
-    if (Object.keys(runtime).length) patch.runtime = runtime;
-    if (!patch.limits && !patch.runtime) return;
-    save.mutate({ settings: patch });
+    // Every bad field is marked at once, not the first one per submit.
+    setInvalid(bad);
+    if (bad.length) return;
+    if (!Object.keys(parsed).length) return;
+    save.mutate({ settings: { limits: parsed } });
   };
 
   return (
@@ -247,7 +248,8 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
                   value={limits[k]}
                   onChange={(e) => setLimits((l) => ({ ...l, [k]: e.target.value }))}
                   data-testid={`limit-input-${k}`}
-                  aria-describedby={`help-${k}`}
+                  aria-invalid={invalid.includes(k) || undefined}
+                  aria-describedby={invalid.includes(k) ? `help-${k} limits-invalid` : `help-${k}`}
                 />
                 <small id={`help-${k}`} className="help">
                   {LIMIT_LABELS[k].help} <code>{k}</code>
@@ -258,27 +260,41 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
         </fieldset>
         <fieldset className="fieldset">
           <legend>Runtime</legend>
+          <small className="help">Saved as soon as you tick or clear a box, like modules and libraries.</small>
           <label className="check">
-            <input type="checkbox" checked={consoleOn} onChange={(e) => setConsoleOn(e.target.checked)} data-testid="runtime-console" />
+            <input
+              type="checkbox"
+              checked={toggle.isPending && toggle.variables.console !== undefined ? toggle.variables.console : consoleOn}
+              disabled={toggle.isPending}
+              onChange={(e) => toggle.mutate({ console: e.target.checked })}
+              data-testid="runtime-console"
+            />
             <span>
               Capture console output <span className="muted">(console)</span>
             </span>
           </label>
           <label className="check">
-            <input type="checkbox" checked={strict} onChange={(e) => setStrict(e.target.checked)} data-testid="runtime-strict" />
+            <input
+              type="checkbox"
+              checked={toggle.isPending && toggle.variables.strict !== undefined ? toggle.variables.strict : strict}
+              disabled={toggle.isPending}
+              onChange={(e) => toggle.mutate({ strict: e.target.checked })}
+              data-testid="runtime-strict"
+            />
             <span>
               Strict mode <span className="muted">(strict)</span>
             </span>
           </label>
         </fieldset>
-        {invalid && (
-          <p className="field-error" role="alert" data-testid="limits-invalid">
-            {invalid}
+        {invalid.length > 0 && (
+          <p className="field-error" role="alert" id="limits-invalid" data-testid="limits-invalid">
+            {invalid.map((k) => LIMIT_LABELS[k].label).join(', ')} must be {invalid.length === 1 ? 'a whole number' : 'whole numbers'}{' '}
+            greater than 0.
           </p>
         )}
         <div className="row gap">
           <button type="submit" className="btn btn-primary" disabled={!dirty || save.isPending} data-testid="settings-save">
-            {save.isPending ? 'Saving…' : 'Save settings'}
+            {save.isPending ? 'Saving…' : 'Save limits'}
           </button>
           {dirty && <span className="muted">Unsaved changes</span>}
         </div>
@@ -378,6 +394,94 @@ export function libraryMatches(entry: string, lib: Pick<LibraryInfo, 'name' | 'v
   return entry === lib.name || entry === `${lib.name}@${lib.version}` || entry === `${lib.name}-${lib.version}` || entry.startsWith(`${lib.name}@`);
 }
 
+/** How often a running download job is polled. */
+const DOWNLOAD_POLL_MS = 300;
+
+/**
+ * Download (with progress, cancellable) of one uncached catalog library through the daemon's
+ * `POST /libraries/downloads` job; the catalog is refetched when the job ends.
+ */
+function LibraryDownloadControl({ lib }: { lib: LibraryInfo }) {
+  const qc = useQueryClient();
+  const toast = useToast();
+  const [jobId, setJobId] = useState<string | null>(null);
+  const start = useMutation({
+    mutationFn: () => api.startLibraryDownload({ names: [`${lib.name}@${lib.version}`] }),
+    onSuccess: (job) => setJobId(job.id),
+  });
+  const job = useQuery({
+    queryKey: ['library-downloads', jobId],
+    queryFn: () => api.getLibraryDownload(jobId as string),
+    enabled: jobId !== null,
+    refetchInterval: (q) => (q.state.data?.status === 'running' || q.state.data === undefined ? DOWNLOAD_POLL_MS : false),
+  });
+  const cancel = useMutation({
+    mutationFn: () => api.cancelLibraryDownload(jobId as string),
+    onSuccess: (j) => qc.setQueryData(['library-downloads', jobId], j),
+    onError: (err) => toast.error(err, 'Cancel failed'),
+  });
+  const data = job.data;
+  const status = data?.status;
+  const finished = status !== undefined && status !== 'running';
+  const finishedId = finished ? data?.id : undefined;
+  useEffect(() => {
+    if (finishedId === undefined) return;
+    void qc.invalidateQueries({ queryKey: keys.metaLibraries });
+    if (status === 'succeeded') toast.success(`Library ${lib.name} downloaded. New sessions can load it.`);
+    // Once per finished job: the toast and the catalog refetch must not repeat on re-renders.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [finishedId]);
+  const running = start.isPending || (jobId !== null && !finished);
+  const state = data?.progress.libraries[0]?.state;
+  return (
+    <span className="lib-download" data-testid={`library-download-${lib.name}`} data-status={status ?? (running ? 'running' : 'idle')}>
+      {running ? (
+        <>
+          <progress
+            max={data?.progress.total ?? 1}
+            value={data?.progress.completed ?? 0}
+            aria-label={`Downloading ${lib.name}`}
+            data-testid="library-download-progress"
+          />
+          <span className="muted" data-testid="library-download-state">
+            {state === 'downloading' ? 'downloading…' : 'starting…'}
+          </span>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => cancel.mutate()}
+            disabled={jobId === null || cancel.isPending}
+            data-testid="library-download-cancel"
+          >
+            Cancel
+          </button>
+        </>
+      ) : (
+        <button
+          type="button"
+          className="btn btn-small btn-primary"
+          onClick={() => start.mutate()}
+          data-testid="library-download"
+          title={`Download ${lib.name}@${lib.version} into the daemon's cache (npm, verified)`}
+        >
+          {status === 'failed' || status === 'cancelled' ? 'Retry download' : 'Download'}
+        </button>
+      )}
+      {status === 'cancelled' && (
+        <span className="muted" data-testid="library-download-cancelled">
+          Download cancelled.
+        </span>
+      )}
+      {start.isError && <ErrorAlert error={start.error} testId="library-download-error" />}
+      {status === 'failed' && data?.error && (
+        <span className="error-text" role="alert" data-testid="library-download-error" data-code={data.error.code}>
+          <code>{data.error.code}</code> {data.error.message}
+        </span>
+      )}
+    </span>
+  );
+}
+
 function LibrariesCard({ template }: { template: Template }) {
   const catalog = useLibrariesCatalog();
   const entries = template.libraries;
@@ -389,7 +493,12 @@ function LibrariesCard({ template }: { template: Template }) {
       on ? api.addLibrary(template.id, name) : api.removeLibrary(template.id, name),
     onMutate: (v) => optimistic.set(v.key, v.on),
     onSuccess: (_r, v) => {
-      toast.success(v.on ? `Library ${v.name} added. New sessions load it.` : `Library ${v.name} removed.`);
+      const lib = catalog.data?.find((l) => l.name === v.key);
+      if (v.on && lib && !lib.cached) {
+        toast.success(`Library ${v.name} added, but it is not cached: download it before starting sessions.`);
+      } else {
+        toast.success(v.on ? `Library ${v.name} added. New sessions load it.` : `Library ${v.name} removed.`);
+      }
     },
     onError: (err) => toast.error(err, 'Library change failed'),
     onSettled: async (_r, _e, v) => {
@@ -403,7 +512,8 @@ function LibrariesCard({ template }: { template: Template }) {
       <h2 id="libraries-title">Libraries</h2>
       <p className="muted">
         UMD builds loaded into every new session, in order. A library must be in the daemon's cache before a session can
-        load it (<code>vm-system libs download NAME</code>).
+        load it: <strong>Download</strong> fetches it with npm on the daemon's machine and checks its pinned sha256 (as{' '}
+        <code>vm-system libs download NAME</code> does).
       </p>
       {catalog.isPending ? (
         <Loading label="Loading library catalog…" />
@@ -456,9 +566,17 @@ function LibrariesCard({ template }: { template: Template }) {
                           cached
                         </span>
                       ) : (
-                        <span className="badge badge-timeout" data-testid="library-not-cached" title={`Run: vm-system libs download ${lib.name}`}>
-                          not cached
+                        <span className="lib-cache">
+                          <span className="badge badge-timeout" data-testid="library-not-cached" title={`Or run: vm-system libs download ${lib.name}`}>
+                            not cached
+                          </span>
+                          <LibraryDownloadControl lib={lib} />
                         </span>
+                      )}
+                      {on && !lib.cached && (
+                        <p className="lib-warning" role="note" data-testid="library-not-cached-warning">
+                          Not cached: download it before starting sessions.
+                        </p>
                       )}
                     </td>
                   </tr>

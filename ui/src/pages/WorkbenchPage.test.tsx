@@ -118,7 +118,7 @@ describe('WorkbenchPage', () => {
     await waitFor(() => expect(view.byTestId('execution-status').textContent).toBe('timeout'));
     expect(view.byTestId('system-line').dataset.code).toBe('WALL_TIME_EXCEEDED');
     expect(view.byTestId('result-error-code').textContent).toBe('WALL_TIME_EXCEEDED');
-    expect(view.byTestId('result-panel').textContent).toContain('Wall-time limit reached');
+    expect(view.byTestId('result-error-text').textContent).toBe('Wall time limit of 200 ms exceeded');
   });
 
   it('shows an exception with its stack', async () => {

@@ -98,6 +98,7 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
     enabled: !!sessionId,
     refetchInterval: 10000,
   });
+  const limits = session.data?.template_snapshot?.settings?.limits;
 
   // Without a session in the URL, reopen the last one used if it is still ready.
   const ready = useSessions({ status: 'ready' });
@@ -317,8 +318,8 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
               </div>
             </section>
             <div className="output-col">
-              <ConsolePanel events={state.events} running={active} executionId={state.executionId} />
-              <ResultPanel state={state} />
+              <ConsolePanel events={state.events} running={active} executionId={state.executionId} limits={limits} />
+              <ResultPanel state={state} limits={limits} />
             </div>
           </div>
         </>

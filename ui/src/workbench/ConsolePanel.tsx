@@ -1,6 +1,7 @@
-import { useEffect, useMemo, useRef } from 'react';
-import type { ExecutionEvent } from '../api/types';
-import { clockTime } from '../lib/format';
+import { useLayoutEffect, useMemo, useRef } from 'react';
+import type { ExecutionEvent, Limits } from '../api/types';
+import { outcomeText } from '../lib/outcome';
+import { clockTime, plural } from '../lib/format';
 import { consoleLines } from './state';
 
 const MAX_LINES = 5000;
@@ -9,27 +10,37 @@ export interface ConsolePanelProps {
   events: ExecutionEvent[];
   running: boolean;
   executionId: string | null;
+  /** The session's limits, so that a limit line states the limit. */
+  limits?: Partial<Limits> | null;
 }
 
 /** Live console of the current run: input echo, console calls and system notices in seq order. */
-export function ConsolePanel({ events, running, executionId }: ConsolePanelProps) {
+export function ConsolePanel({ events, running, executionId, limits }: ConsolePanelProps) {
   const lines = useMemo(() => consoleLines(events), [events]);
   const hidden = Math.max(0, lines.length - MAX_LINES);
   const shown = hidden ? lines.slice(hidden) : lines;
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
+  // Where we last scrolled to: the scroll event of our own jump arrives a frame later, when a
+  // burst may already have added lines below, and must not read as the user leaving the tail.
+  const jumpedTo = useRef(0);
+  const lastSeq = shown.length ? shown[shown.length - 1].seq : 0;
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [shown.length]);
+    if (el && stick.current) {
+      el.scrollTop = el.scrollHeight;
+      jumpedTo.current = el.scrollTop;
+    }
+  }, [lastSeq, shown.length, running]);
 
   return (
     <section className="panel console-panel" aria-labelledby="console-title">
       <div className="panel-head">
         <h2 id="console-title">Console</h2>
         <span className="muted small" data-testid="console-count">
-          {lines.filter((l) => l.kind === 'console').length} lines{running ? ' · live' : ''}
+          {plural(lines.filter((l) => l.kind === 'console').length, 'line')}
+          {running ? ' · live' : ''}
         </span>
       </div>
       <div
@@ -42,12 +53,14 @@ export function ConsolePanel({ events, running, executionId }: ConsolePanelProps
         tabIndex={0}
         onScroll={(e) => {
           const el = e.currentTarget;
-          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+          const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+          // Following stops only when the user scrolls up from where we put it.
+          stick.current = atBottom || (stick.current && el.scrollTop >= jumpedTo.current - 1);
         }}
       >
         {hidden > 0 && (
           <p className="console-note">
-            {hidden} earlier lines are not shown here; the full log is in History.
+            {plural(hidden, 'earlier line')} not shown here; the full log is in History.
           </p>
         )}
         {shown.length === 0 ? (
@@ -65,7 +78,7 @@ export function ConsolePanel({ events, running, executionId }: ConsolePanelProps
               <div key={l.seq} className={`console-line console-system level-${l.level}`} data-testid="system-line" data-code={l.code} data-seq={l.seq}>
                 <span className="console-ts">{clockTime(l.ts)}</span>
                 <code className="error-code">{l.code}</code>
-                <span className="console-text">{l.text}</span>
+                <span className="console-text">{l.code ? outcomeText(l.code, l.text, limits) : l.text}</span>
               </div>
             ) : (
               <div key={l.seq} className={`console-line level-${l.level}`} data-testid="console-line" data-level={l.level} data-seq={l.seq}>

@@ -1,6 +1,7 @@
 import { JsonTree } from '../components/JsonTree';
 import { StatusBadge } from '../components/StatusBadge';
-import type { ExceptionPayload, ExecutionError, JsonValue, SystemErrorPayload, ValuePayload } from '../api/types';
+import type { ExceptionPayload, ExecutionError, JsonValue, Limits, SystemErrorPayload, ValuePayload } from '../api/types';
+import { outcomeText } from '../lib/outcome';
 import { formatBytes, formatDuration } from '../lib/format';
 import type { RunState } from './state';
 
@@ -8,15 +9,6 @@ function isException(e: ExecutionError): e is ExceptionPayload {
   return 'name' in e && typeof (e as ExceptionPayload).name === 'string';
 }
 
-const CODE_TEXT: Record<string, string> = {
-  WALL_TIME_EXCEEDED: 'Wall-time limit reached',
-  CPU_TIME_EXCEEDED: 'CPU-time limit reached',
-  MEMORY_LIMIT_EXCEEDED: 'Memory limit reached',
-  OUTPUT_LIMIT_EXCEEDED: 'Output limit reached',
-  CANCELLED: 'Cancelled',
-  DAEMON_RESTARTED: 'The daemon restarted during this execution',
-  SESSION_CRASHED: 'The session crashed',
-};
 
 export function ValueView({ value }: { value: ValuePayload }) {
   const structured = value.json !== undefined && value.json !== null && typeof value.json === 'object';
@@ -47,7 +39,9 @@ export function ValueView({ value }: { value: ValuePayload }) {
   );
 }
 
-export function ErrorView({ error }: { error: ExecutionError }) {
+/** An execution's error: a JS exception with its stack, or one sentence for a limit, cancel or
+ * restart (stating the limit when the session's `limits` are given). */
+export function ErrorView({ error, limits }: { error: ExecutionError; limits?: Partial<Limits> | null }) {
   if (isException(error)) {
     return (
       <div className="exception-view" data-testid="result-exception">
@@ -65,29 +59,31 @@ export function ErrorView({ error }: { error: ExecutionError }) {
   const sys = error as SystemErrorPayload;
   return (
     <div className="limit-view" data-testid="result-system-error">
+      {/* One sentence, not a heading plus the daemon's message saying the same again; "Cancelled
+          CANCELLED" would too, so the code stays machine-readable only there. */}
       <p>
-        <strong>{CODE_TEXT[sys.code] ?? 'Execution stopped'}</strong>{' '}
-        <code className="error-code" data-testid="result-error-code">
+        <strong data-testid="result-error-text">{outcomeText(sys.code, sys.message, limits)}</strong>{' '}
+        <code className="error-code" data-testid="result-error-code" hidden={sys.code === 'CANCELLED'}>
           {sys.code}
         </code>
       </p>
-      <p>{sys.message}</p>
     </div>
   );
 }
 
 /** Result of the current run: the value, the exception with its stack, or the limit that stopped it. */
-export function ResultPanel({ state }: { state: RunState }) {
+export function ResultPanel({ state, limits }: { state: RunState; limits?: Partial<Limits> | null }) {
   const ex = state.execution;
   const terminal = state.terminal;
   let body;
   const result = ex && ex.status !== 'running' ? ex.result : null;
   const error = ex && ex.status !== 'running' ? ex.error : null;
   if (result) body = <ValueView value={result} />;
-  else if (error) body = <ErrorView error={error} />;
+  else if (error) body = <ErrorView error={error} limits={limits} />;
   else if (terminal?.type === 'value') body = <ValueView value={terminal.payload} />;
   else if (terminal?.type === 'exception') body = <ErrorView error={terminal.payload} />;
-  else if (terminal?.type === 'system') body = <ErrorView error={{ code: terminal.payload.code, message: terminal.payload.message }} />;
+  else if (terminal?.type === 'system')
+    body = <ErrorView error={{ code: terminal.payload.code, message: terminal.payload.message }} limits={limits} />;
   else if (state.phase === 'submitting' || state.phase === 'running' || state.phase === 'finishing')
     body = <p className="muted">Running…</p>;
   else if (state.phase === 'failed') body = <p className="muted">No result: the request failed (see the error above).</p>;
