@@ -28,6 +28,7 @@ __all__ = [
     "RuntimeSettings",
     "RuntimeSummary",
     "Session",
+    "SessionPurged",
     "SessionStatus",
     "Settings",
     "StartupFile",
@@ -115,6 +116,14 @@ class TemplateDeleted(TypedDict):
 
     status: str
     template_id: str
+
+
+class SessionPurged(TypedDict):
+    """Answer of ``DELETE /sessions/{id}?purge=true``."""
+
+    status: str
+    session_id: str
+    purged: bool
 
 
 class CapabilityRemoved(TypedDict):
