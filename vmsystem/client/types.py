@@ -143,10 +143,16 @@ class StartupFileRemoved(TypedDict):
 
 
 class NameAdded(TypedDict):
-    """Answer of adding a module or a library."""
+    """Answer of adding a module or a library.
+
+    Adding a library also says whether the daemon's cache holds it (``cached``) and, when it
+    does not, a ``warning`` naming the command that fetches it.
+    """
 
     template_id: str
     name: str
+    cached: NotRequired[bool]
+    warning: NotRequired[str]
 
 
 class NameRemoved(TypedDict):
