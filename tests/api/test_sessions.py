@@ -233,4 +233,3 @@ def test_a_failed_start_is_kept_crashed_names_its_id_and_can_be_purged(
     assert [e["kind"] for e in startup] == ["startup"], "its startup log is kept"
     assert client.delete(f"{API}/sessions/{sid}", params={"purge": "true"}).status_code == 200
     assert_envelope(client.get(f"{API}/sessions/{sid}"), 404, "SESSION_NOT_FOUND")
-

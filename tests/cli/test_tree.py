@@ -36,8 +36,14 @@ def test_top_level_commands() -> None:
     assert "http" not in top
 
 
-def test_session_has_close_and_no_delete() -> None:
-    assert subcommands("session") == {"create", "list", "get", "close"}
+def test_session_has_close_and_delete_with_purge_and_prune() -> None:
+    assert subcommands("session") == {"create", "list", "get", "close", "delete", "prune"}
+
+
+def test_boolean_flags_read_as_flags_in_help() -> None:
+    reference = render_markdown()
+    assert "<bool>" not in reference and "BOOLEAN" not in reference
+    assert "--purge" in reference and "--if-not-exists" in reference
 
 
 def test_template_subcommands() -> None:
@@ -198,10 +204,39 @@ def test_usage_errors_exit_2(run: Run) -> None:
 
 # -- failures ----------------------------------------------------------------------------------
 def test_api_error_line(run: Run, daemon: FakeDaemon) -> None:
-    result = run("template", "get", "nope")
+    result = run("template", "get", "00000000-0000-4000-8000-000000000000")
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == "api error (status=404, code=TEMPLATE_NOT_FOUND): Template not found\n"
+
+
+def test_an_unknown_template_name_is_a_local_error(run: Run, daemon: FakeDaemon) -> None:
+    result = run("template", "get", "nope")
+    assert result.exit_code == 1
+    assert result.stderr == 'Error: no template named "nope" (see `vm-system template list`)\n'
+    assert [r.url.path for r in daemon.requests] == ["/api/v1/templates"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("template", "add-startup", "", "--path", "a.js"),
+        ("template", "get", " "),
+        ("template", "remove-capability", "demo", ""),
+        ("session", "get", ""),
+        ("session", "delete", "", "--purge"),
+        ("exec", "repl", "", "1"),
+        ("exec", "events", ""),
+        ("session", "list", "--template-id", ""),
+    ],
+)
+def test_empty_ids_are_usage_errors_before_any_request(
+    run: Run, daemon: FakeDaemon, args: tuple[str, ...]
+) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "must not be empty" in result.stderr
+    assert daemon.requests == []
 
 
 def test_conflict_and_in_use(run: Run, daemon: FakeDaemon, tmp_path: Path) -> None:

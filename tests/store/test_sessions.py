@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from vmsystem.store import (
+    ForeignKeyViolation,
     InsertEvents,
     InsertExecution,
-    ForeignKeyViolation,
     SessionStatus,
     Store,
     StoreError,

@@ -196,8 +196,7 @@ def repl(
     code: Annotated[
         str | None,
         typer.Argument(
-            help="JavaScript to evaluate in the session's global scope; `-` reads it from "
-            "stdin.",
+            help="JavaScript to evaluate in the session's global scope; `-` reads it from stdin.",
             metavar="CODE",
             show_default=False,
         ),
@@ -289,7 +288,7 @@ def list_(
                 Column("Execution ID", 36),
                 Column("Kind", 10),
                 Column("Status", 10),
-                Column("Started", 24),
+                Column("Started", 20),
                 Column("Duration", 10),
                 Column("Input"),
             ],
@@ -304,7 +303,7 @@ def list_(
                 ]
                 for e in executions
             ),
-            dash=120,
+            dash=80,
         )
 
     render(output, executions, text)

@@ -29,9 +29,9 @@ __all__ = [
     "event_line",
     "event_text",
     "excerpt",
-    "readable",
     "local_time",
     "pretty",
+    "readable",
     "render",
     "table",
     "truncate",
@@ -143,7 +143,8 @@ def event_text(event: dict[str, Any] | Any) -> str:
     if kind == "exception":
         return f"Uncaught {error_text(payload)}"
     if kind == "system":
-        return f"[{payload.get('level', 'info')}] {payload.get('code', '')}: {payload.get('message', '')}"
+        level, code = payload.get("level", "info"), payload.get("code", "")
+        return f"[{level}] {code}: {payload.get('message', '')}"
     return event_line(event)
 
 
