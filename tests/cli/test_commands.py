@@ -339,8 +339,13 @@ def test_exec_list_get_events_cancel(run: Run, daemon: FakeDaemon, tmp_path: Pat
     assert len(payload) == 50
     after = json.loads(run("exec", "events", eid, "--after-seq", "2", "-o", "json").stdout)
     assert [e["seq"] for e in after] == [3]
-    run("exec", "events", eid, "--limit", "1")
+    page = run("exec", "events", eid, "--limit", "1")
     assert daemon.requests[-1].url.params["limit"] == "1"
+    assert page.stderr == (
+        f"More events may follow: vm-system exec events {eid} --after-seq 1 --limit 1\n"
+    )
+    last = run("exec", "events", eid, "--after-seq", "1", "--limit", "5")
+    assert last.stderr == "", "a short page is the last one"
 
     assert run("exec", "cancel", eid).stdout == f"Execution ID: {eid}\nStatus: ok\n" + (
         'Result: {"type":"number","preview":"1","json":1}\n'

@@ -218,3 +218,16 @@ def test_text_output_on_a_terminal_is_readable(
     assert events[:4] == [f"> {code}", "0", "a", "b"]
     assert events[4] == "Uncaught RangeError: too far"
     daemon.cli("session", "close", sid, check=True)
+
+
+@pytest.mark.network
+def test_add_library_download_makes_the_library_usable(
+    daemon: Daemon, template: str, tmp_path: Path
+) -> None:
+    added = daemon.cli("template", "add-library", template, "--name", "dayjs", "--download")
+    assert added.returncode == 0, added.stderr
+    assert "Warning" not in added.stderr
+    sid = start(daemon, template, tmp_path)
+    typed = daemon.cli("exec", "repl", sid, "typeof dayjs", check=True).stdout
+    assert '"preview":"function"' in typed
+    daemon.cli("session", "close", sid, check=True)
