@@ -287,10 +287,11 @@ def repl(
 
     Enter sends a complete statement. It is incomplete, and continues on a `...` line, while a
     bracket, a template literal or a block comment is open or the line ends with an operator
-    (decided locally by this simple rule; an empty line sends the input as it is). Ctrl-C cancels the running execution (or clears the line), Ctrl-D
-    or `.exit` leaves; `.help` lists the commands, `.restart` restarts the session. History
-    is kept in the user's data directory (`~/.local/share/vm-system/repl_history` on Linux).
-    With stdin not a terminal, statements are read from it and run in order.
+    (decided locally by this simple rule; an empty line sends the input as it is).
+    Ctrl-C cancels the running execution (or clears the line); Ctrl-D or `.exit` leaves;
+    `.help` lists the commands, `.restart` restarts the session. History is kept in the
+    user's data directory (`~/.local/share/vm-system/repl_history` on Linux). With stdin not
+    a terminal, statements are read from it and run in order.
     """
     client = client_of(ctx)
     session, created = _open_session(client, session_id, new, template, worktree_path)
