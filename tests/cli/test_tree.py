@@ -40,10 +40,16 @@ def test_session_has_close_and_delete_with_purge_and_prune() -> None:
     assert subcommands("session") == {"create", "list", "get", "close", "delete", "prune"}
 
 
-def test_boolean_flags_read_as_flags_in_help() -> None:
-    reference = render_markdown()
-    assert "<bool>" not in reference and "BOOLEAN" not in reference
-    assert "--purge" in reference and "--if-not-exists" in reference
+def test_boolean_flags_read_as_flags_in_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a terminal shows: Typer's Rich help would print `--follow <bool>`.
+    monkeypatch.setenv("COLUMNS", "100")
+    runner = CliRunner()
+    for path, _ctx in walk(get_command(app)):
+        args = path.split()[1:]
+        shown = runner.invoke(app, [*args, "--help"]).stdout
+        assert "<bool>" not in shown and "BOOLEAN" not in shown, path
+    follow = runner.invoke(app, ["exec", "repl", "--help"]).stdout
+    assert "-f, --follow " in follow and "--fail-on-error " in follow
 
 
 def test_template_subcommands() -> None:

@@ -40,6 +40,7 @@ app = typer.Typer(
     name="exec",
     help="Run REPL snippets and files in sessions; list executions and their events.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 SessionId = Annotated[

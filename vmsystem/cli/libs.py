@@ -28,6 +28,7 @@ app = typer.Typer(
     help="Manage the local library cache: download catalog libraries with npm, add local "
     "files, list them (works without a daemon).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 CacheDir = Annotated[

@@ -93,6 +93,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help, the same text as docs/cli.md: Typer's Rich help shows `<bool>` after
+    # boolean flags (`--follow <bool>`), which reads as if they took a value.
+    rich_markup_mode=None,
 )
 
 

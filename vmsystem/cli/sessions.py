@@ -22,6 +22,7 @@ app = typer.Typer(
     help="Manage sessions: long-lived JS contexts started from a template and bound to a "
     "worktree directory.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 SessionId = Annotated[

@@ -35,6 +35,7 @@ app = typer.Typer(
     help="Manage templates: runtime profiles with settings, modules, libraries, capabilities "
     "and startup files.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 TemplateId = Annotated[
