@@ -76,6 +76,10 @@ def test_a_failed_start_names_its_kept_session_which_delete_purge_removes(
     startup_log = daemon.cli("exec", "list", sid, check=True).stdout
     assert "startup" in startup_log and "boom.js" in startup_log
 
+    again = daemon.cli("repl", "--new", "--template", template, "--worktree-path", str(tmp_path))
+    assert again.returncode == 1
+    assert again.stderr.splitlines()[1].startswith("Session ID: "), "repl --new says it too"
+
     purged = daemon.cli("session", "delete", "--purge", sid, check=True)
     assert purged.stdout == f"Purged session: {sid}\n"
     gone = daemon.cli("session", "get", sid)

@@ -22,7 +22,14 @@ import typer
 from vmsystem.client import APIError, ClientError, DaemonUnavailable, SessionBusy
 from vmsystem.libraries.errors import LibraryError
 
-__all__ = ["EXIT_EXECUTION_FAILED", "EXIT_FAILURE", "CliError", "parse_json_object", "report"]
+__all__ = [
+    "EXIT_EXECUTION_FAILED",
+    "EXIT_FAILURE",
+    "CliError",
+    "kept_session_hint",
+    "parse_json_object",
+    "report",
+]
 
 #: Exit code of every failure (as the original).
 EXIT_FAILURE = 1
@@ -58,6 +65,17 @@ def report(exc: Exception, hints: Sequence[str] = ()) -> int:
     else:  # pragma: no cover - the caller only passes the types above
         raise exc
     return EXIT_FAILURE
+
+
+def kept_session_hint(exc: APIError) -> str | None:
+    """For a failed session start: the line naming the session kept as ``crashed``."""
+    kept = exc.details.get("session_id")
+    if not isinstance(kept, str):
+        return None
+    return (
+        f"Session ID: {kept} (crashed; its startup log: `vm-system exec list {kept}`; "
+        f"remove it: `vm-system session delete --purge {kept}`)"
+    )
 
 
 def _detail_hints(exc: Exception) -> list[str]:

@@ -29,12 +29,13 @@ from vmsystem.client import (
     APIError,
     Client,
     ClientError,
+    DaemonUnavailable,
     RouteNotFound,
     SessionNotReady,
 )
 from vmsystem.client.types import Event, Session
 
-from .failures import CliError
+from .failures import CliError, kept_session_hint, report
 from .jsinput import is_incomplete
 from .output import error_text
 from .refs import non_empty
@@ -128,6 +129,9 @@ class Repl:
             execution = self.client.run_repl(self.session_id, code, stream=True)
         except APIError as exc:
             self._api_error(exc)
+            return
+        except ClientError as exc:  # e.g. the daemon went away: say so, keep the prompt
+            _err(str(exc) if isinstance(exc, DaemonUnavailable) else f"Error: {exc}")
             return
         execution_id = execution["id"]
         try:
@@ -246,8 +250,14 @@ def _open_session(
             raise CliError("give either SESSION_ID or --new, not both")
         if not template:
             raise CliError("--new needs --template NAME_OR_ID")
-        session = client.create_session(template, os.path.abspath(os.path.expanduser(worktree)))
-        return session, True
+        worktree_path = os.path.abspath(os.path.expanduser(worktree))
+        try:
+            return client.create_session(template, worktree_path), True
+        except APIError as exc:
+            hint = kept_session_hint(exc)
+            if hint is None:
+                raise
+            raise typer.Exit(report(exc, [hint])) from None
     if template is not None:
         raise CliError("--template goes with --new")
     if session_id is None:

@@ -10,7 +10,7 @@ import typer
 from vmsystem.client import APIError, SessionNotFound
 from vmsystem.client.types import Session
 
-from .failures import CliError, report
+from .failures import CliError, kept_session_hint, report
 from .output import Column, OutputFormat, OutputOption, echo, render, table
 from .refs import non_empty, template_id_of
 from .state import client_of
@@ -95,19 +95,11 @@ def create(
             base_commit_oid=base_commit,
         )
     except APIError as exc:
-        kept = exc.details.get("session_id")
-        if not isinstance(kept, str):
+        hint = kept_session_hint(exc)
+        if hint is None:
             raise
         # A start that failed leaves the session crashed with its startup log: name it.
-        ctx.exit(
-            report(
-                exc,
-                [
-                    f"Session ID: {kept} (crashed; its startup log: `vm-system exec list "
-                    f"{kept}`; remove it: `vm-system session delete --purge {kept}`)"
-                ],
-            )
-        )
+        ctx.exit(report(exc, [hint]))
     render(output, session, lambda: _created_lines(session))
 
 
