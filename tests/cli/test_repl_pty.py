@@ -124,7 +124,9 @@ def test_interactive_repl_on_a_session(daemon: Daemon, session: str, tmp_path: P
     child.close()
     assert child.exitstatus == 0
 
-    history = (data_home / "vm-system" / "repl_history").read_text()
+    history_file = data_home / "vm-system" / "repl_history"
+    assert history_file.stat().st_mode & 0o777 == 0o600
+    history = history_file.read_text()
     assert "+1 + 41" in history
     assert "+function greet(who) {\n+  return `hi ${who}` }" in history, "one multi-line entry"
 

@@ -218,6 +218,8 @@ class Repl:
 
         path = history_path()
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Inputs may hold secrets: the history is the user's alone, as node's is.
+        path.touch(mode=0o600, exist_ok=True)
         prompt: PromptSession[str] = PromptSession(
             history=FileHistory(str(path)),
             multiline=True,
