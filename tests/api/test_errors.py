@@ -483,7 +483,8 @@ def test_second_execution_while_one_runs_is_session_busy(
     running = _start_endless(client, session["id"])
     try:
         r = client.post(f"{API}/executions/repl", json={"session_id": session["id"], "input": "1"})
-        assert assert_envelope(r, 409, "SESSION_BUSY")["details"]["session_id"] == session["id"]
+        details = assert_envelope(r, 409, "SESSION_BUSY")["details"]
+        assert details == {"session_id": session["id"], "execution_id": running["id"]}
         r = client.post(
             f"{API}/executions/run-file", json={"session_id": session["id"], "path": "a.js"}
         )
@@ -519,6 +520,16 @@ def test_executing_in_a_crashed_session_is_session_not_ready(
     sid = assert_envelope(r, 422, "STARTUP_FAILED")["details"]["session_id"]
     r = client.post(f"{API}/executions/repl", json={"session_id": sid, "input": "1"})
     assert_envelope(r, 409, "SESSION_NOT_READY")
+
+
+@produces("SESSION_ACTIVE")
+def test_purging_a_ready_session_is_session_active(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    url = f"{API}/sessions/{session['id']}"
+    error = assert_envelope(client.delete(url, params={"purge": "true"}), 409, "SESSION_ACTIVE")
+    assert error["details"] == {"session_id": session["id"], "status": "ready"}
+    assert client.get(url).json()["status"] == "ready", "the session is untouched"
 
 
 @produces("CONFLICT")

@@ -8,7 +8,7 @@ from typing import Any
 from vmsystem.core import VmSystem
 
 from .conftest import API, TestClient, create_session, create_template, repl
-from .helpers import UUID, after_millisecond, wait_for
+from .helpers import UUID, after_millisecond, assert_envelope, wait_for
 
 SESSION_KEYS = {
     "id",
@@ -195,3 +195,41 @@ def test_session_ids_in_any_uuid_spelling_are_accepted_and_normalised(
     listed = client.get(f"{API}/executions", params={"session_id": "URN:UUID:" + sid.upper()})
     assert len(listed.json()) == len(spellings)
     assert client.post(f"{API}/sessions/{{{sid.upper()}}}/close").json()["id"] == sid
+
+
+def test_purge_deletes_a_closed_session_with_its_executions_and_events(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    url = f"{API}/sessions/{session['id']}"
+    run = repl(client, session["id"], "console.log('x'); 1")
+    client.post(f"{url}/close")
+    r = client.delete(url, params={"purge": "true"})
+    assert (r.status_code, r.json()) == (
+        200,
+        {"status": "ok", "session_id": session["id"], "purged": True},
+    )
+    assert_envelope(client.get(url), 404, "SESSION_NOT_FOUND")
+    assert_envelope(client.get(f"{API}/executions/{run['id']}"), 404, "EXECUTION_NOT_FOUND")
+    assert session["id"] not in [s["id"] for s in client.get(f"{API}/sessions").json()]
+    assert_envelope(client.delete(url, params={"purge": "true"}), 404, "SESSION_NOT_FOUND")
+
+
+def test_a_failed_start_is_kept_crashed_names_its_id_and_can_be_purged(
+    client: TestClient, template: dict[str, Any], worktree: Path
+) -> None:
+    (worktree / "boom.js").write_text("throw new Error('nope')")
+    client.post(
+        f"{API}/templates/{template['id']}/startup-files",
+        json={"path": "boom.js", "order_index": 1, "mode": "eval"},
+    )
+    r = client.post(
+        f"{API}/sessions", json={"template_id": template["id"], "worktree_path": str(worktree)}
+    )
+    error = assert_envelope(r, 422, "STARTUP_FAILED")
+    sid = error["details"]["session_id"]
+    kept = client.get(f"{API}/sessions/{sid}").json()
+    assert kept["status"] == "crashed" and "nope" in kept["last_error"]
+    startup = client.get(f"{API}/executions", params={"session_id": sid}).json()
+    assert [e["kind"] for e in startup] == ["startup"], "its startup log is kept"
+    assert client.delete(f"{API}/sessions/{sid}", params={"purge": "true"}).status_code == 200
+    assert_envelope(client.get(f"{API}/sessions/{sid}"), 404, "SESSION_NOT_FOUND")

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from vmsystem.libraries.cache import LibraryCache
+
 from .conftest import API, TestClient, create_session, create_template, repl
 from .helpers import UNKNOWN_ID, UUID, after_millisecond
 
@@ -267,7 +269,15 @@ def test_catalog_library_in_any_spelling_is_accepted(
 ) -> None:
     url = f"{API}/templates/{template['id']}/libraries"
     r = client.post(url, json={"name": spelling})
-    assert (r.status_code, r.json()) == (201, {"template_id": template["id"], "name": spelling})
+    answer = r.json()
+    assert r.status_code == 201
+    assert (answer["template_id"], answer["name"], answer["cached"]) == (
+        template["id"],
+        spelling,
+        False,
+    )
+    assert "vm-system libs download lodash" in answer["warning"], "the test cache is empty"
+    assert "LIBRARY_NOT_CACHED" in answer["warning"]
     assert client.get(url).json() == [spelling]
     r = client.delete(f"{url}/{spelling}")
     assert (r.status_code, r.json()) == (
@@ -275,6 +285,19 @@ def test_catalog_library_in_any_spelling_is_accepted(
         {"status": "ok", "template_id": template["id"], "name": spelling},
     )
     assert client.get(url).json() == []
+
+
+def test_adding_a_cached_library_has_no_warning(
+    client: TestClient, template: dict[str, Any], cache_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "tiny.js"
+    source.write_text("globalThis.tiny = 1;")
+    LibraryCache(cache_dir).add_local(source, "tiny", "1.0.0", "tiny")
+    r = client.post(f"{API}/templates/{template['id']}/libraries", json={"name": "tiny"})
+    assert (r.status_code, r.json()) == (
+        201,
+        {"template_id": template["id"], "name": "tiny", "cached": True},
+    )
 
 
 def test_metadata_libraries_shows_the_catalog_with_cached_status(client: TestClient) -> None:

@@ -311,7 +311,7 @@ class FakeDaemon:
             "last_activity_at": TS,
             "closed_at": None,
             "last_error": None,
-            "template_snapshot": {},
+            "template_snapshot": {"name": template["name"]},
             "globals": {},
         }
         self.sessions[sid] = session

@@ -273,14 +273,16 @@ def test_session_list_get_close(run: Run, daemon: FakeDaemon, tmp_path: Path) ->
     tid = make_template(run)
     sid = make_session(run, tmp_path)
     lines = run("session", "list").stdout.splitlines()
-    assert lines[0] == f"{'Session ID':<36} {'Template ID':<36} {'Status':<10} {'Created':<20}"
+    header = f"{'Session ID':<36} {'Template ID':<36} {'Status':<10} {'Created':<20}"
+    assert lines[0] == f"{header} Template", "the original's columns, then the template name"
     assert lines[1] == "-" * 102
-    assert lines[2] == f"{sid:<36} {tid:<36} {'ready':<10} {TS:<20}"
+    assert lines[2] == f"{sid:<36} {tid:<36} {'ready':<10} {TS:<20} demo"
     run("session", "list", "--status", "ready")
     assert daemon.requests[-1].url.params["status"] == "ready"
     assert run("session", "get", sid).stdout.splitlines() == [
         f"Session ID: {sid}",
         f"Template ID: {tid}",
+        "Template: demo",
         "Workspace ID: default",
         "Base Commit: HEAD",
         f"Worktree Path: {tmp_path}",
@@ -308,9 +310,11 @@ def test_exec_list_get_events_cancel(run: Run, daemon: FakeDaemon, tmp_path: Pat
     eid = next(iter(daemon.executions))
     lines = run("exec", "list", sid, "--limit", "5").stdout.splitlines()
     assert daemon.requests[-1].url.params["limit"] == "5"
-    assert lines[0] == f"{'Execution ID':<36} {'Kind':<10} {'Status':<10} {'Started':<20}"
+    header = f"{'Execution ID':<36} {'Kind':<10} {'Status':<10} {'Started':<20}"
+    assert lines[0] == f"{header} {'Duration':<10} Input"
     assert lines[1] == "-" * 80
-    assert lines[2] == f"{eid:<36} {'repl':<10} {'ok':<10} {TS:<20}"
+    excerpt = 'console.log("' + "x" * 24 + "..."
+    assert lines[2] == f"{eid:<36} {'repl':<10} {'ok':<10} {TS:<20} {'0 ms':<10} {excerpt}"
 
     lines = run("exec", "get", eid).stdout.splitlines()
     assert lines[:5] == [
@@ -335,8 +339,13 @@ def test_exec_list_get_events_cancel(run: Run, daemon: FakeDaemon, tmp_path: Pat
     assert len(payload) == 50
     after = json.loads(run("exec", "events", eid, "--after-seq", "2", "-o", "json").stdout)
     assert [e["seq"] for e in after] == [3]
-    run("exec", "events", eid, "--limit", "1")
+    page = run("exec", "events", eid, "--limit", "1")
     assert daemon.requests[-1].url.params["limit"] == "1"
+    assert page.stderr == (
+        f"More events may follow: vm-system exec events {eid} --after-seq 1 --limit 1\n"
+    )
+    last = run("exec", "events", eid, "--after-seq", "1", "--limit", "5")
+    assert last.stderr == "", "a short page is the last one"
 
     assert run("exec", "cancel", eid).stdout == f"Execution ID: {eid}\nStatus: ok\n" + (
         'Result: {"type":"number","preview":"1","json":1}\n'

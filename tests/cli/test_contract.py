@@ -173,11 +173,22 @@ def test_follow_json(run: Run, daemon: FakeDaemon, tmp_path: Path) -> None:
     assert [e["type"] for e in data["events"]] == ["input_echo", "value"]
 
 
-def test_output_limit_is_an_api_error(run: Run, daemon: FakeDaemon, tmp_path: Path) -> None:
+def test_output_limit_is_an_api_error_after_the_stored_execution(
+    run: Run, daemon: FakeDaemon, tmp_path: Path
+) -> None:
     sid = _session(run, tmp_path)
     result = run("exec", "repl", sid, "spam()")
     assert result.exit_code == 1
-    assert result.stdout == ""
+    eid = next(iter(daemon.executions))
+    assert result.stdout.splitlines() == [
+        f"Execution ID: {eid}",
+        "Status: error",
+        'Error: {"code":"OUTPUT_LIMIT_EXCEEDED","message":"too much output"}',
+        "",
+        "Events:",
+        '[1] input_echo: {"text":"spam()"}',
+        '[2] system: {"level":"error","code":"OUTPUT_LIMIT_EXCEEDED","message":"too much output"}',
+    ]
     assert result.stderr == (
         "api error (status=422, code=OUTPUT_LIMIT_EXCEEDED): "
         "Execution exceeded configured output/event limits\n"

@@ -146,3 +146,29 @@ def test_download_from_npm(run: Run, cache: Path) -> None:
     assert (cache / "dayjs-1.11.10.js").stat().st_size == 7160
     again = run("libs", "download", "dayjs")
     assert "  dayjs@1.11.10: cached" in again.stdout
+
+
+def test_add_library_download_fetches_before_adding(
+    run: Run, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, daemon: FakeDaemon
+) -> None:
+    dayjs = tmp_path / "dayjs.js"
+    dayjs.write_text("globalThis.dayjs = function () {};\n")
+    run("libs", "add", str(dayjs), "--name", "dayjs", "--version", "1.11.10", "--global", "dayjs")
+    tid = run("template", "create", "--name", "demo").stdout.split("(ID: ")[1][:-2]
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm: only a cache hit can succeed
+    result = run("template", "add-library", tid, "--name", "dayjs", "--download")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"Added library: dayjs to template {tid}\n"
+    assert result.stderr == "  dayjs@1.11.10: cached\n", "progress goes to stderr"
+    assert daemon.requests[-1].url.path == f"/api/v1/templates/{tid}/libraries"
+
+
+def test_add_library_download_failure_adds_nothing(
+    run: Run, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, daemon: FakeDaemon
+) -> None:
+    tid = run("template", "create", "--name", "demo").stdout.split("(ID: ")[1][:-2]
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run("template", "add-library", tid, "--name", "lodash", "--download")
+    assert result.exit_code == 1
+    assert "npm" in result.stderr
+    assert not any(r.url.path.endswith("/libraries") for r in daemon.requests)

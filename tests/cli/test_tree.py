@@ -36,8 +36,20 @@ def test_top_level_commands() -> None:
     assert "http" not in top
 
 
-def test_session_has_close_and_no_delete() -> None:
-    assert subcommands("session") == {"create", "list", "get", "close"}
+def test_session_has_close_and_delete_with_purge_and_prune() -> None:
+    assert subcommands("session") == {"create", "list", "get", "close", "delete", "prune"}
+
+
+def test_boolean_flags_read_as_flags_in_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a terminal shows: Typer's Rich help would print `--follow <bool>`.
+    monkeypatch.setenv("COLUMNS", "100")
+    runner = CliRunner()
+    for path, _ctx in walk(get_command(app)):
+        args = path.split()[1:]
+        shown = runner.invoke(app, [*args, "--help"]).stdout
+        assert "<bool>" not in shown and "BOOLEAN" not in shown, path
+    follow = runner.invoke(app, ["exec", "repl", "--help"]).stdout
+    assert "-f, --follow " in follow and "--fail-on-error " in follow
 
 
 def test_template_subcommands() -> None:
@@ -91,7 +103,8 @@ def test_every_command_and_parameter_has_help() -> None:
 def test_every_client_command_has_output_option() -> None:
     for path, ctx in walk(get_command(app)):
         command = ctx.command
-        if hasattr(command, "commands") or path in {"vm-system serve", "vm-system help"}:
+        interactive = {"vm-system serve", "vm-system help", "vm-system repl"}
+        if hasattr(command, "commands") or path in interactive:
             continue
         assert "output" in {p.name for p in command.params}, path
 
@@ -198,10 +211,39 @@ def test_usage_errors_exit_2(run: Run) -> None:
 
 # -- failures ----------------------------------------------------------------------------------
 def test_api_error_line(run: Run, daemon: FakeDaemon) -> None:
-    result = run("template", "get", "nope")
+    result = run("template", "get", "00000000-0000-4000-8000-000000000000")
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == "api error (status=404, code=TEMPLATE_NOT_FOUND): Template not found\n"
+
+
+def test_an_unknown_template_name_is_a_local_error(run: Run, daemon: FakeDaemon) -> None:
+    result = run("template", "get", "nope")
+    assert result.exit_code == 1
+    assert result.stderr == 'Error: no template named "nope" (see `vm-system template list`)\n'
+    assert [r.url.path for r in daemon.requests] == ["/api/v1/templates"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("template", "add-startup", "", "--path", "a.js"),
+        ("template", "get", " "),
+        ("template", "remove-capability", "demo", ""),
+        ("session", "get", ""),
+        ("session", "delete", "", "--purge"),
+        ("exec", "repl", "", "1"),
+        ("exec", "events", ""),
+        ("session", "list", "--template-id", ""),
+    ],
+)
+def test_empty_ids_are_usage_errors_before_any_request(
+    run: Run, daemon: FakeDaemon, args: tuple[str, ...]
+) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert "must not be empty" in result.stderr
+    assert daemon.requests == []
 
 
 def test_conflict_and_in_use(run: Run, daemon: FakeDaemon, tmp_path: Path) -> None:

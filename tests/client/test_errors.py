@@ -29,6 +29,7 @@ CODES = {
     "METHOD_NOT_ALLOWED": (405, sdk.MethodNotAllowed),
     "SESSION_NOT_READY": (409, sdk.SessionNotReady),
     "SESSION_BUSY": (409, sdk.SessionBusy),
+    "SESSION_ACTIVE": (409, sdk.SessionActive),
     "CONFLICT": (409, sdk.Conflict),
     "TEMPLATE_IN_USE": (409, sdk.TemplateInUse),
     "PAYLOAD_TOO_LARGE": (413, sdk.PayloadTooLarge),
@@ -76,6 +77,13 @@ def test_output_limit_names_its_execution(make: Any) -> None:
     with pytest.raises(sdk.OutputLimitExceeded) as info:
         api.call("run_repl", "s", "x")
     assert info.value.execution_id == "e-9"
+
+
+def test_session_busy_names_the_running_execution(make: Any) -> None:
+    api = make(lambda r: envelope(409, "SESSION_BUSY", "busy", session_id="s", execution_id="e-1"))
+    with pytest.raises(sdk.SessionBusy) as info:
+        api.call("run_repl", "s", "x")
+    assert info.value.execution_id == "e-1"
 
 
 def test_unknown_code_gives_plain_api_error(make: Any) -> None:

@@ -146,6 +146,8 @@ ROUTES: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str
     ("get_session", (S,), {}, "GET", f"/api/v1/sessions/{S}", {}, None),
     ("close_session", (S,), {}, "POST", f"/api/v1/sessions/{S}/close", {}, None),
     ("delete_session", (S,), {}, "DELETE", f"/api/v1/sessions/{S}", {}, None),
+    ("purge_session", (S,), {}, "DELETE", f"/api/v1/sessions/{S}", {"purge": "true"}, None),
+    ("restart_session", (S,), {}, "POST", f"/api/v1/sessions/{S}/restart", {}, None),
     ("list_executions", (), {}, "GET", "/api/v1/executions", {}, None),
     (
         "list_executions",

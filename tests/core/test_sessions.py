@@ -10,6 +10,7 @@ from vmsystem.core import VmSystem, open_system
 from vmsystem.core.errors import (
     InvalidPath,
     LibraryNotCached,
+    SessionActive,
     SessionNotFound,
     StartupFailed,
     TemplateNotFound,
@@ -118,6 +119,29 @@ def test_close_is_idempotent_and_keeps_the_row(vm: VmSystem, worktree: Path) -> 
     assert vm.sessions.live_ids() == []
     with pytest.raises(SessionNotFound):
         vm.sessions.close("0d2f6c1e-0000-4000-8000-000000000001")
+
+
+def test_purge_deletes_a_closed_session_with_its_history(vm: VmSystem, worktree: Path) -> None:
+    session = vm.sessions.create(vm.templates.create("purging").id, str(worktree))
+    run = vm.executions.repl(session.id, "console.log('kept until purged'); 1")
+    vm.sessions.close(session.id)
+    purged = vm.sessions.purge(session.id)
+    assert purged.id == session.id and purged.status is SessionStatus.CLOSED
+    with pytest.raises(SessionNotFound):
+        vm.sessions.get(session.id)
+    assert vm.store.get_execution(run.id) is None
+    assert vm.store.list_events(run.id) == []
+    with pytest.raises(SessionNotFound):
+        vm.sessions.purge(session.id)
+
+
+def test_purge_refuses_a_ready_session(vm: VmSystem, worktree: Path) -> None:
+    session = vm.sessions.create(vm.templates.create("live").id, str(worktree))
+    with pytest.raises(SessionActive) as caught:
+        vm.sessions.purge(session.id)
+    assert caught.value.details == {"session_id": session.id, "status": "ready"}
+    assert vm.sessions.get(session.id).status is SessionStatus.READY
+    assert session.id in vm.sessions.live_ids()
 
 
 def test_list_filters_by_status(vm: VmSystem, worktree: Path) -> None:

@@ -8,6 +8,8 @@ import pytest
 
 from vmsystem.store import (
     ForeignKeyViolation,
+    InsertEvents,
+    InsertExecution,
     SessionStatus,
     Store,
     StoreError,
@@ -154,3 +156,32 @@ def test_naive_timestamps_are_refused(store: Store, template: Template) -> None:
     with pytest.raises(StoreError, match="naive"):
         store.insert_session(f.session(template.id, created_at=naive))
     assert store.list_sessions() == []
+
+
+def test_delete_session_removes_it_with_its_executions_and_events(
+    store: Store, template: Template
+) -> None:
+    gone, kept = f.session(template.id), f.session(template.id)
+    store.insert_session(gone)
+    store.insert_session(kept)
+    e, other = f.execution(gone.id), f.execution(kept.id)
+    for op in (
+        InsertExecution(e),
+        InsertExecution(other),
+        InsertEvents([f.event(e.id, 1), f.event(e.id, 2), f.event(other.id, 1)]),
+    ):
+        store.submit(op)
+    store.flush()
+
+    assert store.delete_session(gone.id) is True
+
+    assert store.get_session(gone.id) is None
+    assert store.get_execution(e.id) is None
+    assert store.list_events(e.id) == []
+    assert store.get_session(kept.id) == kept
+    assert store.get_execution(other.id) is not None
+    assert len(store.list_events(other.id)) == 1
+
+
+def test_delete_session_of_an_unknown_id_is_false(store: Store) -> None:
+    assert store.delete_session(f.new_id()) is False

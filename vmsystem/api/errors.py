@@ -29,6 +29,7 @@ STATUS_BY_CODE: dict[str, int] = {
     e.MethodNotAllowed.code: 405,
     e.SessionNotReady.code: 409,
     e.SessionBusy.code: 409,
+    e.SessionActive.code: 409,
     e.Conflict.code: 409,
     e.TemplateInUse.code: 409,
     e.PayloadTooLarge.code: 413,

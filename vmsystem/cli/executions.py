@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from vmsystem.client import Client
+from vmsystem.client import Client, OutputLimitExceeded
 from vmsystem.client.types import Event, Execution
 
-from .failures import EXIT_EXECUTION_FAILED, parse_json_object
+from .failures import EXIT_EXECUTION_FAILED, CliError, parse_json_object, report
 from .output import (
     Column,
     OutputFormat,
     OutputOption,
     compact,
     echo,
+    error_text,
     event_line,
+    event_text,
+    excerpt,
     local_time,
+    readable,
     render,
     table,
     truncate,
+    value_text,
 )
+from .refs import non_empty
 from .state import client_of
 
 __all__ = ["app"]
@@ -32,13 +40,20 @@ app = typer.Typer(
     name="exec",
     help="Run REPL snippets and files in sessions; list executions and their events.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 SessionId = Annotated[
-    str, typer.Argument(help="Session ID.", metavar="SESSION_ID", show_default=False)
+    str,
+    typer.Argument(
+        help="Session ID.", metavar="SESSION_ID", show_default=False, callback=non_empty
+    ),
 ]
 ExecutionId = Annotated[
-    str, typer.Argument(help="Execution ID.", metavar="EXECUTION_ID", show_default=False)
+    str,
+    typer.Argument(
+        help="Execution ID.", metavar="EXECUTION_ID", show_default=False, callback=non_empty
+    ),
 ]
 Follow = Annotated[
     bool,
@@ -61,13 +76,25 @@ FailOnError = Annotated[
 SETTLE_SECONDS = 5.0
 
 
+def _outcome_lines(execution: Execution, *, with_result: bool) -> None:
+    """``Result:``/``Error:``: compact JSON for scripts, readable text on a terminal."""
+    human = readable()
+    result = execution.get("result")
+    if with_result and result is not None:
+        echo(f"Result: {value_text(result) if human else compact(result)}")
+    error = execution.get("error")
+    if error is not None:
+        echo(f"Error: {error_text(error) if human else compact(error)}")
+
+
 def _summary(execution: Execution, *, with_result: bool) -> None:
     echo(f"Execution ID: {execution['id']}")
     echo(f"Status: {execution['status']}")
-    if with_result and execution.get("result") is not None:
-        echo(f"Result: {compact(execution['result'])}")
-    if execution.get("error") is not None:
-        echo(f"Error: {compact(execution['error'])}")
+    _outcome_lines(execution, with_result=with_result)
+
+
+def _event(event: Event) -> str:
+    return event_text(event) if readable() else event_line(event)
 
 
 def _block(execution: Execution, events: list[Event], *, with_result: bool) -> None:
@@ -75,7 +102,7 @@ def _block(execution: Execution, events: list[Event], *, with_result: bool) -> N
     echo()
     echo("Events:")
     for event in events:
-        echo(event_line(event))
+        echo(_event(event))
 
 
 def _settle(client: Client, execution_id: str) -> Execution:
@@ -105,7 +132,7 @@ def _run(
             for event in client.stream_execution_events(execution["id"]):
                 events.append(event)
                 if text:
-                    echo(event_line(event))
+                    echo(_event(event))
         except KeyboardInterrupt:
             client.cancel_execution(execution["id"])
             typer.echo(f"Cancelled execution: {execution['id']}", err=True)
@@ -117,7 +144,10 @@ def _run(
         else:
             render(output, {**execution, "events": events}, lambda: None)
     else:
-        execution = start(client, False)
+        try:
+            execution = start(client, False)
+        except OutputLimitExceeded as exc:
+            _limit_hit(client, exc, output, with_result=with_result)
         events = list(client.iter_events(execution["id"]))
         render(
             output,
@@ -128,18 +158,59 @@ def _run(
         raise typer.Exit(EXIT_EXECUTION_FAILED)
 
 
+def _limit_hit(
+    client: Client, exc: OutputLimitExceeded, output: OutputFormat, *, with_result: bool
+) -> NoReturn:
+    """The daemon answered OUTPUT_LIMIT_EXCEEDED for a waiting run: show the stored execution
+    and its events as ``--follow`` does, then report the API error (exit 1)."""
+    if exc.execution_id:
+        execution = client.get_execution(exc.execution_id)
+        events = list(client.iter_events(exc.execution_id))
+        render(
+            output,
+            {**execution, "events": events},
+            lambda: _block(execution, events, with_result=with_result),
+        )
+    raise typer.Exit(report(exc))
+
+
+def snippet(code: str | None, file: Path | None) -> str:
+    """The code of ``exec repl``: the argument, stdin for ``-``, or a local file's text."""
+    if file is not None:
+        if code is not None:
+            raise CliError("give either CODE or --file, not both")
+        try:
+            return file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read {file}: {exc}") from exc
+    if code is None:
+        raise CliError("missing code: give CODE, `-` to read stdin, or --file PATH")
+    if code == "-":
+        return sys.stdin.read()
+    return code
+
+
 @app.command("repl")
 def repl(
     ctx: typer.Context,
     session_id: SessionId,
     code: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="JavaScript to evaluate in the session's global scope.",
+            help="JavaScript to evaluate in the session's global scope; `-` reads it from stdin.",
             metavar="CODE",
             show_default=False,
         ),
-    ],
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Read the snippet from this local file (instead of CODE).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
     follow: Follow = False,
     fail_on_error: FailOnError = False,
     output: OutputOption = OutputFormat.text,
@@ -147,11 +218,14 @@ def repl(
     """Evaluate a snippet; prints `Execution ID:`, `Status:`, `Result:`/`Error:` and the events.
 
     The result is the completion value of the snippet. json/yaml output is the execution
-    with its `events` added.
+    with its `events` added. When the daemon answers OUTPUT_LIMIT_EXCEEDED, the stored
+    execution and its events are printed before the error. For an interactive prompt, use
+    `vm-system repl SESSION_ID`.
     """
+    source = snippet(code, file)
     _run(
         ctx,
-        lambda client, stream: client.run_repl(session_id, code, stream=stream),
+        lambda client, stream: client.run_repl(session_id, source, stream=stream),
         follow=follow,
         fail_on_error=fail_on_error,
         output=output,
@@ -216,12 +290,32 @@ def list_(
                 Column("Kind", 10),
                 Column("Status", 10),
                 Column("Started", 20),
+                Column("Duration", 10),
+                Column("Input"),
             ],
-            ([e["id"], e["kind"], e["status"], e["started_at"]] for e in executions),
+            (
+                [
+                    e["id"],
+                    e["kind"],
+                    e["status"],
+                    e["started_at"],
+                    _duration(e),
+                    excerpt(e.get("input") or e.get("path"), 40),
+                ]
+                for e in executions
+            ),
             dash=80,
         )
 
     render(output, executions, text)
+
+
+def _duration(execution: Execution) -> str:
+    metrics: dict[str, Any] = dict(execution.get("metrics") or {})
+    ms = metrics.get("duration_ms")
+    if execution["status"] == "running" or not isinstance(ms, int | float):
+        return "-"
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
 
 
 @app.command("get")
@@ -243,10 +337,7 @@ def get(
             echo(f"Input: {execution['input']}")
         if execution.get("path"):
             echo(f"Path: {execution['path']}")
-        if execution.get("result") is not None:
-            echo(f"Result: {compact(execution['result'])}")
-        if execution.get("error") is not None:
-            echo(f"Error: {compact(execution['error'])}")
+        _outcome_lines(execution, with_result=True)
 
     render(output, execution, text)
 
@@ -270,12 +361,21 @@ def events(
     ] = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """List an execution's events (seq, local time, type, payload)."""
+    """List an execution's events (seq, local time, type, payload).
+
+    With --limit, a full page ends with the command that prints the next one (on stderr).
+    """
     client = client_of(ctx)
     if limit is None:
         found = list(client.iter_events(execution_id, after_seq=after_seq))
     else:
         found = client.list_events(execution_id, after_seq=after_seq, limit=limit)
+    human = readable()
+
+    def payload(event: Event) -> str:
+        if human and event["type"] == "console":
+            return excerpt(str(event["payload"].get("text", "")), 60)
+        return truncate(compact(event["payload"]), 50)
 
     def text() -> None:
         if not found:
@@ -283,14 +383,17 @@ def events(
             return
         table(
             [Column("Seq", 5), Column("Timestamp", 20), Column("Type", 15), Column("Payload")],
-            (
-                [str(e["seq"]), local_time(e["ts"]), e["type"], truncate(compact(e["payload"]), 50)]
-                for e in found
-            ),
+            ([str(e["seq"]), local_time(e["ts"]), e["type"], payload(e)] for e in found),
             dash=80,
         )
 
     render(output, found, text)
+    if output is OutputFormat.text and limit is not None and len(found) == limit:
+        typer.echo(
+            f"More events may follow: vm-system exec events {execution_id} "
+            f"--after-seq {found[-1]['seq']} --limit {limit}",
+            err=True,
+        )
 
 
 @app.command("cancel")

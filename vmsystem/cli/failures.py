@@ -1,7 +1,9 @@
 """How the CLI fails: one line on stderr and an exit code.
 
 - an API error: ``api error (status=S, code=C): message`` (``api error (status=S)`` when the
-  body was not an error envelope), exit 1;
+  body was not an error envelope), exit 1; what the error names follows on its own stderr
+  lines (``Running execution: ID`` for ``SESSION_BUSY``, ``Session ID: ID`` for a failed
+  session start);
 - no daemon: ``no vm-system daemon at URL: start one with `vm-system serve```, exit 1;
 - other transport or stream failures, library cache errors and bad local input:
   ``Error: ...``, exit 1 (the
@@ -12,14 +14,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 
-from vmsystem.client import APIError, ClientError, DaemonUnavailable
+from vmsystem.client import APIError, ClientError, DaemonUnavailable, SessionBusy
 from vmsystem.libraries.errors import LibraryError
 
-__all__ = ["EXIT_EXECUTION_FAILED", "EXIT_FAILURE", "CliError", "parse_json_object", "report"]
+__all__ = [
+    "EXIT_EXECUTION_FAILED",
+    "EXIT_FAILURE",
+    "CliError",
+    "kept_session_hint",
+    "parse_json_object",
+    "report",
+]
 
 #: Exit code of every failure (as the original).
 EXIT_FAILURE = 1
@@ -43,12 +53,35 @@ def parse_json_object(raw: str, what: str) -> dict[str, Any]:
     return value
 
 
-def report(exc: Exception) -> int:
-    """Print the one-line report of ``exc`` to stderr; return the exit code."""
+def report(exc: Exception, hints: Sequence[str] = ()) -> int:
+    """Print the one-line report of ``exc`` to stderr, then any ``hints`` (what the error's
+    details name: a kept session, the running execution); return the exit code."""
     if isinstance(exc, APIError | DaemonUnavailable):
         typer.echo(str(exc), err=True)
+        for line in [*hints, *_detail_hints(exc)]:
+            typer.echo(line, err=True)
     elif isinstance(exc, ClientError | CliError | LibraryError):
         typer.echo(f"Error: {exc}", err=True)
     else:  # pragma: no cover - the caller only passes the types above
         raise exc
     return EXIT_FAILURE
+
+
+def kept_session_hint(exc: APIError) -> str | None:
+    """For a failed session start: the line naming the session kept as ``crashed``."""
+    kept = exc.details.get("session_id")
+    if not isinstance(kept, str):
+        return None
+    return (
+        f"Session ID: {kept} (crashed; its startup log: `vm-system exec list {kept}`; "
+        f"remove it: `vm-system session delete --purge {kept}`)"
+    )
+
+
+def _detail_hints(exc: Exception) -> list[str]:
+    if isinstance(exc, SessionBusy) and exc.execution_id:
+        return [
+            f"Running execution: {exc.execution_id} "
+            f"(stop it with `vm-system exec cancel {exc.execution_id}`)"
+        ]
+    return []

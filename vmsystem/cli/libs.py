@@ -21,13 +21,14 @@ from vmsystem.libraries.manifest import ManifestEntry
 
 from .output import OutputFormat, OutputOption, echo, render
 
-__all__ = ["app", "catalog_entries"]
+__all__ = ["CacheDir", "app", "catalog_entries", "fetch_libraries"]
 
 app = typer.Typer(
     name="libs",
     help="Manage the local library cache: download catalog libraries with npm, add local "
     "files, list them (works without a daemon).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 CacheDir = Annotated[
@@ -98,6 +99,18 @@ def download(
     render(output, [_entry_json(cache, e) for e in entries], lines)
     if failed is not None:
         raise failed
+
+
+def fetch_libraries(names: list[str], cache_dir: Path | None, *, progress: bool) -> None:
+    """Download ``names`` into the cache (cached ones are kept), reporting progress on stderr
+    so that the calling command's stdout stays its own. Raises the download's error."""
+    cache = LibraryCache(cache_dir)
+
+    def report(spec: str, event: str) -> None:
+        if progress:
+            typer.echo(f"  {spec}: {event}", err=True)
+
+    cache.download(names, report)
 
 
 class _Progress:

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from vmsystem import __version__
 from vmsystem.cli import executions, libs, ops, sessions, templates
 from vmsystem.cli.failures import CliError, report
+from vmsystem.cli.repl import repl
 from vmsystem.cli.serve import serve
 from vmsystem.cli.state import CliState
 from vmsystem.client import DEFAULT_SERVER_URL, ENV_AUTH_TOKEN, ENV_SERVER_URL, ClientError
@@ -92,6 +93,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help, the same text as docs/cli.md: Typer's Rich help shows `<bool>` after
+    # boolean flags (`--follow <bool>`), which reads as if they took a value.
+    rich_markup_mode=None,
 )
 
 
@@ -158,6 +162,7 @@ app.command("serve")(serve)
 app.add_typer(templates.app, name="template")
 app.add_typer(sessions.app, name="session")
 app.add_typer(executions.app, name="exec")
+app.command("repl")(repl)
 app.add_typer(ops.app, name="ops")
 app.add_typer(libs.app, name="libs")
 

@@ -13,6 +13,7 @@ app = typer.Typer(
     name="ops",
     help="Operate the daemon: health, runtime summary, Prometheus metrics, schema version.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 

@@ -1,8 +1,10 @@
 """Rendering: ``--output text|json|yaml``, the original's fixed-width tables, event lines.
 
-Text output keeps the original CLI's lines (scripts parse some of them). Tables are drawn with
-Rich when stdout is a terminal and as the original's fixed-width text otherwise, so pipes and
-scripts see stable, parseable columns.
+Text output keeps the original CLI's lines when stdout is not a terminal (scripts parse some
+of them): fixed-width tables, ``[seq] type: <compact JSON>`` event lines, ``Result:`` and
+``Error:`` as compact JSON. On a terminal it is written for a person: Rich tables, console
+events as their text, values as their preview (or ``inspect`` form) and stacks with real
+newlines. ``--output json`` is the API's JSON either way.
 """
 
 from __future__ import annotations
@@ -23,12 +25,17 @@ __all__ = [
     "OutputOption",
     "compact",
     "echo",
+    "error_text",
     "event_line",
+    "event_text",
+    "excerpt",
     "local_time",
     "pretty",
+    "readable",
     "render",
     "table",
     "truncate",
+    "value_text",
 ]
 
 
@@ -98,6 +105,55 @@ def event_line(event: dict[str, Any] | Any) -> str:
     return f"[{event['seq']}] {event['type']}: {compact(event.get('payload', {}))}"
 
 
+def value_text(payload: dict[str, Any]) -> str:
+    """A value payload as a person reads it: its ``inspect`` form when the daemon sent one
+    (``{ a: 1 }``, ``[ 1, 2 ]``, ``'text'``), else its ``preview``."""
+    shown = payload.get("inspect")
+    if not isinstance(shown, str):
+        shown = payload.get("preview")
+    return shown if isinstance(shown, str) else compact(payload)
+
+
+def error_text(error: dict[str, Any]) -> str:
+    """An execution error as a person reads it: ``Name: message`` and the stack on its own
+    lines for a JS exception, ``CODE: message`` for a limit, a cancellation or a crash."""
+    if "name" in error:
+        head = f"{error.get('name')}: {error.get('message', '')}"
+        stack = error.get("stack")
+        if not isinstance(stack, str) or not stack.strip():
+            return head
+        # V8 stacks start with the same "Name: message" line.
+        return stack if stack.startswith(head) else f"{head}\n{stack}"
+    return f"{error.get('code', 'ERROR')}: {error.get('message', '')}"
+
+
+def event_text(event: dict[str, Any] | Any) -> str:
+    """One event as a person reads it: console output as its text, ``> code`` for the echoed
+    input, ``=> value``, ``Uncaught Name: message`` (with the stack) and ``[level] CODE:
+    message`` for system events."""
+    payload: dict[str, Any] = event.get("payload") or {}
+    kind = event["type"]
+    if kind == "console":
+        return str(payload.get("text", ""))
+    if kind == "input_echo":
+        lines = str(payload.get("text", "")).splitlines() or [""]
+        return "\n".join(("> " if i == 0 else "... ") + line for i, line in enumerate(lines))
+    if kind == "value":
+        return f"=> {value_text(payload)}"
+    if kind == "exception":
+        return f"Uncaught {error_text(payload)}"
+    if kind == "system":
+        level, code = payload.get("level", "info"), payload.get("code", "")
+        return f"[{level}] {code}: {payload.get('message', '')}"
+    return event_line(event)
+
+
+def excerpt(text: str | None, width: int) -> str:
+    """One line of at most ``width`` characters: whitespace runs (newlines too) become one
+    space."""
+    return truncate(" ".join((text or "").split()), width)
+
+
 class Column:
     """A table column: header and the original's ``%-Ns`` width (``None``: last, unpadded)."""
 
@@ -108,6 +164,11 @@ class Column:
 
 def _is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def readable() -> bool:
+    """Whether text output is for a person (stdout is a terminal) rather than for a script."""
+    return _is_terminal()
 
 
 def table(columns: Sequence[Column], rows: Iterable[Sequence[str]], dash: int) -> None:

@@ -32,10 +32,24 @@ Notes on compatibility with the original CLI:
   `Created session: ID` followed by `Status:`, `Template ID:`, `Workspace ID:`, `Base Commit:` and
   `Worktree Path:`, and the `exec repl` / `exec run-file` block (`Execution ID:`, `Status:`,
   `Result:` (repl only) / `Error:` as compact JSON, a blank line, `Events:`, then
-  `[seq] type: <compact JSON payload>` per event).
-- Tables are drawn with Rich on a terminal and as the original's fixed-width columns under a
-  dash line otherwise. `list-capabilities` and `list-startup` add a trailing `ID` column (the IDs
-  `remove-capability` and `remove-startup` take).
+  `[seq] type: <compact JSON payload>` per event) whenever stdout is not a terminal (pipes,
+  `$(...)`, scripts).
+- On a terminal, text output is written for a person: `Result:` shows the value's preview (or
+  its `inspect` form), `Error:` the exception with its stack on its own lines, console events
+  their text, `> code` the echoed input and `=> value` the value. Tables are drawn with Rich on a
+  terminal and as the original's fixed-width columns under a dash line otherwise.
+  `list-capabilities` and `list-startup` add a trailing `ID` column (the IDs `remove-capability`
+  and `remove-startup` take); `exec list` adds `Duration` and an `Input` excerpt, `session list`
+  the template's name.
+- Every command that takes a template accepts its name as well as its ID (the CLI resolves the
+  name with `GET /templates`). An empty ID is a usage error (exit 2) before any request.
+- `session delete` closes a session like `session close`; `session delete --purge` deletes a
+  closed or crashed session with its executions and events, and `session prune` does so for
+  every session in the given statuses. A failed `session create` prints the kept `crashed`
+  session's ID on stderr after the error; `SESSION_BUSY` prints the running execution's ID.
+- `exec repl SID -` reads the code from stdin and `--file PATH` from a local file; when the daemon
+  answers OUTPUT_LIMIT_EXCEEDED, the stored execution and its events are printed before the
+  error. `vm-system repl` is an interactive prompt (see its help below).
 - `--output json` prints the API's JSON pretty printed (for `exec repl`/`run-file`: the execution
   with its `events` added); `--output yaml` the same as YAML.
 - `session create` accepts `--template NAME_OR_ID` as well as `--template-id`; `--workspace-id`

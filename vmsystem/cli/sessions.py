@@ -7,10 +7,12 @@ from typing import Annotated
 
 import typer
 
+from vmsystem.client import APIError, SessionNotFound
 from vmsystem.client.types import Session
 
-from .failures import CliError
+from .failures import CliError, kept_session_hint, report
 from .output import Column, OutputFormat, OutputOption, echo, render, table
+from .refs import non_empty, template_id_of
 from .state import client_of
 
 __all__ = ["app"]
@@ -20,11 +22,17 @@ app = typer.Typer(
     help="Manage sessions: long-lived JS contexts started from a template and bound to a "
     "worktree directory.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 SessionId = Annotated[
-    str, typer.Argument(help="Session ID.", metavar="SESSION_ID", show_default=False)
+    str,
+    typer.Argument(
+        help="Session ID.", metavar="SESSION_ID", show_default=False, callback=non_empty
+    ),
 ]
+#: Statuses ``session prune`` may remove (nothing runs in them any more).
+PRUNABLE = ("crashed", "closed")
 
 
 def _created_lines(session: Session) -> None:
@@ -70,19 +78,28 @@ def create(
     """Start a session: runs the template's libraries and startup files, then it is ready.
 
     Prints `Created session: ID` followed by `Status:`, `Template ID:`, `Workspace ID:`,
-    `Base Commit:` and `Worktree Path:` lines.
+    `Base Commit:` and `Worktree Path:` lines. A start that fails keeps the session as
+    `crashed` (its startup executions are the log of what went wrong); its ID is printed on
+    stderr after the error, and `session delete --purge ID` removes it.
     """
     if template is not None and template_id is not None and template != template_id:
         raise CliError("give either --template or --template-id, not both")
     chosen = template if template is not None else template_id
-    if not chosen:
+    if not chosen or not chosen.strip():
         raise CliError("missing template: give --template NAME_OR_ID (or --template-id ID)")
-    session = client_of(ctx).create_session(
-        chosen,
-        os.path.abspath(os.path.expanduser(worktree_path)),
-        workspace_id=workspace_id,
-        base_commit_oid=base_commit,
-    )
+    try:
+        session = client_of(ctx).create_session(
+            chosen,
+            os.path.abspath(os.path.expanduser(worktree_path)),
+            workspace_id=workspace_id,
+            base_commit_oid=base_commit,
+        )
+    except APIError as exc:
+        hint = kept_session_hint(exc)
+        if hint is None:
+            raise
+        # A start that failed leaves the session crashed with its startup log: name it.
+        ctx.exit(report(exc, [hint]))
     render(output, session, lambda: _created_lines(session))
 
 
@@ -99,12 +116,20 @@ def list_(
     ] = None,
     template_id: Annotated[
         str | None,
-        typer.Option("--template-id", help="Only sessions of this template.", show_default=False),
+        typer.Option(
+            "--template-id",
+            "--template",
+            help="Only sessions of this template (ID or name).",
+            show_default=False,
+            callback=non_empty,
+        ),
     ] = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """List sessions, newest first."""
-    sessions = client_of(ctx).list_sessions(status=status, template_id=template_id)
+    """List sessions, newest first (the last column is the template's name)."""
+    client = client_of(ctx)
+    tid = template_id_of(client, template_id) if template_id is not None else None
+    sessions = client.list_sessions(status=status, template_id=tid)
 
     def text() -> None:
         if not sessions:
@@ -116,12 +141,22 @@ def list_(
                 Column("Template ID", 36),
                 Column("Status", 10),
                 Column("Created", 20),
+                Column("Template"),
             ],
-            ([s["id"], s["template_id"], s["status"], s["created_at"]] for s in sessions),
+            (
+                [s["id"], s["template_id"], s["status"], s["created_at"], _template_name(s)]
+                for s in sessions
+            ),
             dash=102,
         )
 
     render(output, sessions, text)
+
+
+def _template_name(session: Session) -> str:
+    snapshot = session.get("template_snapshot") or {}
+    name = snapshot.get("name") if isinstance(snapshot, dict) else None
+    return name if isinstance(name, str) else ""
 
 
 @app.command("get")
@@ -134,6 +169,8 @@ def get(
     def text() -> None:
         echo(f"Session ID: {session['id']}")
         echo(f"Template ID: {session['template_id']}")
+        if _template_name(session):
+            echo(f"Template: {_template_name(session)}")
         echo(f"Workspace ID: {session['workspace_id']}")
         echo(f"Base Commit: {session['base_commit_oid']}")
         echo(f"Worktree Path: {session['worktree_path']}")
@@ -154,3 +191,68 @@ def close(
     """Close a session (cancels its running execution first; closing twice is fine)."""
     session = client_of(ctx).close_session(session_id)
     render(output, session, lambda: echo(f"Closed session: {session.get('id', session_id)}"))
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    session_id: SessionId,
+    purge: Annotated[
+        bool,
+        typer.Option(
+            "--purge",
+            help="Delete the session with its executions and events instead of closing it "
+            "(only a closed or crashed session; close a ready one first).",
+        ),
+    ] = False,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Close a session, or with --purge delete a closed or crashed one and its history."""
+    client = client_of(ctx)
+    if purge:
+        answer = client.purge_session(session_id)
+        render(output, answer, lambda: echo(f"Purged session: {answer['session_id']}"))
+        return
+    session = client.delete_session(session_id)
+    render(output, session, lambda: echo(f"Closed session: {session.get('id', session_id)}"))
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status",
+            help="Comma-separated statuses to remove: crashed, closed or both.",
+        ),
+    ] = "crashed,closed",
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Delete every session in the given statuses with its executions and events.
+
+    Prints `Purged session: ID` per session and a count.
+    """
+    wanted = [part.strip() for part in status.split(",") if part.strip()]
+    bad = [part for part in wanted if part not in PRUNABLE]
+    if not wanted or bad:
+        raise typer.BadParameter(
+            f"{', '.join(bad) or 'nothing'}: prune removes only {' and '.join(PRUNABLE)} "
+            "sessions (close ready ones first)",
+            param_hint="--status",
+        )
+    client = client_of(ctx)
+    purged: list[str] = []
+    for one in dict.fromkeys(wanted):
+        for session in client.list_sessions(status=one):
+            try:
+                purged.append(client.purge_session(session["id"])["session_id"])
+            except SessionNotFound:  # removed meanwhile by someone else
+                continue
+
+    def text() -> None:
+        for sid in purged:
+            echo(f"Purged session: {sid}")
+        echo(f"Purged {len(purged)} session{'' if len(purged) == 1 else 's'}")
+
+    render(output, {"purged": purged}, text)

@@ -3,14 +3,17 @@ and startup files."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import Annotated, Any, cast
 
 import typer
 
+from vmsystem.client import Client, Conflict
 from vmsystem.client.types import Limits
 
 from .catalogs import library_catalog, module_catalog
 from .failures import CliError, parse_json_object
+from .libs import CacheDir, fetch_libraries
 from .output import (
     Column,
     OutputFormat,
@@ -22,6 +25,7 @@ from .output import (
     table,
     truncate,
 )
+from .refs import non_empty, template_id_of
 from .state import client_of
 
 __all__ = ["app"]
@@ -31,11 +35,21 @@ app = typer.Typer(
     help="Manage templates: runtime profiles with settings, modules, libraries, capabilities "
     "and startup files.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 TemplateId = Annotated[
-    str, typer.Argument(help="Template ID.", metavar="TEMPLATE_ID", show_default=False)
+    str,
+    typer.Argument(
+        help="Template ID or name.", metavar="TEMPLATE", show_default=False, callback=non_empty
+    ),
 ]
+
+
+def _template(ctx: typer.Context, ref: str) -> tuple[Client, str]:
+    """The command's client and the ID of the template ``ref`` (an ID or a name) names."""
+    client = client_of(ctx)
+    return client, template_id_of(client, ref)
 
 
 def _yes_no(value: bool) -> str:
@@ -55,10 +69,33 @@ def create(
             show_default=False,
         ),
     ] = None,
+    if_not_exists: Annotated[
+        bool,
+        typer.Option(
+            "--if-not-exists",
+            help="When a template of this name exists, print it as `Template exists: NAME "
+            "(ID: ID)` and succeed instead of failing with CONFLICT (re-runnable scripts).",
+        ),
+    ] = False,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Create a template. Prints `Created template: NAME (ID: ID)`."""
-    template = client_of(ctx).create_template(name, engine)
+    client = client_of(ctx)
+    try:
+        template = client.create_template(name, engine)
+    except Conflict:
+        if not if_not_exists:
+            raise
+        found = [t for t in client.list_templates() if t["name"] == name.strip()]
+        if not found:
+            raise
+        existing = found[0]
+        render(
+            output,
+            existing,
+            lambda: echo(f"Template exists: {existing['name']} (ID: {existing['id']})"),
+        )
+        return
     render(
         output,
         template,
@@ -92,7 +129,8 @@ def get(
     ctx: typer.Context, template_id: TemplateId, output: OutputOption = OutputFormat.text
 ) -> None:
     """Show a template with its settings, capabilities, startup files, modules and libraries."""
-    detail = client_of(ctx).get_template(template_id)
+    client, tid = _template(ctx, template_id)
+    detail = client.get_template(tid)
 
     def text() -> None:
         t = detail["template"]
@@ -143,7 +181,8 @@ def delete(
     ctx: typer.Context, template_id: TemplateId, output: OutputOption = OutputFormat.text
 ) -> None:
     """Delete a template (refused with TEMPLATE_IN_USE while it has live sessions)."""
-    answer = client_of(ctx).delete_template(template_id)
+    client, tid = _template(ctx, template_id)
+    answer = client.delete_template(tid)
     render(
         output, answer, lambda: echo(f"Deleted template: {answer.get('template_id', template_id)}")
     )
@@ -165,7 +204,8 @@ def update(
     """Rename a template or change its engine. Prints `Updated template: NAME (ID: ID)`."""
     if name is None and engine is None:
         raise CliError("nothing to update: give --name and/or --engine")
-    template = client_of(ctx).update_template(template_id, name=name, engine=engine)
+    client, tid = _template(ctx, template_id)
+    template = client.update_template(tid, name=name, engine=engine)
     render(
         output,
         template,
@@ -215,7 +255,8 @@ def set_limits(
         raise CliError(
             "no limit given: use --wall-ms, --cpu-ms, --mem-mb, --max-events or --max-output-kb"
         )
-    template = client_of(ctx).update_template(template_id, settings={"limits": limits})
+    client, tid = _template(ctx, template_id)
+    template = client.update_template(tid, settings={"limits": limits})
 
     def text() -> None:
         echo(f"Updated template: {template['name']} (ID: {template['id']})")
@@ -239,7 +280,8 @@ def add_module(
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Allow `require()` of a native module in the template's sessions."""
-    answer = client_of(ctx).add_module(template_id, name)
+    client, tid = _template(ctx, template_id)
+    answer = client.add_module(tid, name)
     render(output, answer, lambda: echo(f"Added module: {name} to template {template_id}"))
 
 
@@ -251,7 +293,8 @@ def remove_module(
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Stop allowing a native module."""
-    answer = client_of(ctx).remove_module(template_id, name)
+    client, tid = _template(ctx, template_id)
+    answer = client.remove_module(tid, name)
     render(output, answer, lambda: echo(f"Removed module: {name} from template {template_id}"))
 
 
@@ -260,7 +303,8 @@ def list_modules(
     ctx: typer.Context, template_id: TemplateId, output: OutputOption = OutputFormat.text
 ) -> None:
     """List the native modules of a template, one per line."""
-    modules = client_of(ctx).list_modules(template_id)
+    client, tid = _template(ctx, template_id)
+    modules = client.list_modules(tid)
     render(output, modules, lambda: _lines(modules, "No modules configured"))
 
 
@@ -269,11 +313,29 @@ def add_library(
     ctx: typer.Context,
     template_id: TemplateId,
     name: LibraryName,
+    download: Annotated[
+        bool,
+        typer.Option(
+            "--download",
+            help="First fetch the library into the local cache, as `vm-system libs download "
+            "NAME` does (the daemon must use the same cache directory).",
+        ),
+    ] = False,
+    cache_dir: CacheDir = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """Load a catalog library into the template's sessions (download it with `libs download`)."""
-    answer = client_of(ctx).add_library(template_id, name)
+    """Load a catalog library into the template's sessions.
+
+    When the daemon's cache lacks the library, a warning on stderr names the command that
+    fetches it (sessions fail with LIBRARY_NOT_CACHED until then); --download fetches it first.
+    """
+    client, tid = _template(ctx, template_id)
+    if download:
+        fetch_libraries([name], cache_dir, progress=output is OutputFormat.text)
+    answer = client.add_library(tid, name)
     render(output, answer, lambda: echo(f"Added library: {name} to template {template_id}"))
+    if answer.get("warning"):
+        typer.echo(f"Warning: {answer['warning']}", err=True)
 
 
 @app.command("remove-library")
@@ -284,7 +346,8 @@ def remove_library(
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Stop loading a library."""
-    answer = client_of(ctx).remove_library(template_id, name)
+    client, tid = _template(ctx, template_id)
+    answer = client.remove_library(tid, name)
     render(output, answer, lambda: echo(f"Removed library: {name} from template {template_id}"))
 
 
@@ -293,7 +356,8 @@ def list_libraries(
     ctx: typer.Context, template_id: TemplateId, output: OutputOption = OutputFormat.text
 ) -> None:
     """List the libraries of a template in load order, one per line."""
-    libraries = client_of(ctx).list_libraries(template_id)
+    client, tid = _template(ctx, template_id)
+    libraries = client.list_libraries(tid)
     render(output, libraries, lambda: _lines(libraries, "No libraries configured"))
 
 
@@ -351,9 +415,8 @@ def add_capability(
     Prints `Added capability: KIND:NAME to template ID`.
     """
     config_object = parse_json_object(config, "config")
-    capability = client_of(ctx).add_capability(
-        template_id, kind, name, enabled=enabled, config=config_object
-    )
+    client, tid = _template(ctx, template_id)
+    capability = client.add_capability(tid, kind, name, enabled=enabled, config=config_object)
     render(
         output,
         capability,
@@ -366,7 +429,8 @@ def list_capabilities(
     ctx: typer.Context, template_id: TemplateId, output: OutputOption = OutputFormat.text
 ) -> None:
     """List a template's capabilities (the last column is the ID `remove-capability` takes)."""
-    capabilities = client_of(ctx).list_capabilities(template_id)
+    client, tid = _template(ctx, template_id)
+    capabilities = client.list_capabilities(tid)
 
     def text() -> None:
         if not capabilities:
@@ -406,12 +470,14 @@ def remove_capability(
             help="Capability ID (see list-capabilities).",
             metavar="CAPABILITY_ID",
             show_default=False,
+            callback=non_empty,
         ),
     ],
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Remove a capability from a template."""
-    answer = client_of(ctx).remove_capability(template_id, capability_id)
+    client, tid = _template(ctx, template_id)
+    answer = client.remove_capability(tid, capability_id)
     render(
         output,
         answer,
@@ -431,12 +497,39 @@ def add_startup(
     mode: Annotated[
         str, typer.Option("--mode", help="Startup mode; only `eval` is supported.")
     ] = "eval",
+    if_not_exists: Annotated[
+        bool,
+        typer.Option(
+            "--if-not-exists",
+            help="When the template already runs this path, print `Startup file exists: PATH "
+            "(order: N)` and succeed instead of failing with CONFLICT.",
+        ),
+    ] = False,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Add a startup file, run in every new session before it becomes ready."""
     if mode != "eval":
         raise CliError(f'unsupported startup mode "{mode}": only eval is currently supported')
-    startup = client_of(ctx).add_startup_file(template_id, path, order_index=order, mode=mode)
+    client, tid = _template(ctx, template_id)
+    try:
+        startup = client.add_startup_file(tid, path, order_index=order, mode=mode)
+    except Conflict:
+        if not if_not_exists:
+            raise
+        wanted = posixpath.normpath(path.strip())
+        found = [f for f in client.list_startup_files(tid) if f["path"] == wanted]
+        if not found:
+            raise
+        existing = found[0]
+        render(
+            output,
+            existing,
+            lambda: echo(
+                f"Startup file exists: {existing['path']} (order: {existing['order_index']})"
+                f" in template {template_id}"
+            ),
+        )
+        return
     render(
         output,
         startup,
@@ -449,7 +542,8 @@ def list_startup(
     ctx: typer.Context, template_id: TemplateId, output: OutputOption = OutputFormat.text
 ) -> None:
     """List a template's startup files in run order (the last column is the ID)."""
-    files = client_of(ctx).list_startup_files(template_id)
+    client, tid = _template(ctx, template_id)
+    files = client.list_startup_files(tid)
 
     def text() -> None:
         if not files:
@@ -471,13 +565,17 @@ def remove_startup(
     startup_id: Annotated[
         str,
         typer.Argument(
-            help="Startup file ID (see list-startup).", metavar="STARTUP_ID", show_default=False
+            help="Startup file ID (see list-startup).",
+            metavar="STARTUP_ID",
+            show_default=False,
+            callback=non_empty,
         ),
     ],
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Remove a startup file from a template."""
-    answer = client_of(ctx).remove_startup_file(template_id, startup_id)
+    client, tid = _template(ctx, template_id)
+    answer = client.remove_startup_file(tid, startup_id)
     render(
         output,
         answer,

@@ -35,6 +35,7 @@ from .types import (
     NameRemoved,
     RuntimeSummary,
     Session,
+    SessionPurged,
     Settings,
     StartupFile,
     StartupFileRemoved,
@@ -261,6 +262,17 @@ class AsyncClient:
     async def delete_session(self, session_id: str) -> Session:
         """``DELETE /sessions/{id}``: alias of :meth:`close_session`."""
         return await self._call(Routes.delete_session(session_id))
+
+    async def purge_session(self, session_id: str) -> SessionPurged:
+        """``DELETE /sessions/{id}?purge=true``: delete a closed or crashed session with its
+        executions and events. Raises :class:`~vmsystem.client.errors.SessionActive` while the
+        session is starting or ready (close it first)."""
+        return await self._call(Routes.purge_session(session_id))
+
+    async def restart_session(self, session_id: str) -> Session:
+        """``POST /sessions/{id}/restart``: restart a session from its template (a daemon
+        without the route raises :class:`~vmsystem.client.errors.RouteNotFound`)."""
+        return await self._call(Routes.restart_session(session_id))
 
     def stream_session_events(
         self, session_id: str, last_event_id: str | None = None

@@ -32,6 +32,7 @@ from .types import (
     NameRemoved,
     RuntimeSummary,
     Session,
+    SessionPurged,
     Settings,
     StartupFile,
     StartupFileRemoved,
@@ -314,6 +315,15 @@ class Routes:
     @staticmethod
     def delete_session(session_id: str) -> Call[Session]:
         return Call("DELETE", f"{API}/sessions/{_seg(session_id)}", waits=True)
+
+    @staticmethod
+    def purge_session(session_id: str) -> Call[SessionPurged]:
+        path = f"{API}/sessions/{_seg(session_id)}"
+        return Call("DELETE", path, params={"purge": "true"}, waits=True)
+
+    @staticmethod
+    def restart_session(session_id: str) -> Call[Session]:
+        return Call("POST", f"{API}/sessions/{_seg(session_id)}/restart", waits=True)
 
     @staticmethod
     def session_events_path(session_id: str) -> str:

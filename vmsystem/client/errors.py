@@ -22,6 +22,7 @@ The daemon answers every failure with one envelope,
         ├── Conflict                   CONFLICT (409)
         │   ├── SessionNotReady        SESSION_NOT_READY (409)
         │   ├── SessionBusy            SESSION_BUSY (409)
+        │   ├── SessionActive          SESSION_ACTIVE (409)
         │   └── TemplateInUse          TEMPLATE_IN_USE (409)
         ├── PayloadTooLarge            PAYLOAD_TOO_LARGE (413)
         ├── Unprocessable
@@ -64,6 +65,7 @@ __all__ = [
     "OutputLimitExceeded",
     "PayloadTooLarge",
     "RouteNotFound",
+    "SessionActive",
     "SessionBusy",
     "SessionNotFound",
     "SessionNotReady",
@@ -222,6 +224,18 @@ class SessionBusy(Conflict):
     """409 SESSION_BUSY: the session is already running an execution."""
 
     error_code = "SESSION_BUSY"
+
+    @property
+    def execution_id(self) -> str | None:
+        """The execution the session is running, when the daemon named it."""
+        value = self.details.get("execution_id")
+        return value if isinstance(value, str) else None
+
+
+class SessionActive(Conflict):
+    """409 SESSION_ACTIVE: purging a session that is starting or ready (close it first)."""
+
+    error_code = "SESSION_ACTIVE"
 
 
 class TemplateInUse(Conflict):

@@ -31,6 +31,7 @@ __all__ = [
     "RuntimeSettings",
     "RuntimeSummary",
     "Session",
+    "SessionPurged",
     "SessionStatus",
     "Settings",
     "StartupFile",
@@ -120,6 +121,14 @@ class TemplateDeleted(TypedDict):
     template_id: str
 
 
+class SessionPurged(TypedDict):
+    """Answer of ``DELETE /sessions/{id}?purge=true``."""
+
+    status: str
+    session_id: str
+    purged: bool
+
+
 class CapabilityRemoved(TypedDict):
     """Answer of ``DELETE /templates/{id}/capabilities/{capability_id}``."""
 
@@ -137,10 +146,16 @@ class StartupFileRemoved(TypedDict):
 
 
 class NameAdded(TypedDict):
-    """Answer of adding a module or a library."""
+    """Answer of adding a module or a library.
+
+    Adding a library also says whether the daemon's cache holds it (``cached``) and, when it
+    does not, a ``warning`` naming the command that fetches it.
+    """
 
     template_id: str
     name: str
+    cached: NotRequired[bool]
+    warning: NotRequired[str]
 
 
 class NameRemoved(TypedDict):

@@ -55,6 +55,7 @@ __all__ = [
     "OutputLimitExceeded",
     "PayloadTooLarge",
     "RouteNotFound",
+    "SessionActive",
     "SessionBusy",
     "SessionNotFound",
     "SessionNotReady",
@@ -184,6 +185,13 @@ class SessionBusy(Conflict):
 
     code = "SESSION_BUSY"
     default_message = "Session is busy"
+
+
+class SessionActive(Conflict):
+    """Purging a session that is still starting or ready (close it first)."""
+
+    code = "SESSION_ACTIVE"
+    default_message = "Session is still active: close it before purging"
 
 
 class TemplateInUse(Conflict):

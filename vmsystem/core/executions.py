@@ -277,7 +277,7 @@ class ExecutionService:
         wait: bool,
     ) -> Execution:
         if not live.busy.acquire(blocking=False):
-            raise SessionBusy(session_id=live.session_id)
+            raise SessionBusy(session_id=live.session_id, execution_id=live.current_execution)
         try:
             execution = self._new(live.session_id, kind, input=input, path=path, args=args, env=env)
             live.current_execution = execution.id

@@ -41,6 +41,18 @@ class LibraryResolver:
             raise LibraryNotFound(str(exc), library=text) from None
         return text
 
+    def not_cached(self, spec: str) -> str | None:
+        """Why a session could not load ``spec`` now (not in the cache, with the command that
+        fixes it), or ``None`` when it is cached. Cheap: the manifest and the file's presence,
+        not its checksum (sessions verify that when they load it)."""
+        try:
+            entry = self.cache.resolve(spec)
+        except LibraryError as exc:
+            return str(exc)
+        if not self.cache.file_path(entry).is_file():
+            return f"library {entry.spec} is in the cache manifest but its file is missing"
+        return None
+
     def load(self, spec: str) -> LoadedLibrary:
         """The verified cached source; LIBRARY_NOT_CACHED (424) names the fixing command."""
         try:

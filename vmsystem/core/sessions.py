@@ -12,6 +12,7 @@ from vmsystem.core.errors import (
     InvalidPath,
     LibraryNotCached,
     LibraryNotFound,
+    SessionActive,
     SessionNotFound,
     StartupFailed,
     ValidationError,
@@ -40,6 +41,8 @@ __all__ = ["SessionService"]
 _log = logging.getLogger(__name__)
 LIBRARY_LIMITS = RunLimits(wall_ms=10_000, cpu_ms=None)
 SESSION_STATUSES = {s.value for s in SessionStatus}
+#: Sessions whose history may be purged: nothing runs in them any more.
+PURGEABLE = (SessionStatus.CLOSED, SessionStatus.CRASHED)
 
 
 class SessionService:
@@ -216,6 +219,23 @@ class SessionService:
             )
         self._bus.end_session(sid)
         return self.get(sid)
+
+    # ------------------------------------------------------------------ purge
+    def purge(self, session_id: str) -> Session:
+        """Delete a closed or crashed session with its executions and events; returns the
+        row as it was. A starting or ready session is refused (:class:`SessionActive`)."""
+        row = self.get(session_id)
+        if row.status not in PURGEABLE or self._registry.get(row.id) is not None:
+            raise SessionActive(
+                f"session {row.id} is {row.status.value}: close it before purging",
+                session_id=row.id,
+                status=row.status.value,
+            )
+        # Queued event writes of its last execution must land before the rows go.
+        self._store.flush()
+        self._store.delete_session(row.id)
+        _log.info("session purged", extra={"session_id": row.id})
+        return row
 
     def _dispose(self, live: LiveSession) -> None:
         if live.current_execution is not None:

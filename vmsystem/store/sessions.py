@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from vmsystem.models import Session, SessionStatus
 from vmsystem.store.database import Database
 from vmsystem.store.rows import session_from_row, session_params
-from vmsystem.store.schema import sessions
+from vmsystem.store.schema import events, executions, sessions
 
 __all__ = ["SessionStore"]
 
@@ -97,3 +97,18 @@ class SessionStore:
         )
         with self._db.read() as connection:
             return int(connection.execute(query).scalar_one())
+
+    def delete_session(self, session_id: str) -> bool:
+        """Delete a session with its executions and their events, in one transaction.
+
+        Returns ``False`` if the session does not exist. The caller flushes the writer first
+        (``flush()``) so that no queued event of the session lands after the delete.
+        """
+        owned = select(executions.c.id).where(executions.c.session_id == session_id)
+        with self._db.write() as connection:
+            # Explicit rather than relying on ON DELETE CASCADE: the rows go whatever the
+            # connection's foreign-key setting.
+            connection.execute(delete(events).where(events.c.execution_id.in_(owned)))
+            connection.execute(delete(executions).where(executions.c.session_id == session_id))
+            result = connection.execute(delete(sessions).where(sessions.c.id == session_id))
+            return result.rowcount > 0

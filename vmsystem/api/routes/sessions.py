@@ -42,8 +42,15 @@ def close_session(request: Request, session_id: str) -> Response:
     return json_response(session_json(vm(request).sessions.close(session_id)))
 
 
-@router.delete("/{session_id}", summary="Alias of close")
-def delete_session(request: Request, session_id: str) -> Response:
+@router.delete(
+    "/{session_id}",
+    summary="Close a session (alias of close); with purge=true delete a closed or crashed "
+    "session and its history",
+)
+def delete_session(request: Request, session_id: str, purge: bool = False) -> Response:
+    if purge:
+        row = vm(request).sessions.purge(session_id)
+        return json_response({"status": "ok", "session_id": row.id, "purged": True})
     return json_response(session_json(vm(request).sessions.close(session_id)))
 
 

@@ -91,8 +91,16 @@ def list_libraries(request: Request, template_id: str) -> Response:
 
 @router.post("/{template_id}/libraries", status_code=201, summary="Add a catalog library")
 def add_library(request: Request, template_id: str, body: NameIn) -> Response:
-    tid, name = vm(request).templates.add_library(template_id, body.name)
-    return json_response({"template_id": tid, "name": name}, 201)
+    system = vm(request)
+    tid, name = system.templates.add_library(template_id, body.name)
+    answer: dict[str, object] = {"template_id": tid, "name": name, "cached": True}
+    missing = system.libraries.not_cached(name)
+    if missing is not None:
+        answer["cached"] = False
+        answer["warning"] = (
+            f"{missing}; until then new sessions of this template fail with LIBRARY_NOT_CACHED"
+        )
+    return json_response(answer, 201)
 
 
 @router.delete("/{template_id}/libraries/{library_name}", summary="Remove a library")

@@ -1,0 +1,170 @@
+"""``vm-system repl`` under a pseudo-terminal (pexpect) against a real daemon process."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from vmsystem import client as sdk
+
+from .daemon import Daemon, running_daemon
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    with running_daemon(tmp_path_factory.mktemp("daemon")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def template(daemon: Daemon) -> str:
+    name = f"repl-{uuid.uuid4().hex[:8]}"
+    daemon.cli("template", "create", "--name", name, check=True)
+    return name
+
+
+@pytest.fixture
+def session(daemon: Daemon, template: str, tmp_path: Path) -> Iterator[str]:
+    with sdk.Client(daemon.url) as vm:
+        created = vm.create_session(template, str(tmp_path))
+        yield created["id"]
+        vm.close_session(created["id"])
+
+
+def spawn(daemon: Daemon, data_home: Path, *args: str) -> pexpect.spawn:
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(data_home),
+        "PROMPT_TOOLKIT_NO_CPR": "1",  # pexpect does not answer cursor-position requests
+        "TERM": "xterm",
+    }
+    env.pop("VMSYSTEM_SERVER_URL", None)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "vmsystem", "--server-url", daemon.url, "repl", *args],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 120),
+    )
+    child.expect("Type .help for commands")
+    return child
+
+
+def at_prompt(child: pexpect.spawn) -> None:
+    """Wait until the prompt is drawn: prompt_toolkit enables bracketed paste once the
+    terminal is in raw mode, where Ctrl-C and Ctrl-D are keys rather than signals."""
+    child.expect_exact("\x1b[?2004h")
+
+
+def latest_execution(daemon: Daemon, session_id: str) -> sdk.types.Execution:
+    with sdk.Client(daemon.url) as vm:
+        return vm.list_executions(session_id, limit=1)[0]
+
+
+def test_interactive_repl_on_a_session(daemon: Daemon, session: str, tmp_path: Path) -> None:
+    data_home = tmp_path / "data"
+    child = spawn(daemon, data_home, session)
+
+    child.sendline("1 + 41")
+    child.expect("42\r\n")
+
+    child.sendline("'text'")
+    child.expect("'text'\r\n", timeout=30)  # a string result is quoted, as node shows it
+
+    child.sendline("function greet(who) {")
+    child.expect(r"\.\.\.")  # incomplete: a continuation line, nothing sent yet
+    child.sendline("  return `hi ${who}` }")
+    child.sendline("greet('vm')")
+    child.expect("'hi vm'")
+
+    child.sendline("for (let i = 0; i < 3; i++) console.log('line ' + i)")
+    child.expect("line 0\r\nline 1\r\nline 2\r\nundefined\r\n")
+
+    # Live console output: the first line is printed while the execution still runs, and
+    # Ctrl-C cancels it without leaving the REPL.
+    child.sendline("console.log('started'); while (true) {}")
+    child.expect("started")
+    assert latest_execution(daemon, session)["status"] == "running"
+    child.sendintr()
+    child.expect("Cancelled execution: ")
+    assert latest_execution(daemon, session)["status"] == "cancelled"
+
+    child.sendline("throw new TypeError('bad thing')")
+    child.expect(r"Uncaught TypeError: bad thing\r\n\s+at ")  # the stack on its own lines
+
+    # Ctrl-C at the prompt clears the line (the REPL and the session's state stay).
+    at_prompt(child)
+    child.send("half typed")
+    child.expect("half typed")
+    child.sendintr()
+    child.sendline("greet('again')")
+    child.expect("'hi again'")
+
+    child.sendline(".help")
+    child.expect(r"\.restart")
+    child.sendline(".restart")
+    child.expect(["restart is not available", "Session restarted: "])
+    child.sendline(".nope")
+    child.expect("Unknown REPL command .nope")
+
+    at_prompt(child)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    history_file = data_home / "vm-system" / "repl_history"
+    assert history_file.stat().st_mode & 0o777 == 0o600
+    history = history_file.read_text()
+    assert "+1 + 41" in history
+    assert "+function greet(who) {\n+  return `hi ${who}` }" in history, "one multi-line entry"
+
+
+def test_repl_new_starts_a_session_of_a_template_and_closes_it(
+    daemon: Daemon, template: str, tmp_path: Path
+) -> None:
+    (tmp_path / "data.txt").write_text("x")
+    child = spawn(daemon, tmp_path / "data", "--new", "--template", template)
+    found = re.search(r"Created session: ([0-9a-f-]{36})", child.before)
+    assert found, child.before
+    session_id = found.group(1)
+    assert f"vm-system REPL on session {session_id} (template {template})" in child.before
+    child.sendline("6 * 7")
+    child.expect("42")
+    child.sendline(".exit")
+    child.expect(f"Closed session: {session_id}")
+    child.expect(pexpect.EOF)
+    with sdk.Client(daemon.url) as vm:
+        assert vm.get_session(session_id)["status"] == "closed"
+
+
+def test_piped_input_runs_each_statement(daemon: Daemon, session: str) -> None:
+    program = "const a = 40\nfunction add(x) {\n  return a + x\n}\nadd(2)\nconsole.log('done')\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "vmsystem", "--server-url", daemon.url, "repl", session],
+        input=program,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["undefined", "undefined", "42", "done", "undefined"]
+    with sdk.Client(daemon.url) as vm:
+        inputs = [e["input"] for e in vm.list_executions(session)][::-1]
+    assert inputs == [
+        "const a = 40",
+        "function add(x) {\n  return a + x\n}",
+        "add(2)",
+        "console.log('done')",
+    ]

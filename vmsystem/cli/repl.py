@@ -1,0 +1,336 @@
+"""``vm-system repl``: an interactive JavaScript prompt on a session, like ``node`` or ``deno``.
+
+Each input runs as one REPL execution of the session (state persists between inputs, as
+everywhere in vm-system). The execution is started in streaming mode and its events are
+printed as they arrive: console output live, then the value (its ``inspect`` form when the
+daemon sends one, else its preview) or the uncaught exception with its stack.
+
+- Enter sends the input when it is complete; an incomplete statement (see
+  :mod:`vmsystem.cli.jsinput`) continues on a ``...`` line, and an empty line sends it as is.
+- Ctrl-C while an execution runs cancels it (the session and the REPL stay); at the prompt it
+  clears the line. Ctrl-D on an empty line (or ``.exit``) leaves.
+- History is kept in ``repl_history`` under the user's data directory (platformdirs:
+  ``$XDG_DATA_HOME/vm-system`` or ``~/.local/share/vm-system`` on Linux).
+- When stdin is not a terminal, the inputs are read from it (statements split by the same
+  rule) and run one after the other, without a prompt.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vmsystem.client import (
+    APIError,
+    Client,
+    ClientError,
+    DaemonUnavailable,
+    RouteNotFound,
+    SessionNotReady,
+)
+from vmsystem.client.types import Event, Session
+
+from .failures import CliError, kept_session_hint, report
+from .jsinput import is_incomplete
+from .output import error_text
+from .refs import non_empty
+from .state import client_of
+
+__all__ = ["HELP", "history_path", "repl", "split_statements"]
+
+PROMPT = "> "
+CONTINUATION = "... "
+HELP = """\
+.help     show this help
+.exit     leave the REPL (Ctrl-D on an empty line does too)
+.restart  restart the session from its template (a fresh global scope)
+
+Enter sends a complete statement; an incomplete one continues on a `...` line and an empty
+line sends it as it is. Ctrl-C cancels a running execution, or clears the line at the prompt."""
+
+
+def history_path() -> Path:
+    """Where the REPL keeps its history (created on first use)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("vm-system", appauthor=False)) / "repl_history"
+
+
+def split_statements(lines: Iterable[str]) -> Iterator[str]:
+    """Group input lines into statements the way the prompt does (non-interactive input)."""
+    pending: list[str] = []
+    for line in lines:
+        pending.append(line.rstrip("\n"))
+        text = "\n".join(pending)
+        if not text.strip():
+            pending.clear()
+            continue
+        if line.strip() and is_incomplete(text):
+            continue
+        yield text
+        pending.clear()
+    if "\n".join(pending).strip():
+        yield "\n".join(pending)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _shown_value(payload: dict[str, Any]) -> str:
+    """A result as node prints it: the daemon's ``inspect`` form, else the preview (strings
+    quoted, so ``'42'`` and ``42`` differ)."""
+    shown = payload.get("inspect")
+    if isinstance(shown, str):
+        return shown
+    preview = str(payload.get("preview", ""))
+    if payload.get("type") == "string":
+        return "'" + preview.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return preview
+
+
+def _print_event(event: Event) -> None:
+    payload: dict[str, Any] = event.get("payload") or {}
+    kind = event["type"]
+    if kind == "console":
+        text = str(payload.get("text", ""))
+        (_err if payload.get("level") in ("warn", "error") else _out)(text)
+    elif kind == "value":
+        _out(_shown_value(payload))
+    elif kind == "exception":
+        _err(f"Uncaught {error_text(payload)}")
+    elif kind == "system":
+        level = payload.get("level", "info")
+        code, message = payload.get("code", ""), payload.get("message", "")
+        _err(f"[{level}] {code}: {message}" if code else f"[{level}] {message}")
+
+
+class Repl:
+    """The loop around one session: evaluate, print, handle dot-commands."""
+
+    def __init__(self, client: Client, session_id: str) -> None:
+        self.client = client
+        self.session_id = session_id
+
+    def evaluate(self, code: str) -> None:
+        """Run ``code`` and print its events live; Ctrl-C cancels it."""
+        try:
+            execution = self.client.run_repl(self.session_id, code, stream=True)
+        except APIError as exc:
+            self._api_error(exc)
+            return
+        except ClientError as exc:  # e.g. the daemon went away: say so, keep the prompt
+            _err(str(exc) if isinstance(exc, DaemonUnavailable) else f"Error: {exc}")
+            return
+        execution_id = execution["id"]
+        try:
+            for event in self.client.stream_execution_events(execution_id):
+                _print_event(event)
+        except KeyboardInterrupt:
+            self._cancel(execution_id)
+        except ClientError as exc:
+            _err(f"Error: {exc}")
+
+    def _cancel(self, execution_id: str) -> None:
+        try:
+            self.client.cancel_execution(execution_id)
+        except KeyboardInterrupt:  # a second Ctrl-C while cancelling: just return
+            pass
+        except ClientError as exc:
+            _err(f"Error: cancelling {execution_id} failed: {exc}")
+            return
+        _err(f"Cancelled execution: {execution_id}")
+
+    def _api_error(self, exc: APIError) -> None:
+        _err(str(exc))
+        running = exc.details.get("execution_id")
+        if exc.code == "SESSION_BUSY" and isinstance(running, str):
+            _err(f"Running execution: {running}")
+        if isinstance(exc, SessionNotReady):
+            _err("The session is not ready: .restart it, or .exit")
+
+    def command(self, line: str) -> bool:
+        """Handle a dot-command; returns ``False`` when the REPL should end."""
+        name = line.strip().split()[0]
+        if name == ".exit":
+            return False
+        if name == ".help":
+            _out(HELP)
+        elif name == ".restart":
+            self.restart()
+        else:
+            _err(f"Unknown REPL command {name}: see .help")
+        return True
+
+    def restart(self) -> None:
+        """``POST /sessions/{id}/restart``, when the daemon has it."""
+        try:
+            session = self.client.restart_session(self.session_id)
+        except RouteNotFound:
+            _err("restart is not available: this daemon has no session restart route")
+            return
+        except APIError as exc:
+            self._api_error(exc)
+            return
+        self.session_id = session["id"]
+        _out(f"Session restarted: {session['id']} ({session['status']})")
+
+    def handle(self, text: str) -> bool:
+        """One input: a dot-command or code. Returns ``False`` to end the REPL."""
+        if not text.strip():
+            return True
+        if text.lstrip().startswith(".") and "\n" not in text.strip():
+            return self.command(text)
+        self.evaluate(text)
+        return True
+
+    # ------------------------------------------------------------------ loops
+    def run_interactive(self, banner: str) -> None:
+        """The prompt_toolkit loop."""
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
+        from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
+        bindings = KeyBindings()
+
+        @bindings.add("enter")
+        def _enter(event: KeyPressEvent) -> None:
+            buffer = event.current_buffer
+            text = buffer.document.text
+            complete = not text.strip() or not is_incomplete(text)
+            # An empty line sends a multi-line input as it is (the heuristic can be wrong).
+            forced = "\n" in text and not buffer.document.current_line.strip()
+            if complete or forced:
+                buffer.validate_and_handle()
+            else:
+                buffer.insert_text("\n")
+
+        path = history_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Inputs may hold secrets: the history is the user's alone, as node's is.
+        path.touch(mode=0o600, exist_ok=True)
+        prompt: PromptSession[str] = PromptSession(
+            history=FileHistory(str(path)),
+            multiline=True,
+            key_bindings=bindings,
+            prompt_continuation=lambda width, line_number, wrap_count: CONTINUATION,
+        )
+        _out(banner)
+        while True:
+            try:
+                text = prompt.prompt(PROMPT)
+                if not self.handle(text):
+                    return
+            except KeyboardInterrupt:  # at the prompt: clears the line, as node does
+                continue
+            except EOFError:
+                return
+
+    def run_piped(self, lines: Iterable[str]) -> None:
+        """Statements read from a non-terminal stdin, run in order."""
+        for text in split_statements(lines):
+            if not self.handle(text):
+                return
+
+
+def _open_session(
+    client: Client, session_id: str | None, new: bool, template: str | None, worktree: str
+) -> tuple[Session, bool]:
+    if new:
+        if session_id is not None:
+            raise CliError("give either SESSION_ID or --new, not both")
+        if not template:
+            raise CliError("--new needs --template NAME_OR_ID")
+        worktree_path = os.path.abspath(os.path.expanduser(worktree))
+        try:
+            return client.create_session(template, worktree_path), True
+        except APIError as exc:
+            hint = kept_session_hint(exc)
+            if hint is None:
+                raise
+            raise typer.Exit(report(exc, [hint])) from None
+    if template is not None:
+        raise CliError("--template goes with --new")
+    if session_id is None:
+        raise CliError("missing session: give SESSION_ID, or --new --template NAME")
+    return client.get_session(session_id), False
+
+
+def repl(
+    ctx: typer.Context,
+    session_id: Annotated[
+        str | None,
+        typer.Argument(
+            help="Session to evaluate in (or use --new).",
+            metavar="SESSION_ID",
+            show_default=False,
+            callback=non_empty,
+        ),
+    ] = None,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="Start a new session of --template for this REPL (closed when it ends).",
+        ),
+    ] = False,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", help="Template name or ID for --new.", show_default=False),
+    ] = None,
+    worktree_path: Annotated[
+        str,
+        typer.Option("--worktree-path", help="Worktree directory of the --new session."),
+    ] = ".",
+) -> None:
+    """Interactive JavaScript prompt on a session, like `node`: live console output,
+    inspect-style results, multi-line input, history.
+
+    Enter sends a complete statement. It is incomplete, and continues on a `...` line, while a
+    bracket, a template literal or a block comment is open or the line ends with an operator
+    (decided locally by this simple rule; an empty line sends the input as it is).
+    Ctrl-C cancels the running execution (or clears the line); Ctrl-D or `.exit` leaves;
+    `.help` lists the commands, `.restart` restarts the session. History is kept in the
+    user's data directory (`~/.local/share/vm-system/repl_history` on Linux). With stdin not
+    a terminal, statements are read from it and run in order.
+    """
+    client = client_of(ctx)
+    session, created = _open_session(client, session_id, new, template, worktree_path)
+    if created:
+        _out(f"Created session: {session['id']}")
+    elif session["status"] != "ready":
+        raise CliError(f"session {session['id']} is {session['status']}, not ready")
+    loop = Repl(client, session["id"])
+    name = (session.get("template_snapshot") or {}).get("name", "")
+    banner = (
+        f"vm-system REPL on session {session['id']}"
+        + (f" (template {name})" if name else "")
+        + "\nType .help for commands, Ctrl-D to leave."
+    )
+    try:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            loop.run_interactive(banner)
+        else:
+            loop.run_piped(sys.stdin)
+    finally:
+        if created:
+            _close_quietly(client.close_session, loop.session_id)
+
+
+def _close_quietly(close: Callable[[str], Any], session_id: str) -> None:
+    try:
+        close(session_id)
+        _out(f"Closed session: {session_id}")
+    except ClientError as exc:
+        _err(f"Error: closing session {session_id} failed: {exc}")
