@@ -11,7 +11,7 @@ from fastapi import Request
 
 from vmsystem.core import VmSystem
 
-__all__ = ["run_blocking", "vm"]
+__all__ = ["run_blocking", "run_in", "vm"]
 
 T = TypeVar("T")
 
@@ -25,5 +25,10 @@ def vm(request: Request) -> VmSystem:
 async def run_blocking(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking core call (an execution) off the event loop, on the system's executor
     (a plain executor is lighter than AnyIO's thread-pool hop)."""
+    return await run_in(vm(request), fn, *args, **kwargs)
+
+
+async def run_in(system: VmSystem, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """:func:`run_blocking` for code that holds the system rather than a request."""
     call = functools.partial(fn, *args, **kwargs) if kwargs else functools.partial(fn, *args)
-    return await asyncio.get_running_loop().run_in_executor(vm(request).executor, call)
+    return await asyncio.get_running_loop().run_in_executor(system.executor, call)

@@ -9,7 +9,8 @@ from the bus as they are produced; they never wait for the database writer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 import orjson
@@ -17,9 +18,9 @@ from fastapi import Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from vmsystem.api.deps import run_blocking, vm
+from vmsystem.api.deps import run_blocking, run_in, vm
 from vmsystem.api.responses import event_json
-from vmsystem.core import Event
+from vmsystem.core import Event, VmSystem
 from vmsystem.core.errors import ValidationError
 from vmsystem.core.ids import normalize_id
 
@@ -28,6 +29,7 @@ __all__ = [
     "MAX_SEQ",
     "clamp_seq",
     "execution_stream",
+    "follow_events",
     "parse_last_event_id",
     "session_stream",
 ]
@@ -72,6 +74,41 @@ def _response(generator: AsyncIterator[ServerSentEvent]) -> Response:
     )
 
 
+async def follow_events(
+    system: VmSystem, execution_id: str, after_seq: int
+) -> AsyncGenerator[Event, None]:
+    """An execution's events after ``after_seq``, live, ending after its terminal event
+    (a finished execution's come from the store)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+    def deliver(event: Event | None) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    backlog, sub = system.bus.subscribe_execution(execution_id, after_seq, deliver)
+    try:
+        if sub is None and not backlog and system.bus.get(execution_id) is None:
+            backlog = await run_in(
+                system, system.store.list_events, execution_id, after_seq=after_seq
+            )
+        last = after_seq
+        for event in backlog:
+            last = event.seq
+            yield event
+        if sub is None:
+            return
+        while True:
+            item = await queue.get()
+            if item is None:
+                return
+            if item.seq > last:
+                last = item.seq
+                yield item
+    finally:
+        if sub is not None:
+            system.bus.unsubscribe(sub)
+
+
 async def execution_stream(
     request: Request, execution_id: str, after_seq: int | None, last_event_id: str | None
 ) -> Response:
@@ -81,34 +118,11 @@ async def execution_stream(
     _, resume = parse_last_event_id(last_event_id)
     start = clamp_seq(after_seq if after_seq is not None else (resume or 0))
     await run_blocking(request, system.executions.get, eid)  # 404 before the stream starts
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[Event | None] = asyncio.Queue()
-
-    def deliver(event: Event | None) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, event)
-
-    backlog, sub = system.bus.subscribe_execution(eid, start, deliver)
-    if sub is None and not backlog and system.bus.get(eid) is None:
-        backlog = await run_blocking(request, system.store.list_events, eid, after_seq=start)
 
     async def generate() -> AsyncIterator[ServerSentEvent]:
-        last = start
-        try:
-            for event in backlog:
-                last = event.seq
+        async with aclosing(follow_events(system, eid, start)) as events:
+            async for event in events:
                 yield _message(event)
-            if sub is None:
-                return
-            while True:
-                item = await queue.get()
-                if item is None:
-                    return
-                if item.seq > last:
-                    last = item.seq
-                    yield _message(item)
-        finally:
-            if sub is not None:
-                system.bus.unsubscribe(sub)
 
     return _response(generate())
 
