@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
@@ -236,6 +237,28 @@ async def test_cancel_a_long_run_from_another_task_and_busy_is_a_tool_error(
 
         again = data(await client.call_tool("run_js", {"session_id": session_id, "code": "6 * 7"}))
         assert again["value"]["json"] == 42
+
+
+async def test_a_tool_call_the_client_gives_up_on_cancels_its_run(
+    daemon: Daemon, transport: str, tmp_path: Path
+) -> None:
+    async with connect(daemon.url, transport, TOKEN) as client:
+        session_id = await new_session(client, daemon, tmp_path, wall_ms=60000)
+        with anyio.move_on_after(1.5) as scope:
+            await client.call_tool("run_js", {"session_id": session_id, "code": "while(true){}"})
+        assert scope.cancelled_caught
+
+        async def last_status() -> str:
+            listed = await client.call_tool("list_executions", {"session_id": session_id})
+            return str(data(listed)["executions"][0]["status"])
+
+        for _ in range(500):
+            if await last_status() != "running":
+                break
+            await asyncio.sleep(0.02)
+        assert await last_status() == "cancelled"
+        again = data(await client.call_tool("run_js", {"session_id": session_id, "code": "1"}))
+        assert again["status"] == "ok"
 
 
 async def test_run_file_get_execution_and_paged_events(
