@@ -4,26 +4,18 @@ each tool does against a :class:`~vmsystem.mcp.backend.Backend`."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-import anyio
 from pydantic import BaseModel, ConfigDict, Field
 
 from vmsystem.mcp.backend import Backend, Json
-from vmsystem.mcp.results import ConsoleCollector, RunResult, run_result, run_text
+from vmsystem.mcp.results import RunResult
+from vmsystem.mcp.runs import Report, follow_run
 
-__all__ = ["TOOLS", "Answer", "Report", "Tool"]
+__all__ = ["TOOLS", "Answer", "Tool"]
 
-#: Sends a progress notification (a no-op when the client sent no progress token).
-Report = Callable[[float, str], Awaitable[None]]
-#: Console lines are batched into one progress notification at most this often (seconds).
-PROGRESS_INTERVAL_S = 0.1
-#: The longest progress message (characters); longer batches are cut.
-MAX_PROGRESS_MESSAGE = 4000
 #: The largest event page ``get_events`` returns.
 MAX_EVENTS_PAGE = 1000
 
@@ -166,12 +158,12 @@ async def _close_session(backend: Backend, args: SessionArgs, _report: Report) -
 
 async def _run_js(backend: Backend, args: RunJsArgs, report: Report) -> Answer:
     started = await backend.start_repl(args.session_id, args.code)
-    return await follow_run(backend, started, report)
+    return Answer(*await follow_run(backend, started, report))
 
 
 async def _run_file(backend: Backend, args: RunFileArgs, report: Report) -> Answer:
     started = await backend.start_file(args.session_id, args.path, args.args, args.env)
-    return await follow_run(backend, started, report)
+    return Answer(*await follow_run(backend, started, report))
 
 
 async def _get_execution(backend: Backend, args: ExecutionArgs, _report: Report) -> Answer:
@@ -198,87 +190,6 @@ async def _get_events(backend: Backend, args: GetEventsArgs, _report: Report) ->
 async def _cancel_execution(backend: Backend, args: ExecutionArgs, _report: Report) -> Answer:
     execution = await backend.cancel_execution(args.execution_id)
     return Answer(_json_text(execution), execution)
-
-
-# ---------------------------------------------------------------------------------- runs
-async def follow_run(backend: Backend, started: Json, report: Report) -> Answer:
-    """Follow a started execution to its end, reporting console output as progress.
-
-    If the tool call itself is cancelled (the client gave up), the execution is cancelled
-    too, so that the session does not stay busy with a run nobody waits for.
-    """
-    execution_id = started["id"]
-    console = ConsoleCollector()
-    await report(0, f"execution {execution_id} running")
-    try:
-        await _follow(backend, execution_id, console, report)
-        final = await backend.get_execution(execution_id)
-    except BaseException:
-        # Shielded: the tool call is being cancelled. A run that ended, or a daemon that is
-        # gone, leaves nothing to cancel.
-        with anyio.CancelScope(shield=True), anyio.move_on_after(10), suppress(Exception):
-            await backend.cancel_execution(execution_id)
-        raise
-    result = run_result(final, console)
-    return Answer(run_text(result), result.model_dump(mode="json"))
-
-
-async def _follow(
-    backend: Backend, execution_id: str, console: ConsoleCollector, report: Report
-) -> None:
-    """Read the execution's events; console lines go out in batches, at most one
-    notification per PROGRESS_INTERVAL_S."""
-    send, receive = anyio.create_memory_object_stream[Json | BaseException | None](1000)
-    lines_seen = 0
-    pending: list[str] = []
-    last_sent = time.monotonic()
-
-    async def pump() -> None:
-        async with send:
-            try:
-                async for event in backend.follow(execution_id):
-                    await send.send(event)
-            except Exception as exc:
-                await send.send(exc)
-            await send.send(None)
-
-    async def flush() -> None:
-        nonlocal last_sent
-        if pending:
-            message = "\n".join(pending)
-            if len(message) > MAX_PROGRESS_MESSAGE:
-                message = message[: MAX_PROGRESS_MESSAGE - 1] + "…"
-            pending.clear()
-            await report(lines_seen, message)
-        last_sent = time.monotonic()
-
-    async with anyio.create_task_group() as tg, receive:
-        tg.start_soon(pump)
-        while True:
-            item: Json | BaseException | None = None
-            if pending:
-                wait = max(0.0, last_sent + PROGRESS_INTERVAL_S - time.monotonic())
-                with anyio.move_on_after(wait) as scope:
-                    item = await receive.receive()
-                if scope.cancelled_caught:
-                    await flush()
-                    continue
-            else:
-                item = await receive.receive()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            console.add(item)
-            if item.get("type") == "console":
-                lines_seen += 1
-                payload = item.get("payload") or {}
-                level = payload.get("level", "log")
-                prefix = "" if level == "log" else f"[{level}] "
-                pending.append(f"{prefix}{payload.get('text', '')}")
-                if time.monotonic() - last_sent >= PROGRESS_INTERVAL_S:
-                    await flush()
-        await flush()
 
 
 # ---------------------------------------------------------------------------------- table
