@@ -130,7 +130,7 @@ def build_server(backend: Backend, *, version: str) -> Server[Any]:
         return types.ListResourceTemplatesResult(
             resource_templates=[
                 types.ResourceTemplate(
-                    uri_template=TRANSCRIPT_URI.replace("{session_id}", "{id}"),
+                    uri_template=TRANSCRIPT_URI,
                     name="session-transcript",
                     title="Session transcript",
                     description="A session's executions, oldest first: each one's input (or "
@@ -150,9 +150,10 @@ def build_server(backend: Backend, *, version: str) -> Server[Any]:
         try:
             text = await read_transcript(backend, session_id)
         except ToolFailure as exc:
-            code = types.INVALID_PARAMS if exc.code.endswith("NOT_FOUND") else types.INTERNAL_ERROR
-            if exc.code == "VALIDATION_ERROR":
-                code = types.INVALID_PARAMS
+            # An unknown or malformed session ID is the caller's mistake (-32602, as the SDK's
+            # resource-not-found); anything else is a server-side failure.
+            mistake = exc.code.endswith("NOT_FOUND") or exc.code == "VALIDATION_ERROR"
+            code = types.INVALID_PARAMS if mistake else types.INTERNAL_ERROR
             raise MCPError(code, str(exc), {"uri": uri, "code": exc.code}) from None
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=uri, text=text, mime_type="text/markdown")]

@@ -76,9 +76,11 @@ class SessionArgs(_Args):
 class RunJsArgs(_Args):
     session_id: str = Field(description="Session ID of a ready session.")
     code: str = Field(
-        description="JavaScript to evaluate as a REPL snippet. Top-level declarations and "
-        "globals persist in the session for later calls; the value of the last expression is "
-        "the result. Top-level await is supported."
+        description="JavaScript to evaluate as a classic script in the session's global "
+        "scope: var/let/const/function/class declarations and globals persist for later calls "
+        "(re-declaring a const is a SyntaxError). The completion value (the last expression) "
+        "is the result. No top-level await, ES modules or timers; a Promise is not awaited, "
+        "but its callbacks run before the call ends."
     )
 
 

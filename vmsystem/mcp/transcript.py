@@ -10,7 +10,8 @@ from vmsystem.mcp.results import describe_error, describe_value
 
 __all__ = ["MAX_TRANSCRIPT_EXECUTIONS", "TRANSCRIPT_URI", "read_transcript", "transcript_uri"]
 
-TRANSCRIPT_URI = "vmsystem://sessions/{session_id}/transcript"
+#: The resource template of transcripts (RFC 6570).
+TRANSCRIPT_URI = "vmsystem://sessions/{id}/transcript"
 #: The newest executions a transcript shows (the REST page size).
 MAX_TRANSCRIPT_EXECUTIONS = 1000
 #: Events read per execution; a longer run says how many were left out.
@@ -20,7 +21,7 @@ _URI = re.compile(r"^vmsystem://sessions/(?P<id>[^/]+)/transcript$")
 
 def transcript_uri(session_id: str) -> str:
     """The resource URI of a session's transcript."""
-    return TRANSCRIPT_URI.format(session_id=session_id)
+    return TRANSCRIPT_URI.format(id=session_id)
 
 
 def session_of(uri: str) -> str | None:
