@@ -71,8 +71,16 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(cors_origins),
             allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id", "Last-Event-ID"],
-            expose_headers=["X-Request-Id"],
+            # The Mcp-* headers: browser-based MCP clients of /mcp (docs/mcp.md).
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-Id",
+                "Last-Event-ID",
+                "Mcp-Session-Id",
+                "Mcp-Protocol-Version",
+            ],
+            expose_headers=["X-Request-Id", "Mcp-Session-Id"],
         )
     app.add_middleware(RequestMiddleware)
     return app
