@@ -203,6 +203,21 @@ async def test_a_wall_limit_hit_is_a_normal_result_and_the_session_survives(
         assert after["status"] == "ok" and after["value"]["json"] == 42
 
 
+async def test_an_output_limit_hit_is_a_normal_result_too(
+    daemon: Daemon, transport: str, tmp_path: Path
+) -> None:
+    async with connect(daemon.url, transport, TOKEN) as client:
+        session_id = await new_session(client, daemon, tmp_path, max_events=20)
+        code = "for (let i = 0; i < 100; i++) console.log(i)"
+        hit = await client.call_tool("run_js", {"session_id": session_id, "code": code})
+        assert not hit.is_error  # over REST this one limit is a 422; here it is an outcome
+        assert data(hit)["error"]["code"] == "OUTPUT_LIMIT_EXCEEDED"
+        after = data(
+            await client.call_tool("run_js", {"session_id": session_id, "code": "'alive'"})
+        )
+        assert after["value"]["preview"] == "alive"
+
+
 async def test_cancel_a_long_run_from_another_task_and_busy_is_a_tool_error(
     daemon: Daemon, transport: str, tmp_path: Path
 ) -> None:
