@@ -146,4 +146,7 @@ def mcp(ctx: typer.Context) -> None:
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="vm-system mcp: %(levelname)s %(message)s"
     )
-    anyio.run(_serve, state.server_url, state.auth_token)
+    try:
+        anyio.run(_serve, state.server_url, state.auth_token)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
