@@ -37,9 +37,14 @@ ALLOWED: dict[str, frozenset[str]] = {
             "vmsystem.libraries",
         }
     ),
-    "api": frozenset({"vmsystem", "vmsystem.core"}),
+    # The MCP tools are defined once against a backend interface: the API backs them with the
+    # core (api/mcp.py), `vm-system mcp` with the SDK (cli/mcp.py).
+    "mcp": frozenset(),
+    "api": frozenset({"vmsystem", "vmsystem.core", "vmsystem.mcp"}),
     "client": frozenset(),
-    "cli": frozenset({"vmsystem", "vmsystem.client", "vmsystem.libraries", "vmsystem.settings"}),
+    "cli": frozenset(
+        {"vmsystem", "vmsystem.client", "vmsystem.libraries", "vmsystem.settings", "vmsystem.mcp"}
+    ),
 }
 #: Third-party packages each layer must not import.
 FORBIDDEN_THIRD_PARTY: dict[str, frozenset[str]] = {
@@ -50,6 +55,7 @@ FORBIDDEN_THIRD_PARTY: dict[str, frozenset[str]] = {
     "hosts": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
     "store": WEB_FRAMEWORKS | {"httpx"},
     "core": WEB_FRAMEWORKS | {"httpx"},
+    "mcp": WEB_FRAMEWORKS | {"httpx", "sqlalchemy", "py_mini_racer"},
     "api": frozenset({"typer", "click", "httpx"}),
     "client": WEB_FRAMEWORKS | {"sqlalchemy", "py_mini_racer"},
     "cli": frozenset(),

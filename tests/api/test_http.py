@@ -116,6 +116,24 @@ def test_cors_allows_only_the_listed_origins(make_client: ClientFactory) -> None
     assert "access-control-allow-origin" not in other.headers
 
 
+def test_cors_lets_browser_mcp_clients_reach_mcp(make_client: ClientFactory) -> None:
+    client = make_client(cors_origins=(ORIGIN,), auth_token="s3cret")
+    r = client.options(
+        "/mcp",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,mcp-protocol-version,"
+            "mcp-session-id",
+        },
+    )
+    assert r.status_code == 200
+    assert "mcp-session-id" in r.headers["access-control-allow-headers"].lower()
+    refused = client.post("/mcp", json={}, headers={"Origin": ORIGIN})
+    assert_envelope(refused, 401, "UNAUTHORIZED")
+    assert "mcp-session-id" in refused.headers["access-control-expose-headers"].lower()
+
+
 def test_cors_preflight_answers_for_allowed_origin_even_with_auth(
     make_client: ClientFactory,
 ) -> None:

@@ -32,7 +32,7 @@ def subcommands(*path: str) -> set[str]:
 
 def test_top_level_commands() -> None:
     top = subcommands()
-    assert {"serve", "template", "session", "exec", "ops", "libs"} <= top
+    assert {"serve", "template", "session", "exec", "ops", "libs", "mcp"} <= top
     assert "http" not in top
 
 
@@ -103,7 +103,8 @@ def test_every_command_and_parameter_has_help() -> None:
 def test_every_client_command_has_output_option() -> None:
     for path, ctx in walk(get_command(app)):
         command = ctx.command
-        interactive = {"vm-system serve", "vm-system help", "vm-system repl"}
+        # `repl` is interactive; `mcp` speaks the protocol on stdout: no output format to choose.
+        interactive = {"vm-system serve", "vm-system help", "vm-system repl", "vm-system mcp"}
         if hasattr(command, "commands") or path in interactive:
             continue
         assert "output" in {p.name for p in command.params}, path

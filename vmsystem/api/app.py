@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from vmsystem import __version__
 from vmsystem.api.bodies import install_schemas
 from vmsystem.api.errors import install_error_handlers
+from vmsystem.api.mcp import mcp_route
 from vmsystem.api.metrics import render_metrics
 from vmsystem.api.middleware import GuardMiddleware, RequestMiddleware
 from vmsystem.api.routes import executions, libraries, sessions, system, templates
@@ -33,9 +34,12 @@ def create_app(
     cancel, drain, close sessions, flush), so an app embedded in any ASGI server stops as
     cleanly as the daemon."""
 
+    mcp, mcp_endpoint = mcp_route(vm)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with mcp_endpoint.running():
+            yield
         if close_on_shutdown:
             vm.shutdown()
 
@@ -56,6 +60,7 @@ def create_app(
         system.router,
     ):
         app.include_router(router)
+    app.router.routes.append(mcp)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:
@@ -72,8 +77,16 @@ def create_app(
             CORSMiddleware,
             allow_origins=list(cors_origins),
             allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id", "Last-Event-ID"],
-            expose_headers=["X-Request-Id"],
+            # The Mcp-* headers: browser-based MCP clients of /mcp (docs/mcp.md).
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Request-Id",
+                "Last-Event-ID",
+                "Mcp-Session-Id",
+                "Mcp-Protocol-Version",
+            ],
+            expose_headers=["X-Request-Id", "Mcp-Session-Id"],
         )
     app.add_middleware(RequestMiddleware)
     return app

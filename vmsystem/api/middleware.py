@@ -26,7 +26,7 @@ __all__ = ["GuardMiddleware", "RequestMiddleware"]
 _log = logging.getLogger("vmsystem.http")
 _ID_PARAMS = frozenset({"session_id", "execution_id", "template_id"})
 _PUBLIC_API = {"/api/v1/health"}
-_PROTECTED_PREFIXES = ("/api/", "/metrics", "/openapi.json", "/docs", "/redoc")
+_PROTECTED_PREFIXES = ("/api/", "/mcp", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 
 class _TooLarge(Exception):

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from vmsystem import __version__
 from vmsystem.cli import executions, libs, ops, sessions, templates
 from vmsystem.cli.failures import CliError, report
+from vmsystem.cli.mcp import mcp
 from vmsystem.cli.repl import repl
 from vmsystem.cli.serve import serve
 from vmsystem.cli.state import CliState
@@ -165,6 +166,7 @@ app.add_typer(executions.app, name="exec")
 app.command("repl")(repl)
 app.add_typer(ops.app, name="ops")
 app.add_typer(libs.app, name="libs")
+app.command("mcp")(mcp)
 
 
 @app.command("help")

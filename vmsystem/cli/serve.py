@@ -147,7 +147,8 @@ def serve(
     )
     typer.echo(
         f"vm-system {__version__} listening on http://{settings.listen} "
-        f"(database: {vm.store.url}; session hosts: {pool.kind}; web UI at /; API at /api/v1)",
+        f"(database: {vm.store.url}; session hosts: {pool.kind}; web UI at /; API at /api/v1; "
+        "MCP at /mcp)",
         err=True,
     )
     if vm.recovery.sessions_closed or vm.recovery.executions_finished:

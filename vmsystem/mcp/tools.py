@@ -1,0 +1,299 @@
+"""The MCP tools of vm-system: argument models (their JSON schemas), descriptions and what
+each tool does against a :class:`~vmsystem.mcp.backend.Backend`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from vmsystem.mcp.backend import Backend, Json
+from vmsystem.mcp.results import RunResult
+from vmsystem.mcp.runs import Report, follow_run
+
+__all__ = ["TOOLS", "Answer", "Tool"]
+
+#: The largest event page ``get_events`` returns.
+MAX_EVENTS_PAGE = 1000
+
+A = TypeVar("A", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A tool's successful result: text for the model, the same content as JSON."""
+
+    text: str
+    data: Json
+
+
+@dataclass(frozen=True)
+class Tool(Generic[A]):
+    """One tool: name, description, argument model, optional output model and its code."""
+
+    name: str
+    title: str
+    description: str
+    arguments: type[A]
+    run: Callable[[Backend, A, Report], Awaitable[Answer]]
+    output: type[BaseModel] | None = None
+    read_only: bool = False
+    destructive: bool = False
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoArgs(_Args):
+    """No arguments."""
+
+
+class CreateSessionArgs(_Args):
+    template: str = Field(
+        description="Template name or ID (see list_templates). The session gets the template's "
+        "limits, modules, libraries, capabilities and startup files."
+    )
+    worktree_path: str = Field(
+        description="Absolute path of an existing directory on the daemon's machine: the "
+        "session's working directory (files for run_file, require, fs capabilities)."
+    )
+
+
+class ListSessionsArgs(_Args):
+    status: str | None = Field(
+        None, description="Only sessions in this status: starting, ready, crashed or closed."
+    )
+
+
+class SessionArgs(_Args):
+    session_id: str = Field(description="Session ID (from create_session or list_sessions).")
+
+
+class RunJsArgs(_Args):
+    session_id: str = Field(description="Session ID of a ready session.")
+    code: str = Field(
+        description="JavaScript to evaluate as a classic script in the session's global "
+        "scope: var/let/const/function/class declarations and globals persist for later calls "
+        "(re-declaring a const is a SyntaxError). The completion value (the last expression) "
+        "is the result. No top-level await, ES modules or timers; a Promise is not awaited, "
+        "but its callbacks run before the call ends."
+    )
+
+
+class RunFileArgs(_Args):
+    session_id: str = Field(description="Session ID of a ready session.")
+    path: str = Field(description="Path of a .js file, relative to the session's worktree.")
+    args: dict[str, Any] | None = Field(
+        None, description="JSON object given to the script as the global __ARGS__."
+    )
+    env: dict[str, str] | None = Field(
+        None, description="String variables given to the script as process.env."
+    )
+
+
+class ExecutionArgs(_Args):
+    execution_id: str = Field(
+        description="Execution ID (from run_js, run_file or list_executions)."
+    )
+
+
+class ListExecutionsArgs(_Args):
+    session_id: str = Field(description="Session ID.")
+    limit: int = Field(20, ge=1, le=1000, description="How many, newest first (1-1000).")
+
+
+class GetEventsArgs(_Args):
+    execution_id: str = Field(description="Execution ID.")
+    after_seq: int = Field(
+        0, ge=0, description="Return events with seq greater than this (0: from the start)."
+    )
+    limit: int = Field(
+        200, ge=1, le=MAX_EVENTS_PAGE, description=f"Page size (1-{MAX_EVENTS_PAGE})."
+    )
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def _compact_session(session: Json) -> Json:
+    """A session without its template snapshot (list answers stay short)."""
+    snapshot = session.get("template_snapshot") or {}
+    out = {k: v for k, v in session.items() if k != "template_snapshot"}
+    out["template_name"] = snapshot.get("name")
+    return out
+
+
+def _compact_execution(execution: Json) -> Json:
+    return {
+        k: execution.get(k)
+        for k in ("id", "session_id", "kind", "status", "input", "path", "started_at", "ended_at")
+    } | {"error": execution.get("error"), "result": execution.get("result")}
+
+
+# ---------------------------------------------------------------------------------- tools
+async def _list_templates(backend: Backend, _args: NoArgs, _report: Report) -> Answer:
+    templates = await backend.list_templates()
+    data = {"templates": templates}
+    return Answer(_json_text(data), data)
+
+
+async def _create_session(backend: Backend, args: CreateSessionArgs, _report: Report) -> Answer:
+    session = await backend.create_session(args.template, args.worktree_path)
+    return Answer(_json_text(session), session)
+
+
+async def _list_sessions(backend: Backend, args: ListSessionsArgs, _report: Report) -> Answer:
+    sessions = [_compact_session(s) for s in await backend.list_sessions(args.status)]
+    data = {"sessions": sessions}
+    return Answer(_json_text(data), data)
+
+
+async def _close_session(backend: Backend, args: SessionArgs, _report: Report) -> Answer:
+    session = _compact_session(await backend.close_session(args.session_id))
+    return Answer(_json_text(session), session)
+
+
+async def _run_js(backend: Backend, args: RunJsArgs, report: Report) -> Answer:
+    started = await backend.start_repl(args.session_id, args.code)
+    return Answer(*await follow_run(backend, started, report))
+
+
+async def _run_file(backend: Backend, args: RunFileArgs, report: Report) -> Answer:
+    started = await backend.start_file(args.session_id, args.path, args.args, args.env)
+    return Answer(*await follow_run(backend, started, report))
+
+
+async def _get_execution(backend: Backend, args: ExecutionArgs, _report: Report) -> Answer:
+    execution = await backend.get_execution(args.execution_id)
+    return Answer(_json_text(execution), execution)
+
+
+async def _list_executions(backend: Backend, args: ListExecutionsArgs, _report: Report) -> Answer:
+    rows = await backend.list_executions(args.session_id, args.limit)
+    data = {"executions": [_compact_execution(x) for x in rows]}
+    return Answer(_json_text(data), data)
+
+
+async def _get_events(backend: Backend, args: GetEventsArgs, _report: Report) -> Answer:
+    events = await backend.list_events(args.execution_id, args.after_seq, args.limit)
+    data = {
+        "events": events,
+        "next_after_seq": events[-1]["seq"] if events else args.after_seq,
+        "more": len(events) == args.limit,
+    }
+    return Answer(_json_text(data), data)
+
+
+async def _cancel_execution(backend: Backend, args: ExecutionArgs, _report: Report) -> Answer:
+    execution = await backend.cancel_execution(args.execution_id)
+    return Answer(_json_text(execution), execution)
+
+
+# ---------------------------------------------------------------------------------- table
+_RUN_NOTE = (
+    " Waits for the run to end and answers its status (ok, error, timeout, cancelled), the "
+    "value (preview, JSON, inspect text), console lines and the error. The template's limits "
+    "apply exactly as over the REST API: a limit hit (wall_ms, cpu_ms, memory, max_events) is "
+    "a normal result with status timeout or error and an error code, and the session stays "
+    "ready with its state. With a progress token, console output arrives as progress "
+    "notifications while the code runs. One run at a time per session (SESSION_BUSY "
+    "otherwise); cancel_execution stops a run."
+)
+
+TOOLS: tuple[Tool[Any], ...] = (
+    Tool(
+        "list_templates",
+        "List templates",
+        "List the templates (runtime profiles) sessions can be started from: name, ID, engine, "
+        "settings (limits such as wall_ms, cpu_ms, memory, max_events), modules and libraries.",
+        NoArgs,
+        _list_templates,
+        read_only=True,
+    ),
+    Tool(
+        "create_session",
+        "Start a JavaScript session",
+        "Start a persistent JavaScript session (a V8 context) from a template, bound to a "
+        "worktree directory. Its startup files run first. Variables, functions and globals "
+        "defined by run_js or run_file stay in the session until it is closed. Answers the "
+        "session with its ID and a snapshot of the template (limits, capabilities).",
+        CreateSessionArgs,
+        _create_session,
+    ),
+    Tool(
+        "list_sessions",
+        "List sessions",
+        "List sessions, newest first (ID, status, template, worktree, last activity).",
+        ListSessionsArgs,
+        _list_sessions,
+        read_only=True,
+    ),
+    Tool(
+        "close_session",
+        "Close a session",
+        "Close a session: its runtime and state are discarded (a running execution is "
+        "cancelled). Its history stays readable. Closing a closed session is not an error.",
+        SessionArgs,
+        _close_session,
+        destructive=True,
+    ),
+    Tool(
+        "run_js",
+        "Run JavaScript",
+        "Evaluate JavaScript in a session, like a REPL line: state persists between calls."
+        + _RUN_NOTE,
+        RunJsArgs,
+        _run_js,
+        output=RunResult,
+    ),
+    Tool(
+        "run_file",
+        "Run a worktree file",
+        "Run a JavaScript file from the session's worktree in the session (it shares the "
+        "session's globals)." + _RUN_NOTE,
+        RunFileArgs,
+        _run_file,
+        output=RunResult,
+    ),
+    Tool(
+        "list_executions",
+        "List executions",
+        "List a session's executions (REPL snippets, file runs, startup files), newest first, "
+        "with their status; a running one has status running.",
+        ListExecutionsArgs,
+        _list_executions,
+        read_only=True,
+    ),
+    Tool(
+        "get_execution",
+        "Get an execution",
+        "One execution: kind, input or path, status, result, error, timing and metrics.",
+        ExecutionArgs,
+        _get_execution,
+        read_only=True,
+    ),
+    Tool(
+        "get_events",
+        "Get an execution's events",
+        "A page of an execution's event log, oldest first: input_echo, console, value, "
+        "exception and system events with seq numbers. Page with after_seq = next_after_seq "
+        "while more is true.",
+        GetEventsArgs,
+        _get_events,
+        read_only=True,
+    ),
+    Tool(
+        "cancel_execution",
+        "Cancel an execution",
+        "Stop a running execution (it ends with status cancelled; the session stays ready and "
+        "keeps its state). A finished execution is returned unchanged.",
+        ExecutionArgs,
+        _cancel_execution,
+        destructive=True,
+    ),
+)
