@@ -316,6 +316,11 @@ def test_system_page_shows_health_version_and_engine(page: Page, web_daemon: Web
     expect(page.get_by_test_id("system-db-url")).to_contain_text("sqlite")
     expect(page.get_by_test_id("system-link-metrics")).to_have_attribute("href", "/metrics")
     expect(page.get_by_test_id("system-link-docs")).to_have_attribute("href", "/docs")
+    # the daemon's default session hosts: supervised worker processes, one row each
+    hosts = summary["hosts"]
+    assert hosts and all(h["kind"] == "process" for h in hosts)
+    expect(page.get_by_test_id("host-row")).to_have_count(len(hosts))
+    expect(page.get_by_test_id("hosts-table")).to_contain_text(str(hosts[0]["pid"]))
     screenshot(page, "09-system")
 
 

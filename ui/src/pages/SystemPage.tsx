@@ -109,6 +109,46 @@ export function SystemPage() {
           )
         )}
       </section>
+      <section className="card" aria-labelledby="hosts-title">
+        <h2 id="hosts-title">Session hosts</h2>
+        <p className="muted">
+          Where sessions&apos; runtimes live. A host that dies takes only its own sessions; it is restarted.
+        </p>
+        {s?.hosts && s.hosts.length > 0 ? (
+          <div className="table-scroll">
+            <table className="table compact" data-testid="hosts-table">
+              <thead>
+                <tr>
+                  <th scope="col">Host</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">PID</th>
+                  <th scope="col">Sessions</th>
+                  <th scope="col">Memory</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Restarts</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.hosts.map((h) => (
+                  <tr key={h.id} data-testid="host-row">
+                    <td>
+                      <code>{h.id}</code>
+                    </td>
+                    <td>{h.kind}</td>
+                    <td>{h.pid ?? '—'}</td>
+                    <td data-testid="host-sessions">{h.sessions}</td>
+                    <td>{h.rss_bytes != null ? `${(h.rss_bytes / 1048576).toFixed(0)} MiB` : '—'}</td>
+                    <td>{h.alive ? 'alive' : 'down'}</td>
+                    <td data-testid="host-restarts">{h.restarts}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <p className="muted">{summary.isPending ? 'Loading…' : 'No host information.'}</p>
+        )}
+      </section>
       <section className="card" aria-labelledby="scope-title">
         <h2 id="scope-title">How the pieces relate</h2>
         <ul className="plain-list bullets">
