@@ -410,12 +410,15 @@ class RayPool:
         self._owns_ray = False
         if not ray.is_initialized():
             try:
+                # Without an address Ray starts a local cluster: keep it on loopback.
+                local = {"_node_ip_address": "127.0.0.1"} if address is None else {}
                 ray.init(
                     address=address,
                     include_dashboard=False,
                     logging_level=logging.WARNING,
                     configure_logging=False,
                     log_to_driver=False,
+                    **local,
                 )
             except Exception as exc:
                 raise EngineError(f"cannot join the Ray cluster at {address}: {exc}") from exc
