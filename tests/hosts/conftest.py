@@ -19,28 +19,6 @@ LIMITS = RunLimits(wall_ms=3000, cpu_ms=3000)
 BACKENDS = ("inprocess", "process", "ray")
 
 
-def ray_available() -> bool:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.fixture(scope="session")
-def ray_cluster() -> Iterator[str]:
-    """A real local Ray cluster on loopback (small: 2 CPUs, no dashboard), for the session."""
-    if not ray_available():
-        pytest.fail("ray is not installed (pip install -e '.[dev]')")
-    from vmsystem.hosts.ray import start_local_cluster
-
-    address, stop = start_local_cluster(num_cpus=2)
-    try:
-        yield address
-    finally:
-        stop()
-
-
 def make_pool(kind: str, request: pytest.FixtureRequest, **options: Any) -> HostPool:
     """A pool of ``kind``; Ray pools join the session's local cluster."""
     if kind == "ray":

@@ -1,0 +1,118 @@
+"""The core's behaviour on every session-host backend: the same services over ``inprocess``,
+``process`` (worker processes) and ``ray`` (actors on a real local Ray cluster)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vmsystem.core import VmSystem, open_hosts, open_system
+from vmsystem.models import Event, ExecutionStatus, SessionStatus
+
+BACKENDS = ("inprocess", "process", "ray")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def system(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[VmSystem]:
+    """One system per backend, shared by this module's tests."""
+    address = request.getfixturevalue("ray_cluster") if request.param == "ray" else None
+    pool = open_hosts(request.param, processes=1, ray_address=address)
+    root = tmp_path_factory.mktemp(f"core-{request.param}")
+    vm = open_system(str(root / "vm.db"), cache_dir=root, hosts=pool)
+    try:
+        yield vm
+    finally:
+        vm.shutdown()
+
+
+def _session(vm: VmSystem, worktree: Path, modules: tuple[str, ...] = (), **limits: int) -> str:
+    template = vm.templates.create(f"t-{time.monotonic_ns()}")
+    if limits:
+        vm.templates.update(template.id, settings={"limits": limits})
+    for name in modules:
+        vm.templates.add_module(template.id, name)
+    return vm.sessions.create(template.id, str(worktree)).id
+
+
+def test_values_state_and_exceptions_are_recorded(system: VmSystem, worktree: Path) -> None:
+    sid = _session(system, worktree)
+    assert system.sessions.get(sid).host_id is not None
+    first = system.executions.repl(sid, "globalThis.base = 40; console.log('set'); base")
+    assert first.status is ExecutionStatus.OK and first.result is not None
+    assert first.result["json"] == 40
+    second = system.executions.repl(sid, "base + 2")
+    assert second.result is not None and second.result["json"] == 42
+    failed = system.executions.repl(sid, "throw new TypeError('nope')")
+    assert failed.status is ExecutionStatus.ERROR
+    assert failed.error is not None and failed.error["name"] == "TypeError"
+    assert [e.type.value for e in system.executions.events(first.id)] == [
+        "input_echo",
+        "console",
+        "value",
+    ]
+
+
+def test_a_wall_limit_times_out_and_the_session_keeps_its_state(
+    system: VmSystem, worktree: Path
+) -> None:
+    sid = _session(system, worktree, wall_ms=300)
+    system.executions.repl(sid, "globalThis.kept = 1")
+    run = system.executions.repl(sid, "while (true) {}")
+    assert run.status is ExecutionStatus.TIMEOUT
+    assert run.error is not None and run.error["code"] == "WALL_TIME_EXCEEDED"
+    again = system.executions.repl(sid, "kept + 1")
+    assert again.result is not None and again.result["json"] == 2
+
+
+def test_cancel_stops_a_run_and_console_lines_stream_before_it_ends(
+    system: VmSystem, worktree: Path
+) -> None:
+    sid = _session(system, worktree, wall_ms=20000)
+    seen: list[Event] = []
+    got_line = threading.Event()
+
+    def deliver(event: Event | None) -> None:
+        if event is not None and event.type.value == "console":
+            seen.append(event)
+            got_line.set()
+
+    system.bus.subscribe_session(sid, deliver)
+    running = system.executions.repl(sid, "console.log('started'); while (true) {}", wait=False)
+    assert got_line.wait(10), "the console line did not stream while the run went on"
+    assert system.executions.get(running.id).status is ExecutionStatus.RUNNING
+    cancelled = system.executions.cancel(running.id)
+    assert cancelled.status is ExecutionStatus.CANCELLED
+    assert system.sessions.get(sid).status is SessionStatus.READY
+    assert seen[0].payload["text"] == "started"
+
+
+def test_native_modules_run_on_the_host(system: VmSystem, worktree: Path) -> None:
+    (worktree / "data.txt").write_text("from the worktree")
+    sid = _session(system, worktree, modules=("fs",))
+    run = system.executions.repl(sid, "require('fs').readFileSync('data.txt')")
+    assert run.result is not None and run.result["json"] == "from the worktree"
+    escape = system.executions.repl(sid, "require('fs').readFileSync('../../etc/passwd')")
+    assert escape.status is ExecutionStatus.ERROR
+
+
+def test_a_crashed_host_marks_its_session_crashed(system: VmSystem, worktree: Path) -> None:
+    if system.hosts.kind == "inprocess":
+        pytest.skip("an in-process V8 abort would end the test process itself")
+    sid = _session(system, worktree, wall_ms=3000)
+    run = system.executions.repl(sid, '"x".repeat(2**28)')
+    assert run.status is ExecutionStatus.ERROR
+    assert run.error is not None and run.error["code"] == "SESSION_CRASHED"
+    session = system.sessions.get(sid)
+    assert session.status is SessionStatus.CRASHED and session.last_error
+    fresh = _session(system, worktree)  # the host was restarted
+    assert system.executions.repl(fresh, "1 + 1").result == {
+        "type": "number",
+        "preview": "2",
+        "json": 2,
+    }
