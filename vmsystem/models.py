@@ -53,6 +53,7 @@ class ExecutionKind(StrEnum):
     REPL = "repl"
     RUN_FILE = "run_file"
     STARTUP = "startup"
+    RESTART = "restart"  # a session's restart: one ``system`` event, no code
 
 
 class ExecutionStatus(StrEnum):

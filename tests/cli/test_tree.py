@@ -36,8 +36,16 @@ def test_top_level_commands() -> None:
     assert "http" not in top
 
 
-def test_session_has_close_and_delete_with_purge_and_prune() -> None:
-    assert subcommands("session") == {"create", "list", "get", "close", "delete", "prune"}
+def test_session_has_close_restart_and_delete_with_purge_and_prune() -> None:
+    assert subcommands("session") == {
+        "create",
+        "list",
+        "get",
+        "close",
+        "restart",
+        "delete",
+        "prune",
+    }
 
 
 def test_boolean_flags_read_as_flags_in_help(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -404,3 +404,24 @@ def test_unknown_route_shows_not_found(page: Page) -> None:
     page.goto("/no/such/page")
     expect(page.get_by_test_id("not-found-page")).to_be_visible()
     expect(page.get_by_test_id("nav-templates")).to_be_visible()
+
+
+# --------------------------------------------------------------------------- restart
+
+
+def test_restart_from_the_sessions_page_gives_a_fresh_global_scope(
+    page: Page, web_daemon: WebDaemon, tmp_path: Path
+) -> None:
+    session = api_session(web_daemon, tmp_path, "restart-ui")
+    sid = session["id"]
+    with web_daemon.api() as api:
+        api.post("/executions/repl", json={"session_id": sid, "input": "globalThis.mine = 1"})
+    page.goto("/sessions")
+    row = by_attr(page, "session-row", session_id=sid)
+    row.get_by_test_id("session-restart").click()
+    expect(page.get_by_text(f"Session {sid[:8]} restarted")).to_be_visible()
+    with web_daemon.api() as api:
+        after = api.post("/executions/repl", json={"session_id": sid, "input": "typeof mine"})
+        assert after.json()["result"]["json"] == "undefined"
+        kinds = [x["kind"] for x in api.get(f"/executions?session_id={sid}").json()]
+    assert "restart" in kinds

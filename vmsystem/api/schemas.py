@@ -11,6 +11,7 @@ __all__ = [
     "LibraryDownloadIn",
     "NameIn",
     "ReplIn",
+    "RestartIn",
     "RunFileIn",
     "SessionIn",
     "StartupFileIn",
@@ -109,6 +110,16 @@ class SessionIn(_Strict):
     worktree_path: str
     workspace_id: str | None = None
     base_commit_oid: str | None = None
+
+
+class RestartIn(_Strict):
+    """Restart a session (the body is optional)."""
+
+    refresh_template: bool = Field(
+        False,
+        description="Take the template's current settings, modules, libraries, capabilities "
+        "and startup files instead of the session's snapshot.",
+    )
 
 
 class ReplIn(_Strict):

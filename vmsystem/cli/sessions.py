@@ -193,6 +193,30 @@ def close(
     render(output, session, lambda: echo(f"Closed session: {session.get('id', session_id)}"))
 
 
+@app.command("restart")
+def restart(
+    ctx: typer.Context,
+    session_id: SessionId,
+    refresh_template: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-template",
+            help="Use the template's current settings, modules, libraries, capabilities and "
+            "startup files instead of the session's snapshot.",
+        ),
+    ] = False,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Restart a ready or crashed session: a fresh runtime under the same id, its startup
+    files run again, its execution history kept."""
+    session = client_of(ctx).restart_session(session_id, refresh_template=refresh_template)
+    render(
+        output,
+        session,
+        lambda: echo(f"Restarted session: {session.get('id', session_id)} ({session['status']})"),
+    )
+
+
 @app.command("delete")
 def delete(
     ctx: typer.Context,

@@ -269,10 +269,11 @@ class AsyncClient:
         session is starting or ready (close it first)."""
         return await self._call(Routes.purge_session(session_id))
 
-    async def restart_session(self, session_id: str) -> Session:
-        """``POST /sessions/{id}/restart``: restart a session from its template (a daemon
-        without the route raises :class:`~vmsystem.client.errors.RouteNotFound`)."""
-        return await self._call(Routes.restart_session(session_id))
+    async def restart_session(self, session_id: str, *, refresh_template: bool = False) -> Session:
+        """``POST /sessions/{id}/restart``: a fresh runtime for a ready or crashed session
+        under the same id (its startup files run again, its history is kept); with
+        ``refresh_template`` from the template's current state instead of the snapshot."""
+        return await self._call(Routes.restart_session(session_id, refresh_template))
 
     def stream_session_events(
         self, session_id: str, last_event_id: str | None = None

@@ -322,8 +322,13 @@ class Routes:
         return Call("DELETE", path, params={"purge": "true"}, waits=True)
 
     @staticmethod
-    def restart_session(session_id: str) -> Call[Session]:
-        return Call("POST", f"{API}/sessions/{_seg(session_id)}/restart", waits=True)
+    def restart_session(session_id: str, refresh_template: bool = False) -> Call[Session]:
+        return Call(
+            "POST",
+            f"{API}/sessions/{_seg(session_id)}/restart",
+            body={"refresh_template": refresh_template},
+            waits=True,
+        )
 
     @staticmethod
     def session_events_path(session_id: str) -> str:

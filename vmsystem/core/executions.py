@@ -194,6 +194,27 @@ class ExecutionService:
         self._announce(run, final)
         return final
 
+    def record_restart(self, session_id: str, message: str) -> Execution:
+        """Record a session's restart: an execution of kind ``restart`` with one ``system``
+        event (``SESSION_RESTARTED``), published to the session's streams."""
+        started = self._new(session_id, ExecutionKind.RESTART)
+        run = _Run(self, started, self._bus.open(started.id, session_id))
+        event = run.make(
+            EventType.SYSTEM, {"level": "info", "code": "SESSION_RESTARTED", "message": message}
+        )
+        final = replace(
+            started,
+            status=ExecutionStatus.OK,
+            ended_at=event.ts,
+            metrics={"duration_ms": 0.0, "cpu_ms": None, "event_count": 1, "output_bytes": 0},
+        )
+        try:
+            self._store.write(WriteGroup((InsertExecution(final), InsertEvents([event]))))
+            self._bus.publish(run.live, [event], final=True)
+        finally:
+            self._bus.close(run.live)
+        return final
+
     def _live_session(self, session_id: str) -> LiveSession:
         sid = normalize_id(session_id, "session_id")
         if self._refusing is not None:

@@ -13,7 +13,9 @@ from vmsystem.core.errors import (
     LibraryNotCached,
     LibraryNotFound,
     SessionActive,
+    SessionBusy,
     SessionNotFound,
+    SessionNotReady,
     StartupFailed,
     ValidationError,
     VmError,
@@ -96,21 +98,29 @@ class SessionService:
         )
         spec = self._runtime_spec(session)
         self._store.insert_session(session)
+        self._boot(session, spec)
+        return self.get(session.id)
+
+    def _boot(self, session: Session, spec: RuntimeSpec) -> None:
+        """Give a ``starting`` session its runtime: libraries, startup files, then ``ready``
+        and registered. On any failure the row is ``crashed`` with ``last_error``, the runtime
+        disposed, and the error (naming the session) raised."""
+        snapshot = session.template_snapshot
         live: LiveSession | None = None
         try:
             live = LiveSession(
                 session_id=session.id,
-                worktree=str(worktree),
+                worktree=session.worktree_path,
                 runtime=self._hosts.start_runtime(spec, self._lost_while_idle(session.id)),
-                limits_of_snapshot=template.settings.limits,
+                limits_of_snapshot=snapshot.settings.limits,
             )
-            self._load_libraries(live.runtime, template.libraries)
+            self._load_libraries(live.runtime, list(snapshot.libraries))
             self._run_startup_files(session, live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
             _log.info(
                 "session ready",
-                extra={"session_id": session.id, "template_id": template.id, "host": live.host_id},
+                extra={"session_id": session.id, "template_id": snapshot.id, "host": live.host_id},
             )
         except BaseException as exc:
             message = exc.message if isinstance(exc, VmError) else f"internal error: {exc}"
@@ -121,6 +131,48 @@ class SessionService:
             if isinstance(exc, VmError):
                 exc.details.setdefault("session_id", session.id)
             raise
+
+    # ------------------------------------------------------------------ restart
+    def restart(self, session_id: str, *, refresh_template: bool = False) -> Session:
+        """Give a ready or crashed session a fresh runtime under the same id: its template
+        snapshot (or, with ``refresh_template``, the template's current state, which becomes
+        the new snapshot) and its startup files run again. The execution history is kept and
+        the restart is recorded as an execution of kind ``restart``.
+
+        SESSION_NOT_READY for a closed (or still starting) session, SESSION_BUSY while an
+        execution runs; a failed start leaves the session ``crashed`` as on creation."""
+        session = self.get(session_id)
+        if session.status not in (SessionStatus.READY, SessionStatus.CRASHED):
+            raise SessionNotReady(
+                f"Session is {session.status.value}: only a ready or crashed session restarts",
+                session_id=session.id,
+                status=session.status.value,
+            )
+        snapshot = session.template_snapshot
+        if refresh_template:
+            snapshot = TemplateSnapshot.of(self._templates.get(session.template_id))
+        live = self._registry.get(session.id)
+        if live is not None:
+            if not live.busy.acquire(blocking=False):
+                raise SessionBusy(session_id=session.id, execution_id=live.current_execution)
+            try:
+                self._registry.pop(session.id)
+                live.dispose()
+            finally:
+                live.busy.release()
+        restarted = replace(
+            session, status=SessionStatus.STARTING, last_error=None, template_snapshot=snapshot
+        )
+        spec = self._runtime_spec(restarted)
+        self._store.update_session(
+            session.id,
+            status=SessionStatus.STARTING,
+            clear_last_error=True,
+            template_snapshot=snapshot if refresh_template else None,
+        )
+        how = "with the template's current settings" if refresh_template else "from its snapshot"
+        self._executions.record_restart(session.id, f"session restarted {how}")
+        self._boot(restarted, spec)
         return self.get(session.id)
 
     def _runtime_spec(self, session: Session) -> RuntimeSpec:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from vmsystem.models import Session, SessionStatus
+from vmsystem.models import Session, SessionStatus, TemplateSnapshot
 from vmsystem.store.database import Database
 from vmsystem.store.rows import session_from_row, session_params
 from vmsystem.store.schema import events, executions, sessions
@@ -67,9 +67,16 @@ class SessionStore:
         closed_at: datetime | None = None,
         last_error: str | None = None,
         last_activity_at: datetime | None = None,
+        clear_last_error: bool = False,
+        template_snapshot: TemplateSnapshot | None = None,
     ) -> None:
-        """Change the given fields (``None`` = unchanged). An unknown session is a no-op."""
+        """Change the given fields (``None`` = unchanged; ``clear_last_error`` sets it to
+        NULL). An unknown session is a no-op."""
         values: dict[str, Any] = {}
+        if clear_last_error:
+            values["last_error"] = None
+        if template_snapshot is not None:
+            values["template_snapshot"] = template_snapshot.to_dict()
         if status is not None:
             values["status"] = str(status)
         if closed_at is not None:

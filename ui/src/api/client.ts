@@ -165,6 +165,8 @@ export const api = {
   createSession: (body: CreateSessionRequest) => request<Session>('POST', `${P}/sessions`, { body }),
   getSession: (id: string) => request<Session>('GET', `${P}/sessions/${seg(id)}`),
   closeSession: (id: string) => request<Session>('POST', `${P}/sessions/${seg(id)}/close`),
+  restartSession: (id: string, refreshTemplate = false) =>
+    request<Session>('POST', `${P}/sessions/${seg(id)}/restart`, { body: { refresh_template: refreshTemplate } }),
 
   // executions
   listExecutions: (params: ListExecutionsParams = {}) =>

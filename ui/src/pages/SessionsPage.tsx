@@ -188,6 +188,33 @@ function CloseButton({ session }: { session: Session }) {
   );
 }
 
+function RestartButton({ session }: { session: Session }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const restart = useMutation({
+    mutationFn: () => api.restartSession(session.id),
+    onSuccess: (s) => {
+      toast.success(`Session ${shortId(s.id)} restarted: a fresh runtime, startup files run again.`);
+      void queryClient.invalidateQueries({ queryKey: ['sessions'] });
+      void queryClient.invalidateQueries({ queryKey: ['runtime-summary'] });
+    },
+    onError: (err) => toast.error(err, 'Restart failed'),
+  });
+  return (
+    <button
+      type="button"
+      className="btn btn-small"
+      onClick={() => restart.mutate()}
+      disabled={restart.isPending}
+      aria-label={`Restart session ${shortId(session.id)}`}
+      title="A fresh runtime under the same id: globals are gone, startup files run again, history is kept"
+      data-testid="session-restart"
+    >
+      {restart.isPending ? 'Restarting…' : 'Restart'}
+    </button>
+  );
+}
+
 export function SessionsPage() {
   const { search } = useLocation();
   const statusParam = search.get('status');
@@ -303,6 +330,7 @@ export function SessionsPage() {
                       <Link to={`/history/${s.id}`} className="btn btn-small" data-testid="session-open-history">
                         History
                       </Link>
+                      {(s.status === 'ready' || s.status === 'crashed') && <RestartButton session={s} />}
                       {s.status !== 'closed' && <CloseButton session={s} />}
                     </td>
                   </tr>

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from vmsystem.api.deps import vm
 from vmsystem.api.responses import json_response, session_json
-from vmsystem.api.schemas import SessionIn
+from vmsystem.api.schemas import RestartIn, SessionIn
 from vmsystem.api.streams import session_stream
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
@@ -40,6 +40,18 @@ def get_session(request: Request, session_id: str) -> Response:
 @router.post("/{session_id}/close", summary="Close a session (idempotent)")
 def close_session(request: Request, session_id: str) -> Response:
     return json_response(session_json(vm(request).sessions.close(session_id)))
+
+
+@router.post(
+    "/{session_id}/restart",
+    summary="Restart a ready or crashed session: a fresh runtime under the same id, startup "
+    "files run again, history kept",
+)
+def restart_session(request: Request, session_id: str, body: RestartIn | None = None) -> Response:
+    refresh = body.refresh_template if body is not None else False
+    return json_response(
+        session_json(vm(request).sessions.restart(session_id, refresh_template=refresh))
+    )
 
 
 @router.delete(
