@@ -216,7 +216,7 @@ class HostProcess:
                 call.error = cause
             call.done.set()
         for runtime in runtimes:
-            runtime._lost(cause)
+            runtime.lost(cause)
         self.host.worker_died(self, cause)
 
     def _cause(self, returncode: int | None) -> str:

@@ -27,9 +27,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from vmsystem.hosts.base import KILL_GRACE_S, HostInfo, LostCallback, RuntimeSpec
+from vmsystem.hosts.base import HostInfo, LostCallback, RuntimeSpec
 from vmsystem.hosts.hostprocess import START_TIMEOUT_S, Call, HostProcess, stop_process
 from vmsystem.hosts.procfs import rss_bytes
+from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
 
 __all__ = ["ProcessPool", "ProcessRuntime"]
@@ -78,24 +79,15 @@ class _Host:
         )
 
 
-class ProcessRuntime:
+class ProcessRuntime(RemoteRuntime):
     """A session's runtime in a host process (see :class:`~vmsystem.hosts.base.SessionRuntime`)."""
 
     def __init__(self, worker: HostProcess, session_id: str, on_lost: LostCallback) -> None:
+        super().__init__(worker.host.id, session_id, on_lost)
         self._worker = worker
-        self.host_id = worker.host.id
-        self.session_id = session_id
-        self._on_lost = on_lost
-        self._lock = threading.Lock()
-        self._closed = False
-        self._lost_cause: str | None = None
-        self._running = False
-        self._cancelled_at: float | None = None
 
-    @property
-    def alive(self) -> bool:
-        """False once closed or lost."""
-        return not self._closed and self._lost_cause is None and self._worker.alive
+    def _host_alive(self) -> bool:
+        return self._worker.alive
 
     @property
     def pid(self) -> int:
@@ -113,15 +105,7 @@ class ProcessRuntime:
         env: Mapping[str, str] | None = None,
     ) -> Outcome:
         """Run ``code`` in the host; a host death (or the last-resort kill) gives WEDGED."""
-        with self._lock:
-            if self._lost_cause is not None:
-                raise EngineError(self._lost_cause)
-            if self._closed:
-                raise EngineError("context is closed")
-            if self._running:
-                raise EngineError("context is already running code")
-            self._running = True
-            self._cancelled_at = None
+        self._begin_run()
         try:
             call = Call(sink)
             started = time.monotonic()
@@ -142,27 +126,13 @@ class ProcessRuntime:
             assert call.outcome is not None
             return call.outcome
         finally:
-            with self._lock:
-                self._running = False
+            self._end_run()
 
     def _await(self, call: Call, started: float, limits: RunLimits) -> None:
-        wall_deadline = (
-            started + limits.wall_ms / 1000 + KILL_GRACE_S if limits.wall_ms is not None else None
-        )
         while not call.done.wait(0.1):
-            now = time.monotonic()
-            cancelled = self._cancelled_at
-            if cancelled is not None and now > cancelled + KILL_GRACE_S:
-                self._worker.kill(
-                    f"a run did not stop within {KILL_GRACE_S:g} s of its cancellation "
-                    f"(the host was killed to end it)"
-                )
-                break
-            if wall_deadline is not None and now > wall_deadline:
-                self._worker.kill(
-                    f"a run did not stop within {KILL_GRACE_S:g} s of its wall limit "
-                    f"({limits.wall_ms:g} ms; the host was killed to end it)"
-                )
+            overdue = self._overdue(started, limits)
+            if overdue is not None:
+                self._worker.kill(f"{overdue} (the host was killed to end it)")
                 break
         if not call.done.wait(START_TIMEOUT_S):
             call.outcome = Outcome(
@@ -171,23 +141,18 @@ class ProcessRuntime:
 
     def cancel(self) -> bool:
         """Ask the host to stop the run (and the host call it waits in); False if idle."""
-        with self._lock:
-            if not self._running or self._closed:
-                return False
-            if self._cancelled_at is None:
-                self._cancelled_at = time.monotonic()
+        if not self._note_cancel():
+            return False
         self._worker.send({"op": "cancel", "sid": self.session_id})
         return True
 
     def close(self) -> None:
         """Close the runtime in its host (idempotent); a run in flight is cancelled first."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
+        running = self._begin_close()
+        if running is None:
+            return
         worker = self._worker
-        if self._running:
-            self._cancelled_at = self._cancelled_at or time.monotonic()
+        if running:
             worker.send({"op": "cancel", "sid": self.session_id})
         call = Call()
         try:
@@ -199,18 +164,9 @@ class ProcessRuntime:
             worker.runtimes.pop(self.session_id, None)
         worker.host.pool._retire_if_surplus(worker.host)
 
-    def _lost(self, cause: str) -> None:
-        with self._lock:
-            if self._closed or self._lost_cause is not None:
-                return
-            self._lost_cause = cause
-            running = self._running
-        # At the pool's close the owner is closing its sessions itself: nothing is lost.
-        if not running and not self._worker.host.pool.closing:
-            try:
-                self._on_lost(cause)
-            except Exception:
-                _log.exception("on_lost callback failed")
+    def lost(self, cause: str) -> None:
+        """Its host died (called by the host's supervisor)."""
+        self._lost(cause, pool_closing=self._worker.host.pool.closing)
 
 
 class ProcessPool:

@@ -24,13 +24,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from vmsystem.hosts.base import (
-    KILL_GRACE_S,
     HostInfo,
     LostCallback,
     RuntimeSpec,
     outcome_from_dict,
     outcome_to_dict,
 )
+from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
 
 __all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
@@ -204,7 +204,7 @@ class _Actor:
             runtimes = list(self.runtimes.values())
             self.runtimes.clear()
         for runtime in runtimes:
-            runtime._lost(cause)
+            runtime.lost(cause)
         self.host.actor_died(self, cause)
 
 
@@ -250,24 +250,15 @@ class _RayHost:
         )
 
 
-class RayRuntime:
+class RayRuntime(RemoteRuntime):
     """A session's runtime in a Ray host actor (see :class:`SessionRuntime`)."""
 
     def __init__(self, actor: _Actor, session_id: str, on_lost: LostCallback) -> None:
+        super().__init__(actor.host.id, session_id, on_lost)
         self._actor = actor
-        self.host_id = actor.host.id
-        self.session_id = session_id
-        self._on_lost = on_lost
-        self._lock = threading.Lock()
-        self._closed = False
-        self._lost_cause: str | None = None
-        self._running = False
-        self._cancelled_at: float | None = None
 
-    @property
-    def alive(self) -> bool:
-        """False once closed or lost."""
-        return not self._closed and self._lost_cause is None and self._actor.alive
+    def _host_alive(self) -> bool:
+        return self._actor.alive
 
     def run(
         self,
@@ -280,15 +271,7 @@ class RayRuntime:
         env: Mapping[str, str] | None = None,
     ) -> Outcome:
         """Run ``code`` in the actor; console batches reach ``sink`` while it runs."""
-        with self._lock:
-            if self._lost_cause is not None:
-                raise EngineError(self._lost_cause)
-            if self._closed:
-                raise EngineError("context is closed")
-            if self._running:
-                raise EngineError("context is already running code")
-            self._running = True
-            self._cancelled_at = None
+        self._begin_run()
         done = threading.Event()
         watchdog = threading.Thread(
             target=self._watchdog, args=(done, time.monotonic(), limits), daemon=True
@@ -309,8 +292,7 @@ class RayRuntime:
             return self._consume(stream, sink)
         finally:
             done.set()
-            with self._lock:
-                self._running = False
+            self._end_run()
 
     def _consume(self, stream: Any, sink: ConsoleSink) -> Outcome:
         ray = _ray()
@@ -332,45 +314,27 @@ class RayRuntime:
         return Outcome(OutcomeKind.WEDGED, message=f"session host {self.host_id} ended the run")
 
     def _watchdog(self, done: threading.Event, started: float, limits: RunLimits) -> None:
-        wall_deadline = (
-            started + limits.wall_ms / 1000 + KILL_GRACE_S if limits.wall_ms is not None else None
-        )
         while not done.wait(0.1):
-            now = time.monotonic()
-            cancelled = self._cancelled_at
-            if cancelled is not None and now > cancelled + KILL_GRACE_S:
-                self._actor.kill(
-                    f"a run did not stop within {KILL_GRACE_S:g} s of its cancellation"
-                )
-                return
-            if wall_deadline is not None and now > wall_deadline:
-                self._actor.kill(
-                    f"a run did not stop within {KILL_GRACE_S:g} s of its wall limit "
-                    f"({limits.wall_ms:g} ms)"
-                )
+            overdue = self._overdue(started, limits)
+            if overdue is not None:
+                self._actor.kill(overdue)
                 return
 
     def cancel(self) -> bool:
         """Ask the actor to stop the run; False if idle."""
-        with self._lock:
-            if not self._running or self._closed:
-                return False
-            if self._cancelled_at is None:
-                self._cancelled_at = time.monotonic()
+        if not self._note_cancel():
+            return False
         with contextlib.suppress(Exception):
             self._actor.handle.cancel.remote(self.session_id)
         return True
 
     def close(self) -> None:
         """Close the runtime in its actor (idempotent)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            running = self._running
+        running = self._begin_close()
+        if running is None:
+            return
         actor = self._actor
         if running:
-            self._cancelled_at = self._cancelled_at or time.monotonic()
             with contextlib.suppress(Exception):
                 actor.handle.cancel.remote(self.session_id)
         if actor.alive:
@@ -380,17 +344,9 @@ class RayRuntime:
             actor.runtimes.pop(self.session_id, None)
         actor.host.pool._retire_if_surplus(actor.host)
 
-    def _lost(self, cause: str) -> None:
-        with self._lock:
-            if self._closed or self._lost_cause is not None:
-                return
-            self._lost_cause = cause
-            running = self._running
-        if not running and not self._actor.host.pool.closing:
-            try:
-                self._on_lost(cause)
-            except Exception:
-                _log.exception("on_lost callback failed")
+    def lost(self, cause: str) -> None:
+        """Its actor died (called by the actor's watcher)."""
+        self._lost(cause, pool_closing=self._actor.host.pool.closing)
 
 
 class RayPool:
