@@ -15,13 +15,12 @@ from typing import Any, Protocol
 
 from vmsystem.modules import Grant
 from vmsystem.runtime import (
-    ConsoleSink,
     ContextOptions,
     Engine,
+    EngineContext,
     EngineError,
     Outcome,
     OutcomeKind,
-    RunLimits,
 )
 
 __all__ = [
@@ -145,42 +144,17 @@ class HostInfo:
         return asdict(self)
 
 
-class SessionRuntime(Protocol):
+class SessionRuntime(EngineContext, Protocol):
     """One session's live runtime, on some host.
 
     The contract of :class:`vmsystem.runtime.base.EngineContext`, plus the host's id. ``run``
     sets the module scope's deadline (``limits.wall_ms``) and clears its interrupt flag before
-    the run; ``cancel`` sets the interrupt flag (stopping a host call such as ``exec.run``) and
-    cancels the engine's run; ``close`` runs the modules' cleanups and disposes the context.
+    the run, and a lost host gives ``OutcomeKind.WEDGED``; ``cancel`` sets the interrupt flag
+    (stopping a host call such as ``exec.run``) and cancels the engine's run; ``close`` runs the
+    modules' cleanups and disposes the context.
     """
 
     host_id: str
-
-    @property
-    def alive(self) -> bool:
-        """False once closed or lost."""
-        ...
-
-    def run(
-        self,
-        code: str,
-        *,
-        filename: str | None = None,
-        limits: RunLimits,
-        sink: ConsoleSink,
-        args: Any = None,
-        env: Mapping[str, str] | None = None,
-    ) -> Outcome:
-        """Run ``code``; blocks until it ends. A lost host gives ``OutcomeKind.WEDGED``."""
-        ...
-
-    def cancel(self) -> bool:
-        """Interrupt the current run from any thread; False if nothing was running."""
-        ...
-
-    def close(self) -> None:
-        """Run module cleanups and dispose the context; idempotent."""
-        ...
 
 
 class HostPool(Protocol):
