@@ -87,6 +87,21 @@ def test_list_executions_only_lists_that_session(store: Store, session: Session)
     assert [e.id for e in store.list_executions(session.id)] == [mine.id]
 
 
+def test_page_executions_walks_the_whole_history_oldest_first(
+    store: Store, session: Session
+) -> None:
+    made = [f.execution(session.id, started=s) for s in (2, 0, 3, 1, 2, 2)]
+    write(store, *(InsertExecution(e) for e in made))
+    expected = [e.id for e in sorted(made, key=lambda e: (e.started_at, e.id))]
+    pages: list[list[str]] = []
+    after = None
+    while page := store.page_executions(session.id, after=after, limit=2):
+        pages.append([e.id for e in page])
+        after = (page[-1].started_at, page[-1].id)
+    assert [len(p) for p in pages] == [2, 2, 2]
+    assert [eid for p in pages for eid in p] == expected
+
+
 def test_list_events_is_in_seq_order_after_a_seq_with_limit(store: Store, session: Session) -> None:
     e = f.execution(session.id)
     evs = [f.event(e.id, seq) for seq in range(1, 8)]

@@ -11,10 +11,10 @@ from __future__ import annotations
 import builtins
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -127,6 +127,7 @@ class ExecutionService:
         self._finished: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
         self._refusing: str | None = None
+        self._last_start: dict[str, datetime] = {}
 
     def refuse_new(self, reason: str) -> None:
         """From now on, new executions fail with SESSION_NOT_READY saying ``reason``."""
@@ -233,6 +234,20 @@ class ExecutionService:
             status=row.status.value,
         )
 
+    def _start_time(self, session_id: str) -> datetime:
+        """Now, but strictly after the session's previous start: timestamps have millisecond
+        precision, and a session's history is ordered by ``started_at`` (then ``id``), so two
+        executions starting in the same millisecond must not tie."""
+        now = utcnow()
+        with self._lock:
+            last = self._last_start.get(session_id)
+            if last is not None and now <= last:
+                now = last + timedelta(milliseconds=1)
+            if len(self._last_start) > 10000:  # only the same millisecond matters
+                self._last_start.clear()
+            self._last_start[session_id] = now
+        return now
+
     def _new(
         self,
         session_id: str,
@@ -252,7 +267,7 @@ class ExecutionService:
             args=args or {},
             env=env or {},
             status=ExecutionStatus.RUNNING,
-            started_at=utcnow(),
+            started_at=self._start_time(session_id),
             ended_at=None,
             result=None,
             error=None,
@@ -508,6 +523,22 @@ class ExecutionService:
         if not 1 <= limit <= MAX_EXECUTIONS_PAGE:
             raise ValidationError(f"limit must be from 1 to {MAX_EXECUTIONS_PAGE}")
         return self._store.list_executions(sid, limit=limit)
+
+    def history(self, session_id: str, *, page: int = 500) -> Iterator[Execution]:
+        """Every execution of a session, oldest first, read ``page`` rows at a time (a whole
+        history without holding it in memory; running ones as last committed)."""
+        sid = normalize_id(session_id, "session_id")
+        after: tuple[datetime, str] | None = None
+        while rows := self._store.page_executions(sid, after=after, limit=page):
+            yield from rows
+            after = (rows[-1].started_at, rows[-1].id)
+
+    def all_events(self, execution_id: str) -> Iterator[Event]:
+        """Every event of an execution in ``seq`` order, read page by page."""
+        after = 0
+        while events := self.events(execution_id, after_seq=after, limit=MAX_EVENTS_PAGE):
+            yield from events
+            after = events[-1].seq
 
     def follow(
         self, execution_id: str, wake: Callable[[], None], *, after_seq: int = 0

@@ -23,8 +23,10 @@ from vmsystem import __version__
 from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
+from vmsystem.core.exports import ExportService
 from vmsystem.core.ids import utcnow
 from vmsystem.core.libraries import LibraryResolver
+from vmsystem.core.notebooks import NotebookService
 from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.sessions import SessionService
 from vmsystem.core.templates import TemplateService
@@ -95,6 +97,8 @@ class VmSystem:
             self.libraries,
             self.bus,
         )
+        self.notebooks = NotebookService(self.sessions, self.executions, self.engine.version)
+        self.exports = ExportService(self.sessions, self.executions, self.notebooks)
         self.started_at = time.monotonic()
         self.recovery = self._recover()
         self._closed = False

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import and_, or_, select, text
 
 from vmsystem.models import Event, EventType, Execution
 from vmsystem.store.database import Database
@@ -53,6 +53,25 @@ class ExecutionStore:
             .order_by(executions.c.started_at.desc(), executions.c.id.desc())
             .limit(limit)
         )
+        with self._db.read() as connection:
+            return [execution_from_row(row) for row in connection.execute(query)]
+
+    def page_executions(
+        self, session_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 500
+    ) -> list[Execution]:
+        """The session's executions oldest first (``started_at``, then ``id``), after the
+        ``(started_at, id)`` cursor ``after``: page through a whole history with the last
+        row's cursor."""
+        query = select(executions).where(executions.c.session_id == session_id)
+        if after is not None:
+            at, eid = after
+            query = query.where(
+                or_(
+                    executions.c.started_at > at,
+                    and_(executions.c.started_at == at, executions.c.id > eid),
+                )
+            )
+        query = query.order_by(executions.c.started_at.asc(), executions.c.id.asc()).limit(limit)
         with self._db.read() as connection:
             return [execution_from_row(row) for row in connection.execute(query)]
 
