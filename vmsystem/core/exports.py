@@ -28,7 +28,7 @@ __all__ = ["EXPORT_FORMATS", "Export", "ExportService"]
 EXPORT_FORMATS: dict[str, str] = {
     "ipynb": "application/x-ipynb+json",
     "md": "text/markdown; charset=utf-8",
-    "jsonl": "application/jsonl",
+    "jsonl": "application/x-ndjson",
 }
 
 #: How an execution or an event is rendered in ``jsonl`` (the API passes its wire form).

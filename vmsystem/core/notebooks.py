@@ -13,6 +13,7 @@ kept), with the same outputs; a restart is a markdown cell. Each cell's metadata
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 import nbformat
@@ -49,6 +50,11 @@ KERNELSPEC = {
 }
 
 
+def _iso(value: datetime) -> str:
+    """RFC 3339 UTC with milliseconds, as the API writes timestamps."""
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def language_info(engine_version: str | None = None) -> dict[str, Any]:
     """The notebook's ``language_info`` for JavaScript."""
     info: dict[str, Any] = {
@@ -70,7 +76,7 @@ def new_notebook(session: Session, engine_version: str | None = None) -> Node:
     nb["metadata"]["vmsystem"] = {
         "session_id": session.id,
         "template_id": session.template_id,
-        "exported_at": utcnow().isoformat().replace("+00:00", "Z"),
+        "exported_at": _iso(utcnow()),
     }
     return nb
 
@@ -143,7 +149,7 @@ def _cell_metadata(execution: Execution) -> dict[str, Any]:
         "execution_id": execution.id,
         "kind": execution.kind.value,
         "status": execution.status.value,
-        "started_at": execution.started_at.isoformat().replace("+00:00", "Z"),
+        "started_at": _iso(execution.started_at),
     }
     if execution.path is not None:
         meta["path"] = execution.path
@@ -237,7 +243,7 @@ class NotebookService:
         nb["metadata"].setdefault("language_info", language_info(self._engine_version))
         summary: dict[str, Any] = {
             "session_id": session.id,
-            "run_at": utcnow().isoformat().replace("+00:00", "Z"),
+            "run_at": _iso(utcnow()),
         }
         code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
         for cell in code_cells:
