@@ -165,6 +165,42 @@ ROUTES: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str
         {},
         {"refresh_template": True},
     ),
+    (
+        "export_session",
+        (S,),
+        {},
+        "GET",
+        f"/api/v1/sessions/{S}/export",
+        {"format": "ipynb"},
+        None,
+    ),
+    (
+        "export_session",
+        (S, "jsonl"),
+        {},
+        "GET",
+        f"/api/v1/sessions/{S}/export",
+        {"format": "jsonl"},
+        None,
+    ),
+    (
+        "run_notebook",
+        (S, {"cells": []}),
+        {},
+        "POST",
+        f"/api/v1/sessions/{S}/notebook",
+        {},
+        {"notebook": {"cells": []}, "continue_on_error": False},
+    ),
+    (
+        "run_notebook",
+        (S, {"cells": []}),
+        {"continue_on_error": True},
+        "POST",
+        f"/api/v1/sessions/{S}/notebook",
+        {},
+        {"notebook": {"cells": []}, "continue_on_error": True},
+    ),
     ("list_executions", (), {}, "GET", "/api/v1/executions", {}, None),
     (
         "list_executions",
@@ -267,10 +303,11 @@ def test_route_request(
     body: Any,
 ) -> None:
     answer: Any = "text" if name == "metrics" else {"ok": True}
+    texts = {"metrics": "vm_up 1\n", "export_session": "# Session s-1\n"}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        if name == "metrics":
-            return httpx.Response(200, text="vm_up 1\n")
+        if name in texts:
+            return httpx.Response(200, text=texts[name])
         return httpx.Response(201 if method == "POST" else 200, json=answer)
 
     api: Facade = make(handler)
@@ -283,7 +320,7 @@ def test_route_request(
         assert request.content == b""
     else:
         assert json.loads(request.content) == body
-    assert result == ("vm_up 1\n" if name == "metrics" else answer)
+    assert result == texts.get(name, answer)
 
 
 def test_every_documented_route_is_covered() -> None:

@@ -27,12 +27,14 @@ from .types import (
     EngineInfo,
     Event,
     Execution,
+    ExportFormat,
     Health,
     LibraryDownload,
     LibraryInfo,
     ModuleInfo,
     NameAdded,
     NameRemoved,
+    Notebook,
     RuntimeSummary,
     Session,
     SessionPurged,
@@ -274,6 +276,24 @@ class AsyncClient:
         under the same id (its startup files run again, its history is kept); with
         ``refresh_template`` from the template's current state instead of the snapshot."""
         return await self._call(Routes.restart_session(session_id, refresh_template))
+
+    async def export_session(self, session_id: str, format: ExportFormat = "ipynb") -> str:
+        """``GET /sessions/{id}/export``: the session's whole history as text: an nbformat v4
+        notebook (``ipynb``, JSON), a Markdown transcript (``md``) or JSON Lines (``jsonl``,
+        one execution with its ``events`` a line)."""
+        return await self._call(Routes.export_session(session_id, format))
+
+    async def run_notebook(
+        self,
+        session_id: str,
+        notebook: Mapping[str, Any],
+        *,
+        continue_on_error: bool = False,
+    ) -> Notebook:
+        """``POST /sessions/{id}/notebook``: run a notebook's code cells in order in the
+        session (stopping at the first failed cell unless ``continue_on_error``); returns the
+        executed notebook, each cell's ``metadata.vmsystem.execution_id`` naming its run."""
+        return await self._call(Routes.run_notebook(session_id, notebook, continue_on_error))
 
     def stream_session_events(
         self, session_id: str, last_event_id: str | None = None

@@ -24,12 +24,14 @@ from .types import (
     EngineInfo,
     Event,
     Execution,
+    ExportFormat,
     Health,
     LibraryDownload,
     LibraryInfo,
     ModuleInfo,
     NameAdded,
     NameRemoved,
+    Notebook,
     RuntimeSummary,
     Session,
     SessionPurged,
@@ -329,6 +331,18 @@ class Routes:
             body={"refresh_template": refresh_template},
             waits=True,
         )
+
+    @staticmethod
+    def export_session(session_id: str, format: ExportFormat) -> Call[str]:
+        path = f"{API}/sessions/{_seg(session_id)}/export"
+        return Call("GET", path, params={"format": format}, text=True, waits=True)
+
+    @staticmethod
+    def run_notebook(
+        session_id: str, notebook: Mapping[str, Any], continue_on_error: bool
+    ) -> Call[Notebook]:
+        body = {"notebook": dict(notebook), "continue_on_error": continue_on_error}
+        return Call("POST", f"{API}/sessions/{_seg(session_id)}/notebook", body=body, waits=True)
 
     @staticmethod
     def session_events_path(session_id: str) -> str:

@@ -18,6 +18,7 @@ __all__ = [
     "Execution",
     "ExecutionMetrics",
     "ExecutionStatus",
+    "ExportFormat",
     "Health",
     "HostInfo",
     "LibraryDownload",
@@ -28,6 +29,7 @@ __all__ = [
     "ModuleInfo",
     "NameAdded",
     "NameRemoved",
+    "Notebook",
     "RuntimeSettings",
     "RuntimeSummary",
     "Session",
@@ -43,6 +45,10 @@ __all__ = [
 
 SessionStatus = Literal["starting", "ready", "crashed", "closed"]
 ExecutionStatus = Literal["running", "ok", "error", "timeout", "cancelled"]
+#: Formats of ``GET /sessions/{id}/export``.
+ExportFormat = Literal["ipynb", "md", "jsonl"]
+#: A Jupyter notebook (nbformat v4 JSON), as ``POST /sessions/{id}/notebook`` takes and returns.
+Notebook = dict[str, Any]
 
 
 class Limits(TypedDict, total=False):
