@@ -45,6 +45,8 @@ def test_session_has_close_restart_and_delete_with_purge_and_prune() -> None:
         "restart",
         "delete",
         "prune",
+        "export",
+        "run-notebook",
     }
 
 

@@ -10,6 +10,7 @@ import typer
 from vmsystem.client import APIError, SessionNotFound
 from vmsystem.client.types import Session
 
+from . import notebooks
 from .failures import CliError, kept_session_hint, report
 from .output import Column, OutputFormat, OutputOption, echo, render, table
 from .refs import non_empty, template_id_of
@@ -215,6 +216,10 @@ def restart(
         session,
         lambda: echo(f"Restarted session: {session.get('id', session_id)} ({session['status']})"),
     )
+
+
+app.command("export")(notebooks.export)
+app.command("run-notebook")(notebooks.run_notebook)
 
 
 @app.command("delete")
