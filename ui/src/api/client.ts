@@ -106,6 +106,31 @@ export async function requestText(path: string, signal?: AbortSignal): Promise<s
   return text;
 }
 
+/** A file from the daemon (an export), fetched with the auth header, with the file name of
+ * its Content-Disposition (or `fallback`). */
+export async function requestFile(
+  path: string,
+  query: Query,
+  fallback: string,
+): Promise<{ blob: Blob; filename: string }> {
+  let res: Response;
+  try {
+    res = await fetch(buildUrl(path, query), { headers: { ...authHeaders() } });
+  } catch (err) {
+    throw toApiError(err);
+  }
+  if (!res.ok) {
+    const text = await res.text();
+    if (res.status === 401) notifyUnauthorized();
+    throw parseApiError(res.status, text, res.headers.get('X-Request-Id') ?? undefined);
+  }
+  const disposition = res.headers.get('Content-Disposition') ?? '';
+  const named = /filename="([^"]+)"/.exec(disposition);
+  return { blob: await res.blob(), filename: named ? named[1] : fallback };
+}
+
+export type ExportFormat = 'ipynb' | 'md' | 'jsonl';
+
 const P = API_PREFIX;
 
 export const api = {
@@ -167,6 +192,8 @@ export const api = {
   closeSession: (id: string) => request<Session>('POST', `${P}/sessions/${seg(id)}/close`),
   restartSession: (id: string, refreshTemplate = false) =>
     request<Session>('POST', `${P}/sessions/${seg(id)}/restart`, { body: { refresh_template: refreshTemplate } }),
+  exportSession: (id: string, format: ExportFormat) =>
+    requestFile(`${P}/sessions/${seg(id)}/export`, { format }, `session-${id}.${format}`),
 
   // executions
   listExecutions: (params: ListExecutionsParams = {}) =>

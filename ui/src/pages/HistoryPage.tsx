@@ -1,6 +1,6 @@
 import { Fragment, useState } from 'react';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { api } from '../api/client';
+import { api, type ExportFormat } from '../api/client';
 import { useLiveSession } from '../api/live';
 import { keys, templateNameMap, useSessions, useTemplates } from '../api/queries';
 import type { Execution, ExecutionEvent, Session } from '../api/types';
@@ -275,6 +275,56 @@ function SessionHistory({ session, sessionId }: { session: Session | undefined; 
   );
 }
 
+const EXPORT_FORMATS: { format: ExportFormat; label: string; title: string }[] = [
+  { format: 'ipynb', label: 'ipynb', title: 'Jupyter notebook (nbformat v4, JavaScript)' },
+  { format: 'md', label: 'md', title: 'Markdown transcript' },
+  { format: 'jsonl', label: 'jsonl', title: 'JSON Lines: one execution with its events a line' },
+];
+
+/** Export buttons: the download goes through fetch (with the auth token), then a Blob URL. */
+export function ExportMenu({ sessionId }: { sessionId: string }) {
+  const [busy, setBusy] = useState<ExportFormat | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const download = async (format: ExportFormat) => {
+    setBusy(format);
+    setError(null);
+    try {
+      const { blob, filename } = await api.exportSession(sessionId, format);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = filename;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <div className="history-export" data-testid="history-export" role="group" aria-label="Export the session">
+      <span className="muted small">Export:</span>{' '}
+      {EXPORT_FORMATS.map(({ format, label, title }) => (
+        <button
+          key={format}
+          type="button"
+          className="btn btn-small"
+          title={title}
+          disabled={busy !== null}
+          onClick={() => void download(format)}
+          data-testid={`history-export-${format}`}
+        >
+          {busy === format ? 'Exporting…' : label}
+        </button>
+      ))}
+      {error !== null && <ErrorAlert error={error} onDismiss={() => setError(null)} testId="history-export-error" />}
+    </div>
+  );
+}
+
 export function HistoryPage({ sessionId }: { sessionId?: string }) {
   const sessions = useSessions({}, 10000);
   const templates = useTemplates();
@@ -313,6 +363,7 @@ export function HistoryPage({ sessionId }: { sessionId?: string }) {
             {session.last_error && <span className="last-error"> · {session.last_error}</span>}
           </p>
         )}
+        {sessionId && <ExportMenu sessionId={sessionId} />}
       </header>
       {sessions.isError && <ErrorAlert error={sessions.error} onRetry={() => void sessions.refetch()} />}
       {!sessionId ? (
