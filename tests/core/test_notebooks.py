@@ -12,6 +12,7 @@ import pytest
 
 from vmsystem.core import VmSystem
 from vmsystem.core.errors import SessionNotFound, ValidationError
+from vmsystem.core.executions import MAX_EXECUTIONS_PAGE
 
 
 def _session(vm: VmSystem, worktree: Path, **limits: int) -> str:
@@ -129,6 +130,15 @@ def test_export_history_pages_through_more_than_one_page(vm: VmSystem, worktree:
     for n in range(7):
         vm.executions.repl(sid, f"{n}")
     assert [x.input for x in vm.executions.history(sid, page=3)] == [str(n) for n in range(7)]
+
+
+def test_jsonl_export_holds_more_executions_than_the_list_cap(vm: VmSystem, worktree: Path) -> None:
+    sid = _session(vm, worktree)
+    count = MAX_EXECUTIONS_PAGE + 5
+    for n in range(count):
+        vm.executions.repl(sid, f"{n}")
+    lines = _body(vm, sid, "jsonl").splitlines()
+    assert [orjson.loads(line)["input"] for line in lines] == [str(n) for n in range(count)]
 
 
 def test_export_refuses_unknown_formats_and_sessions(vm: VmSystem, worktree: Path) -> None:

@@ -59,6 +59,8 @@ def _fence(text: str, lang: str = "") -> str:
 
 
 def _default_render(record: Any) -> dict[str, Any]:
+    """The JSON form of an execution or event when the caller gives none (the API passes
+    its own wire form, which this mirrors)."""
     if isinstance(record, Event):
         return {
             "execution_id": record.execution_id,
@@ -69,9 +71,18 @@ def _default_render(record: Any) -> dict[str, Any]:
         }
     return {
         "id": record.id,
+        "session_id": record.session_id,
         "kind": record.kind.value,
+        "input": record.input,
+        "path": record.path,
+        "args": record.args,
+        "env": record.env,
         "status": record.status.value,
         "started_at": _iso(record.started_at),
+        "ended_at": _iso(record.ended_at) if record.ended_at else None,
+        "result": record.result,
+        "error": record.error,
+        "metrics": record.metrics,
     }
 
 
