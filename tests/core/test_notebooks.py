@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,10 @@ def test_export_history_pages_through_more_than_one_page(vm: VmSystem, worktree:
     sid = _session(vm, worktree)
     for n in range(7):
         vm.executions.repl(sid, f"{n}")
-    assert [x.input for x in vm.executions.history(sid, page=3)] == [str(n) for n in range(7)]
+    history = list(vm.executions.history(sid, page=3))
+    assert [x.input for x in history] == [str(n) for n in range(7)]
+    starts = [x.started_at for x in history]
+    assert all(a < b for a, b in itertools.pairwise(starts))  # no ties
 
 
 def test_jsonl_export_holds_more_executions_than_the_list_cap(vm: VmSystem, worktree: Path) -> None:
