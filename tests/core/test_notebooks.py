@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +199,36 @@ def test_run_notebook_refuses_an_invalid_notebook(vm: VmSystem, worktree: Path) 
     with pytest.raises(ValidationError):
         vm.notebooks.run(sid, {"hello": 1})
     assert list(vm.executions.history(sid)) == []
+
+
+def test_run_notebook_takes_v45_cells_without_ids_and_upgrades_v3(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sid = _session(vm, worktree)
+    cell = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None}
+    no_ids = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{**cell, "source": "1"}],
+    }
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [
+            {
+                "metadata": {},
+                "cells": [
+                    {"cell_type": "code", "input": "3 * 3", "language": "javascript", "outputs": []}
+                ],
+            }
+        ],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nbformat warns about missing ids before refusing them
+        ran = _valid(vm.notebooks.run(sid, no_ids))
+        upgraded = _valid(vm.notebooks.run(sid, v3))
+    assert ran.cells[0].outputs[0].data["application/json"] == 1
+    assert upgraded.nbformat == 4
+    assert upgraded.cells[0].outputs[0].data["application/json"] == 9

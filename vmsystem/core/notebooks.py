@@ -312,6 +312,22 @@ class NotebookService:
         return dict(nb)
 
 
+def _with_cell_ids(notebook: dict[str, Any]) -> dict[str, Any]:
+    """The notebook with an id on each cell that lacks one, when its version (v4.5 and
+    later) requires them: nbformat adds them itself with a warning, and will refuse them."""
+    cells = notebook.get("cells")
+    minor = notebook.get("nbformat_minor")
+    if notebook.get("nbformat") != 4 or not isinstance(minor, int) or minor < 5:
+        return notebook
+    if not isinstance(cells, list) or all(not isinstance(c, dict) or "id" in c for c in cells):
+        return notebook
+    fixed = [
+        {**c, "id": uuid.uuid4().hex[:16]} if isinstance(c, dict) and "id" not in c else c
+        for c in cells
+    ]
+    return {**notebook, "cells": fixed}
+
+
 def parse_notebook(notebook: Any) -> Node:
     """A notebook given as a JSON object, validated by nbformat (older v4 minor versions and
     v3 are upgraded to the current v4); VALIDATION_ERROR with the validator's message."""
@@ -320,7 +336,7 @@ def parse_notebook(notebook: Any) -> Node:
     if "cells" not in notebook and "worksheets" not in notebook:
         raise ValidationError("notebook is not an .ipynb: it has no 'cells'")
     try:
-        nb: Node = _nbf.from_dict(notebook)
+        nb: Node = _nbf.from_dict(_with_cell_ids(notebook))
         _nbf.validate(nb)
         nb = _nbf.convert(nb, 4)
     except nbformat.ValidationError as exc:
