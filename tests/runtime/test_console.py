@@ -71,7 +71,7 @@ def test_long_objects_break_over_lines(ctx: V8Context) -> None:
 
 def test_circular_reference_is_marked(ctx: V8Context) -> None:
     (text,) = logged(ctx, "var o = {n: 1}; o.self = o; console.log(o)")
-    assert text == "{ n: 1, self: [Circular] }"
+    assert text == "<ref *1> { n: 1, self: [Circular *1] }"
 
 
 def test_functions_classes_symbols_bigints(ctx: V8Context) -> None:

@@ -18,6 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from itertools import count
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,12 @@ from vmsystem.runtime.native import (
     thread_ids,
 )
 
-__all__ = ["MAILBOX_BYTES", "STOP", "Isolate"]
+__all__ = ["BUNDLES", "MAILBOX_BYTES", "STOP", "Isolate", "bundle_source"]
 
-_PRELUDE = (Path(__file__).parent / "js" / "prelude.js").read_text(encoding="utf-8")
+_JS = Path(__file__).parent / "js"
+_PRELUDE = (_JS / "prelude.js").read_text(encoding="utf-8")
+#: The npm bundles the prelude loads on first use (built from ``runtime-js/``).
+BUNDLES = frozenset({"repl", "webapi"})
 _RESULT = 0  # callback id of task results (eval / call)
 _BELL = 1  # callback id of the prelude's bell
 #: Size of the host-call mailbox the prelude allocates.
@@ -47,6 +51,14 @@ MAILBOX_BYTES = 1 << 20
 #: Queued to wake whoever waits for a result: JS asked to be stopped, cancel() or close().
 STOP = object()
 _create_lock = threading.Lock()
+
+
+@cache
+def bundle_source(name: str) -> str:
+    """The source of one of :data:`BUNDLES` (read once per process)."""
+    if name not in BUNDLES:
+        raise LookupError(f"unknown bundle {name!r}")
+    return (_JS / f"bundle-{name}.js").read_text(encoding="utf-8")
 
 
 def _decline(_handle: Any) -> bool:
@@ -86,8 +98,8 @@ class Isolate:
         self.ctx.array_push(argv, bell)
         self.ctx.array_push(argv, orjson.dumps(config).decode())
         internals: Any = self._call(prelude.raw_handle, argv.raw_handle)
-        items: list[Any] = [self.ctx.get_object_item(internals, i) for i in range(4)]
-        self.finish_ok, self.finish_err, self.begin, sab = items
+        items: list[Any] = [self.ctx.get_object_item(internals, i) for i in range(6)]
+        self.finish_ok, self.finish_err, self.begin, sab, self.tick, self.transform = items
         self.mailbox = Mailbox(sab, self._host_call)
         self.no_args: Any = self._eval_value("[]")
         self.none: Any = self.ctx._python_to_value_handle(None)
@@ -113,8 +125,8 @@ class Isolate:
     # ------------------------------------------------------------------ tasks and handles
     def str_handle(self, text: str) -> Any:
         """A JS string handle for ``text``."""
-        # Fix: mini-racer's own helper encodes strictly, so a lone surrogate in the code (valid
-        # in JSON input) raised UnicodeEncodeError; V8 decodes these bytes to U+FFFD instead.
+        # Not mini-racer's own helper, which encodes strictly: a lone surrogate in the code
+        # (valid in JSON input) must not raise; V8 decodes these bytes to U+FFFD.
         data = text.encode("utf-8", "surrogatepass")
         return self.ctx._wrap_raw_handle(
             self.dll.mr_alloc_string_val(self.raw, data, len(data), MrTypes.str_utf8)

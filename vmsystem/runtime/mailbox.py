@@ -88,9 +88,9 @@ class Mailbox:
         struct.pack_into("<ii", self._mv, 4, len(chunk) // 2, more)
 
 
-# Fix: orjson rejects lone surrogates both ways (JS strings may hold them, e.g. "\\ud800", and
-# JSON.stringify escapes them), so such a host call failed, and console.log("\\ud800") threw.
-# The standard library's json takes them; it is only used when orjson refuses.
+# orjson rejects lone surrogates both ways (JS strings may hold them, e.g. "\\ud800", and
+# JSON.stringify escapes them): the standard library's json takes them, and is used when
+# orjson refuses, so that such a host call (or console.log("\\ud800")) does not fail.
 def _loads(text: str) -> Any:
     try:
         return orjson.loads(text)

@@ -54,16 +54,23 @@ def outcome_of(
     elif result_type in ERROR_TYPES:
         text = result_text()
         if result_type == MrTypes.parse_exception and filename:
-            # Fix: a syntax error stops V8 before it reads the trailing sourceURL comment,
-            # so its location said <anonymous> instead of the file being run.
+            # A syntax error stops V8 before it reads the trailing sourceURL comment, so its
+            # location says <anonymous> instead of the file being run.
             head, sep, rest = text.partition("\n")
             text = head.replace("<anonymous>:", f"{filename}:", 1) + sep + rest
         outcome.kind = OutcomeKind.EXCEPTION
         outcome.exception = parse_exception(text, result_type == MrTypes.parse_exception)
+    elif isinstance(report.get("error"), dict):
+        # A rejected top-level await, or an uncaught exception in a timer callback.
+        outcome.kind = OutcomeKind.EXCEPTION
+        outcome.exception = _error_payload(report["error"])
     elif result_type == MrTypes.invalid:
-        # mini-racer cannot marshal a BigInt (the only value it leaves untyped), so the
-        # finish call never sees it: only the type is known.
-        outcome.value = {"type": "bigint", "preview": "[BigInt: use String(value) to see it]"}
+        # mini-racer cannot marshal a BigInt completion value (the only value it leaves
+        # untyped), so the finish call never sees it: only the type is known. The REPL
+        # transform hands the prelude the value of a last expression statement, so this is
+        # left for BigInts produced otherwise (the last statement is an if, a block...).
+        hint = "[BigInt: use String(value) to see it]"
+        outcome.value = {"type": "bigint", "preview": hint, "inspect": hint}
     elif isinstance(value, dict) and isinstance(value.get("type"), str):
         outcome.value = value
     else:
@@ -78,3 +85,13 @@ def outcome_of(
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _error_payload(error: dict[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": str(error.get("name") or "Error"),
+        "message": str(error.get("message") or ""),
+    }
+    if isinstance(error.get("stack"), str):
+        payload["stack"] = error["stack"]
+    return payload

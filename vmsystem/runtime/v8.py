@@ -8,10 +8,14 @@ the isolate, whereas a task that never answers is detected and reported as ``WED
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -25,27 +29,29 @@ from vmsystem.runtime.base import (
     OutcomeKind,
     RunLimits,
 )
-from vmsystem.runtime.isolate import MAILBOX_BYTES, STOP, Isolate
+from vmsystem.runtime.isolate import MAILBOX_BYTES, STOP, Isolate, bundle_source
 from vmsystem.runtime.native import ERROR_TYPES, MrTypes, dll, handle_text, handle_type, loads
 from vmsystem.runtime.outcomes import outcome_of
+from vmsystem.runtime.schedule import (
+    POLL_S,
+    SCRIPT_GRACE_S,
+    TERMINATE_GRACE_S,
+    Phase,
+    finish_deadline,
+    running_wait,
+    settle_wait,
+    stop_patience,
+)
 
 __all__ = ["V8Context", "V8Engine"]
 
-# How long a task may go on after it was told to stop (deadline, cancel()) before the runtime
-# counts as wedged. Termination normally lands within a millisecond, but some builtins do not
-# check for it (``new Uint8Array({length: 2 ** 28})`` fills element by element for half a
-# minute), while a task that never started waits behind stray JS (an endless loop in a promise
-# callback or a timer) for good. Time spent inside a host function does not count.
-#: ... for a task known not to have started (the finish calls mark their start in the mailbox).
-_TERMINATE_GRACE_S = 0.5
-#: ... for a task known to have started.
-_LATE_TERMINATION_S = 60.0
-#: ... for the user's script, which cannot mark its start (a probe task would cost ~20 us a run).
-_SCRIPT_GRACE_S = 5.0
-#: Budget of the finish call when the run has no wall-time limit.
-_FINISH_BUDGET_S = 5.0
-#: The finish call may run this long past the wall-time deadline when the script ended near it.
-_FINISH_MIN_S = 0.05
+#: Inputs that may need the REPL transform (see ``transform`` in js/prelude.js): it is skipped
+#: for the rest, which keeps a plain snippet as fast as before.
+_MAY_TRANSFORM = re.compile(r"\b(?:let|const|class|await)\b|[0-9_]n\b|BigInt")
+#: Console levels the host accepts; anything else is reported as ``log``.
+CONSOLE_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
+#: Most random bytes one crypto.getRandomValues call may ask for (the Web Crypto limit).
+_MAX_RANDOM_BYTES = 65536
 
 
 class V8Engine:
@@ -81,6 +87,9 @@ class V8Context:
         self._closed = False
         self._filename: str | None = None  # of the current run
         self._close_requested = False  # close() was called (as opposed to a wedge disposal)
+        self._run_started_ms = 0.0  # wall clock (unix ms) at the start of the current run
+        #: Where the current run is (see :mod:`vmsystem.runtime.schedule`).
+        self.phase = Phase.IDLE
         # The finish call chained to the script (see _chain_finish): armed by the waiter, then
         # the script's result handle and when its finish call was posted.
         self._chain_armed = False
@@ -154,6 +163,12 @@ class V8Context:
             return self._request_stop(
                 OutcomeKind.MEMORY if reason == "memory" else OutcomeKind.OUTPUT_LIMIT, str(message)
             )
+        if op == "bundle":
+            return bundle_source(str(payload))
+        if op == "random":
+            if not isinstance(payload, int) or not 0 <= payload <= _MAX_RANDOM_BYTES:
+                raise ValueError("bad random byte count")
+            return os.urandom(payload).hex()
         handler = self._options.host_functions.get(op)
         if handler is None:
             raise LookupError(f"unknown host function {op!r}")
@@ -162,11 +177,10 @@ class V8Context:
     def _request_stop(self, reason: OutcomeKind, message: str) -> bool:
         """Stop the run for a limit; True when its termination is already requested.
 
-        Fix: the termination was requested by the waiting thread once it woke up, so user code
-        went on running meanwhile (a try/catch around console.log kept looping), and when the
-        request came just as the task ended it was left pending and terminated the next call.
-        Called on the isolate's thread (inside the bell), it now terminates at once: JS resumes
-        only to be terminated (the prelude spins until it is)."""
+        Called on the isolate's thread (inside the bell), it terminates at once, so no user
+        code runs after the limit (a try/catch around console.log must not keep looping), and
+        a request coming just as the task ends cannot stay pending and terminate the next call.
+        JS resumes only to be terminated (the prelude spins until it is)."""
         with self._state_lock:
             if self._stop_reason is None:
                 self._stop_reason = reason
@@ -179,20 +193,29 @@ class V8Context:
         return terminating
 
     def _deliver(self, lines: Any) -> None:
-        """Hand console lines to the sink, enforcing the output limits once more.
+        """Hand console lines to the sink, validating them and enforcing the output limits.
 
-        The prelude enforces them first and counts at least as much as this does (UTF-16 units
-        vs code points), so this backstop only acts when user code tampered with the built-ins
-        the prelude relies on and forged a console batch."""
+        The prelude enforces the limits first and counts at least as much as this does (UTF-16
+        units vs code points), and it builds the batch from builtins it took before user code
+        ran. Still, nothing coming out of the isolate is trusted: levels come from a fixed set
+        (others become ``log``), and a timestamp is clamped to this run's time span (a huge or
+        forged one can neither fail nor lie)."""
         if not isinstance(lines, list):
             return
         out: list[ConsoleLine] = []
         max_bytes = self._options.max_output_kb * 1024
+        now = time.time() * 1000
         for line in lines:
             try:
-                level, text, ts = str(line[0]), str(line[1]), float(line[2])
-            except (TypeError, ValueError, IndexError, KeyError):
+                level, text, ts = line[0], line[1], line[2]
+            except (TypeError, IndexError, KeyError):
                 continue
+            if not isinstance(text, str):
+                continue
+            if level not in CONSOLE_LEVELS:
+                level = "log"
+            if not isinstance(ts, int | float) or not self._run_started_ms <= ts <= now:
+                ts = now
             if self._events + 1 > self._options.max_console_events or (
                 self._bytes + len(text) > max_bytes
             ):
@@ -200,7 +223,7 @@ class V8Context:
                 break
             self._events += 1
             self._bytes += len(text)
-            out.append((level, text, ts))
+            out.append((level, text, float(ts)))
         if out and self._sink is not None:
             self._sink(out)
 
@@ -256,17 +279,24 @@ class V8Context:
             self._running = True
         self._events = self._bytes = 0
         self._filename = filename
-        # Fix: mini-racer's "hard memory limit reached" flag is sticky (only setting the limit
-        # clears it), so after one OOM every later JS exception was reported as MEMORY.
+        self._run_started_ms = time.time() * 1000
+        # mini-racer's "hard memory limit reached" flag is sticky (only setting the limit clears
+        # it): without this, every JS exception after one OOM would be reported as MEMORY.
         if self._iso.memory_limit_reached():
             self._iso.set_memory_limit(self._mem_bytes)
         self._sink = sink
         start = time.monotonic()
         cpu_start = self.cpu_time_ms
+        clock = _RunClock(
+            deadline=start + limits.wall_ms / 1000 if limits.wall_ms is not None else None,
+            cpu_start=cpu_start,
+            cpu_limit=limits.cpu_ms if cpu_start is not None else None,
+        )
         try:
-            outcome = self._execute(code, filename, limits, args, env, start, cpu_start)
+            outcome = self._execute(code, filename, clock, args, env)
         finally:
             self._sink = None
+            self.phase = Phase.IDLE
             with self._state_lock:
                 self._running = False
         outcome.duration_ms = (time.monotonic() - start) * 1000
@@ -279,15 +309,12 @@ class V8Context:
         self,
         code: str,
         filename: str | None,
-        limits: RunLimits,
+        clock: _RunClock,
         args: Any,
         env: Mapping[str, str] | None,
-        start: float,
-        cpu_start: float | None,
     ) -> Outcome:
-        deadline = start + limits.wall_ms / 1000 if limits.wall_ms is not None else None
-        cpu_limit = limits.cpu_ms if cpu_start is not None else None
         if args is not None or env is not None:
+            self.phase = Phase.PREPARE
             params: dict[str, Any] = {}
             if args is not None:
                 params["args"] = args
@@ -295,32 +322,44 @@ class V8Context:
                 params["env"] = dict(env)
             this = self._iso.str_handle(orjson.dumps(params).decode())
             begun = self._await(
-                lambda: self._iso.post_call(self._iso.begin, this),
-                deadline,
-                cpu_start,
-                cpu_limit,
-                cancelable=False,
+                lambda: self._iso.post_call(self._iso.begin, this), clock, cancelable=False
             )
             if begun is None:
                 return self._lost()
             if handle_type(begun) in ERROR_TYPES:
-                return self._settle(begun, deadline)
-        source = code
+                return self._settle(begun, clock)
+        if _MAY_TRANSFORM.search(code):
+            self.phase = Phase.TRANSFORM
+            source = self._iso.str_handle(code)
+            rewritten = self._await(
+                lambda: self._iso.post_call(self._iso.transform, source),
+                clock,
+                cancelable=True,
+                marked=True,
+            )
+            if rewritten is None:
+                return self._lost()
+            kind = handle_type(rewritten)
+            if self._stop_reason is not None:
+                return self._settle(rewritten, clock)
+            if kind == MrTypes.str_utf8:
+                code = handle_text(rewritten)
+            # Otherwise acorn rejected the input (or user code broke it): V8 runs it as it is
+            # and reports its own SyntaxError, if any.
+        self.phase = Phase.SCRIPT
         if self._options.strict:
-            source = '"use strict";void 0;' + source
+            code = '"use strict";void 0;' + code
         if filename:
-            source += f"\n//# sourceURL={filename}"
-        code_handle = self._iso.str_handle(source)
+            code += f"\n//# sourceURL={filename}"
+        code_handle = self._iso.str_handle(code)
         self._chained = None
         self._chain_armed = True
         try:
             result = self._await(
                 lambda: self._iso.post_eval(code_handle),
-                deadline,
-                cpu_start,
-                cpu_limit,
+                clock,
                 cancelable=True,
-                grace=_SCRIPT_GRACE_S,
+                grace=SCRIPT_GRACE_S,
                 script=True,
             )
         finally:
@@ -329,32 +368,36 @@ class V8Context:
         if result is None:
             return self._lost()
         if chained is not None:  # ``result`` is what the chained finish call answered
-            return self._settle(chained, deadline, report=result)
-        return self._settle(result, deadline)
+            return self._settle(chained, clock, report=result)
+        return self._settle(result, clock)
 
     def _await(
         self,
         post: Callable[[], int],
-        deadline: float | None,
-        cpu_start: float | None,
-        cpu_limit: float | None,
+        clock: _RunClock,
         *,
         cancelable: bool,
-        grace: float = _TERMINATE_GRACE_S,
+        deadline: float | None = None,
+        use_cpu: bool = True,
+        grace: float = TERMINATE_GRACE_S,
         marked: bool = False,
         script: bool = False,
     ) -> Any:
         """Post a task and wait for its result handle, enforcing wall and CPU time.
 
-        Returns None when the runtime is lost: closed, or wedged (told to stop, the task did
-        not answer within ``grace``; with ``marked``, the task marks its start in the mailbox
-        and gets :data:`_LATE_TERMINATION_S` once it has started). ``script``: the user's
-        script, cancelled at once when cancel() came before it was posted.
-
-        Fix: after the deadline this looped on ``get(timeout=0)`` forever, burning a CPU, when
-        the task could not be terminated (it had not started); ``cancel()`` during the internal
-        finish call terminated it and the context was disposed as wedged.
+        ``deadline`` replaces the run's own (the finish calls get a little past it);
+        ``use_cpu``: the task counts against the CPU limit. Returns None when the runtime is
+        lost: closed, or wedged (told to stop, the task did not answer within its patience, see
+        :func:`~vmsystem.runtime.schedule.stop_patience`; with ``marked``, the task marks its
+        start in the mailbox). ``script``: the user's script, cancelled at once when cancel()
+        came before it was posted. Once the task is told to stop, it is only polled: it never
+        spins on a zero timeout, and a task that cannot be terminated (not started) is given
+        up after its patience.
         """
+        if deadline is None:
+            deadline = clock.deadline
+        cpu_start = clock.cpu_start if use_cpu else None
+        cpu_limit = clock.cpu_limit if use_cpu else None
         with self._state_lock:
             if self._closed:
                 return None
@@ -373,32 +416,26 @@ class V8Context:
                 now = time.monotonic()
                 cpu_left: float | None = None
                 # Once the finish call is chained to the script, the wait is the finish
-                # call's: it marks its start, gets at least _FINISH_MIN_S past the script's
+                # call's: it marks its start, gets at least FINISH_MIN_S past the script's
                 # end, and is not held to the CPU limit (as in _finish).
                 chained = self._chained is not None
                 if stalled_since is not None:
                     started = (marked or chained) and self._iso.mailbox.started
-                    patience = _TERMINATE_GRACE_S if chained else grace
+                    patience = stop_patience(started=started, finish_call=chained, grace=grace)
                     if self._iso.in_host_call:
                         stalled_since = now  # a host function runs; JS stops once it returns
-                    elif now - stalled_since > (_LATE_TERMINATION_S if started else patience):
+                    elif now - stalled_since > patience:
                         return None
-                    wait = 0.02
+                    wait = POLL_S
                 else:
                     if chained:
-                        at = self._chained_at
-                        end = deadline if deadline is not None else at + _FINISH_BUDGET_S
-                        deadline = max(end, at + _FINISH_MIN_S)
-                    # Without a deadline, look again after a finish budget: the finish call
-                    # may have been chained meanwhile, and it has a budget of its own.
-                    wait = deadline - now if deadline is not None else _FINISH_BUDGET_S
-                    if cpu_limit is not None and cpu_start is not None and not chained:
+                        deadline = finish_deadline(self._chained_at, clock.deadline)
+                    elif cpu_limit is not None and cpu_start is not None:
                         used = (self.cpu_time_ms or cpu_start) - cpu_start
                         cpu_left = cpu_limit - used
-                        # CPU time of one thread cannot outrun wall time: sleep until it could.
-                        wait = min(wait, max(cpu_left, 0.0) / 1000)
+                    wait = running_wait(now, deadline, cpu_left)
                 try:
-                    item = self._iso.results.get(timeout=max(wait, 0.0))
+                    item = self._iso.results.get(timeout=wait)
                 except queue.Empty:
                     item = None
                 if item is STOP:
@@ -430,56 +467,87 @@ class V8Context:
             if self._task is not None and self._cancelable and not self._closed:
                 self._iso.cancel_task(self._task)
 
-    def _settle(self, result: Any, deadline: float | None, report: Any = None) -> Outcome:
-        """Turn the script's result handle into an :class:`Outcome`: runs the finish call,
-        unless ``report`` is the answer of the one chained to the script."""
-        # Fix: the result used to be converted to a Python value just to classify it, which
-        # raised UnicodeDecodeError out of run() for a string with a lone surrogate.
+    def _settle(self, result: Any, clock: _RunClock, report: Any = None) -> Outcome:
+        """Turn the script's result handle into an :class:`Outcome`: runs the finish call
+        (unless ``report`` is the answer of the one chained to the script), then the event loop
+        while the report says work is pending."""
+        # Only the type is read: converting the result to a Python value just to classify it
+        # would raise UnicodeDecodeError for a string with a lone surrogate.
         typ = handle_type(result)
-        failed = typ in ERROR_TYPES
-        if failed:
-            report = self._finish(self._iso.finish_err, None, deadline, report)
+        if typ in ERROR_TYPES:
+            parsed = self._finish(self._iso.finish_err, None, clock, report)
         else:
-            report = self._finish(self._iso.finish_ok, result, deadline, report)
-        if report is None:
+            parsed = self._finish(self._iso.finish_ok, result, clock, report)
+        self.phase = Phase.SETTLE
+        while parsed is not None and "pending" in parsed:
+            self._deliver(parsed.get("lines"))
+            parsed = self._tick(parsed["pending"], clock)
+        if parsed is None:
             return self._lost()
-        self._deliver(report.get("lines"))
+        self.phase = Phase.DONE
+        self._deliver(parsed.get("lines"))
         return outcome_of(
             typ,
             lambda: handle_text(result),
-            report,
+            parsed,
             console_events=self._events,
             stop=(self._stop_reason, self._stop_message),
             filename=self._filename,
             mem_mb=self._options.mem_mb,
         )
 
-    def _finish(
-        self, func: Any, this: Any, deadline: float | None, item: Any = None
-    ) -> dict[str, Any] | None:
-        """Call a finish function and parse its report; None when the runtime is lost.
+    def _tick(self, delay_ms: Any, clock: _RunClock) -> dict[str, Any] | None:
+        """Sleep until the next timer is due, then fire it (``tick``); its report, or None
+        when the runtime is lost. A limit or cancel() during the sleep ends the run."""
+        delay = float(delay_ms) / 1000 if isinstance(delay_ms, int | float) else 0.0
+        due = time.monotonic() + max(delay, 0.0)
+        while True:
+            if self._is_closed():
+                return None
+            if self._stop_reason is not None:
+                return self._recover()
+            wait = settle_wait(time.monotonic(), due, clock.deadline)
+            if wait is None:
+                self._interrupt(OutcomeKind.WALL_TIMEOUT)
+                return self._recover()
+            if clock.cpu_limit is not None and clock.cpu_start is not None:
+                used = (self.cpu_time_ms or clock.cpu_start) - clock.cpu_start
+                if used >= clock.cpu_limit:
+                    self._interrupt(OutcomeKind.CPU_TIMEOUT)
+                    return self._recover()
+            if wait <= 0:
+                break
+            with contextlib.suppress(queue.Empty):
+                self._iso.results.get(timeout=wait)  # STOP from cancel() or close()
+        return self._finish(self._iso.tick, None, clock, hard=True)
 
-        ``item``: the finish call's answer when it was already chained to the script.
+    def _finish(
+        self,
+        func: Any,
+        this: Any,
+        clock: _RunClock,
+        item: Any = None,
+        *,
+        hard: bool = False,
+    ) -> dict[str, Any] | None:
+        """Call a finish function (or tick) and parse its report; None when the runtime is
+        lost. ``item``: the finish call's answer when it was already chained to the script.
 
         It queues behind any microtask the code left running, so it doubles as the wedge
-        barrier: if it does not answer by the deadline (at least 50 ms), the runtime is
-        unrecoverable. finishOk may run user code (toJSON, toString, getters, Proxy traps),
-        so it obeys the deadline and cancel(); when it was interrupted, finishErr (which runs
-        no user code) collects the lines and resets the per-run state instead.
-
-        Fix: an interrupted finishOk used to dispose the context as wedged, so
-        ``({toJSON() { while (true) {} }})`` or a cancel() racing with the end of a run
-        destroyed the session.
+        barrier: if it does not answer by the deadline (a finish call: at least
+        FINISH_MIN_S past the script's end), the runtime is unrecoverable. finishOk and tick
+        run user code (toJSON, toString, getters, Proxy traps, timer callbacks), so they obey
+        the deadline and cancel(), and tick the CPU limit too (``hard``); when one was
+        interrupted, finishErr (which runs no user code) collects the lines and resets the
+        per-run state instead, and the session stays usable.
         """
         if item is None:
             now = time.monotonic()
-            end = deadline if deadline is not None else now + _FINISH_BUDGET_S
-            this_handle = this if this is not None else self._iso.none
             item = self._await(
-                lambda: self._iso.post_call(func, this_handle),
-                max(end, now + _FINISH_MIN_S),
-                None,
-                None,
+                lambda: self._iso.post_call(func, this if this is not None else self._iso.none),
+                clock,
+                deadline=clock.deadline if hard else finish_deadline(now, clock.deadline),
+                use_cpu=hard,
                 cancelable=True,
                 marked=True,
             )
@@ -492,7 +560,7 @@ class V8Context:
                         handle_type(item) == MrTypes.oom_exception
                         or self._iso.memory_limit_reached()
                     )
-                    late = deadline is not None and time.monotonic() >= deadline
+                    late = clock.deadline is not None and time.monotonic() >= clock.deadline
                     self._stop_reason = (
                         OutcomeKind.MEMORY
                         if memory
@@ -500,21 +568,24 @@ class V8Context:
                         if late
                         else OutcomeKind.CANCELLED
                     )
-            item = self._await(
-                lambda: self._iso.post_call(self._iso.finish_err, self._iso.none),
-                time.monotonic() + _TERMINATE_GRACE_S,
-                None,
-                None,
-                cancelable=False,
-                marked=True,
-            )
-            if item is None or handle_type(item) in ERROR_TYPES:
-                return None
-        try:
-            parsed = loads(handle_text(item))
-        except ValueError:
-            parsed = None
-        return parsed if isinstance(parsed, dict) else {}
+            return self._recover()
+        return _parse_report(item)
+
+    def _recover(self) -> dict[str, Any] | None:
+        """Phase RECOVER: finishErr collects the lines and resets the per-run state (pending
+        timers included); None when the runtime is lost."""
+        self.phase = Phase.RECOVER
+        item = self._await(
+            lambda: self._iso.post_call(self._iso.finish_err, self._iso.none),
+            _NO_LIMITS,
+            deadline=time.monotonic() + TERMINATE_GRACE_S,
+            use_cpu=False,
+            cancelable=False,
+            marked=True,
+        )
+        if item is None or handle_type(item) in ERROR_TYPES:
+            return None
+        return _parse_report(item)
 
     def _lost(self) -> Outcome:
         """The outcome of a run whose runtime went away (closed by close(), or wedged)."""
@@ -558,6 +629,26 @@ class V8Context:
             if self._task is not None:
                 self._iso.cancel_task(self._task)
         self._iso.free()
-        # Fix: a run waiting in another thread was not woken and sat out its whole deadline
-        # (5 s in the finish call) before reporting WEDGED.
+        # Wake a run waiting in another thread, or it sits out its whole deadline before
+        # reporting WEDGED.
         self._iso.results.put(STOP)
+
+
+@dataclass(frozen=True, slots=True)
+class _RunClock:
+    """The limits of one run, in the clocks they are measured with."""
+
+    deadline: float | None  # time.monotonic() at which the wall-time limit hits
+    cpu_start: float | None  # the isolate thread's CPU time at the start (ms)
+    cpu_limit: float | None  # CPU budget (ms)
+
+
+_NO_LIMITS = _RunClock(None, None, None)
+
+
+def _parse_report(item: Any) -> dict[str, Any]:
+    try:
+        parsed = loads(handle_text(item))
+    except ValueError:
+        parsed = None
+    return parsed if isinstance(parsed, dict) else {}
