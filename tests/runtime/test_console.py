@@ -158,7 +158,12 @@ def test_ten_thousand_lines_are_all_delivered(ctx: V8Context) -> None:
     sink = Sink()
     outcome = run(ctx, "for (let i = 0; i < 10000; i++) console.log('n', i); 'done'", sink=sink)
     assert outcome.kind == "ok"
-    assert outcome.value == {"type": "string", "preview": "done", "json": "done"}
+    assert outcome.value == {
+        "type": "string",
+        "preview": "done",
+        "inspect": "'done'",
+        "json": "done",
+    }
     assert sink.texts == [f"n {i}" for i in range(10000)]
     assert outcome.console_events == 10000
     assert outcome.output_bytes == sum(len(t) for t in sink.texts)
@@ -247,7 +252,7 @@ def test_console_works_after_user_replaces_json_stringify(ctx: V8Context) -> Non
     )
     assert outcome.kind == "ok"
     assert sink.texts == ["{ a: 1 }"]
-    assert outcome.value == {"type": "array", "preview": "2", "json": [2]}
+    assert outcome.value == {"type": "array", "preview": "2", "inspect": "[ 2 ]", "json": [2]}
 
 
 def test_console_object_cannot_be_mutated_but_can_be_replaced(ctx: V8Context) -> None:

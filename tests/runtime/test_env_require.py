@@ -138,7 +138,7 @@ def test_host_function_round_trips_unicode(
 ) -> None:
     run(mod_ctx, "var m = require('m')")
     outcome = run(mod_ctx, "var got = m.echo(__ARGS__.t); got === __ARGS__.t", args={"t": text})
-    assert outcome.value == {"type": "boolean", "preview": "true", "json": True}
+    assert outcome.value == {"type": "boolean", "preview": "true", "inspect": "true", "json": True}
     assert calls[-1] == [text]
     assert value(mod_ctx, "got") == text
 
@@ -257,8 +257,8 @@ def test_host_calls_from_two_contexts_in_parallel(make_ctx: Callable[..., V8Cont
     for t in threads:
         t.join(30)
     assert results == [
-        {"type": "string", "preview": "c0", "json": "c0"},
-        {"type": "string", "preview": "c1", "json": "c1"},
+        {"type": "string", "preview": "c0", "inspect": "'c0'", "json": "c0"},
+        {"type": "string", "preview": "c1", "inspect": "'c1'", "json": "c1"},
     ]
     assert len(seen) == 600
 

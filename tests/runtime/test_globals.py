@@ -15,7 +15,35 @@ from .conftest import run, value
 OWN_NAMES = "Reflect.ownKeys(globalThis).map(String)"
 
 
-def test_globals_differ_from_plain_v8_only_by_console_require_process(ctx: V8Context) -> None:
+#: What the prelude adds to plain V8's globals: the host's (require, process), the event loop's,
+#: the web APIs V8 lacks, and the REPL transform's helper (a registered symbol).
+ADDED = {
+    "require",
+    "process",
+    "setTimeout",
+    "setInterval",
+    "clearTimeout",
+    "clearInterval",
+    "queueMicrotask",
+    "URL",
+    "URLSearchParams",
+    "TextEncoder",
+    "TextDecoder",
+    "EventTarget",
+    "Event",
+    "AbortController",
+    "AbortSignal",
+    "DOMException",
+    "structuredClone",
+    "atob",
+    "btoa",
+    "crypto",
+    "performance",
+    "Symbol(vm-system.repl)",
+}
+
+
+def test_globals_differ_from_plain_v8_by_the_prelude_additions(ctx: V8Context) -> None:
     ours = set(value(ctx, OWN_NAMES))
     plain = MiniRacer()  # the same V8, without our prelude
     try:
@@ -27,7 +55,7 @@ def test_globals_differ_from_plain_v8_only_by_console_require_process(ctx: V8Con
         "clearTimeout",
         "__timer_manager",
     }  # MiniRacer's Python API adds these
-    assert ours - baseline == {"require", "process"}
+    assert ours - baseline == ADDED
     assert baseline - ours == {"WebAssembly"}
     assert "console" in ours
 
@@ -114,16 +142,35 @@ def test_strict_mode_throws_on_undeclared_assignment(make_ctx: Callable[..., V8C
 
 def test_strict_mode_keeps_completion_values(make_ctx: Callable[..., V8Context]) -> None:
     ctx = make_ctx(strict=True)
-    assert run(ctx, '"x"').value == {"type": "string", "preview": "x", "json": "x"}
-    assert run(ctx, "var a = 1").value == {"type": "undefined", "preview": "undefined"}
-    assert run(ctx, "a + 1").value == {"type": "number", "preview": "2", "json": 2}
+    assert run(ctx, '"x"').value == {
+        "type": "string",
+        "preview": "x",
+        "inspect": "'x'",
+        "json": "x",
+    }
+    assert run(ctx, "var a = 1").value == {
+        "type": "undefined",
+        "preview": "undefined",
+        "inspect": "undefined",
+    }
+    assert run(ctx, "a + 1").value == {"type": "number", "preview": "2", "inspect": "2", "json": 2}
     assert run(ctx, "'use strict'").value == {
         "type": "string",
         "preview": "use strict",
+        "inspect": "'use strict'",
         "json": "use strict",
     }
-    assert run(ctx, "if (true) { 5 }").value == {"type": "number", "preview": "5", "json": 5}
-    assert run(ctx, "").value == {"type": "undefined", "preview": "undefined"}
+    assert run(ctx, "if (true) { 5 }").value == {
+        "type": "number",
+        "preview": "5",
+        "inspect": "5",
+        "json": 5,
+    }
+    assert run(ctx, "").value == {
+        "type": "undefined",
+        "preview": "undefined",
+        "inspect": "undefined",
+    }
 
 
 def test_sloppy_mode_by_default(ctx: V8Context) -> None:

@@ -141,7 +141,7 @@ def test_two_contexts_run_in_parallel_threads(engine: V8Engine) -> None:
         for t in threads:
             t.join(60)
         assert not any(t.is_alive() for t in threads), "deadlock between two contexts"
-        expected = {"type": "number", "preview": "88555", "json": 88555}
+        expected = {"type": "number", "preview": "88555", "inspect": "88555", "json": 88555}
         assert results == [expected, expected]
         assert sinks[0].texts == sinks[1].texts == [f"step {i}" for i in range(5)] * 3
     finally:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from vmsystem.runtime import RunLimits, v8
+from vmsystem.runtime import RunLimits, schedule
 from vmsystem.runtime.v8 import V8Context
 
 from .conftest import Sink, run
@@ -45,6 +45,7 @@ def test_a_value_whose_serialisation_loops_still_obeys_the_deadline(ctx: V8Conte
     assert run(ctx, "'still usable'").value == {
         "type": "string",
         "preview": "still usable",
+        "inspect": "'still usable'",
         "json": "still usable",
     }
 
@@ -68,7 +69,7 @@ def test_cancel_while_the_chained_finish_call_runs_cancels_and_keeps_the_context
 def test_without_a_wall_limit_a_looping_serialisation_is_stopped_after_the_finish_budget(
     ctx: V8Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(v8, "_FINISH_BUDGET_S", 0.2)
+    monkeypatch.setattr(schedule, "FINISH_BUDGET_S", 0.2)
     outcome = run(
         ctx, "({toJSON() { while (true) {} }})", limits=RunLimits(wall_ms=None, cpu_ms=None)
     )

@@ -14,23 +14,45 @@ def test_var_persists(ctx: V8Context) -> None:
     assert value(ctx, "globalThis.counter") == 2
 
 
-def test_let_and_const_persist_as_global_lexical_bindings(ctx: V8Context) -> None:
+def test_let_and_const_persist_across_runs(ctx: V8Context) -> None:
     run(ctx, "let mutable = 'a'; const fixed = {n: 1}")
     run(ctx, "mutable += 'b'; fixed.n++")
     assert value(ctx, "[mutable, fixed.n]") == ["ab", 2]
-    assert value(ctx, "'mutable' in globalThis") is False  # lexical, not a property
+    # REPL mode: top-level bindings are (non-enumerable) properties of the global object.
+    assert value(ctx, "Object.keys(globalThis)") == []
     outcome = run(ctx, "fixed = 2")
     assert outcome.kind == "exception"
     assert outcome.exception is not None and outcome.exception["name"] == "TypeError"
+    assert outcome.exception["message"] == "Assignment to constant variable."
+    assert value(ctx, "fixed.n") == 2
 
 
-def test_redeclaring_a_let_in_a_later_run_is_a_syntax_error(ctx: V8Context) -> None:
-    run(ctx, "let once = 1")
-    outcome = run(ctx, "let once = 2")
+def test_a_later_run_may_redeclare_let_const_and_class(ctx: V8Context) -> None:
+    run(ctx, "let once = 1; const c = 1; class K { get v() { return 1 } }")
+    assert run(ctx, "let once = 2").kind == "ok"
+    assert run(ctx, "const c = 2; class K { get v() { return 2 } }").kind == "ok"
+    assert value(ctx, "[once, c, new K().v]") == [2, 2, 2]
+    assert value(ctx, "const c = 3; c") == 3
+
+
+def test_redeclaring_inside_one_run_is_still_a_syntax_error(ctx: V8Context) -> None:
+    outcome = run(ctx, "const a = 1; const a = 2")
     assert outcome.kind == "exception"
     assert outcome.exception is not None
     assert outcome.exception["name"] == "SyntaxError"
-    assert value(ctx, "once") == 1
+    assert "already been declared" in outcome.exception["message"]
+    assert run(ctx, "let b = 1; var b = 2").kind == "exception"
+
+
+def test_destructuring_declarations_bind_every_name(ctx: V8Context) -> None:
+    run(ctx, "const {a, b: [c, d = 4], ...rest} = {a: 1, b: [3], e: 5, f: 6}")
+    assert value(ctx, "[a, c, d, rest]") == [1, 3, 4, {"e": 5, "f": 6}]
+
+
+def test_declarations_keep_error_line_numbers(ctx: V8Context) -> None:
+    outcome = run(ctx, "const x = 1;\nlet y = 2;\nthrow new Error('line 3')")
+    assert outcome.exception is not None
+    assert "<anonymous>:3:" in outcome.exception["stack"]
 
 
 def test_function_and_class_declarations_persist(ctx: V8Context) -> None:

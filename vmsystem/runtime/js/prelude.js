@@ -1014,8 +1014,8 @@
   // const, class, await or a BigInt); it answers the source to evaluate, or null to run the
   // input as it is (acorn rejected it: V8 then reports its own SyntaxError).
   // - Top-level let/const/class become configurable properties of the global object, so a later
-  //   input may declare them again (the new binding replaces the old). const ones are
-  //   read-only once assigned. Inside one input the language's rules stand: acorn rejects
+  //   input may declare them again (the new binding replaces the old). A const one becomes an
+  //   accessor whose setter throws "Assignment to constant variable.". Inside one input the language's rules stand: acorn rejects
   //   `const a = 1; const a = 2`.
   // - An input using top-level await runs as an async function whose result is the value of its
   //   last expression statement; its var and function declarations are hoisted out of it, so
@@ -1036,9 +1036,17 @@
       }
     },
     seal(names) {
+      // An accessor, so that assigning to a const throws in sloppy code too, as it does in JS.
       for (let i = 0; i < names.length; i++) {
-        const d = _getOwnPropertyDescriptor(G, names[i]);
-        if (d !== undefined && d.configurable) _defineProperty(G, names[i], { writable: false });
+        const name = names[i];
+        const d = _getOwnPropertyDescriptor(G, name);
+        if (d === undefined || !d.configurable || !_hasOwn(d, "value")) continue;
+        const value = d.value;
+        _defineProperty(G, name, {
+          get: { [name]() { return value; } }[name],
+          set: { [name]() { throw new _TypeError("Assignment to constant variable."); } }[name],
+          enumerable: false, configurable: true,
+        });
       }
     },
     result(v) { state.captured = v; return CAPTURED; },
