@@ -42,7 +42,7 @@ def test_repl_answers_201_with_result_and_persisted_events(
         "console.log('repl'); 20 + 22",
         None,
     )
-    assert x["result"] == {"type": "number", "preview": "42", "json": 42}
+    assert x["result"] == {"type": "number", "preview": "42", "inspect": "42", "json": 42}
     assert x["error"] is None and x["ended_at"] is not None
     assert x["args"] == {} and x["env"] == {}
     assert set(x["metrics"]) >= {"duration_ms", "cpu_ms", "event_count", "output_bytes"}
@@ -66,10 +66,10 @@ def test_js_exception_is_201_with_status_error(client: TestClient, session: dict
 @pytest.mark.parametrize(
     ("code", "result"),
     [
-        ("undefined", {"type": "undefined", "preview": "undefined"}),
-        ("'hi'", {"type": "string", "preview": "hi", "json": "hi"}),
-        ("[1, 2]", {"type": "array", "preview": "1,2", "json": [1, 2]}),
-        ("null", {"type": "null", "preview": "null", "json": None}),
+        ("undefined", {"type": "undefined", "preview": "undefined", "inspect": "undefined"}),
+        ("'hi'", {"type": "string", "preview": "hi", "inspect": "'hi'", "json": "hi"}),
+        ("[1, 2]", {"type": "array", "preview": "1,2", "inspect": "[ 1, 2 ]", "json": [1, 2]}),
+        ("null", {"type": "null", "preview": "null", "inspect": "null", "json": None}),
     ],
 )
 def test_value_payloads(

@@ -378,13 +378,18 @@ class FakeDaemon:
             self._emit(execution, "exception", exc)
             execution.update(status="error", error=exc)
         elif code == "":
-            value = {"type": "undefined", "preview": "undefined"}
+            value = {"type": "undefined", "preview": "undefined", "inspect": "undefined"}
             self._emit(execution, "value", value)
             execution.update(status="ok", result=value)
         else:
             names = dict(session["globals"])
             result = eval(code, {"__builtins__": {}}, names)
-            value = {"type": "number", "preview": str(result), "json": result}
+            value = {
+                "type": "number",
+                "preview": str(result),
+                "inspect": str(result),
+                "json": result,
+            }
             self._emit(execution, "value", value)
             execution.update(status="ok", result=value)
         execution["ended_at"] = TS

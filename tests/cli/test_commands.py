@@ -326,7 +326,7 @@ def test_exec_list_get_events_cancel(run: Run, daemon: FakeDaemon, tmp_path: Pat
     ]
     assert lines[5] == f"Ended: {TS}"
     assert lines[6].startswith("Input: console.log(")
-    assert lines[7] == 'Result: {"type":"number","preview":"1","json":1}'
+    assert lines[7] == 'Result: {"type":"number","preview":"1","inspect":"1","json":1}'
 
     lines = run("exec", "events", eid).stdout.splitlines()
     assert lines[0] == f"{'Seq':<5} {'Timestamp':<20} {'Type':<15} Payload"
@@ -348,7 +348,7 @@ def test_exec_list_get_events_cancel(run: Run, daemon: FakeDaemon, tmp_path: Pat
     assert last.stderr == "", "a short page is the last one"
 
     assert run("exec", "cancel", eid).stdout == f"Execution ID: {eid}\nStatus: ok\n" + (
-        'Result: {"type":"number","preview":"1","json":1}\n'
+        'Result: {"type":"number","preview":"1","inspect":"1","json":1}\n'
     )
     assert daemon.requests[-1].url.path == f"/api/v1/executions/{eid}/cancel"
     missing = run("exec", "events", "nope")

@@ -101,11 +101,11 @@ def test_repl_block_exact(run: Run, daemon: FakeDaemon, tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [
         f"Execution ID: {eid}",
         "Status: ok",
-        'Result: {"type":"number","preview":"3","json":3}',
+        'Result: {"type":"number","preview":"3","inspect":"3","json":3}',
         "",
         "Events:",
         '[1] input_echo: {"text":"1 + 2"}',
-        '[2] value: {"type":"number","preview":"3","json":3}',
+        '[2] value: {"type":"number","preview":"3","inspect":"3","json":3}',
     ]
 
 
@@ -138,7 +138,7 @@ def test_run_file_block_has_no_result_line(run: Run, daemon: FakeDaemon, tmp_pat
     assert lines[1:4] == ["Status: ok", "", "Events:"]
     assert lines[4:] == [
         '[1] console: {"level":"log","text":"app.js running"}',
-        '[2] value: {"type":"number","preview":"42","json":42}',
+        '[2] value: {"type":"number","preview":"42","inspect":"42","json":42}',
     ]
     body = json.loads(daemon.requests[-2].content)
     assert body["args"] == {"n": 1} and body["env"] == {"K": "v"}
@@ -154,11 +154,11 @@ def test_follow_prints_events_live_then_summary(
     assert result.stdout.splitlines() == [
         '[1] input_echo: {"text":"console.log(\\"a\\"); 6 * 7"}',
         '[2] console: {"level":"log","text":"a"}',
-        '[3] value: {"type":"number","preview":"42","json":42}',
+        '[3] value: {"type":"number","preview":"42","inspect":"42","json":42}',
         "",
         f"Execution ID: {eid}",
         "Status: ok",
-        'Result: {"type":"number","preview":"42","json":42}',
+        'Result: {"type":"number","preview":"42","inspect":"42","json":42}',
     ]
     post = next(r for r in daemon.requests if r.url.path == "/api/v1/executions/repl")
     assert json.loads(post.content)["stream"] is True

@@ -166,7 +166,7 @@ def test_e2e_script(daemon: Daemon, tmp_path: Path) -> None:
         ).stdout
     )
     out = daemon.cli("exec", "repl", sid, "1 + 2", check=True).stdout
-    assert 'Result: {"type":"number","preview":"3","json":3}' in out
+    assert 'Result: {"type":"number","preview":"3","inspect":"3","json":3}' in out
     out = daemon.cli("exec", "run-file", sid, "test.js", check=True).stdout
     assert "initialized-ok" in out
     assert "Status: ok" in out
@@ -212,7 +212,7 @@ def test_js_error_exit_codes_and_follow(daemon: Daemon, tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == '[1] input_echo: {"text":"console.log(\\"live\\"); 6 * 7"}'
     assert lines[1] == '[2] console: {"level":"log","text":"live"}'
-    assert lines[2].startswith('[3] value: {"type":"number","preview":"42"')
+    assert lines[2].startswith('[3] value: {"type":"number","preview":"42","inspect":"42"')
     assert lines[3] == ""
     assert lines[4].startswith("Execution ID: ")
     assert lines[5] == "Status: ok"

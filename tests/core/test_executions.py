@@ -38,7 +38,7 @@ def test_repl_records_echo_console_and_value_events(vm: VmSystem, worktree: Path
     sid = _session(vm, worktree)
     run = vm.executions.repl(sid, "console.log('repl'); 20 + 22")
     assert run.status is ExecutionStatus.OK
-    assert run.result == {"type": "number", "preview": "42", "json": 42}
+    assert run.result == {"type": "number", "preview": "42", "inspect": "42", "json": 42}
     events = vm.executions.events(run.id)
     assert [e.seq for e in events] == [1, 2, 3]
     assert _types(vm, run.id) == ["input_echo", "console", "value"]
@@ -105,7 +105,7 @@ def test_run_file_without_a_value_ends_with_an_undefined_value(
 ) -> None:
     (worktree / "log.js").write_text("console.log('only')")
     run = vm.executions.run_file(_session(vm, worktree), "log.js")
-    assert run.result == {"type": "undefined", "preview": "undefined"}
+    assert run.result == {"type": "undefined", "preview": "undefined", "inspect": "undefined"}
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../outside.js", "a/../../outside.js"])
@@ -260,7 +260,12 @@ def test_cancel_stops_a_run_quickly_and_keeps_the_session(vm: VmSystem, worktree
     elapsed = time.monotonic() - started
     assert cancelled.status is ExecutionStatus.CANCELLED
     assert elapsed < 0.5, f"cancel took {elapsed * 1000:.0f} ms"
-    assert vm.executions.repl(sid, "before").result == {"type": "number", "preview": "1", "json": 1}
+    assert vm.executions.repl(sid, "before").result == {
+        "type": "number",
+        "preview": "1",
+        "inspect": "1",
+        "json": 1,
+    }
 
 
 def test_closing_a_session_cancels_its_running_execution(vm: VmSystem, worktree: Path) -> None:

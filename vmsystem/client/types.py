@@ -41,6 +41,7 @@ __all__ = [
     "Template",
     "TemplateDeleted",
     "TemplateDetail",
+    "ValuePayload",
 ]
 
 SessionStatus = Literal["starting", "ready", "crashed", "closed"]
@@ -198,6 +199,18 @@ class ExecutionMetrics(TypedDict, total=False):
     output_bytes: int
 
 
+class ValuePayload(TypedDict):
+    """A result value: ``type`` (the JS kind: number, string, boolean, undefined, null, bigint,
+    symbol, function, array, map, set, date, error, object), ``preview`` (``String(value)``),
+    ``inspect`` (Node ``util.inspect``-style text) and ``json`` where the value has a JSON form.
+    """
+
+    type: str
+    preview: str
+    inspect: NotRequired[str]
+    json: NotRequired[Any]
+
+
 class Execution(TypedDict):
     """An execution (REPL snippet, file run or startup file)."""
 
@@ -211,7 +224,7 @@ class Execution(TypedDict):
     status: ExecutionStatus
     started_at: str
     ended_at: str | None
-    result: dict[str, Any] | None
+    result: ValuePayload | None
     error: dict[str, Any] | None
     metrics: ExecutionMetrics
 

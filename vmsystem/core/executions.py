@@ -412,7 +412,11 @@ class ExecutionService:
             error: dict[str, Any] | None = None
             if outcome.kind is OutcomeKind.OK:
                 status = ExecutionStatus.OK
-                result = outcome.value or {"type": "undefined", "preview": "undefined"}
+                result = outcome.value or {
+                    "type": "undefined",
+                    "preview": "undefined",
+                    "inspect": "undefined",
+                }
                 terminal = run.make(EventType.VALUE, result)
             elif outcome.kind is OutcomeKind.EXCEPTION:
                 status = ExecutionStatus.ERROR

@@ -230,11 +230,16 @@ export type ValueType =
   | 'array'
   | 'object'
   | 'date'
-  | 'error';
+  | 'error'
+  | 'map'
+  | 'set';
 
 export interface ValuePayload {
   type: ValueType | string;
+  /** `String(value)`. */
   preview: string;
+  /** Node `util.inspect`-style text (absent in executions stored before it existed). */
+  inspect?: string;
   json?: JsonValue;
 }
 

@@ -22,7 +22,7 @@ function payloadText(ev: ExecutionEvent): string {
     case 'input_echo':
       return ev.payload.text;
     case 'value':
-      return ev.payload.json !== undefined ? JSON.stringify(ev.payload.json) : ev.payload.preview;
+      return ev.payload.inspect ?? (ev.payload.json !== undefined ? JSON.stringify(ev.payload.json) : ev.payload.preview);
     case 'exception':
       return `${ev.payload.name}: ${ev.payload.message}`;
     case 'system':

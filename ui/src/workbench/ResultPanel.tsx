@@ -24,6 +24,11 @@ export function ValueView({ value }: { value: ValuePayload }) {
           </code>
         )}
       </p>
+      {value.inspect !== undefined && value.inspect !== value.preview && (
+        <pre className="code-block" data-testid="result-inspect">
+          {value.inspect}
+        </pre>
+      )}
       {structured && (
         <>
           <JsonTree value={value.json as JsonValue} label="Result" />
