@@ -45,6 +45,8 @@ def outcome_of(
     if reason is not None:
         outcome.kind = reason
         outcome.message = message or _REASON_MESSAGES.get(reason, "")
+        if reason == OutcomeKind.MEMORY and not message:
+            outcome.message = f"memory limit exceeded: V8 heap over {mem_mb} MB"
     elif result_type == MrTypes.oom_exception:
         outcome.kind = OutcomeKind.MEMORY
         outcome.message = f"memory limit exceeded: V8 heap over {mem_mb} MB"

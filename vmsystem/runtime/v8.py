@@ -50,6 +50,15 @@ __all__ = ["V8Context", "V8Engine"]
 _MAY_TRANSFORM = re.compile(r"\b(?:let|const|class|await)\b|[0-9_]n\b|BigInt")
 #: Console levels the host accepts; anything else is reported as ``log``.
 CONSOLE_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
+#: How long a wedge rescue waits for the one-byte heap limit to stop stray JS.
+_SQUEEZE_S = 0.2
+_STOP_MESSAGES = {
+    OutcomeKind.WALL_TIMEOUT: "wall-time limit exceeded",
+    OutcomeKind.CPU_TIMEOUT: "CPU-time limit exceeded",
+    OutcomeKind.CANCELLED: "execution cancelled",
+    OutcomeKind.MEMORY: "memory limit exceeded",
+    OutcomeKind.OUTPUT_LIMIT: "output limit exceeded",
+}
 #: Most random bytes one crypto.getRandomValues call may ask for (the Web Crypto limit).
 _MAX_RANDOM_BYTES = 65536
 
@@ -484,8 +493,21 @@ class V8Context:
             parsed = self._tick(parsed["pending"], clock)
         if parsed is None:
             return self._lost()
-        self.phase = Phase.DONE
         self._deliver(parsed.get("lines"))
+        if self._iso.memory_limit_reached():
+            # The heap limit was hit, maybe by work that ran between tasks (a promise chain
+            # after the script returned), which V8 then stopped: the run ends with MEMORY.
+            with self._state_lock:
+                if self._stop_reason is None:
+                    self._stop_reason = OutcomeKind.MEMORY
+                    self._stop_message = (
+                        f"memory limit exceeded: V8 heap over {self._options.mem_mb} MB"
+                    )
+            absorbed = self._absorb_termination()
+            if absorbed is None:
+                return self._lost()
+            self._deliver(absorbed.get("lines"))
+        self.phase = Phase.DONE
         return outcome_of(
             typ,
             lambda: handle_text(result),
@@ -588,11 +610,69 @@ class V8Context:
         return _parse_report(item)
 
     def _lost(self) -> Outcome:
-        """The outcome of a run whose runtime went away (closed by close(), or wedged)."""
-        if self._close_requested:
-            return Outcome(OutcomeKind.CANCELLED, message="execution cancelled: context closed")
+        """The outcome of a run whose runtime went away (closed by close(), or wedged).
+
+        Before a wedged runtime is disposed, :meth:`_rescue` tries to stop the stray JS; when
+        that works the run ends with its stop reason and the session stays usable."""
+        if self._close_requested or self._closed:
+            if self._close_requested:
+                return Outcome(OutcomeKind.CANCELLED, message="execution cancelled: context closed")
+            return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
+        report = self._rescue()
+        if report is not None:
+            self._deliver(report.get("lines"))
+            with self._state_lock:
+                reason = self._stop_reason or OutcomeKind.WALL_TIMEOUT
+            return Outcome(
+                reason,
+                message=f"{_STOP_MESSAGES.get(reason, reason.value)}: code kept running after "
+                "the script returned (an endless chain of promise callbacks); it was stopped",
+                console_events=self._events,
+            )
         self._dispose()
         return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
+
+    def _rescue(self) -> dict[str, Any] | None:
+        """Stop stray JS that keeps the isolate busy between tasks; the report of finishErr,
+        or None when the runtime cannot be recovered.
+
+        mini-racer runs microtasks after each task, outside any task that could be
+        terminated, so a promise chain that never ends (``async function g() { await null;
+        return g() }; g()``) keeps every later task from starting. Such a chain allocates, so
+        a heap limit of one byte makes V8 terminate it at its next garbage collection. The
+        termination may also hit the next task once; a few finishErr calls (which run no user
+        code) absorb it, so nothing of it reaches the next run. A loop that does not allocate
+        (``while (true) {}`` in a callback) cannot be stopped this way: the runtime is then
+        disposed.
+        """
+        self.phase = Phase.RECOVER
+        self._iso.set_memory_limit(1)
+        with contextlib.suppress(queue.Empty):
+            self._iso.results.get(timeout=_SQUEEZE_S)
+        return self._absorb_termination()
+
+    def _absorb_termination(self) -> dict[str, Any] | None:
+        """Reset the heap limit, then call finishErr (which runs no user code) until it answers,
+        at most three times: its report, or None when the runtime is lost.
+
+        When V8's heap limit stopped JS running between tasks, the isolate may terminate the
+        next task once more (the limit is checked again at the next garbage collection); that
+        task must be one of these, never the next run's code."""
+        self._iso.set_memory_limit(self._mem_bytes)
+        for _attempt in range(3):
+            item = self._await(
+                lambda: self._iso.post_call(self._iso.finish_err, self._iso.none),
+                _NO_LIMITS,
+                deadline=time.monotonic() + TERMINATE_GRACE_S,
+                use_cpu=False,
+                cancelable=False,
+                marked=True,
+            )
+            if item is None:
+                return None
+            if handle_type(item) not in ERROR_TYPES:
+                return _parse_report(item)
+        return None
 
     def _wedged_message(self) -> str:
         return (
