@@ -312,13 +312,27 @@
     for (let i = 0; i < keys.length; i++) if (!_regexpTest(/^(0|[1-9][0-9]*)$/, keys[i])) _push(out, keys[i]);
     return out;
   }
+  // The first own index of a (sparse) array at or after `from` (len when none): a long run of
+  // holes is skipped through the keys, not walked.
+  function nextIndex(v, from, len) {
+    const keys = _keys(v);
+    let best = len;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (!_regexpTest(/^(0|[1-9][0-9]*)$/, key)) continue;
+      const n = _Number(key);
+      if (n >= from && n < best) best = n;
+    }
+    return best;
+  }
   function formatList(v, len, ctx, depth, entries, holes) {
     const n = len < MAX_ITEMS ? len : MAX_ITEMS;
     let i = 0;
     while (i < n) {
       if (holes && !_hasOwn(v, i)) {
         let j = i;
-        while (j < len && !_hasOwn(v, j)) j++;
+        while (j < len && j < i + 1000 && !_hasOwn(v, j)) j++;
+        if (j === i + 1000) j = nextIndex(v, j, len);
         const empty = j - i;
         _push(entries, "<" + empty + " empty item" + (empty > 1 ? "s" : "") + ">");
         i = j;
@@ -720,6 +734,36 @@
     } }.from,
     writable: true, configurable: true, enumerable: false,
   });
+  // Sparse arrays: `a.length = 2 ** 30` makes an array of holes that costs nothing, but many
+  // builtins walk every index in C++, where termination never lands (toSorted ran for six
+  // minutes past a 2 s limit; reverse and slice for a minute). They refuse (RangeError) any
+  // array longer than the memory budget could hold, which can therefore only be holes.
+  function refuseHuge(receiver, what) {
+    if (receiver === null || receiver === undefined) return;   // the builtin throws its TypeError
+    const n = toLength(receiver.length);
+    if (n * ELEMENT_BYTES > budget) {
+      throw new _RangeError(what + ": an array of " + n + " elements is over this session's memory limit (" +
+        config.mem_mb + " MB), so it holds mostly holes; refused");
+    }
+  }
+  for (const name of ["concat", "copyWithin", "every", "filter", "find", "findIndex", "findLast",
+                      "findLastIndex", "flat", "flatMap", "forEach", "includes", "indexOf", "join",
+                      "lastIndexOf", "map", "reduce", "reduceRight", "reverse", "shift", "slice", "some",
+                      "sort", "splice", "toLocaleString", "toReversed", "toSorted", "toSpliced",
+                      "unshift", "with"]) {
+    const original = Array.prototype[name];
+    if (typeof original !== "function") continue;
+    const what = "Array.prototype." + name;
+    const guarded = name === "concat"
+      ? { [name](...args) {
+          refuseHuge(this, what);
+          for (let i = 0; i < args.length; i++) if (_isArray(args[i])) refuseHuge(args[i], what);
+          return _apply(original, this, args);
+        } }[name]
+      : { [name](...args) { refuseHuge(this, what); return _apply(original, this, args); } }[name];
+    _defineProperty(guarded, "length", { value: original.length, configurable: true });
+    _defineProperty(Array.prototype, name, { value: guarded, writable: true, configurable: true, enumerable: false });
+  }
   G.ArrayBuffer = guardBuffer(ArrayBuffer, _abByteLength);
   G.SharedArrayBuffer = guardBuffer(SharedArrayBuffer, _sabByteLength);
   for (const name of ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
@@ -1169,14 +1213,18 @@
   function describe(v) {
     const type = kindOf(v);
     let preview;
-    try { preview = typeof v === "symbol" ? _symToString(v) : _String(v); } catch (e) { preview = inspectTop(v); }
+    try { preview = typeof v === "symbol" ? _symToString(v) : _String(v); } catch (e) {
+      try { preview = inspectTop(v); } catch (x) { preview = "[object]"; }
+    }
     preview = _apply(_toWellFormed, _String(preview), []);
     let shown;
     try { shown = inspectTop(v); } catch (e) { shown = preview; }
     shown = _apply(_toWellFormed, _String(shown), []);
     if (shown.length > state.maxBytes) shown = _strSlice(shown, 0, state.maxBytes) + "...";
     let json;
-    if (type !== "undefined" && type !== "function" && type !== "symbol" && type !== "bigint") {
+    // JSON.stringify walks every index of a huge sparse array in C++, beyond termination.
+    const hugeArray = type === "array" && toLength(v.length) * ELEMENT_BYTES > budget;
+    if (!hugeArray && type !== "undefined" && type !== "function" && type !== "symbol" && type !== "bigint") {
       if (type === "number" && !_isFinite(v)) json = undefined;
       else {
         try { json = _stringify(v); } catch (e) { json = undefined; }
