@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_STAMP := vmsystem/web/static/index.html
 
-.PHONY: help install ui run serve test check lint typecheck test-py test-ui bench dist clean
+.PHONY: help install ui run serve test check lint typecheck test-py test-ui bench dist clean runtime-js
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,10 @@ $(UI_STAMP): $(shell find ui/src ui/index.html ui/package.json ui/vite.config.ts
 	npm --prefix ui run build
 
 ui: $(UI_STAMP)  ## Build the web UI into vmsystem/web/static
+
+runtime-js:  ## Rebuild the prelude's npm bundles (vmsystem/runtime/js/bundle-*.js, committed) from runtime-js/
+	npm --prefix runtime-js ci --no-audit --no-fund --loglevel=error
+	npm --prefix runtime-js run build
 
 run: install  ## Install everything and start the daemon (http://127.0.0.1:3210)
 	$(BIN)/vm-system serve
