@@ -43,4 +43,3 @@ def test_committed_bundles_match_a_clean_build(tmp_path: Path) -> None:
         built = (out / f"bundle-{name}.js").read_text(encoding="utf-8")
         committed = (COMMITTED / f"bundle-{name}.js").read_text(encoding="utf-8")
         assert built == committed, f"bundle-{name}.js is stale: run `make runtime-js`"
-
