@@ -1006,6 +1006,7 @@
     });
   }
 
+  function domException() { return (webapi !== null ? webapi : installWebApi()).DOMException; }
   // crypto: random bytes come from the host (os.urandom), never from Math.random.
   const MAX_RANDOM_BYTES = 65536;
   const _hexPairs = newList();
@@ -1023,12 +1024,12 @@
       let tag;
       try { tag = _taTag(array); } catch (e) { tag = undefined; }
       if (tag === undefined || !_apply(_arrIncludes, INTEGER_ARRAYS, [tag])) {
-        throw new _TypeError("Failed to execute 'getRandomValues' on 'Crypto': parameter 1 is not of an integer typed array type.");
+        throw new (domException())("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type '" +
+          (tag || typeof array) + "', which is not an integer array type.", "TypeMismatchError");
       }
       const n = _apply(_taByteLength, array, []);
       if (n > MAX_RANDOM_BYTES) {
-        const E = webapi !== null ? webapi.DOMException : installWebApi().DOMException;
-        throw new E("Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (" + n + ") exceeds the number of bytes of entropy available via this API (65536).", "QuotaExceededError");
+        throw new (domException())("Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (" + n + ") exceeds the number of bytes of entropy available via this API (65536).", "QuotaExceededError");
       }
       if (n > 0) {
         const bytes = randomBytes(n);
