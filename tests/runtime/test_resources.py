@@ -8,7 +8,7 @@ import time
 import pytest
 
 from vmsystem.runtime import ContextOptions, EngineError, RunLimits
-from vmsystem.runtime.v8 import V8Engine
+from vmsystem.runtime.v8 import V8Context, V8Engine
 
 from .conftest import Sink, fd_count, run, settle, thread_count, value
 
@@ -193,3 +193,22 @@ def test_one_plus_one_cost(engine: V8Engine) -> None:
         assert per_run_us < 20_000  # a sanity bound only; bench/ measures performance
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize("method", ["toSorted()", "reverse()", "slice()", "indexOf(1)", "join()"])
+def test_builtins_refuse_huge_sparse_arrays(ctx: V8Context, method: str) -> None:
+    # `a.length = 2 ** 30` costs nothing, but these builtins walked every hole in C++, where
+    # termination never lands (toSorted ran for six minutes past a 2 s limit).
+    start = time.monotonic()
+    outcome = run(ctx, f"let a = []; a.length = 2**30; a.{method}", limits=RunLimits(wall_ms=2000))
+    assert time.monotonic() - start < 2
+    assert outcome.kind == "exception"
+    assert outcome.exception is not None and outcome.exception["name"] == "RangeError"
+    assert run(ctx, "[3, 1, 2].toSorted().reverse().slice(1).join()").value is not None
+
+
+def test_a_huge_sparse_array_result_is_reported_quickly(ctx: V8Context) -> None:
+    outcome = run(ctx, "let s = []; s.length = 2**30; s[5] = 1; s", limits=RunLimits(wall_ms=2000))
+    assert outcome.kind == "ok"
+    assert outcome.value is not None
+    assert outcome.value["inspect"] == "[ <5 empty items>, 1, <1073741818 empty items> ]"
