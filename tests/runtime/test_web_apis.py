@@ -10,6 +10,7 @@ documents or trusted events cannot do).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -434,3 +435,12 @@ def test_no_network_api_is_added(ctx: V8Context) -> None:
         "undefined",
         "undefined",
     ]
+
+
+def test_web_apis_work_when_the_template_hides_globals_they_use(
+    make_ctx: Callable[..., V8Context],
+) -> None:
+    # Sessions hide SharedArrayBuffer and Atomics by default; the libraries still get them.
+    ctx = make_ctx(hidden_globals=("SharedArrayBuffer", "Atomics", "Intl", "eval"))
+    assert value(ctx, "new URL('https://b.example/x?y=2').searchParams.get('y')") == "2"
+    assert value(ctx, "[typeof SharedArrayBuffer, typeof Atomics]") == ["undefined", "undefined"]

@@ -773,7 +773,16 @@
   }
   // WebAssembly memory is outside the heap limit too, and the spec gives sessions no need for it.
   delete G.WebAssembly;
-  for (const name of config.hidden_globals) delete G[name];
+  // The bundles may use what a template hides from user code (webidl-conversions reads
+  // SharedArrayBuffer.prototype): they get the originals as parameters (see loadBundle).
+  const hiddenNames = newList(), hiddenValues = newList();
+  for (const name of config.hidden_globals) {
+    if (_regexpTest(/^[A-Za-z_$][A-Za-z0-9_$]*$/, name) && name !== "eval" && name !== "arguments" && name in G) {
+      _push(hiddenNames, name);
+      _push(hiddenValues, G[name]);
+    }
+    delete G[name];
+  }
 
   // ---------------------------------------------------------------- timers (the event loop)
   // Timers live here; the host drives them. When a run's script (and its microtasks) is done,
@@ -889,7 +898,13 @@
     if (!_hasOwn(bundles, name)) {
       const src = hostCall("bundle", name);
       const module = { exports: {} };
-      (0, _eval)("(function (module, exports) {" + src + "\n})")(module, module.exports);
+      const params = hiddenNames.length ? ", " + _arrJoin(hiddenNames, ", ") : "";
+      const fn = (0, _eval)("(function (module, exports" + params + ") {" + src + "\n})");
+      const argv = newList();
+      _push(argv, module);
+      _push(argv, module.exports);
+      for (let i = 0; i < hiddenValues.length; i++) _push(argv, hiddenValues[i]);
+      _apply(fn, undefined, argv);
       bundles[name] = module.exports;
     }
     return bundles[name];
