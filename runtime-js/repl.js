@@ -1,2 +1,2 @@
-// The REPL transform's parser (see vmsystem/runtime/js/prelude.js, "REPL input").
+// The REPL transform's parser (see vmsystem/runtime/js/prelude/8-repl.js).
 export { Parser } from "acorn";

@@ -5,7 +5,7 @@ eval, and it cannot be awaited from a foreign loop). This drives the C API direc
 ``mr_eval`` and ``mr_call_function`` post a task to the isolate's own thread, and the result
 comes back through the context's callback, so a task costs one thread hand-off. The same
 callback receives the prelude's *bell*, a synchronous JS -> Python call whose data travels
-through a SharedArrayBuffer mailbox (see ``js/prelude.js`` and :mod:`.mailbox`).
+through a SharedArrayBuffer mailbox (see ``js/prelude/`` and :mod:`.mailbox`).
 
 :class:`Isolate` owns that plumbing: the native context and its thread, the callback, string
 handles, task posting and the prelude's installation. What a *run* is (limits, stop reasons,
@@ -41,7 +41,11 @@ from vmsystem.runtime.native import (
 __all__ = ["BUNDLES", "MAILBOX_BYTES", "STOP", "Isolate", "bundle_source"]
 
 _JS = Path(__file__).parent / "js"
-_PRELUDE = (_JS / "prelude.js").read_text(encoding="utf-8")
+#: The prelude: one closure, written in parts (js/prelude/<n>-<part>.js) joined in order.
+_PRELUDE = "".join(
+    part.read_text(encoding="utf-8")
+    for part in sorted((_JS / "prelude").glob("*.js"), key=lambda p: int(p.name.split("-")[0]))
+)
 #: The npm bundles the prelude loads on first use (built from ``runtime-js/``).
 BUNDLES = frozenset({"repl", "webapi"})
 _RESULT = 0  # callback id of task results (eval / call)

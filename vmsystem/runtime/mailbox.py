@@ -30,7 +30,7 @@ _log = logging.getLogger(__name__)
 
 
 class Mailbox:
-    """Serves host calls written into a shared buffer by ``hostCall`` in ``prelude.js``."""
+    """Serves host calls written into a shared buffer by ``hostCall`` (js/prelude/2-bridge.js)."""
 
     def __init__(self, buffer: memoryview, handler: Callable[[str, Any], Any]) -> None:
         self._mv = buffer.cast("B") if buffer.format != "B" else buffer

@@ -45,8 +45,8 @@ from vmsystem.runtime.schedule import (
 
 __all__ = ["V8Context", "V8Engine"]
 
-#: Inputs that may need the REPL transform (see ``transform`` in js/prelude.js): it is skipped
-#: for the rest, which keeps a plain snippet as fast as before.
+#: Inputs that may need the REPL transform (``transform`` in js/prelude/8-repl.js): it is
+#: skipped for the rest, which keeps a plain snippet as fast as before.
 _MAY_TRANSFORM = re.compile(r"\b(?:let|const|class|await)\b|[0-9_]n\b|BigInt")
 #: Console levels the host accepts; anything else is reported as ``log``.
 CONSOLE_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})

@@ -1,0 +1,181 @@
+// Part of the session prelude, concatenated in file-name order inside the closure that
+// 1-primordials.js opens (see runtime/isolate.py): names defined in earlier parts are in scope.
+  // ---------------------------------------------------------------- web APIs
+  // The WinterTC minimum common API where V8 lacks it. The npm libraries (js/bundle-webapi.js,
+  // built from runtime-js/) cost ~25 ms to evaluate, so their globals are accessors that load
+  // the bundle on first use and then replace themselves with plain data properties.
+  // crypto and performance are small glue, installed directly.
+  const bundles = _create(null);
+  function loadBundle(name) {
+    if (!_hasOwn(bundles, name)) {
+      const src = hostCall("bundle", name);
+      const module = { exports: {} };
+      const params = hiddenNames.length ? ", " + _arrJoin(hiddenNames, ", ") : "";
+      const fn = (0, _eval)("(function (module, exports" + params + ") {" + src + "\n})");
+      const argv = newList();
+      _push(argv, module);
+      _push(argv, module.exports);
+      for (let i = 0; i < hiddenValues.length; i++) _push(argv, hiddenValues[i]);
+      _apply(fn, undefined, argv);
+      bundles[name] = module.exports;
+    }
+    return bundles[name];
+  }
+  function defineGlobal(name, value) {
+    _defineProperty(G, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+  let webapi = null, webapiLoading = false;
+  const nativeDOMException = typeof G.DOMException === "function" ? G.DOMException : null;
+  function installWebApi() {
+    if (webapi !== null) return webapi;
+    // The libraries probe for these globals while they load: they are absent meanwhile.
+    if (webapiLoading) return null;
+    webapiLoading = true;
+    try { return buildWebApi(); } finally { webapiLoading = false; }
+  }
+  function buildWebApi() {
+    const lib = loadBundle("webapi");
+    const DOMException = nativeDOMException !== null ? nativeDOMException : makeDOMException();
+    const { EventTarget, Event } = lib;
+    const ABORT = _Symbol("abort");
+    class AbortSignal extends EventTarget {
+      #aborted = false;
+      #reason = undefined;
+      constructor(key) {
+        if (key !== ABORT) throw new _TypeError("Illegal constructor");
+        super();
+      }
+      get aborted() { return this.#aborted; }
+      get reason() { return this.#reason; }
+      throwIfAborted() { if (this.#aborted) throw this.#reason; }
+      static abort(reason) {
+        const s = new AbortSignal(ABORT);
+        s.#aborted = true;
+        s.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+        return s;
+      }
+      static timeout(ms) {
+        const s = new AbortSignal(ABORT);
+        timerFns.setTimeout(() => AbortSignal[ABORT](s, new DOMException("The operation was aborted due to timeout", "TimeoutError")), ms);
+        return s;
+      }
+      static any(signals) {
+        const s = new AbortSignal(ABORT);
+        for (const other of signals) {
+          if (other.aborted) { AbortSignal[ABORT](s, other.reason); return s; }
+        }
+        for (const other of signals) other.addEventListener("abort", () => AbortSignal[ABORT](s, other.reason), { once: true });
+        return s;
+      }
+      static [ABORT](s, reason) {
+        if (s.#aborted) return;
+        s.#aborted = true;
+        s.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+        s.dispatchEvent(new Event("abort"));
+      }
+    }
+    lib.defineEventAttribute(AbortSignal.prototype, "abort");
+    class AbortController {
+      #signal = new AbortSignal(ABORT);
+      get signal() { return this.#signal; }
+      abort(reason) { AbortSignal[ABORT](this.#signal, reason); }
+    }
+    _defineProperty(AbortSignal.prototype, _Symbol.toStringTag, { value: "AbortSignal", configurable: true });
+    _defineProperty(AbortController.prototype, _Symbol.toStringTag, { value: "AbortController", configurable: true });
+    function structuredClone(value, options) {
+      if (arguments.length === 0) throw new _TypeError("structuredClone: 1 argument required, but only 0 present.");
+      try {
+        return lib.deserialize(lib.serialize(value, { lossy: false, json: false }));
+      } catch (e) {
+        throw new DOMException(e && e.message ? e.message : _String(e), "DataCloneError");
+      }
+    }
+    function atob(data) {
+      if (arguments.length === 0) throw new _TypeError("atob: 1 argument required, but only 0 present.");
+      try { return lib.atob(_String(data)); } catch (e) { throw new DOMException("The string to be decoded is not correctly encoded.", "InvalidCharacterError"); }
+    }
+    function btoa(data) {
+      if (arguments.length === 0) throw new _TypeError("btoa: 1 argument required, but only 0 present.");
+      try { return lib.btoa(_String(data)); } catch (e) { throw new DOMException("Invalid character", "InvalidCharacterError"); }
+    }
+    webapi = {
+      URL: lib.URL, URLSearchParams: lib.URLSearchParams, TextEncoder: lib.TextEncoder,
+      TextDecoder: lib.TextDecoder, EventTarget, Event, AbortController, AbortSignal,
+      DOMException, structuredClone, atob, btoa,
+    };
+    for (const name of _keys(webapi)) defineGlobal(name, webapi[name]);
+    return webapi;
+  }
+  function makeDOMException() {
+    const CODES = { IndexSizeError: 1, HierarchyRequestError: 3, WrongDocumentError: 4, InvalidCharacterError: 5,
+      NoModificationAllowedError: 7, NotFoundError: 8, NotSupportedError: 9, InvalidStateError: 11, SyntaxError: 12,
+      InvalidModificationError: 13, NamespaceError: 14, InvalidAccessError: 15, TypeMismatchError: 17,
+      SecurityError: 18, NetworkError: 19, AbortError: 20, URLMismatchError: 21, QuotaExceededError: 22,
+      TimeoutError: 23, InvalidNodeTypeError: 24, DataCloneError: 25 };
+    class DOMException extends _Error {
+      #name;
+      constructor(message = "", name = "Error") {
+        super(_String(message));
+        this.#name = _String(name);
+      }
+      get name() { return this.#name; }
+      get code() { return _hasOwn(CODES, this.#name) ? CODES[this.#name] : 0; }
+    }
+    return DOMException;
+  }
+  for (const name of ["URL", "URLSearchParams", "TextEncoder", "TextDecoder", "EventTarget", "Event",
+                      "AbortController", "AbortSignal", "DOMException", "structuredClone", "atob", "btoa"]) {
+    if (typeof G[name] !== "undefined") continue;   // V8 has it already
+    _defineProperty(G, name, {
+      get() { const api = installWebApi(); return api === null ? undefined : api[name]; },
+      set(v) { defineGlobal(name, v); },
+      configurable: true, enumerable: false,
+    });
+  }
+
+  function domException() { return (webapi !== null ? webapi : installWebApi()).DOMException; }
+  // crypto: random bytes come from the host (os.urandom), never from Math.random.
+  const MAX_RANDOM_BYTES = 65536;
+  const _hexPairs = newList();
+  for (let i = 0; i < 256; i++) _push(_hexPairs, (i < 16 ? "0" : "") + _numToString(i, 16));
+  function randomBytes(n) {
+    const hex = hostCall("random", n);
+    const out = new _Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = _parseInt(hex[2 * i] + hex[2 * i + 1], 16);
+    return out;
+  }
+  const INTEGER_ARRAYS = ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
+                          "Int32Array", "Uint32Array", "BigInt64Array", "BigUint64Array"];
+  const cryptoObj = {
+    getRandomValues(array) {
+      let tag;
+      try { tag = _taTag(array); } catch (e) { tag = undefined; }
+      if (tag === undefined || !_apply(_arrIncludes, INTEGER_ARRAYS, [tag])) {
+        throw new (domException())("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is of type '" +
+          (tag || typeof array) + "', which is not an integer array type.", "TypeMismatchError");
+      }
+      const n = _apply(_taByteLength, array, []);
+      if (n > MAX_RANDOM_BYTES) {
+        throw new (domException())("Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (" + n + ") exceeds the number of bytes of entropy available via this API (65536).", "QuotaExceededError");
+      }
+      if (n > 0) {
+        const bytes = randomBytes(n);
+        const view = new _Uint8Array(_apply(_taBuffer, array, []), _apply(_taByteOffset, array, []), n);
+        for (let i = 0; i < n; i++) view[i] = bytes[i];
+      }
+      return array;
+    },
+    randomUUID() {
+      const b = randomBytes(16);
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      let s = "";
+      for (let i = 0; i < 16; i++) s += (i === 4 || i === 6 || i === 8 || i === 10 ? "-" : "") + _hexPairs[b[i]];
+      return s;
+    },
+  };
+  _defineProperty(G, "crypto", { value: _freeze(cryptoObj), writable: true, configurable: true, enumerable: false });
+  // performance.now(): milliseconds since the context was created (Date.now() resolution).
+  const timeOrigin = _dateNow();
+  const performanceObj = { timeOrigin, now() { return _dateNow() - timeOrigin; } };
+  _defineProperty(G, "performance", { value: _freeze(performanceObj), writable: true, configurable: true, enumerable: false });

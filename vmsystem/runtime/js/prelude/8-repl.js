@@ -1,0 +1,146 @@
+// Part of the session prelude, concatenated in file-name order inside the closure that
+// 1-primordials.js opens (see runtime/isolate.py): names defined in earlier parts are in scope.
+  // ---------------------------------------------------------------- REPL input
+  // transform(source) rewrites one input, REPL-style (Chrome DevTools, Deno), with acorn
+  // (js/bundle-repl.js). The host calls it only when the text may need it (it mentions let,
+  // const, class, await or a BigInt); it answers the source to evaluate, or null to run the
+  // input as it is (acorn rejected it: V8 then reports its own SyntaxError).
+  // - Top-level let/const/class become configurable properties of the global object, so a later
+  //   input may declare them again (the new binding replaces the old). A const one becomes an
+  //   accessor whose setter throws "Assignment to constant variable.". Inside one input the language's rules stand: acorn rejects
+  //   `const a = 1; const a = 2`.
+  // - An input using top-level await runs as an async function whose result is the value of its
+  //   last expression statement; its var and function declarations are hoisted out of it, so
+  //   every declaration stays visible to later inputs. The run then waits for that promise.
+  // - The last expression statement's value is handed to the prelude (mini-racer cannot return
+  //   a BigInt completion value).
+  const REPL_KEY = _Symbol.for("vm-system.repl");
+  const CAPTURED = _freeze(_create(null));
+  const replHelper = _freeze({
+    declare(names) {
+      for (let i = 0; i < names.length; i++) {
+        const d = _getOwnPropertyDescriptor(G, names[i]);
+        if (d !== undefined && !d.configurable) {
+          if (d.writable) continue;   // a var or function: assigning to it is enough
+          throw new _SyntaxError("Identifier '" + names[i] + "' has already been declared");
+        }
+        _defineProperty(G, names[i], { value: undefined, writable: true, enumerable: false, configurable: true });
+      }
+    },
+    seal(names) {
+      // An accessor, so that assigning to a const throws in sloppy code too, as it does in JS.
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i];
+        const d = _getOwnPropertyDescriptor(G, name);
+        if (d === undefined || !d.configurable || !_hasOwn(d, "value")) continue;
+        const value = d.value;
+        _defineProperty(G, name, {
+          get: { [name]() { return value; } }[name],
+          set: { [name]() { throw new _TypeError("Assignment to constant variable."); } }[name],
+          enumerable: false, configurable: true,
+        });
+      }
+    },
+    result(v) { state.captured = v; return CAPTURED; },
+  });
+  _defineProperty(G, REPL_KEY, { value: replHelper, writable: false, configurable: false, enumerable: false });
+  const HELPER = "globalThis[Symbol.for(\"vm-system.repl\")]";
+  const PARSE_OPTIONS = _freeze({ ecmaVersion: "latest", sourceType: "script", allowAwaitOutsideFunction: true, allowHashBang: true });
+  function bindingNames(node, out) {
+    if (node === null) return;
+    switch (node.type) {
+      case "Identifier": _push(out, node.name); break;
+      case "ObjectPattern":
+        for (const p of node.properties) bindingNames(p.type === "RestElement" ? p.argument : p.value, out);
+        break;
+      case "ArrayPattern": for (const e of node.elements) bindingNames(e, out); break;
+      case "RestElement": bindingNames(node.argument, out); break;
+      case "AssignmentPattern": bindingNames(node.left, out); break;
+    }
+  }
+  function isFunctionNode(n) {
+    return n.type === "FunctionDeclaration" || n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression";
+  }
+  // Whether `node` awaits outside any nested function (class bodies and methods are functions).
+  function hasTopLevelAwait(node) {
+    if (node === null || typeof node !== "object") return false;
+    if (node.type === "AwaitExpression") return true;
+    if (node.type === "ForOfStatement" && node.await) return true;
+    if (isFunctionNode(node) || node.type === "MethodDefinition" || node.type === "PropertyDefinition" || node.type === "StaticBlock") {
+      // Computed keys are evaluated at top level.
+      return node.computed === true && hasTopLevelAwait(node.key);
+    }
+    for (const key of _keys(node)) {
+      if (key === "type" || key === "start" || key === "end") continue;
+      const v = node[key];
+      if (_isArray(v)) { for (const x of v) if (x !== null && typeof x === "object" && hasTopLevelAwait(x)) return true; }
+      else if (v !== null && typeof v === "object" && typeof v.type === "string" && hasTopLevelAwait(v)) return true;
+    }
+    return false;
+  }
+  function transform() {
+    hdr[3] = 1;
+    const source = _String(this);
+    let ast;
+    try {
+      ast = loadBundle("repl").Parser.parse(source, PARSE_OPTIONS);
+    } catch (e) {
+      return null;
+    }
+    const body = ast.body;
+    const tla = hasTopLevelAwait(ast);
+    const out = newList();     // pieces of the rewritten source
+    const hoisted = newList(); // var / function declarations moved out of the async wrapper
+    let pos = 0;
+    let changed = tla;
+    const lastIndex = body.length - 1;
+    for (let i = 0; i < body.length; i++) {
+      const node = body[i];
+      let replacement = null;
+      if (node.type === "VariableDeclaration" && (node.kind !== "var" || tla)) {
+        const names = newList();
+        for (const d of node.declarations) bindingNames(d.id, names);
+        let text = ";";
+        if (node.kind === "var") _push(hoisted, "var " + _arrJoin(names, ", ") + ";");
+        else text += HELPER + ".declare(" + _stringify(names) + ");";
+        for (const d of node.declarations) {
+          if (d.init === null) continue;
+          const target = _strSlice(source, d.id.start, d.id.end);
+          text += "(" + target + " = " + _strSlice(source, d.init.start, d.init.end) + ");";
+        }
+        if (node.kind === "const") text += HELPER + ".seal(" + _stringify(names) + ");";
+        if (i === lastIndex) text += "void 0;";
+        replacement = text;
+      } else if (node.type === "ClassDeclaration") {
+        const name = node.id.name;
+        replacement = ";" + HELPER + ".declare([" + _stringify(name) + "]);(" + name + " = " +
+          _strSlice(source, node.start, node.end) + ");" + (i === lastIndex ? "void 0;" : "");
+      } else if (node.type === "FunctionDeclaration" && tla) {
+        _push(hoisted, _strSlice(source, node.start, node.end));
+        replacement = "";
+      } else if (i === lastIndex && node.type === "ExpressionStatement" && !node.directive) {
+        const expr = _strSlice(source, node.expression.start, node.expression.end);
+        replacement = tla ? ";return (" + expr + ");" : ";" + HELPER + ".result((" + expr + "));";
+      }
+      if (replacement !== null) {
+        changed = true;
+        _push(out, _strSlice(source, pos, node.start));
+        // Keep the line count, so that line numbers in errors stay right.
+        _push(out, replacement + newlines(source, node.start, node.end));
+        pos = node.end;
+      }
+    }
+    if (!changed) return null;
+    _push(out, _strSlice(source, pos));
+    let code = _arrJoin(out, "");
+    if (tla) {
+      code = _arrJoin(hoisted, " ") + "(async () => {" + code + "\n})()";
+      state.tla = true;
+    }
+    return code;
+  }
+  function newlines(source, start, end) {
+    let n = "";
+    for (let i = start; i < end; i++) if (_charCodeAt(source, i) === 10) n += "\n";
+    return n;
+  }

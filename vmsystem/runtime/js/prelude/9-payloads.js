@@ -1,0 +1,178 @@
+// Part of the session prelude, concatenated in file-name order inside the closure that
+// 1-primordials.js opens (see runtime/isolate.py): names defined in earlier parts are in scope.
+  // ---------------------------------------------------------------- value payloads
+  function kindOf(v) {
+    if (v === null) return "null";
+    const t = typeof v;
+    if (t !== "object") return t;
+    if (_isArray(v)) return "array";
+    if (isMap(v)) return "map";
+    if (isSet(v)) return "set";
+    if (isDate(v)) return "date";
+    if (isError(v)) return "error";
+    return "object";
+  }
+  const LONE_SURROGATE = /\\ud[89a-f][0-9a-f]{2}/i;
+  function describe(v) {
+    const type = kindOf(v);
+    let preview;
+    try { preview = typeof v === "symbol" ? _symToString(v) : _String(v); } catch (e) {
+      try { preview = inspectTop(v); } catch (x) { preview = "[object]"; }
+    }
+    preview = _apply(_toWellFormed, _String(preview), []);
+    let shown;
+    try { shown = inspectTop(v); } catch (e) { shown = preview; }
+    shown = _apply(_toWellFormed, _String(shown), []);
+    if (shown.length > state.maxBytes) shown = _strSlice(shown, 0, state.maxBytes) + "...";
+    let json;
+    // JSON.stringify walks every index of a huge sparse array in C++, beyond termination.
+    const hugeArray = type === "array" && toLength(v.length) * ELEMENT_BYTES > budget;
+    if (!hugeArray && type !== "undefined" && type !== "function" && type !== "symbol" && type !== "bigint") {
+      if (type === "number" && !_isFinite(v)) json = undefined;
+      else {
+        try { json = _stringify(v); } catch (e) { json = undefined; }
+        if (typeof json !== "string") json = undefined;
+        if (json !== undefined && json.length > state.maxBytes) json = undefined;
+        // JSON.stringify escapes a lone surrogate as \udXXX, which the host cannot decode into
+        // valid text: such strings are made well-formed (U+FFFD).
+        if (json !== undefined && _regexpTest(LONE_SURROGATE, json)) {
+          try { json = _stringify(v, (k, x) => typeof x === "string" ? _apply(_toWellFormed, x, []) : x); } catch (e) { json = undefined; }
+        }
+      }
+    }
+    let out = "{\"type\":" + _stringify(type) + ",\"preview\":" + _stringify(preview) + ",\"inspect\":" + _stringify(shown);
+    if (json !== undefined) out += ",\"json\":" + json;
+    return out + "}";
+  }
+  function describeError(e) {
+    let name = "Uncaught", message, stack = null;
+    if (isError(e)) {
+      try { name = _String(e.name); } catch (x) { name = "Error"; }
+      try { message = _String(e.message); } catch (x) { message = ""; }
+      stack = _errorStackOf(e);
+    } else {
+      try { message = inspectTop(e); } catch (x) { message = "[object]"; }
+    }
+    let out = "{\"name\":" + _stringify(_apply(_toWellFormed, name, [])) + ",\"message\":" + _stringify(_apply(_toWellFormed, message, []));
+    if (stack !== null) out += ",\"stack\":" + _stringify(_apply(_toWellFormed, stack, []));
+    return out + "}";
+  }
+  // Console lines are serialized by hand: JSON.stringify of an array consults a user-defined
+  // Array.prototype.toJSON (which then forged or broke every report).
+  function serializeLines(lines) {
+    let out = "[";
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i];
+      out += (i ? ",[" : "[") + _stringify(_String(l[0])) + "," + _stringify(_String(l[1])) + "," + (+l[2] || 0) + "]";
+    }
+    return out + "]";
+  }
+  function stats() {
+    return "{\"events\":" + state.events + ",\"bytes\":" + state.bytes + ",\"stopped\":" + state.stopped + "}";
+  }
+  function reset() {
+    state.lines = newList();
+    state.events = 0;
+    state.bytes = 0;
+    state.stopped = false;
+    // 0, not the current time: a run starting within 5 ms of the previous one must stream its
+    // first console line at once.
+    state.lastFlush = 0;
+    state.windowStart = 0;
+    state.windowLines = 0;
+    state.tla = false;
+    state.settled = 0;
+    state.value = undefined;
+    state.captured = undefined;
+    state.idleTicks = 0;
+    clearAllTimers();
+    currentEnv = baseEnv;
+  }
+
+  // The end of a run's script: finishOk is called with the script's completion value as
+  // `this` (finishErr when the script threw or was stopped). Either answer is a report:
+  //   {"pending": ms, "lines": [...]}   work is pending: call tick() in `ms` milliseconds
+  //   {"value": {...}, "lines": [...], "stats": {...}}   the run is over (or "error": {...})
+  function finishOk() {
+    hdr[3] = 1;   // started: the host now knows this call is not stuck behind stray JS
+    const v = this === CAPTURED ? state.captured : this;
+    if (state.tla) {
+      state.tla = false;
+      state.settled = 0;
+      // The wrapper's promise is ours (an async function's): then() on it runs no user code.
+      _apply(_promiseThen, v, [(x) => { state.settled = 1; state.value = x; },
+                               (e) => { state.settled = 2; state.value = e; }]);
+      return pending(0);
+    }
+    state.settled = 1;
+    state.value = v;
+    return step(false);
+  }
+  function tick() {
+    hdr[3] = 1;
+    let fired;
+    try {
+      fired = fireDue();
+    } catch (e) {
+      // An uncaught exception in a timer ends the run, as it ends a Node script.
+      state.settled = 2;
+      state.value = e;
+      return report();
+    }
+    return step(fired);
+  }
+  function step(fired) {
+    // Work a timer or the script queued as microtasks runs after this task: look once more
+    // before calling the run over.
+    if (fired) { state.idleTicks = 0; return pending(0); }
+    if (state.settled === 2) return report();
+    const t = nextTimer();
+    if (t !== null) {
+      state.idleTicks = 0;
+      const wait = t.due - _dateNow();
+      return pending(wait > 0 ? wait : 0);
+    }
+    if (state.settled === 0) {
+      // Awaiting a promise that no timer can settle any more (after one more look).
+      if (state.idleTicks++ < 1) return pending(0);
+      state.settled = 2;
+      state.value = new _Error("top-level await never settled: the awaited promise is still pending and nothing is left to settle it");
+    }
+    return report();
+  }
+  function pending(ms) {
+    const lines = serializeLines(state.lines);
+    state.lines = newList();
+    return "{\"pending\":" + ms + ",\"lines\":" + lines + "}";
+  }
+  function report() {
+    let result;
+    if (state.settled === 2) {
+      result = "\"error\":" + describeError(state.value);
+    } else {
+      let value;
+      try { value = describe(state.value); } catch (e) { value = "{\"type\":\"object\",\"preview\":\"[object]\",\"inspect\":\"[object]\"}"; }
+      result = "\"value\":" + value;
+    }
+    const out = "{" + result + ",\"lines\":" + serializeLines(state.lines) + ",\"stats\":" + stats() + "}";
+    reset();
+    return out;
+  }
+  function finishErr() {
+    hdr[3] = 1;
+    const out = "{\"lines\":" + serializeLines(state.lines) + ",\"stats\":" + stats() + "}";
+    reset();
+    return out;
+  }
+  // begin: per-execution parameters (run-file args and env), as one JSON string in `this`.
+  // `this`, not an argument: building an argument array needs synchronous calls into the
+  // isolate, which block forever when a stray timer loop occupies it.
+  function begin() {
+    const p = _parse(this);
+    if (_hasOwn(p, "env")) currentEnv = _freeze(_assign(_create(null), config.env, p.env));
+    if (_hasOwn(p, "args")) G.__ARGS__ = p.args;
+    return true;
+  }
+  reset();
+  return [finishOk, finishErr, begin, sab, tick, transform];
+})
