@@ -8,17 +8,12 @@ the isolate, whereas a task that never answers is detected and reported as ``WED
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
-
-import orjson
 
 from vmsystem.runtime.base import (
     ConsoleLine,
@@ -30,35 +25,21 @@ from vmsystem.runtime.base import (
     RunLimits,
 )
 from vmsystem.runtime.isolate import MAILBOX_BYTES, STOP, Isolate, bundle_source
-from vmsystem.runtime.native import ERROR_TYPES, MrTypes, dll, handle_text, handle_type, loads
-from vmsystem.runtime.outcomes import outcome_of
+from vmsystem.runtime.native import ERROR_TYPES, dll, handle_type
+from vmsystem.runtime.run import Run, RunClock
 from vmsystem.runtime.schedule import (
     POLL_S,
-    SCRIPT_GRACE_S,
     TERMINATE_GRACE_S,
     Phase,
     finish_deadline,
     running_wait,
-    settle_wait,
     stop_patience,
 )
 
 __all__ = ["V8Context", "V8Engine"]
 
-#: Inputs that may need the REPL transform (``transform`` in js/prelude/8-repl.js): it is
-#: skipped for the rest, which keeps a plain snippet as fast as before.
-_MAY_TRANSFORM = re.compile(r"\b(?:let|const|class|await)\b|[0-9_]n\b|BigInt")
 #: Console levels the host accepts; anything else is reported as ``log``.
 CONSOLE_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
-#: How long a wedge rescue waits for the one-byte heap limit to stop stray JS.
-_SQUEEZE_S = 0.2
-_STOP_MESSAGES = {
-    OutcomeKind.WALL_TIMEOUT: "wall-time limit exceeded",
-    OutcomeKind.CPU_TIMEOUT: "CPU-time limit exceeded",
-    OutcomeKind.CANCELLED: "execution cancelled",
-    OutcomeKind.MEMORY: "memory limit exceeded",
-    OutcomeKind.OUTPUT_LIMIT: "output limit exceeded",
-}
 #: Most random bytes one crypto.getRandomValues call may ask for (the Web Crypto limit).
 _MAX_RANDOM_BYTES = 65536
 
@@ -296,13 +277,13 @@ class V8Context:
         self._sink = sink
         start = time.monotonic()
         cpu_start = self.cpu_time_ms
-        clock = _RunClock(
+        clock = RunClock(
             deadline=start + limits.wall_ms / 1000 if limits.wall_ms is not None else None,
             cpu_start=cpu_start,
             cpu_limit=limits.cpu_ms if cpu_start is not None else None,
         )
         try:
-            outcome = self._execute(code, filename, clock, args, env)
+            outcome = Run(self, clock, filename).execute(code, args, env)
         finally:
             self._sink = None
             self.phase = Phase.IDLE
@@ -314,76 +295,10 @@ class V8Context:
             outcome.cpu_ms = round(cpu_end - cpu_start, 3)
         return outcome
 
-    def _execute(
-        self,
-        code: str,
-        filename: str | None,
-        clock: _RunClock,
-        args: Any,
-        env: Mapping[str, str] | None,
-    ) -> Outcome:
-        if args is not None or env is not None:
-            self.phase = Phase.PREPARE
-            params: dict[str, Any] = {}
-            if args is not None:
-                params["args"] = args
-            if env is not None:
-                params["env"] = dict(env)
-            this = self._iso.str_handle(orjson.dumps(params).decode())
-            begun = self._await(
-                lambda: self._iso.post_call(self._iso.begin, this), clock, cancelable=False
-            )
-            if begun is None:
-                return self._lost()
-            if handle_type(begun) in ERROR_TYPES:
-                return self._settle(begun, clock)
-        if _MAY_TRANSFORM.search(code):
-            self.phase = Phase.TRANSFORM
-            source = self._iso.str_handle(code)
-            rewritten = self._await(
-                lambda: self._iso.post_call(self._iso.transform, source),
-                clock,
-                cancelable=True,
-                marked=True,
-            )
-            if rewritten is None:
-                return self._lost()
-            kind = handle_type(rewritten)
-            if self._stop_reason is not None:
-                return self._settle(rewritten, clock)
-            if kind == MrTypes.str_utf8:
-                code = handle_text(rewritten)
-            # Otherwise acorn rejected the input (or user code broke it): V8 runs it as it is
-            # and reports its own SyntaxError, if any.
-        self.phase = Phase.SCRIPT
-        if self._options.strict:
-            code = '"use strict";void 0;' + code
-        if filename:
-            code += f"\n//# sourceURL={filename}"
-        code_handle = self._iso.str_handle(code)
-        self._chained = None
-        self._chain_armed = True
-        try:
-            result = self._await(
-                lambda: self._iso.post_eval(code_handle),
-                clock,
-                cancelable=True,
-                grace=SCRIPT_GRACE_S,
-                script=True,
-            )
-        finally:
-            self._chain_armed = False
-            chained, self._chained = self._chained, None
-        if result is None:
-            return self._lost()
-        if chained is not None:  # ``result`` is what the chained finish call answered
-            return self._settle(chained, clock, report=result)
-        return self._settle(result, clock)
-
     def _await(
         self,
         post: Callable[[], int],
-        clock: _RunClock,
+        clock: RunClock,
         *,
         cancelable: bool,
         deadline: float | None = None,
@@ -476,210 +391,6 @@ class V8Context:
             if self._task is not None and self._cancelable and not self._closed:
                 self._iso.cancel_task(self._task)
 
-    def _settle(self, result: Any, clock: _RunClock, report: Any = None) -> Outcome:
-        """Turn the script's result handle into an :class:`Outcome`: runs the finish call
-        (unless ``report`` is the answer of the one chained to the script), then the event loop
-        while the report says work is pending."""
-        # Only the type is read: converting the result to a Python value just to classify it
-        # would raise UnicodeDecodeError for a string with a lone surrogate.
-        typ = handle_type(result)
-        if typ in ERROR_TYPES:
-            parsed = self._finish(self._iso.finish_err, None, clock, report)
-        else:
-            parsed = self._finish(self._iso.finish_ok, result, clock, report)
-        self.phase = Phase.SETTLE
-        while parsed is not None and "pending" in parsed:
-            self._deliver(parsed.get("lines"))
-            parsed = self._tick(parsed["pending"], clock)
-        if parsed is None:
-            return self._lost()
-        self._deliver(parsed.get("lines"))
-        if self._iso.memory_limit_reached():
-            # The heap limit was hit, maybe by work that ran between tasks (a promise chain
-            # after the script returned), which V8 then stopped: the run ends with MEMORY.
-            with self._state_lock:
-                if self._stop_reason is None:
-                    self._stop_reason = OutcomeKind.MEMORY
-                    self._stop_message = (
-                        f"memory limit exceeded: V8 heap over {self._options.mem_mb} MB"
-                    )
-            absorbed = self._absorb_termination()
-            if absorbed is None:
-                return self._lost()
-            self._deliver(absorbed.get("lines"))
-        self.phase = Phase.DONE
-        return outcome_of(
-            typ,
-            lambda: handle_text(result),
-            parsed,
-            console_events=self._events,
-            stop=(self._stop_reason, self._stop_message),
-            filename=self._filename,
-            mem_mb=self._options.mem_mb,
-        )
-
-    def _tick(self, delay_ms: Any, clock: _RunClock) -> dict[str, Any] | None:
-        """Sleep until the next timer is due, then fire it (``tick``); its report, or None
-        when the runtime is lost. A limit or cancel() during the sleep ends the run."""
-        delay = float(delay_ms) / 1000 if isinstance(delay_ms, int | float) else 0.0
-        due = time.monotonic() + max(delay, 0.0)
-        while True:
-            if self._is_closed():
-                return None
-            if self._stop_reason is not None:
-                return self._recover()
-            wait = settle_wait(time.monotonic(), due, clock.deadline)
-            if wait is None:
-                self._interrupt(OutcomeKind.WALL_TIMEOUT)
-                return self._recover()
-            if clock.cpu_limit is not None and clock.cpu_start is not None:
-                used = (self.cpu_time_ms or clock.cpu_start) - clock.cpu_start
-                if used >= clock.cpu_limit:
-                    self._interrupt(OutcomeKind.CPU_TIMEOUT)
-                    return self._recover()
-            if wait <= 0:
-                break
-            with contextlib.suppress(queue.Empty):
-                self._iso.results.get(timeout=wait)  # STOP from cancel() or close()
-        return self._finish(self._iso.tick, None, clock, hard=True)
-
-    def _finish(
-        self,
-        func: Any,
-        this: Any,
-        clock: _RunClock,
-        item: Any = None,
-        *,
-        hard: bool = False,
-    ) -> dict[str, Any] | None:
-        """Call a finish function (or tick) and parse its report; None when the runtime is
-        lost. ``item``: the finish call's answer when it was already chained to the script.
-
-        It queues behind any microtask the code left running, so it doubles as the wedge
-        barrier: if it does not answer by the deadline (a finish call: at least
-        FINISH_MIN_S past the script's end), the runtime is unrecoverable. finishOk and tick
-        run user code (toJSON, toString, getters, Proxy traps, timer callbacks), so they obey
-        the deadline and cancel(), and tick the CPU limit too (``hard``); when one was
-        interrupted, finishErr (which runs no user code) collects the lines and resets the
-        per-run state instead, and the session stays usable.
-        """
-        if item is None:
-            now = time.monotonic()
-            item = self._await(
-                lambda: self._iso.post_call(func, this if this is not None else self._iso.none),
-                clock,
-                deadline=clock.deadline if hard else finish_deadline(now, clock.deadline),
-                use_cpu=hard,
-                cancelable=True,
-                marked=True,
-            )
-            if item is None:
-                return None
-        if handle_type(item) in ERROR_TYPES:
-            with self._state_lock:
-                if self._stop_reason is None:
-                    memory = (
-                        handle_type(item) == MrTypes.oom_exception
-                        or self._iso.memory_limit_reached()
-                    )
-                    late = clock.deadline is not None and time.monotonic() >= clock.deadline
-                    self._stop_reason = (
-                        OutcomeKind.MEMORY
-                        if memory
-                        else OutcomeKind.WALL_TIMEOUT
-                        if late
-                        else OutcomeKind.CANCELLED
-                    )
-            return self._recover()
-        return _parse_report(item)
-
-    def _recover(self) -> dict[str, Any] | None:
-        """Phase RECOVER: finishErr collects the lines and resets the per-run state (pending
-        timers included); None when the runtime is lost."""
-        self.phase = Phase.RECOVER
-        item = self._await(
-            lambda: self._iso.post_call(self._iso.finish_err, self._iso.none),
-            _NO_LIMITS,
-            deadline=time.monotonic() + TERMINATE_GRACE_S,
-            use_cpu=False,
-            cancelable=False,
-            marked=True,
-        )
-        if item is None or handle_type(item) in ERROR_TYPES:
-            return None
-        return _parse_report(item)
-
-    def _lost(self) -> Outcome:
-        """The outcome of a run whose runtime went away (closed by close(), or wedged).
-
-        Before a wedged runtime is disposed, :meth:`_rescue` tries to stop the stray JS; when
-        that works the run ends with its stop reason and the session stays usable."""
-        if self._close_requested or self._closed:
-            if self._close_requested:
-                return Outcome(OutcomeKind.CANCELLED, message="execution cancelled: context closed")
-            return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
-        report = self._rescue()
-        if report is not None:
-            self._deliver(report.get("lines"))
-            with self._state_lock:
-                reason = self._stop_reason or OutcomeKind.WALL_TIMEOUT
-            return Outcome(
-                reason,
-                message=f"{_STOP_MESSAGES.get(reason, reason.value)}: code kept running after "
-                "the script returned (an endless chain of promise callbacks); it was stopped",
-                console_events=self._events,
-            )
-        self._dispose()
-        return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
-
-    def _rescue(self) -> dict[str, Any] | None:
-        """Stop stray JS that keeps the isolate busy between tasks; the report of finishErr,
-        or None when the runtime cannot be recovered.
-
-        mini-racer runs microtasks after each task, outside any task that could be
-        terminated, so a promise chain that never ends (``async function g() { await null;
-        return g() }; g()``) keeps every later task from starting. Such a chain allocates, so
-        a heap limit of one byte makes V8 terminate it at its next garbage collection. The
-        termination may also hit the next task once; a few finishErr calls (which run no user
-        code) absorb it, so nothing of it reaches the next run. A loop that does not allocate
-        (``while (true) {}`` in a callback) cannot be stopped this way: the runtime is then
-        disposed.
-        """
-        self.phase = Phase.RECOVER
-        self._iso.set_memory_limit(1)
-        with contextlib.suppress(queue.Empty):
-            self._iso.results.get(timeout=_SQUEEZE_S)
-        return self._absorb_termination()
-
-    def _absorb_termination(self) -> dict[str, Any] | None:
-        """Reset the heap limit, then call finishErr (which runs no user code) until it answers,
-        at most three times: its report, or None when the runtime is lost.
-
-        When V8's heap limit stopped JS running between tasks, the isolate may terminate the
-        next task once more (the limit is checked again at the next garbage collection); that
-        task must be one of these, never the next run's code."""
-        self._iso.set_memory_limit(self._mem_bytes)
-        for _attempt in range(3):
-            item = self._await(
-                lambda: self._iso.post_call(self._iso.finish_err, self._iso.none),
-                _NO_LIMITS,
-                deadline=time.monotonic() + TERMINATE_GRACE_S,
-                use_cpu=False,
-                cancelable=False,
-                marked=True,
-            )
-            if item is None:
-                return None
-            if handle_type(item) not in ERROR_TYPES:
-                return _parse_report(item)
-        return None
-
-    def _wedged_message(self) -> str:
-        return (
-            "runtime wedged: code kept running after the script returned (for example an "
-            "endless loop in a promise callback); the runtime was disposed"
-        )
-
     def cancel(self) -> bool:
         """Interrupt the current run; the run ends with ``OutcomeKind.CANCELLED``."""
         with self._state_lock:
@@ -712,23 +423,3 @@ class V8Context:
         # Wake a run waiting in another thread, or it sits out its whole deadline before
         # reporting WEDGED.
         self._iso.results.put(STOP)
-
-
-@dataclass(frozen=True, slots=True)
-class _RunClock:
-    """The limits of one run, in the clocks they are measured with."""
-
-    deadline: float | None  # time.monotonic() at which the wall-time limit hits
-    cpu_start: float | None  # the isolate thread's CPU time at the start (ms)
-    cpu_limit: float | None  # CPU budget (ms)
-
-
-_NO_LIMITS = _RunClock(None, None, None)
-
-
-def _parse_report(item: Any) -> dict[str, Any]:
-    try:
-        parsed = loads(handle_text(item))
-    except ValueError:
-        parsed = None
-    return parsed if isinstance(parsed, dict) else {}
