@@ -131,3 +131,13 @@ def test_preview_keeps_string_of_value(ctx: V8Context) -> None:
 def test_type_tells_kinds_apart(ctx: V8Context, code: str, kind: str) -> None:
     outcome = run(ctx, code)
     assert outcome.value is not None and outcome.value["type"] == kind
+
+
+def test_a_promise_result_shows_its_state_without_being_awaited(ctx: V8Context) -> None:
+    assert inspected(ctx, "Promise.resolve(1)") == "Promise { 1 }"
+    assert inspected(ctx, "(async () => ({a: 1}))()") == "Promise { { a: 1 } }"
+    assert inspected(ctx, "new Promise(() => {})") == "Promise { <pending> }"
+    rejected = inspected(ctx, "Promise.reject(new Error('x'))")
+    assert rejected.startswith("Promise {\n  <rejected> Error: x\n      at ")
+    # Promises inside a value were not watched: their state is not known.
+    assert inspected(ctx, "[Promise.resolve(2)]") == "[ Promise { <state unknown> } ]"

@@ -206,7 +206,7 @@ def test_promise_value(ctx: V8Context) -> None:
     assert payload(ctx, "Promise.resolve(1)") == {
         "type": "object",
         "preview": "[object Promise]",
-        "inspect": "Promise { <state unknown> }",
+        "inspect": "Promise { 1 }",
         "json": {},
     }
 

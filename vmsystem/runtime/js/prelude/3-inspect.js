@@ -35,6 +35,18 @@
   const isRegExp = (v) => { try { _apply(_regexpSourceGet, v, []); return true; } catch (e) { return false; } };
   const _regexpSourceGet = _Object.getOwnPropertyDescriptor(RegExp.prototype, "source").get;
   const isPromiseBrand = (v) => _isProtoOf(_Promise.prototype, v);
+  // The state of promises the prelude watches (a run's result): {s: 0 pending, 1 fulfilled,
+  // 2 rejected, v}. Others show as <state unknown>: JS cannot read a promise's state.
+  const promiseStates = new _WeakMap();
+  const _weakGet = _WeakMap.prototype.get, _weakSet = _WeakMap.prototype.set;
+  function watchPromise(p) {
+    if (_apply(_weakGet, promiseStates, [p]) !== undefined) return;
+    const st = { s: 0, v: undefined };
+    _apply(_weakSet, promiseStates, [p, st]);
+    try {
+      _apply(_promiseThen, p, [(x) => { st.s = 1; st.v = x; }, (e) => { st.s = 2; st.v = e; }]);
+    } catch (e) { /* a broken subclass: stays pending */ }
+  }
   const isError = (v) => _isProtoOf(_Error.prototype, v);
 
   function quote(s) {
@@ -133,7 +145,17 @@
     }
     if (brand(_weakMapHas, v)) return "WeakMap { <items unknown> }";
     if (brand(_weakSetHas, v)) return "WeakSet { <items unknown> }";
-    if (isPromiseBrand(v)) return "Promise { <state unknown> }";
+    if (isPromiseBrand(v)) {
+      const st = _apply(_weakGet, promiseStates, [v]);
+      if (st === undefined) return "Promise { <state unknown> }";
+      if (st.s === 0) return "Promise { <pending> }";
+      _push(ctx.seen, v);
+      try {
+        const inner = (st.s === 2 ? "<rejected> " : "") + inspect(st.v, ctx, depth + 1);
+        return _strIncludes(inner, "\n") ? "Promise {\n  " + _strReplace(inner, /\n/g, "\n  ") + "\n}"
+          : "Promise { " + inner + " }";
+      } finally { ctx.seen.length = ctx.seen.length - 1; }
+    }
     const ctor = constructorName(v);
     const prefixOf = (fallback, size) => {
       const name = ctor === null ? "[" + fallback + ": null prototype]" : (ctor || fallback);

@@ -106,6 +106,12 @@
     }
     state.settled = 1;
     state.value = v;
+    if (isPromiseBrand(v)) {
+      // A promise result is not awaited, but shown with its state once the callbacks queued
+      // so far have run, as Node's REPL does (Promise { 1 }).
+      watchPromise(v);
+      return pending(0);
+    }
     return step(false);
   }
   function tick() {
