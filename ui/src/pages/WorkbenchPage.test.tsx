@@ -87,10 +87,10 @@ describe('WorkbenchPage', () => {
         sse(ev(2, 'console', { level: 'log', text: 'a' })),
         ': keep-alive\n\n',
         sse(ev(3, 'console', { level: 'warn', text: 'b' })),
-        sse(ev(4, 'value', { type: 'object', preview: '[object Object]', json: { a: 1 } })),
+        sse(ev(4, 'value', { type: 'object', preview: '[object Object]', inspect: '{ a: 1 }', json: { a: 1 } })),
       ]),
     );
-    daemon.on('GET', '/api/v1/executions/e1', exec({ status: 'ok', result: { type: 'object', preview: '[object Object]', json: { a: 1 } }, metrics: { duration_ms: 1.5, event_count: 4, output_bytes: 2 } }));
+    daemon.on('GET', '/api/v1/executions/e1', exec({ status: 'ok', result: { type: 'object', preview: '[object Object]', inspect: '{ a: 1 }', json: { a: 1 } }, metrics: { duration_ms: 1.5, event_count: 4, output_bytes: 2 } }));
     const view = await mount();
     await click(view.byTestId('run-button'));
     await waitFor(() => expect(view.byTestId('execution-status').textContent).toBe('ok'));
@@ -101,6 +101,7 @@ describe('WorkbenchPage', () => {
     expect(lines[1].dataset.level).toBe('warn');
     expect(view.byTestId('console-echo').textContent).toContain('x');
     expect(view.byTestId('result-panel').querySelector('[data-testid="json-tree"]')?.textContent).toContain('a: 1');
+    expect(view.byTestId('result-inspect').textContent).toBe('{ a: 1 }');
     expect(view.byTestId('execution-metrics').textContent).toContain('1.5 ms');
   });
 
