@@ -34,6 +34,7 @@ def test_a_background_run_that_cannot_start_is_finished_and_frees_the_session(
     assert vm.executions.repl(sid, "20 + 22").result == {
         "type": "number",
         "preview": "42",
+        "inspect": "42",
         "json": 42,
     }
 
