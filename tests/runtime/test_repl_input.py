@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from vmsystem.runtime.run import TRANSFORM_MAX_CHARS, needs_transform
 from vmsystem.runtime.v8 import V8Context
 
 from .conftest import run, value
@@ -79,3 +80,20 @@ def test_bigint_results_from_any_last_expression(ctx: V8Context) -> None:
     outcome = run(ctx, "const b2 = big; b2")
     assert outcome.value == {"type": "bigint", "preview": str(2**64), "inspect": f"{2**64}n"}
     assert run(ctx, "await 1; 7n").value == {"type": "bigint", "preview": "7", "inspect": "7n"}
+
+
+def test_a_large_input_awaiting_at_top_level_is_transformed_when_v8_refuses_it(
+    ctx: V8Context,
+) -> None:
+    filler = "\n".join(f"var filler{i} = {i};" for i in range(3000))
+    assert len(filler) > TRANSFORM_MAX_CHARS
+    code = filler + "\nconst late = await Promise.resolve(5);\nlate + filler2999"
+    assert value(ctx, code) == 3004
+    assert value(ctx, "late") == 5
+
+
+def test_a_large_input_without_top_level_await_runs_as_a_plain_script(ctx: V8Context) -> None:
+    filler = "\n".join(f"var pad{i} = {i};" for i in range(3000))
+    assert not needs_transform(filler + "\nlet plain = 1")
+    assert run(ctx, filler + "\nlet plain = 1").kind == "ok"
+    assert value(ctx, "plain") == 1

@@ -36,7 +36,25 @@ __all__ = ["NO_LIMITS", "Run", "RunClock"]
 
 #: Inputs that may need the REPL transform (``transform`` in js/prelude/8-repl.js): it is
 #: skipped for the rest, which keeps a plain snippet as fast as before.
-_MAY_TRANSFORM = re.compile(r"\b(?:let|const|class|await)\b|[0-9_]n\b|BigInt")
+_MAY_TRANSFORM = re.compile(r"\b(?:let|const|class|await)\b|\b[0-9][0-9a-fA-F_xXoObB]*n\b|BigInt")
+#: Larger inputs (libraries, bundles) run as they are, and are transformed only when V8 refuses
+#: them for a top-level ``await``: acorn takes about 1.5 ms per KB in a fresh isolate, which
+#: every session creation loading a library would pay.
+TRANSFORM_MAX_CHARS = 32 * 1024
+
+
+def _awaits_at_top_level(script: Any) -> bool:
+    """Whether the script's result is V8's SyntaxError for a top-level ``await``."""
+    if handle_type(script) != MrTypes.parse_exception:
+        return False
+    return "await is only valid in async functions" in handle_text(script)
+
+
+def needs_transform(code: str) -> bool:
+    """Whether ``code`` goes through the REPL transform (a cheap look at its text)."""
+    return len(code) <= TRANSFORM_MAX_CHARS and _MAY_TRANSFORM.search(code) is not None
+
+
 #: How long a wedge rescue waits for the one-byte heap limit to stop stray JS.
 _SQUEEZE_S = 0.2
 _STOP_MESSAGES = {
@@ -104,24 +122,46 @@ class Run:
                 return self._lost()
             if handle_type(begun) in ERROR_TYPES:
                 return self._settle(begun)
-        if _MAY_TRANSFORM.search(code):
-            self.phase = Phase.TRANSFORM
-            source = self.ctx._iso.str_handle(code)
-            rewritten = self.ctx._await(
-                lambda: self.ctx._iso.post_call(self.ctx._iso.transform, source),
-                clock,
-                cancelable=True,
-                marked=True,
-            )
-            if rewritten is None:
+        transform = needs_transform(code)
+        while True:
+            source = code
+            if transform:
+                self.phase = Phase.TRANSFORM
+                rewritten = self._transform(code)
+                if rewritten is None:
+                    return self._lost()
+                if self.ctx._stop_reason is not None:
+                    return self._settle(rewritten)
+                if handle_type(rewritten) == MrTypes.str_utf8:
+                    source = handle_text(rewritten)
+                # Otherwise acorn rejected the input (or user code broke it): V8 runs it as it
+                # is and reports its own SyntaxError, if any.
+            result, chained = self._script(source)
+            if result is None:
                 return self._lost()
-            kind = handle_type(rewritten)
-            if self.ctx._stop_reason is not None:
-                return self._settle(rewritten)
-            if kind == MrTypes.str_utf8:
-                code = handle_text(rewritten)
-            # Otherwise acorn rejected the input (or user code broke it): V8 runs it as it is
-            # and reports its own SyntaxError, if any.
+            script = chained if chained is not None else result
+            if not transform and _awaits_at_top_level(script):
+                # A large input that awaits at top level: V8 refused it before running any
+                # of it, so it is transformed and run again.
+                transform = True
+                continue
+            if chained is not None:  # ``result`` is what the chained finish call answered
+                return self._settle(chained, report=result)
+            return self._settle(result)
+
+    def _transform(self, code: str) -> Any:
+        """Phase TRANSFORM: the prelude's rewrite of ``code`` (a handle), None when lost."""
+        source = self.ctx._iso.str_handle(code)
+        return self.ctx._await(
+            lambda: self.ctx._iso.post_call(self.ctx._iso.transform, source),
+            self.clock,
+            cancelable=True,
+            marked=True,
+        )
+
+    def _script(self, code: str) -> tuple[Any, Any]:
+        """Phase SCRIPT: the script task, with the finish call chained to it; its result
+        handle (None when lost) and, when the finish call was chained, the script's own."""
         self.phase = Phase.SCRIPT
         if self.ctx._options.strict:
             code = '"use strict";void 0;' + code
@@ -133,7 +173,7 @@ class Run:
         try:
             result = self.ctx._await(
                 lambda: self.ctx._iso.post_eval(code_handle),
-                clock,
+                self.clock,
                 cancelable=True,
                 grace=SCRIPT_GRACE_S,
                 script=True,
@@ -141,11 +181,7 @@ class Run:
         finally:
             self.ctx._chain_armed = False
             chained, self.ctx._chained = self.ctx._chained, None
-        if result is None:
-            return self._lost()
-        if chained is not None:  # ``result`` is what the chained finish call answered
-            return self._settle(chained, report=result)
-        return self._settle(result)
+        return result, chained
 
     def _settle(self, result: Any, report: Any = None) -> Outcome:
         """Turn the script's result handle into an :class:`Outcome`: runs the finish call
