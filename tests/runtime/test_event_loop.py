@@ -210,3 +210,16 @@ def test_run_file_args_are_visible_to_awaiting_code(make_ctx: Callable[..., V8Co
     ctx = make_ctx()
     outcome = run(ctx, "await null; __ARGS__.n * 2", args={"n": 21}, filename="main.js")
     assert outcome.value is not None and outcome.value["json"] == 42
+
+
+def test_output_and_memory_limits_hold_inside_timers(make_ctx: Callable[..., V8Context]) -> None:
+    ctx = make_ctx(max_console_events=5)
+    sink = Sink()
+    outcome = run(ctx, "setInterval(() => console.log('x'), 0)", sink=sink)
+    assert outcome.kind == "output_limit"
+    assert sink.texts == ["x"] * 5
+    assert value(ctx, "'after output'") == "after output"
+    small = make_ctx(mem_mb=64)
+    code = "const keep = []; setInterval(() => keep.push(new Array(1e6).fill(1)), 0)"
+    assert run(small, code, limits=RunLimits(wall_ms=10000)).kind == "memory"
+    assert value(small, "'after memory'") == "after memory"
