@@ -87,7 +87,12 @@ def test_session_state_persists_across_separate_http_requests(
     with daemon.client() as second:  # a new connection
         r = second.post("/executions/repl", json={"session_id": s["id"], "input": "persisted + 22"})
         assert r.status_code == 201
-        assert r.json()["result"] == {"type": "number", "preview": "42", "inspect": "42", "json": 42}
+        assert r.json()["result"] == {
+            "type": "number",
+            "preview": "42",
+            "inspect": "42",
+            "json": 42,
+        }
         summary = second.get("/runtime/summary").json()
         assert s["id"] in summary["active_session_ids"]
         second.post(f"/sessions/{s['id']}/close")

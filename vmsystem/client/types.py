@@ -41,7 +41,6 @@ __all__ = [
     "Template",
     "TemplateDeleted",
     "TemplateDetail",
-    "ValuePayload",
 ]
 
 SessionStatus = Literal["starting", "ready", "crashed", "closed"]
@@ -199,20 +198,14 @@ class ExecutionMetrics(TypedDict, total=False):
     output_bytes: int
 
 
-class ValuePayload(TypedDict):
-    """A result value: ``type`` (the JS kind: number, string, boolean, undefined, null, bigint,
-    symbol, function, array, map, set, date, error, object), ``preview`` (``String(value)``),
-    ``inspect`` (Node ``util.inspect``-style text) and ``json`` where the value has a JSON form.
-    """
-
-    type: str
-    preview: str
-    inspect: NotRequired[str]
-    json: NotRequired[Any]
-
-
 class Execution(TypedDict):
-    """An execution (REPL snippet, file run or startup file)."""
+    """An execution (REPL snippet, file run or startup file).
+
+    ``result`` (on ``ok``) is the value payload: ``type`` (the JS kind: number, string,
+    boolean, undefined, null, bigint, symbol, function, array, map, set, date, error, object),
+    ``preview`` (``String(value)``), ``inspect`` (Node ``util.inspect``-style text) and
+    ``json`` where the value has a JSON form.
+    """
 
     id: str
     session_id: str
@@ -224,7 +217,7 @@ class Execution(TypedDict):
     status: ExecutionStatus
     started_at: str
     ended_at: str | None
-    result: ValuePayload | None
+    result: dict[str, Any] | None
     error: dict[str, Any] | None
     metrics: ExecutionMetrics
 
