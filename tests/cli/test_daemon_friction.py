@@ -142,12 +142,12 @@ def test_exec_repl_reads_stdin_and_local_files(
         timeout=60,
     )
     assert piped.returncode == 0, piped.stderr
-    assert 'Result: {"type":"number","preview":"42","json":42}' in piped.stdout
+    assert 'Result: {"type":"number","preview":"42","inspect":"42","json":42}' in piped.stdout
     snippet = tmp_path / "local" / "snippet.js"
     snippet.parent.mkdir()
     snippet.write_text("const fromFile = 6;\nfromFile * 7\n")
     from_file = daemon.cli("exec", "repl", sid, "--file", str(snippet), check=True)
-    assert 'Result: {"type":"number","preview":"42","json":42}' in from_file.stdout
+    assert 'Result: {"type":"number","preview":"42","inspect":"42","json":42}' in from_file.stdout
     listed = daemon.cli("exec", "list", sid, check=True).stdout.splitlines()
     assert listed[2].endswith("const fromFile = 6; fromFile * 7"), "an input excerpt"
     assert " ms " in listed[2], "and a duration"

@@ -69,4 +69,5 @@ def test_repl_block_on_a_terminal_is_readable(
     ]
     monkeypatch.setattr(output, "_is_terminal", lambda: False)
     piped = run("exec", "repl", sid, "1 + 2").stdout.splitlines()
-    assert piped[2] == 'Result: {"type":"number","preview":"3","json":3}', "scripts see JSON"
+    expected = 'Result: {"type":"number","preview":"3","inspect":"3","json":3}'
+    assert piped[2] == expected, "scripts see JSON"

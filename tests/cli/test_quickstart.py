@@ -64,9 +64,9 @@ def test_readme_cli_block_runs_twice(daemon: Daemon, tmp_path: Path) -> None:
     ]
     for done in runs:
         assert done.returncode == 0, done.stdout + done.stderr
-        assert 'Result: {"type":"number","preview":"42","json":42}' in done.stdout
+        assert 'Result: {"type":"number","preview":"42","inspect":"42","json":42}' in done.stdout
         assert "Status: timeout" in done.stdout
-        assert 'Result: {"type":"number","preview":"80","json":80}' in done.stdout
+        assert 'Result: {"type":"number","preview":"80","inspect":"80","json":80}' in done.stdout
         assert "Closed session: " in done.stdout
     assert "Added startup file: init.js" in runs[0].stdout
     assert "Startup file exists: init.js (order: 10)" in runs[1].stdout

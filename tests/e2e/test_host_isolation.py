@@ -65,13 +65,18 @@ def test_one_line_that_aborts_v8_leaves_the_daemon_and_other_hosts_alive(
         assert r.status_code == 201, r.text
         run = r.json()
         assert run["status"] == "error"
-        assert run["error"]["code"] in {"SESSION_CRASHED", "MEMORY_LIMIT_EXCEEDED"}
+        # The prelude refuses sparse arrays longer than the memory budget (a RangeError) when
+        # it sees their length; the others crash only their host or hit the memory limit.
+        if run["error"].get("name") == "RangeError":
+            assert "refused" in run["error"]["message"]
+        else:
+            assert run["error"]["code"] in {"SESSION_CRASHED", "MEMORY_LIMIT_EXCEEDED"}
 
         # the daemon answers, the other host's session kept its state
         assert http.get("/health").status_code == 200
         again = http.post("/executions/repl", json={"session_id": other["id"], "input": "kept + 1"})
         assert again.json()["result"]["json"] == 42
-        if run["error"]["code"] == "SESSION_CRASHED":
+        if run["error"].get("code") == "SESSION_CRASHED":
             session = http.get(f"/sessions/{victim['id']}").json()
             assert session["status"] == "crashed"
             assert session["last_error"]

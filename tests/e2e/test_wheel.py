@@ -127,9 +127,10 @@ def test_wheel_holds_the_built_ui_and_the_runtime_javascript(installed: Installe
     assert any(n.endswith(".js") for n in assets), assets
     assert any(n.endswith(".css") for n in assets), assets
     runtime_js = {
-        f"vmsystem/runtime/js/{p.name}" for p in (REPO / "vmsystem/runtime/js").glob("*.js")
+        p.relative_to(REPO).as_posix() for p in (REPO / "vmsystem/runtime/js").rglob("*.js")
     }
-    assert "vmsystem/runtime/js/prelude.js" in runtime_js
+    assert "vmsystem/runtime/js/prelude/1-primordials.js" in runtime_js
+    assert "vmsystem/runtime/js/bundle-webapi.js" in runtime_js
     assert runtime_js <= names, runtime_js - names
     assert "vmsystem/py.typed" in names
     assert any(n.startswith("vmsystem/store/migrations/") for n in names)
@@ -143,7 +144,8 @@ def test_sdist_holds_the_built_ui_so_a_wheel_built_from_it_is_complete(
     with tarfile.open(installed.sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
     assert "vmsystem/web/static/index.html" in names
-    assert "vmsystem/runtime/js/prelude.js" in names
+    assert "vmsystem/runtime/js/prelude/1-primordials.js" in names
+    assert "vmsystem/runtime/js/bundle-repl.js" in names
     assert "setup.py" in names
 
 
