@@ -97,3 +97,8 @@ def test_a_large_input_without_top_level_await_runs_as_a_plain_script(ctx: V8Con
     assert not needs_transform(filler + "\nlet plain = 1")
     assert run(ctx, filler + "\nlet plain = 1").kind == "ok"
     assert value(ctx, "plain") == 1
+
+
+def test_a_hashbang_file_may_await_at_top_level(ctx: V8Context) -> None:
+    code = "#!/usr/bin/env node\nconst v = await Promise.resolve(3);\nv * 2"
+    assert value(ctx, code, filename="tool.js") == 6

@@ -80,7 +80,10 @@
   }
   function transform() {
     hdr[3] = 1;
-    const source = _String(this);
+    let source = _String(this);
+    // A hashbang line (run-file) becomes a comment of the same length: it must not end up
+    // inside the async wrapper, where it is a syntax error.
+    if (_strStartsWith(source, "#!")) source = "//" + _strSlice(source, 2);
     let ast;
     try {
       ast = loadBundle("repl").Parser.parse(source, PARSE_OPTIONS);
