@@ -336,7 +336,7 @@ class Run:
             return Outcome(
                 reason,
                 message=f"{_STOP_MESSAGES.get(reason, reason.value)}: code kept running after "
-                "the script returned (an endless chain of promise callbacks); it was stopped",
+                "the script returned (in promise callbacks); it was stopped",
                 console_events=self.ctx._events,
             )
         self.ctx._dispose()
