@@ -75,7 +75,6 @@ class V8Context:
         self._events = 0  # console events / UTF-16-ish units delivered this run
         self._bytes = 0
         self._closed = False
-        self._filename: str | None = None  # of the current run
         self._close_requested = False  # close() was called (as opposed to a wedge disposal)
         self._run_started_ms = 0.0  # wall clock (unix ms) at the start of the current run
         #: Where the current run is (see :mod:`vmsystem.runtime.schedule`).
@@ -268,7 +267,6 @@ class V8Context:
             self._stop_message = ""
             self._running = True
         self._events = self._bytes = 0
-        self._filename = filename
         self._run_started_ms = time.time() * 1000
         # mini-racer's "hard memory limit reached" flag is sticky (only setting the limit clears
         # it): without this, every JS exception after one OOM would be reported as MEMORY.
