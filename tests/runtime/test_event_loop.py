@@ -223,3 +223,14 @@ def test_output_and_memory_limits_hold_inside_timers(make_ctx: Callable[..., V8C
     code = "const keep = []; setInterval(() => keep.push(new Array(1e6).fill(1)), 0)"
     assert run(small, code, limits=RunLimits(wall_ms=10000)).kind == "memory"
     assert value(small, "'after memory'") == "after memory"
+
+
+def test_an_exception_in_a_queued_microtask_ends_the_run(ctx: V8Context) -> None:
+    sink = Sink()
+    code = "queueMicrotask(() => { throw new SyntaxError('in micro') }); console.log('sync'); 1"
+    outcome = run(ctx, code, sink=sink)
+    assert outcome.kind == "exception"
+    assert outcome.exception is not None
+    assert (outcome.exception["name"], outcome.exception["message"]) == ("SyntaxError", "in micro")
+    assert sink.texts == ["sync"]
+    assert value(ctx, "'next run is clean'") == "next run is clean"

@@ -45,6 +45,8 @@
     value: undefined,     // the run's result (or what it threw, when settled === 2)
     captured: undefined,  // the last expression's value, reported by the REPL transform
     idleTicks: 0,         // ticks in a row with nothing to do (see step())
+    failed: false,        // a queueMicrotask callback threw `failure`: the run ends with it
+    failure: undefined,
   };
   function flush() {
     if (state.lines.length === 0) return;

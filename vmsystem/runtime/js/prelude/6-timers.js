@@ -97,7 +97,11 @@
     clearInterval(id) { clearTimer(id); },
     queueMicrotask(fn) {
       if (typeof fn !== "function") throw new _TypeError("The \"callback\" argument must be of type function. Received " + formatPrimitiveOrType(fn));
-      _apply(_promiseThen, _apply(_promiseResolve, _Promise, []), [() => fn()]);
+      _apply(_promiseThen, _apply(_promiseResolve, _Promise, []), [() => {
+        // An exception thrown by the callback ends the run, as an uncaught exception ends a
+        // Node script (it would otherwise vanish in this internal promise).
+        try { fn(); } catch (e) { if (!state.failed) { state.failed = true; state.failure = e; } }
+      }]);
     },
   };
   for (const name of _keys(timerFns)) {

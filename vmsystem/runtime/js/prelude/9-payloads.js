@@ -84,6 +84,8 @@
     state.settled = 0;
     state.value = undefined;
     state.captured = undefined;
+    state.failed = false;
+    state.failure = undefined;
     state.idleTicks = 0;
     clearAllTimers();
     currentEnv = baseEnv;
@@ -131,7 +133,7 @@
     // Work a timer or the script queued as microtasks runs after this task: look once more
     // before calling the run over.
     if (fired) { state.idleTicks = 0; return pending(0); }
-    if (state.settled === 2) return report();
+    if (state.settled === 2 || state.failed) return report();
     const t = nextTimer();
     if (t !== null) {
       state.idleTicks = 0;
@@ -153,6 +155,10 @@
   }
   function report() {
     let result;
+    if (state.failed) {
+      state.settled = 2;
+      state.value = state.failure;
+    }
     if (state.settled === 2) {
       result = "\"error\":" + describeError(state.value);
     } else {
