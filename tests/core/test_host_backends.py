@@ -114,5 +114,6 @@ def test_a_crashed_host_marks_its_session_crashed(system: VmSystem, worktree: Pa
     assert system.executions.repl(fresh, "1 + 1").result == {
         "type": "number",
         "preview": "2",
+        "inspect": "2",
         "json": 2,
     }
