@@ -89,9 +89,11 @@ def _clean(x: float | None) -> float | None:
 class Bench:
     """Shared state of one run. Servers start on first use and stop in :meth:`close`."""
 
-    def __init__(self, workdir: Path, *, quick: bool) -> None:
+    def __init__(self, workdir: Path, *, quick: bool, hosts: str = "inprocess") -> None:
         self.workdir = workdir
         self.quick = quick
+        #: the ``--hosts`` backend of the shared daemon and of ``fresh_daemon`` by default
+        self.hosts = hosts
         self.worktree = workdir / "worktree"
         self.worktree.mkdir(parents=True, exist_ok=True)
         self.cache_dir = workdir / "cache"
@@ -117,13 +119,16 @@ class Bench:
     def daemon(self) -> ServerProcess:
         if self._daemon is None:
             self.ensure_libraries()
-            self._daemon = start_daemon(self.workdir)
+            self._daemon = start_daemon(self.workdir, hosts=self.hosts)
         return self._daemon
 
-    def fresh_daemon(self, name: str) -> ServerProcess:
-        """A separate daemon (own database) for measurements that need a clean process."""
+    def fresh_daemon(
+        self, name: str, *, hosts: str | None = None, args: tuple[str, ...] = ()
+    ) -> ServerProcess:
+        """A separate daemon (own database) for measurements that need a clean process, on
+        ``hosts`` (default: the run's backend) with more ``serve`` flags ``args``."""
         self.ensure_libraries()
-        server = start_daemon(self.workdir, name)
+        server = start_daemon(self.workdir, name, hosts=hosts or self.hosts, args=args)
         self._extra.append(server)
         return server
 

@@ -20,6 +20,7 @@ import orjson
 
 from bench.context import Bench, Row
 from bench.measures import MEASURES
+from bench.servers import HOST_BACKENDS
 
 __all__ = ["main"]
 
@@ -117,6 +118,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"run only these measurements (repeat or comma-separate): {', '.join(MEASURES)}",
     )
     parser.add_argument(
+        "--hosts",
+        choices=HOST_BACKENDS,
+        default="inprocess",
+        help="the daemon's --hosts backend for every measurement but `hosts` (which runs "
+        "them side by side); default inprocess, to keep the history comparable",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=RESULTS_DIR,
@@ -143,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"vm-system bench ({'quick' if args.quick else 'full'}): {', '.join(names)}\n"
         f"machine: {info['nproc']} x {info['cpu_model']}, Python {info['python']}, "
-        f"node {info['node']}, load {info['loadavg_start'][0]:.2f}",
+        f"node {info['node']}, load {info['loadavg_start'][0]:.2f}; "
+        f"daemon --hosts {args.hosts}",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="vmsystem-bench-") as tmp:
-        bench = Bench(Path(tmp), quick=args.quick)
+        bench = Bench(Path(tmp), quick=args.quick, hosts=args.hosts)
         try:
             for name in names:
                 t0 = time.monotonic()
@@ -179,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": round(elapsed, 2),
         "quick": args.quick,
         "only": args.only,
+        "daemon_hosts": args.hosts,
         "machine": info,
         "timings_s": timings,
         "results": [r.to_json() for r in rows],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -12,9 +13,36 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port", "start_bare", "start_daemon"]
+__all__ = [
+    "HOST_BACKENDS",
+    "ServerProcess",
+    "cpu_seconds",
+    "free_port",
+    "rss_kb",
+    "start_bare",
+    "start_daemon",
+]
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+#: the daemon's ``--hosts`` choices
+HOST_BACKENDS = ("inprocess", "process", "ray")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all threads) so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def rss_kb(pid: int) -> int:
+    """VmRSS of process ``pid`` in kB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def free_port() -> int:
@@ -27,7 +55,16 @@ def free_port() -> int:
 class ServerProcess:
     """A server subprocess listening on 127.0.0.1:``port``."""
 
-    def __init__(self, name: str, cmd: list[str], port: int, health: str, log: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        cmd: list[str],
+        port: int,
+        health: str,
+        log: Path,
+        *,
+        ready_timeout: float = 60.0,
+    ) -> None:
         self.name = name
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
@@ -40,7 +77,7 @@ class ServerProcess:
             stdin=subprocess.DEVNULL,
             cwd=Path(__file__).resolve().parent.parent,
         )
-        self._wait_ready(health)
+        self._wait_ready(health, ready_timeout)
 
     @property
     def pid(self) -> int:
@@ -65,17 +102,35 @@ class ServerProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process (all threads) so far."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+        return cpu_seconds(self.pid)
 
     def rss_kb(self) -> int:
         """VmRSS of the process in kB."""
-        with open(f"/proc/{self.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise RuntimeError("no VmRSS")
+        return rss_kb(self.pid)
+
+    def host_pids(self) -> list[int]:
+        """The pids of the daemon's session hosts (``GET /api/v1/runtime/summary``); none
+        for the in-process backend, whose one pseudo host is the daemon itself."""
+        r = httpx.get(self.base_url + "/api/v1/runtime/summary", timeout=30)
+        r.raise_for_status()
+        return [int(h["pid"]) for h in r.json()["hosts"] if h.get("pid") and h.get("alive")]
+
+    def tree_rss_kb(self) -> tuple[int, list[int]]:
+        """The RSS of the daemon plus every host process in kB, and the host pids summed."""
+        pids = [p for p in self.host_pids() if p != self.pid]
+        total = self.rss_kb()
+        for pid in pids:
+            with contextlib.suppress(OSError, RuntimeError):  # a host that just stopped
+                total += rss_kb(pid)
+        return total, pids
+
+    def tree_cpu_seconds(self, pids: list[int]) -> float:
+        """CPU seconds of the daemon plus the processes ``pids`` (its hosts)."""
+        total = self.cpu_seconds()
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(pid)
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -88,8 +143,15 @@ class ServerProcess:
         self._log.close()
 
 
-def start_daemon(workdir: Path, name: str = "daemon") -> ServerProcess:
-    """``python -m vmsystem serve`` on a fresh SQLite file; libraries from ``workdir/cache``."""
+def start_daemon(
+    workdir: Path,
+    name: str = "daemon",
+    *,
+    hosts: str = "inprocess",
+    args: tuple[str, ...] = (),
+) -> ServerProcess:
+    """``python -m vmsystem serve --hosts HOSTS`` on a fresh SQLite file; libraries from
+    ``workdir/cache``; ``args`` are more ``serve`` flags (e.g. ``--host-processes 1``)."""
     port = free_port()
     db = workdir / f"{name}.db"
     cmd = [
@@ -103,8 +165,15 @@ def start_daemon(workdir: Path, name: str = "daemon") -> ServerProcess:
         f"127.0.0.1:{port}",
         "--cache-dir",
         str(workdir / "cache"),
+        "--hosts",
+        hosts,
+        *args,
     ]
-    return ServerProcess(name, cmd, port, "/api/v1/health", workdir / f"{name}.log")
+    # A Ray daemon starts a local Ray cluster first (about 10 s, longer on a loaded machine).
+    timeout = 180.0 if hosts == "ray" else 60.0
+    return ServerProcess(
+        name, cmd, port, "/api/v1/health", workdir / f"{name}.log", ready_timeout=timeout
+    )
 
 
 def start_bare(workdir: Path) -> ServerProcess:

@@ -56,3 +56,31 @@ def test_unknown_measurement_is_refused() -> None:
     )
     assert proc.returncode == 2
     assert "unknown measurement" in proc.stderr
+
+
+def test_quick_hosts_run_measures_the_backends_side_by_side(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "hosts", "--output", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "latest.json").read_text())
+    assert report["summary"]["errors"] == {}
+    rows = {r["name"]: r for r in report["results"]}
+    for name in (
+        "hosts_repl_http_p50_process",
+        "hosts_throughput_c16_process",
+        "hosts_session_create_p50_process",
+        "hosts_memory_idle_process",
+        "hosts_death_to_serving",
+    ):
+        assert rows[name]["value"] > 0 and rows[name]["passed"] in (True, False), name
+    assert rows["hosts_repl_http_p50_process"]["target"] == "ratio <= 1.25"
+    death = rows["hosts_death_to_crashed"]["details"]["repeats"]
+    assert death and all(r["on_restarted_host"] for r in death)
+    # Ray's local cluster is too slow to start for a quick run: its rows say so.
+    ray = rows["hosts_repl_http_p50_ray"]
+    assert ray["value"] is None and "skipped in --quick" in ray["description"]

@@ -8,6 +8,7 @@ from types import ModuleType
 from bench.measures import (
     console,
     fib,
+    hosts,
     http_latency,
     inprocess,
     memory,
@@ -19,5 +20,16 @@ from bench.measures import (
 __all__ = ["MEASURES"]
 
 MEASURES: dict[str, ModuleType] = {
-    m.NAME: m for m in (inprocess, http_latency, throughput, sessions, console, sse, fib, memory)
+    m.NAME: m
+    for m in (
+        inprocess,
+        http_latency,
+        throughput,
+        sessions,
+        console,
+        sse,
+        fib,
+        memory,
+        hosts,
+    )
 }

@@ -1,4 +1,5 @@
-"""Resident memory per idle session: a fresh daemon's VmRSS before and after 200 sessions."""
+"""Resident memory per idle session: a fresh daemon's VmRSS, plus its host processes' (none
+with the default ``--hosts inprocess`` of the run), before and after 200 sessions."""
 
 from __future__ import annotations
 
@@ -36,18 +37,18 @@ def run(b: Bench) -> list[Row]:
                 )
                 check(api.post(f"/api/v1/sessions/{sid}/close"), 200)
             time.sleep(1.0)
-            before = server.rss_kb()
+            before, pids_before = server.tree_rss_kb()
             threads_before = _threads(server.pid)
             per_batch = []
             last = before
             for _ in range(BATCHES):
                 for _ in range(total // BATCHES):
                     create_session(api, tid, b.worktree)
-                now = server.rss_kb()
+                now, _ = server.tree_rss_kb()
                 per_batch.append((now - last) / (total // BATCHES) / 1024)
                 last = now
             time.sleep(1.0)
-            after = server.rss_kb()
+            after, pids_after = server.tree_rss_kb()
             threads_after = _threads(server.pid)
     finally:
         server.stop()
@@ -66,6 +67,9 @@ def run(b: Bench) -> list[Row]:
                 "mib_per_session_per_batch": per_batch,
                 "threads_before": threads_before,
                 "threads_after": threads_after,
+                "hosts": b.hosts,
+                "host_pids_before": pids_before,
+                "host_pids_after": pids_after,
             },
         )
     ]
