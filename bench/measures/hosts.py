@@ -8,7 +8,9 @@
   ``GET /api/v1/runtime/summary``), with 200 idle sessions minus with none, on fresh daemons.
 - Host death: ``kill -9`` of the only host (``--host-processes 1``) under 4 ready sessions,
   timed until they all read ``crashed`` and until a new session runs ``1+1`` on the
-  restarted host.
+  restarted host (and, apart, until the restarted host is listed alive).
+- Memory also on a process daemon with ``--sessions-per-host 100`` (no target): 200 sessions
+  on the 2 hosts kept started, without the default's 5 extra hosts.
 - Ray (no target): one short block at the end, since its local cluster takes ~10 s and
   ~1.5 GB to start. Skipped with ``--quick``.
 """
@@ -158,13 +160,16 @@ def _latency_and_throughput(b: Bench, servers: dict[str, ServerProcess]) -> dict
     return out
 
 
-def _memory(b: Bench, kind: str, server: ServerProcess | None = None) -> dict[str, Any]:
-    """Daemon + hosts RSS per idle session, on a fresh daemon with default host flags (or,
-    with ``--quick``, on ``server``, already warm, to save two daemon starts)."""
+def _memory(
+    b: Bench, kind: str, server: ServerProcess | None = None, args: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Daemon + hosts RSS per idle session, on a fresh daemon with default host flags plus
+    ``args`` (or, with ``--quick``, on ``server``, already warm, to save two daemon starts)."""
     total = b.n(IDLE_SESSIONS, 20)
     own = server is None
     if server is None:
-        server = b.fresh_daemon(f"hosts-mem-{kind}", hosts=kind)
+        name = f"hosts-mem-{kind}" + "".join(a.strip("-") for a in args)
+        server = b.fresh_daemon(name, hosts=kind, args=args)
     try:
         with httpx.Client(base_url=server.base_url, timeout=120) as api:
             tid = create_template(api, "bench-memory")
@@ -221,6 +226,13 @@ def _host_death(b: Bench) -> dict[str, Any]:
                     if time.perf_counter() - t0 > 30:
                         raise RuntimeError(f"sessions not crashed after 30 s: {pending}")
                 crashed = time.perf_counter() - t0
+                while True:  # the restarted host has said `ready` (not timed into serving)
+                    h = [x for x in _summary(api)["hosts"] if x["id"] == host_id]
+                    if h and h[0]["alive"] and h[0]["pid"] != pid:
+                        break
+                    if time.perf_counter() - t0 > 30:
+                        raise RuntimeError(f"host {host_id} not restarted after 30 s")
+                host_ready = time.perf_counter() - t0
                 new = check(
                     api.post(
                         "/api/v1/sessions",
@@ -235,6 +247,7 @@ def _host_death(b: Bench) -> dict[str, Any]:
                 repeats.append(
                     {
                         "crashed_ms": crashed * 1000,
+                        "host_ready_ms": host_ready * 1000,
                         "serving_ms": serving * 1000,
                         "result": result.get("result"),
                         "new_session_host": new.get("host_id"),
@@ -253,6 +266,7 @@ def _host_death(b: Bench) -> dict[str, Any]:
         raise RuntimeError(f"a new session did not land on the restarted host: {repeats}")
     return {
         "crashed_ms": median([r["crashed_ms"] for r in repeats]),
+        "host_ready_ms": median([r["host_ready_ms"] for r in repeats]),
         "serving_ms": median([r["serving_ms"] for r in repeats]),
         "repeats": repeats,
     }
@@ -317,6 +331,10 @@ def run(b: Bench) -> list[Row]:
             server.stop()
     if not b.quick:
         memory = {k: _memory(b, k) for k in KINDS}
+        # What the default's extra hosts cost: the same 200 sessions on the 2 hosts kept
+        # started (no target; --sessions-per-host 100 fits 2 x 100 sessions of 128 MB heap
+        # limit only if they stay small).
+        memory["process_k100"] = _memory(b, "process", args=("--sessions-per-host", "100"))
     phases["memory"] = time.perf_counter() - t0 - sum(phases.values())
     death = _host_death(b)
     phases["host_death"] = time.perf_counter() - t0 - sum(phases.values())
@@ -393,12 +411,33 @@ def run(b: Bench) -> list[Row]:
             Target("value", "<=", 1.5, "MiB"),
             details=memory["process"],
         ),
+        *(
+            [
+                Row(
+                    "hosts_memory_idle_process_k100",
+                    "RSS per idle session (200), daemon + hosts, process, --sessions-per-host 100",
+                    memory["process_k100"]["mib_per_session"],
+                    "MiB",
+                    memory["inprocess"]["mib_per_session"],
+                    "inprocess MiB",
+                    details=memory["process_k100"],
+                )
+            ]
+            if "process_k100" in memory
+            else []
+        ),
         Row(
             "hosts_death_to_crashed",
             f"kill -9 of a host to its {CRASH_SESSIONS} sessions read `crashed` (median)",
             death["crashed_ms"],
             "ms",
             details={"repeats": death["repeats"]},
+        ),
+        Row(
+            "hosts_death_to_host_ready",
+            "kill -9 of a host to the restarted host listed alive with a new pid (median)",
+            death["host_ready_ms"],
+            "ms",
         ),
         Row(
             "hosts_death_to_serving",
