@@ -19,6 +19,7 @@ __all__ = [
     "cpu_seconds",
     "free_port",
     "rss_kb",
+    "sched_wait_seconds",
     "start_bare",
     "start_daemon",
 ]
@@ -34,6 +35,20 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def sched_wait_seconds(pid: int) -> float:
+    """Time the threads of process ``pid`` have spent runnable but waiting for a CPU (the
+    second field of ``/proc/PID/task/TID/schedstat``), summed over its live threads."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        # OSError: a thread that just ended
+        with (
+            contextlib.suppress(OSError, IndexError, ValueError),
+            open(f"/proc/{pid}/task/{task}/schedstat") as f,
+        ):
+            total += int(f.read().split()[1])
+    return total / 1e9
 
 
 def rss_kb(pid: int) -> int:

@@ -31,7 +31,7 @@ from bench.context import Bench, Row, Target, check, create_session, create_temp
 from bench.loadgen import run_load
 from bench.measures.http_latency import HEADERS
 from bench.measures.sessions import _create_batch
-from bench.servers import ServerProcess
+from bench.servers import ServerProcess, sched_wait_seconds
 from bench.stats import median, summary
 
 NAME = "hosts"
@@ -57,9 +57,11 @@ def _latency_batch(client: httpx.Client, body: bytes, n: int) -> list[float]:
 
 
 def _throughput_window(b: Bench, server: ServerProcess, sessions: list[str]) -> dict[str, Any]:
-    """One closed-loop window of 16 clients; CPU of the daemon and of its hosts, apart."""
+    """One closed-loop window of 16 clients; CPU of the daemon and of its hosts, apart, and
+    the time their threads waited for a CPU (run queue), per execution."""
     pids = [p for p in server.host_pids() if p != server.pid]
     daemon0, tree0 = server.cpu_seconds(), server.tree_cpu_seconds(pids)
+    wait0 = {p: _wait(p) for p in (server.pid, *pids)}
     warmup = b.n(0.5, 0.2)
     r = run_load(
         server.base_url,
@@ -73,6 +75,11 @@ def _throughput_window(b: Bench, server: ServerProcess, sessions: list[str]) -> 
     wall = r.duration_s + warmup
     daemon_cpu = server.cpu_seconds() - daemon0
     tree_cpu = server.tree_cpu_seconds(pids) - tree0
+    waits = {p: _wait(p) - w for p, w in wait0.items()}
+    daemon_wait = waits.pop(server.pid)
+    # Per execution: utilisation over the whole window (warm-up included) over the rate
+    # measured after the warm-up, i.e. assuming the warm-up ran at the same rate.
+    per_exec = 1000 / r.rate / wall if r.rate else math.nan
     return {
         "rate": r.rate,
         "completed": r.completed,
@@ -81,8 +88,18 @@ def _throughput_window(b: Bench, server: ServerProcess, sessions: list[str]) -> 
         "client_cpu_util": r.client_cpu_s / wall,
         "daemon_cpu_util": daemon_cpu / wall,
         "hosts_cpu_util": (tree_cpu - daemon_cpu) / wall,
-        "cpu_ms_per_exec": tree_cpu * 1000 / max(1, r.completed),
+        "daemon_cpu_ms_per_exec": daemon_cpu * per_exec,
+        "hosts_cpu_ms_per_exec": (tree_cpu - daemon_cpu) * per_exec,
+        "daemon_runqueue_wait_ms_per_exec": daemon_wait * per_exec,
+        "hosts_runqueue_wait_ms_per_exec": sum(waits.values()) * per_exec,
     }
+
+
+def _wait(pid: int) -> float:
+    try:
+        return sched_wait_seconds(pid)
+    except OSError:  # no schedstat (kernel without scheduler statistics)
+        return math.nan
 
 
 def _rss_sample(b: Bench, server: ServerProcess) -> dict[str, Any]:
