@@ -28,9 +28,10 @@ def run(b: Bench) -> list[Row]:
     try:
         with httpx.Client(base_url=server.base_url, timeout=120) as api:
             tid = create_template(api, "bench-memory")
-            # Warm-up: first sessions pay one-time costs (V8 platform, code caches, pools).
-            for _ in range(5):
-                sid = create_session(api, tid, b.worktree)
+            # Warm-up: first sessions pay one-time costs (V8 platform, code caches, pools). They
+            # are open together, so that each host kept started (--hosts process) gets one.
+            warm = [create_session(api, tid, b.worktree) for _ in range(5)]
+            for sid in warm:
                 check(
                     api.post("/api/v1/executions/repl", json={"session_id": sid, "input": "1+1"}),
                     201,
