@@ -24,6 +24,7 @@ __all__ = [
     "EventType",
     "Execution",
     "ExecutionKind",
+    "ExecutionMatch",
     "ExecutionStatus",
     "Limits",
     "ResolverSettings",
@@ -305,6 +306,18 @@ class Execution:
     result: dict[str, Any] | None
     error: dict[str, Any] | None
     metrics: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionMatch:
+    """A full-text search hit: the execution, its score (higher is better; comparable within
+    one result list only) and a short snippet of the indexed text around the first match,
+    with the ``(start, end)`` offsets of the matched words in it."""
+
+    execution: Execution
+    score: float
+    snippet: str
+    highlights: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

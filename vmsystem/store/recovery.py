@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
 
 from vmsystem.models import EventType, ExecutionStatus, SessionStatus
 from vmsystem.store.database import Database
+from vmsystem.store.rows import execution_from_row
 from vmsystem.store.schema import events, executions, sessions
+from vmsystem.store.search import SearchIndexer, execution_search
 from vmsystem.store.sqltypes import UtcDateTime
 
 __all__ = ["RecoveryStore"]
@@ -59,6 +62,7 @@ class RecoveryStore:
             ).rowcount
             stuck = list(connection.execute(last_seq))
             if not stuck:
+                _index_missing(connection)
                 return closed, 0
             connection.execute(
                 insert(events),
@@ -78,4 +82,28 @@ class RecoveryStore:
                 .where(executions.c.status == running)
                 .values(status=str(ExecutionStatus.ERROR), ended_at=now, error=execution_error)
             ).rowcount
+            _index_missing(connection)
             return closed, finished
+
+
+def _index_missing(connection: Connection) -> None:
+    """Index the finished executions the search index lacks: those the writer had not
+    indexed yet when the process ended, and those recovery just finished."""
+    known = select(execution_search.c.execution_id).where(
+        execution_search.c.execution_id == executions.c.id
+    )
+    missing = [
+        execution_from_row(row)
+        for row in connection.execute(
+            select(executions).where(
+                executions.c.status != str(ExecutionStatus.RUNNING), ~known.exists()
+            )
+        )
+    ]
+    if not missing:
+        return
+    cursor = connection.connection.cursor()
+    try:
+        SearchIndexer(connection.dialect.name).index(cursor, missing)
+    finally:
+        cursor.close()

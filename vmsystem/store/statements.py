@@ -33,6 +33,9 @@ class Cursor(Protocol):
     def executemany(self, sql: str, params: Sequence[Any], /) -> Any:
         """Run one statement for each parameter set."""
 
+    def fetchall(self) -> Sequence[Any]:
+        """The rows of the last query."""
+
 
 class _Prepared:
     """A statement compiled for one dialect: SQL text plus the order of its parameters."""

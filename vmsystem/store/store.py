@@ -7,6 +7,7 @@ from concurrent.futures import Future
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from vmsystem.models import ExecutionMatch
 from vmsystem.store.checkpoint import Checkpointer
 from vmsystem.store.database import Database
 from vmsystem.store.engine import create_store_engine, resolve_url
@@ -15,6 +16,7 @@ from vmsystem.store.executions import ExecutionStore
 from vmsystem.store.integrity import translate
 from vmsystem.store.migrator import current_revision, upgrade
 from vmsystem.store.recovery import RecoveryStore
+from vmsystem.store.search import SearchStore
 from vmsystem.store.sessions import SessionStore
 from vmsystem.store.templates import TemplateStore
 from vmsystem.store.writer import WriteOp, Writer
@@ -22,7 +24,7 @@ from vmsystem.store.writer import WriteOp, Writer
 __all__ = ["Store", "open_store"]
 
 
-class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore):
+class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore, SearchStore):
     """Persistence of templates, sessions, executions and events (SQLite or PostgreSQL).
 
     Template and session methods are synchronous; execution rows and events are written by
@@ -71,6 +73,14 @@ class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore):
         """Commit an execution/event write and wait for it (on the calling thread when the
         writer is idle). Raises the op's own :class:`StoreError` if it cannot be written."""
         self._writer.write(op, timeout)
+
+    def search_executions(
+        self, q: str, *, session_id: str | None = None, limit: int = 20, offset: int = 0
+    ) -> tuple[list[ExecutionMatch], bool]:
+        """Finished executions whose indexed text has every word of ``q``, best first (see
+        :meth:`SearchStore.search_executions`); everything committed before is searched."""
+        self._writer.index()
+        return super().search_executions(q, session_id=session_id, limit=limit, offset=offset)
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything submitted so far is committed (or failed).

@@ -26,13 +26,15 @@ from typing import Any, Final
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from vmsystem.models import Event, Execution
+from vmsystem.models import Event, Execution, ExecutionStatus
 from vmsystem.store.database import Database
 from vmsystem.store.errors import StoreError
 from vmsystem.store.integrity import is_integrity_error, translate, translate_driver_error
+from vmsystem.store.search import SearchIndexer
 from vmsystem.store.statements import Cursor, WriteStatements
 
 __all__ = [
+    "INDEX_BATCH",
     "FinishExecution",
     "InsertEvents",
     "InsertExecution",
@@ -43,6 +45,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Finished executions that wait for the search index before it is written.
+INDEX_BATCH = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +167,17 @@ def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> N
             raise StoreError(f"cannot touch session {touch['session_id']}: it does not exist")
 
 
+def _ended(ops: list[WriteOp]) -> list[Execution]:
+    """The executions that ``ops`` record as finished."""
+    ended: list[Execution] = []
+    for op in _flatten(ops):
+        if isinstance(op, FinishExecution) or (
+            isinstance(op, InsertExecution) and op.execution.status is not ExecutionStatus.RUNNING
+        ):
+            ended.append(op.execution)
+    return ended
+
+
 def _describe(ops: list[WriteOp]) -> str:
     return type(ops[0]).__name__ if len(ops) == 1 else f"a batch of {len(ops)} ops"
 
@@ -174,6 +190,11 @@ class Writer:
         self._db = db
         self._dbapi_error: type[Exception] = db.engine.dialect.loaded_dbapi.Error
         self._statements = WriteStatements(db.engine.dialect)
+        self._indexer = SearchIndexer(db.engine.dialect.name)
+        #: Finished executions committed but not yet in the search index (guarded by
+        #: ``_connection_lock``): indexed ``INDEX_BATCH`` at a time, in their own transaction,
+        #: because one FTS insert per commit would add a third to a ``1+1``'s cost.
+        self._unindexed: list[Execution] = []
         self._connection: PoolProxiedConnection | None = None
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[_Item | _Stop] = queue.SimpleQueue()
@@ -249,6 +270,15 @@ class Writer:
             self._queue.put((None, barrier))
         barrier.result(timeout)
 
+    def index(self, timeout: float | None = None) -> None:
+        """Write every finished execution committed so far into the search index (they are
+        otherwise indexed :data:`INDEX_BATCH` at a time, and when the writer closes)."""
+        self.flush(timeout)
+        if threading.current_thread() is self._thread:
+            raise StoreError("index() called from the writer thread (a future callback?)")
+        with self._connection_lock:
+            self._index_unindexed()
+
     def close(self) -> None:
         """Write everything queued, then stop the thread. Idempotent."""
         with self._lock:
@@ -283,6 +313,7 @@ class Writer:
                     future.set_exception(outcome)
             if stop:
                 with self._connection_lock:  # an inline write may still be using it
+                    self._index_unindexed()
                     self._disconnect(invalidate=False)
                 return
 
@@ -327,6 +358,8 @@ class Writer:
                     return self._write_one_by_one(batch)
                 self._fail(ops[0], exc)
                 return [None if op is None else exc for op in batch]
+        if len(self._unindexed) >= INDEX_BATCH:
+            self._index_unindexed()
         return [None] * len(batch)
 
     def _write_one_by_one(self, batch: list[WriteOp | None]) -> list[Exception | None]:
@@ -370,6 +403,7 @@ class Writer:
                 cursor.close()
             connection.commit()
             self._db.on_commit()
+            self._unindexed.extend(_ended(ops))
         except Exception as exc:
             self._rollback(exc)
             if isinstance(exc, StoreError):
@@ -379,6 +413,31 @@ class Writer:
             if isinstance(exc, SQLAlchemyError):
                 raise translate(exc) from exc
             raise StoreError(f"cannot write {_describe(ops)}: {exc}") from exc
+
+    def _index_unindexed(self) -> None:
+        """Index the pending finished executions in one transaction (connection lock held).
+
+        A failure is logged and the executions dropped from the queue: the next start-up's
+        recovery indexes whatever finished execution the index lacks.
+        """
+        pending, self._unindexed = self._unindexed, []
+        if not pending:
+            return
+        try:
+            if self._connection is None:
+                self._connection = self._db.engine.raw_connection()
+            cursor = self._connection.cursor()
+            try:
+                if self._db.is_sqlite:
+                    cursor.execute("BEGIN IMMEDIATE")
+                self._indexer.index(cursor, pending)
+            finally:
+                cursor.close()
+            self._connection.commit()
+            self._db.on_commit()
+        except Exception as exc:
+            log.warning("store writer: cannot index %d executions: %s", len(pending), exc)
+            self._rollback(exc)
 
     def _rollback(self, exc: Exception) -> None:
         """Roll back after a failure; drop the connection unless it is known to be healthy."""
