@@ -9,7 +9,15 @@ from typing import Any
 import orjson
 from fastapi.responses import Response
 
-from vmsystem.core import Capability, Event, Execution, Session, StartupFile, Template
+from vmsystem.core import (
+    Capability,
+    Event,
+    Execution,
+    ExecutionMatch,
+    Session,
+    StartupFile,
+    Template,
+)
 
 __all__ = [
     "capability_json",
@@ -117,6 +125,17 @@ def execution_json(x: Execution) -> dict[str, Any]:
         "result": x.result,
         "error": x.error,
         "metrics": x.metrics,
+    }
+
+
+def match_json(m: ExecutionMatch) -> dict[str, Any]:
+    """Wire form of a search hit."""
+    return {
+        "execution": execution_json(m.execution),
+        "session_id": m.execution.session_id,
+        "score": round(m.score, 6),
+        "snippet": m.snippet,
+        "highlights": [list(span) for span in m.highlights],
     }
 
 

@@ -32,6 +32,7 @@ from vmsystem.core.follow import ExecutionFollower, SessionFollower
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.paths import read_worktree_file
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
+from vmsystem.core.search import SearchPage, search
 from vmsystem.models import (
     Event,
     EventType,
@@ -543,6 +544,12 @@ class ExecutionService:
         while events := self.events(execution_id, after_seq=after, limit=MAX_EVENTS_PAGE):
             yield from events
             after = events[-1].seq
+
+    def search(
+        self, q: str, *, session_id: str | None = None, limit: int = 20, offset: int = 0
+    ) -> SearchPage:
+        """Full-text search of finished executions, best first (see :func:`search`)."""
+        return search(self._store, q, session_id=session_id, limit=limit, offset=offset)
 
     def follow(
         self, execution_id: str, wake: Callable[[], None], *, after_seq: int = 0

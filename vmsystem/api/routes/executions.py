@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from vmsystem.api.bodies import documented, json_body, query_flag
 from vmsystem.api.deps import run_blocking, vm
-from vmsystem.api.responses import event_json, execution_json, json_response
+from vmsystem.api.responses import event_json, execution_json, json_response, match_json
 from vmsystem.api.schemas import ReplIn, RunFileIn
 from vmsystem.api.streams import clamp_seq, execution_stream
 from vmsystem.core.errors import ValidationError
@@ -23,6 +23,23 @@ def list_executions(
         raise ValidationError("session_id query param is required")
     rows = vm(request).executions.list(session_id, limit=limit)
     return json_response([execution_json(x) for x in rows])
+
+
+@router.get("/search", summary="Full-text search of finished executions (best first)")
+def search_executions(
+    request: Request,
+    q: str = Query(..., description="Plain words; every one must occur (any case)."),
+    session_id: str | None = None,
+    limit: int = Query(20),
+    offset: int = Query(0),
+) -> Response:
+    page = vm(request).executions.search(q, session_id=session_id, limit=limit, offset=offset)
+    return json_response(
+        {
+            "results": [match_json(m) for m in page.matches],
+            "next_offset": page.next_offset,
+        }
+    )
 
 
 def _answer(execution: object, asynchronous: bool) -> Response:
