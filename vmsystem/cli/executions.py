@@ -310,6 +310,64 @@ def list_(
     render(output, executions, text)
 
 
+@app.command("search")
+def search(
+    ctx: typer.Context,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="Plain words, all of which must occur (any case; no operators).",
+            metavar="QUERY",
+            show_default=False,
+            callback=non_empty,
+        ),
+    ],
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="Only this session's executions.", metavar="SID"),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Most results to show (1-100).", min=1, max=100)
+    ] = 20,
+    offset: Annotated[
+        int, typer.Option("--offset", help="Skip this many results (paging).", min=0)
+    ] = 0,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Full-text search of finished executions (input, console text, error message), best
+    first."""
+    page = client_of(ctx).search_executions(query, session_id=session, limit=limit, offset=offset)
+
+    def text() -> None:
+        if not page["results"]:
+            echo("No matching executions")
+            return
+        table(
+            [
+                Column("Execution ID", 36),
+                Column("Session ID", 36),
+                Column("Status", 10),
+                Column("Score", 8),
+                Column("Match"),
+            ],
+            (
+                [
+                    hit["execution"]["id"],
+                    hit["session_id"],
+                    hit["execution"]["status"],
+                    f"{hit['score']:.3f}",
+                    excerpt(hit["snippet"], 60),
+                ]
+                for hit in page["results"]
+            ),
+            dash=120,
+        )
+        if page["next_offset"] is not None:
+            echo(f"More results: --offset {page['next_offset']}")
+
+    render(output, page, text)
+
+
 def _duration(execution: Execution) -> str:
     metrics: dict[str, Any] = dict(execution.get("metrics") or {})
     ms = metrics.get("duration_ms")

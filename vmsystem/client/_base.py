@@ -24,6 +24,7 @@ from .types import (
     EngineInfo,
     Event,
     Execution,
+    ExecutionSearchPage,
     ExportFormat,
     Health,
     LibraryDownload,
@@ -353,6 +354,13 @@ class Routes:
     def list_executions(session_id: str | None, limit: int | None) -> Call[list[Execution]]:
         params = _drop_none({"session_id": session_id, "limit": limit})
         return Call("GET", f"{API}/executions", params=params)
+
+    @staticmethod
+    def search_executions(
+        q: str, session_id: str | None, limit: int | None, offset: int | None
+    ) -> Call[ExecutionSearchPage]:
+        params = _drop_none({"q": q, "session_id": session_id, "limit": limit, "offset": offset})
+        return Call("GET", f"{API}/executions/search", params=params)
 
     @staticmethod
     def run_repl(session_id: str, input: str, stream: bool) -> Call[Execution]:

@@ -27,6 +27,7 @@ from .types import (
     EngineInfo,
     Event,
     Execution,
+    ExecutionSearchPage,
     ExportFormat,
     Health,
     LibraryDownload,
@@ -320,6 +321,19 @@ class Client:
     ) -> list[Execution]:
         """Executions, newest first (``limit`` 1..1000, daemon default 50)."""
         return self._call(Routes.list_executions(session_id, limit))
+
+    def search_executions(
+        self,
+        q: str,
+        *,
+        session_id: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> ExecutionSearchPage:
+        """Full-text search of finished executions (input, console text, error message),
+        best first. ``q`` is plain words, all of which must occur; page with ``offset`` (the
+        page's ``next_offset``); ``limit`` 1..100, daemon default 20."""
+        return self._call(Routes.search_executions(q, session_id, limit, offset))
 
     def run_repl(self, session_id: str, input: str, *, stream: bool = False) -> Execution:
         """Run a REPL snippet; wait for the outcome, or with ``stream=True`` return it running."""

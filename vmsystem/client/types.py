@@ -17,6 +17,8 @@ __all__ = [
     "Event",
     "Execution",
     "ExecutionMetrics",
+    "ExecutionSearchHit",
+    "ExecutionSearchPage",
     "ExecutionStatus",
     "ExportFormat",
     "Health",
@@ -220,6 +222,24 @@ class Execution(TypedDict):
     result: dict[str, Any] | None
     error: dict[str, Any] | None
     metrics: ExecutionMetrics
+
+
+class ExecutionSearchHit(TypedDict):
+    """One full-text search hit: the execution, its session, its score (higher is better) and
+    a snippet of the matched text with ``[start, end)`` offsets of the matched words."""
+
+    execution: Execution
+    session_id: str
+    score: float
+    snippet: str
+    highlights: list[list[int]]
+
+
+class ExecutionSearchPage(TypedDict):
+    """``GET /executions/search``: hits best first; ``next_offset`` is None on the last page."""
+
+    results: list[ExecutionSearchHit]
+    next_offset: int | None
 
 
 class Event(TypedDict):
