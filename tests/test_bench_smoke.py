@@ -84,3 +84,21 @@ def test_quick_hosts_run_measures_the_backends_side_by_side(tmp_path: Path) -> N
     # Ray's local cluster is too slow to start for a quick run: its rows say so.
     ray = rows["hosts_repl_http_p50_ray"]
     assert ray["value"] is None and "skipped in --quick" in ray["description"]
+
+
+def test_quick_search_run_reports_the_search_figure(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", "search", "--output", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "latest.json").read_text())
+    (row,) = report["results"]
+    assert row["name"] == "search_p50_3k" and row["unit"] == "ms" and row["value"] > 0
+    assert row["target"] == "<= 50 ms"
+    assert row["details"]["executions"] == 3000
+    assert row["details"]["queries_with_hits"] == 1.0
+    assert report["summary"]["errors"] == {}

@@ -12,6 +12,7 @@ from bench.measures import (
     http_latency,
     inprocess,
     memory,
+    search,
     sessions,
     sse,
     throughput,
@@ -31,5 +32,6 @@ MEASURES: dict[str, ModuleType] = {
         fib,
         memory,
         hosts,
+        search,
     )
 }
