@@ -21,6 +21,8 @@ import type {
   LibraryInfo,
   ListEventsParams,
   ListExecutionsParams,
+  ExecutionSearchPage,
+  SearchExecutionsParams,
   ListSessionsParams,
   ModuleInfo,
   ReplRequest,
@@ -198,6 +200,8 @@ export const api = {
   // executions
   listExecutions: (params: ListExecutionsParams = {}) =>
     request<Execution[]>('GET', `${P}/executions`, { query: { ...params } }),
+  searchExecutions: (params: SearchExecutionsParams) =>
+    request<ExecutionSearchPage>('GET', `${P}/executions/search`, { query: { ...params } }),
   repl: (body: ReplRequest) => request<Execution>('POST', `${P}/executions/repl`, { body }),
   runFile: (body: RunFileRequest) => request<Execution>('POST', `${P}/executions/run-file`, { body }),
   getExecution: (id: string) => request<Execution>('GET', `${P}/executions/${seg(id)}`),

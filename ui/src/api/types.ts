@@ -305,6 +305,29 @@ export interface RunFileRequest {
   stream?: boolean;
 }
 
+/** One full-text search hit (GET /executions/search). */
+export interface ExecutionSearchHit {
+  execution: Execution;
+  session_id: Uuid;
+  score: number;
+  /** About 160 characters of the indexed text around the first match. */
+  snippet: string;
+  /** [start, end) offsets of the matched words in `snippet`. */
+  highlights: [number, number][];
+}
+
+export interface ExecutionSearchPage {
+  results: ExecutionSearchHit[];
+  next_offset: number | null;
+}
+
+export interface SearchExecutionsParams {
+  q: string;
+  session_id?: Uuid;
+  limit?: number;
+  offset?: number;
+}
+
 export interface ListExecutionsParams {
   session_id?: Uuid;
   limit?: number;

@@ -8,9 +8,10 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { Empty, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { absoluteTime, clockTime, formatDuration, plural, relativeTime, shortId, truncate } from '../lib/format';
-import { Link, navigate } from '../lib/router';
+import { Link, navigate, useLocation } from '../lib/router';
 import { DRAFT_KEY, saveString } from '../lib/storage';
 import { ErrorView, ValueView } from '../workbench/ResultPanel';
+import { HistorySearch } from './HistorySearch';
 
 export const EVENTS_PAGE = 100;
 const EXECUTIONS_PAGE = 50;
@@ -325,7 +326,27 @@ export function ExportMenu({ sessionId }: { sessionId: string }) {
   );
 }
 
+/** The execution a search hit links to (``?execution=ID``), shown above the session's table. */
+function SelectedExecution({ executionId, session }: { executionId: string; session: Session | undefined }) {
+  const q = useQuery({ queryKey: ['execution', executionId], queryFn: () => api.getExecution(executionId) });
+  return (
+    <section className="card" aria-label="Selected execution" data-testid="history-selected">
+      <h2>
+        Execution <code>{shortId(executionId)}</code>
+      </h2>
+      {q.isPending ? (
+        <Loading label="Loading execution…" />
+      ) : q.isError ? (
+        <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />
+      ) : (
+        <ExecutionDetail ex={q.data} session={session} />
+      )}
+    </section>
+  );
+}
+
 export function HistoryPage({ sessionId }: { sessionId?: string }) {
+  const selected = useLocation().search.get('execution');
   const sessions = useSessions({}, 10000);
   const templates = useTemplates();
   const names = templateNameMap(templates.data);
@@ -366,6 +387,8 @@ export function HistoryPage({ sessionId }: { sessionId?: string }) {
         {sessionId && <ExportMenu sessionId={sessionId} />}
       </header>
       {sessions.isError && <ErrorAlert error={sessions.error} onRetry={() => void sessions.refetch()} />}
+      <HistorySearch sessionId={sessionId} />
+      {sessionId && selected && <SelectedExecution key={selected} executionId={selected} session={session} />}
       {!sessionId ? (
         <Empty testId="history-no-session">
           {sessions.data && sessions.data.length === 0 ? (
