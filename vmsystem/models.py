@@ -177,6 +177,8 @@ class Template:
     updated_at: datetime
     capabilities: list[Capability] = field(default_factory=list)
     startup_files: list[StartupFile] = field(default_factory=list)
+    #: 1 when created; every change adds one.
+    revision: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,8 @@ class TemplateSnapshot:
     libraries: tuple[str, ...] = ()
     capabilities: tuple[CapabilityGrant, ...] = ()
     startup_files: tuple[SnapshotStartupFile, ...] = ()
+    #: The template's revision when the snapshot was taken (None: taken before revisions).
+    revision: int | None = None
 
     @classmethod
     def of(cls, template: Template) -> TemplateSnapshot:
@@ -227,6 +231,7 @@ class TemplateSnapshot:
             startup_files=tuple(
                 SnapshotStartupFile(s.path, s.order_index, s.mode) for s in template.startup_files
             ),
+            revision=template.revision,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,6 +245,7 @@ class TemplateSnapshot:
             "libraries": list(self.libraries),
             "capabilities": [asdict(c) for c in self.capabilities],
             "startup_files": [asdict(s) for s in self.startup_files],
+            "revision": self.revision,
         }
 
     @classmethod
@@ -267,6 +273,7 @@ class TemplateSnapshot:
                 )
                 for s in data.get("startup_files") or ()
             ),
+            revision=int(data["revision"]) if data.get("revision") is not None else None,
         )
 
 
@@ -306,6 +313,9 @@ class Execution:
     result: dict[str, Any] | None
     error: dict[str, Any] | None
     metrics: dict[str, Any]
+    #: Where and with what it ran: template id and revision of the session's snapshot,
+    #: engine, vm-system version, host and libraries (None: recorded before provenance).
+    provenance: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

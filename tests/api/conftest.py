@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 with warnings.catch_warnings():
     # Starlette suggests httpx2 for its TestClient; httpx is what the project ships with.
@@ -15,7 +18,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from vmsystem.api import create_app
-from vmsystem.core import VmSystem
+from vmsystem.core import VmSystem, open_system
+from vmsystem.store.engine import resolve_url
 
 from .helpers import assert_timestamps, check_request_id
 
@@ -131,3 +135,43 @@ def template(client: TestClient) -> dict[str, Any]:
 def session(client: TestClient, template: dict[str, Any], worktree: Path) -> dict[str, Any]:
     """A ready session of ``template`` in ``worktree``."""
     return create_session(client, template["id"], worktree)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database on SQLite, and on PostgreSQL when ``VMSYSTEM_TEST_POSTGRES_URL`` is set
+    (a schema of its own, dropped after the test)."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "vm.db")
+        return
+    base = os.environ.get("VMSYSTEM_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("VMSYSTEM_TEST_POSTGRES_URL is not set")
+    schema = f"vmsearch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(resolve_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = resolve_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def backend_client(backend_db: str, cache_dir: Path) -> Iterator[TestClient]:
+    """A client of the real app over ``backend_db``: tests using it run on both backends."""
+    system = open_system(backend_db, cache_dir=cache_dir)
+    client = TestClient(create_app(system), raise_server_exceptions=False)
+    client.__enter__()
+    client.event_hooks = {"response": [check_request_id]}
+    try:
+        yield client
+    finally:
+        client.__exit__(None, None, None)
+        system.close()

@@ -26,6 +26,7 @@ EXECUTION_KEYS = {
     "result",
     "error",
     "metrics",
+    "provenance",
 }
 EVENT_KEYS = {"execution_id", "seq", "ts", "type", "payload"}
 

@@ -3,63 +3,22 @@ PostgreSQL (when ``VMSYSTEM_TEST_POSTGRES_URL`` is set)."""
 
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
-
-from vmsystem.api import create_app
-from vmsystem.core import open_system
-from vmsystem.store.engine import resolve_url
 
 from .conftest import API, create_session, create_template, repl
-from .helpers import check_request_id
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database on each backend (PostgreSQL: a schema dropped after the test)."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "vm.db")
-        return
-    base = os.environ.get("VMSYSTEM_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("VMSYSTEM_TEST_POSTGRES_URL is not set")
-    schema = f"vmsearch_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(resolve_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = resolve_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 @pytest.fixture
-def api(db: str, cache_dir: Path) -> Iterator[TestClient]:
-    system = open_system(db, cache_dir=cache_dir)
-    client = TestClient(create_app(system), raise_server_exceptions=False)
-    client.__enter__()
-    client.event_hooks = {"response": [check_request_id]}
-    try:
-        yield client
-    finally:
-        client.__exit__(None, None, None)
-        system.close()
+def api(backend_client: TestClient) -> TestClient:
+    return backend_client
 
 
 @pytest.fixture

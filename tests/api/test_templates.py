@@ -33,6 +33,7 @@ TEMPLATE_KEYS = {
     "libraries",
     "created_at",
     "updated_at",
+    "revision",
 }
 
 

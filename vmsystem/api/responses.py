@@ -68,6 +68,7 @@ def template_json(t: Template) -> dict[str, Any]:
         "libraries": list(t.libraries),
         "created_at": iso(t.created_at),
         "updated_at": iso(t.updated_at),
+        "revision": t.revision,
     }
 
 
@@ -125,6 +126,7 @@ def execution_json(x: Execution) -> dict[str, Any]:
         "result": x.result,
         "error": x.error,
         "metrics": x.metrics,
+        "provenance": x.provenance,
     }
 
 

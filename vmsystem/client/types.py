@@ -32,6 +32,9 @@ __all__ = [
     "NameAdded",
     "NameRemoved",
     "Notebook",
+    "Provenance",
+    "ProvenanceEngine",
+    "ProvenanceLibrary",
     "RuntimeSettings",
     "RuntimeSummary",
     "Session",
@@ -90,6 +93,8 @@ class Template(TypedDict):
     libraries: list[str]
     created_at: str
     updated_at: str
+    #: 1 when created; every change adds one.
+    revision: int
 
 
 class Capability(TypedDict):
@@ -200,6 +205,32 @@ class ExecutionMetrics(TypedDict, total=False):
     output_bytes: int
 
 
+class ProvenanceEngine(TypedDict):
+    """The engine an execution ran on."""
+
+    name: str
+    version: str | None
+
+
+class ProvenanceLibrary(TypedDict):
+    """A library loaded in the execution's session, as cached (``sha256`` of the file)."""
+
+    name: str
+    version: str
+    sha256: str
+
+
+class Provenance(TypedDict):
+    """What an execution ran on (None for restarts and executions recorded before)."""
+
+    template_id: str
+    template_revision: int | None
+    engine: ProvenanceEngine
+    vm_system_version: str
+    host_id: str
+    libraries: list[ProvenanceLibrary]
+
+
 class Execution(TypedDict):
     """An execution (REPL snippet, file run or startup file).
 
@@ -222,6 +253,7 @@ class Execution(TypedDict):
     result: dict[str, Any] | None
     error: dict[str, Any] | None
     metrics: ExecutionMetrics
+    provenance: Provenance | None
 
 
 class ExecutionSearchHit(TypedDict):

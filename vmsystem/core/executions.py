@@ -31,6 +31,7 @@ from vmsystem.core.events import EventBus, LiveExecution
 from vmsystem.core.follow import ExecutionFollower, SessionFollower
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.paths import read_worktree_file
+from vmsystem.core.provenance import execution_provenance
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.search import SearchPage, search
 from vmsystem.models import (
@@ -190,7 +191,7 @@ class ExecutionService:
 
         The session is not registered yet, so a lost runtime is not marked here: the failed
         startup execution fails the session's creation."""
-        execution = self._new(live.session_id, ExecutionKind.STARTUP, path=path)
+        execution = self._new(live.session_id, ExecutionKind.STARTUP, path=path, live=live)
         run = self._open(execution)
         final = self._record(run, self._run_code(run, live, code, path, None, None), live)
         self._announce(run, final)
@@ -258,6 +259,7 @@ class ExecutionService:
         path: str | None = None,
         args: dict[str, Any] | None = None,
         env: dict[str, str] | None = None,
+        live: LiveSession | None = None,
     ) -> Execution:
         return Execution(
             id=new_id(),
@@ -273,6 +275,9 @@ class ExecutionService:
             result=None,
             error=None,
             metrics={},
+            provenance=None
+            if live is None
+            else execution_provenance(live.provenance, live.host_id),
         )
 
     def _open(self, execution: Execution) -> _Run:
@@ -316,7 +321,9 @@ class ExecutionService:
         if not live.busy.acquire(blocking=False):
             raise SessionBusy(session_id=live.session_id, execution_id=live.current_execution)
         try:
-            execution = self._new(live.session_id, kind, input=input, path=path, args=args, env=env)
+            execution = self._new(
+                live.session_id, kind, input=input, path=path, args=args, env=env, live=live
+            )
             live.current_execution = execution.id
             run = self._open(execution)
         except BaseException:

@@ -22,6 +22,8 @@ class LoadedLibrary:
     version: str
     filename: str
     source: str
+    #: sha256 of the cached file (verified when it was loaded).
+    sha256: str = ""
 
 
 class LibraryResolver:
@@ -62,7 +64,7 @@ class LibraryResolver:
         except LibraryError as exc:
             raise LibraryNotCached(str(exc), library=spec) from None
         entry = loaded.entry
-        return LoadedLibrary(entry.name, entry.version, entry.file, loaded.source)
+        return LoadedLibrary(entry.name, entry.version, entry.file, loaded.source, entry.sha256)
 
     def catalog(self) -> list[dict[str, Any]]:
         """Catalog entries and locally added libraries, each with its cached status."""

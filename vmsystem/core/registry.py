@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vmsystem.hosts import SessionRuntime
 from vmsystem.models import Limits
@@ -26,6 +27,8 @@ class LiveSession:
     limits_of_snapshot: Limits
     busy: threading.Lock = field(default_factory=threading.Lock)
     current_execution: str | None = None
+    #: What every execution's provenance takes from the session (set once libraries load).
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     @property
     def host_id(self) -> str:

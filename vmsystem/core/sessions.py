@@ -23,9 +23,10 @@ from vmsystem.core.errors import (
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.ids import new_id, normalize_id, utcnow
-from vmsystem.core.libraries import LibraryResolver
+from vmsystem.core.libraries import LibraryResolver, LoadedLibrary
 from vmsystem.core.modules import Grant, normalize_module_name, session_modules
 from vmsystem.core.paths import check_worktree, read_worktree_file
+from vmsystem.core.provenance import session_provenance
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.templates import TemplateService
 from vmsystem.hosts import HostPool, LostCallback, RuntimeSpec, SessionRuntime
@@ -114,7 +115,8 @@ class SessionService:
                 runtime=self._hosts.start_runtime(spec, self._lost_while_idle(session.id)),
                 limits_of_snapshot=snapshot.settings.limits,
             )
-            self._load_libraries(live.runtime, list(snapshot.libraries))
+            loaded = self._load_libraries(live.runtime, list(snapshot.libraries))
+            live.provenance = session_provenance(snapshot, loaded)
             self._run_startup_files(session, live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
@@ -212,7 +214,8 @@ class SessionService:
 
         return lost
 
-    def _load_libraries(self, runtime: SessionRuntime, specs: list[str]) -> None:
+    def _load_libraries(self, runtime: SessionRuntime, specs: list[str]) -> list[LoadedLibrary]:
+        loaded: list[LoadedLibrary] = []
         for spec in specs:
             try:
                 library = self._libraries.load(spec)
@@ -228,6 +231,8 @@ class SessionService:
                     f"failed to load libraries: {library.name}@{library.version} failed: {detail}",
                     library=spec,
                 )
+            loaded.append(library)
+        return loaded
 
     def _run_startup_files(self, session: Session, live: LiveSession) -> None:
         startup = sorted(session.template_snapshot.startup_files, key=lambda s: s.order_index)

@@ -128,6 +128,7 @@ def execution_from_row(row: Row[Any]) -> Execution:
         result=row.result,
         error=row.error,
         metrics=row.metrics,
+        provenance=row.provenance,
     )
 
 

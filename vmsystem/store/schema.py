@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from vmsystem.store.sqltypes import JsonText, UtcDateTime
@@ -44,6 +45,8 @@ templates = Table(
     Column("settings", JsonText, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Every change adds one (migration 0003).
+    Column("revision", Integer, nullable=False, server_default=text("1")),
     PrimaryKeyConstraint("id", name="pk_templates"),
     UniqueConstraint("name", name="uq_templates_name"),
     Index("ix_templates_created_at", "created_at"),
@@ -166,6 +169,7 @@ executions = Table(
     Column("result", JsonText, nullable=True),
     Column("error", JsonText, nullable=True),
     Column("metrics", JsonText, nullable=False),
+    Column("provenance", JsonText, nullable=True),
     PrimaryKeyConstraint("id", name="pk_executions"),
     Index("ix_executions_session_id_started_at", "session_id", "started_at"),
     Index("ix_executions_status", "status"),

@@ -117,6 +117,7 @@ class WriteStatements:
             "result": _json(e.result),
             "error": _json(e.error),
             "metrics": _json(e.metrics),
+            "provenance": _json(e.provenance),
         }
 
     def event_row(self, e: Event) -> dict[str, Any]:

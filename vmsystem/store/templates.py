@@ -86,6 +86,7 @@ class _Children:
             updated_at=row.updated_at,
             capabilities=list(self.capabilities.get(row.id, [])),
             startup_files=list(self.startup_files.get(row.id, [])),
+            revision=row.revision,
         )
 
 
@@ -120,6 +121,7 @@ class TemplateStore:
                     "settings": t.settings.to_dict(),
                     "created_at": t.created_at,
                     "updated_at": t.updated_at,
+                    "revision": t.revision,
                 },
             )
             if t.capabilities:
@@ -181,12 +183,14 @@ class TemplateStore:
         modules: list[str] | None = None,
         libraries: list[str] | None = None,
     ) -> bool:
-        """Change the given fields (``None`` = unchanged; lists are replaced as a whole).
+        """Change the given fields (``None`` = unchanged; lists are replaced as a whole) and
+        add one to the template's ``revision`` (every call is a change: capabilities and
+        startup files are written separately, then recorded here).
 
         Returns ``False`` if the template does not exist. A name collision raises
         :class:`UniqueViolation` (``constraint="template_name"``).
         """
-        values: dict[str, Any] = {"updated_at": updated_at}
+        values: dict[str, Any] = {"updated_at": updated_at, "revision": templates.c.revision + 1}
         if name is not None:
             values["name"] = name
         if engine is not None:

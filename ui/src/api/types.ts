@@ -84,6 +84,8 @@ export interface Template {
   libraries: string[];
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** 1 when created; every change adds one. */
+  revision?: number;
 }
 
 export interface Capability {
@@ -289,6 +291,17 @@ export interface Execution {
   result: ValuePayload | null;
   error: ExecutionError | null;
   metrics: ExecutionMetrics;
+  /** What the execution ran on (null for restarts and executions recorded before). */
+  provenance?: Provenance | null;
+}
+
+export interface Provenance {
+  template_id: Uuid;
+  template_revision: number | null;
+  engine: { name: string; version: string | null };
+  vm_system_version: string;
+  host_id: string;
+  libraries: { name: string; version: string; sha256: string }[];
 }
 
 export interface ReplRequest {

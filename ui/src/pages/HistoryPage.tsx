@@ -3,7 +3,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api, type ExportFormat } from '../api/client';
 import { useLiveSession } from '../api/live';
 import { keys, templateNameMap, useSessions, useTemplates } from '../api/queries';
-import type { Execution, ExecutionEvent, Session } from '../api/types';
+import type { Execution, ExecutionEvent, Provenance, Session } from '../api/types';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { Empty, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
@@ -110,6 +110,54 @@ export function EventLog({ executionId, running }: { executionId: string; runnin
   );
 }
 
+/** Where and with what the execution ran (recorded by the daemon with the execution). */
+function ProvenanceView({ provenance: p }: { provenance: Provenance }) {
+  return (
+    <details className="provenance" data-testid="execution-provenance">
+      <summary>Provenance</summary>
+      <dl className="facts">
+        <div>
+          <dt>Template</dt>
+          <dd>
+            <code>{shortId(p.template_id)}</code> revision <span data-testid="provenance-revision">{p.template_revision ?? '—'}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Engine</dt>
+          <dd data-testid="provenance-engine">
+            {p.engine.name} {p.engine.version ?? ''}
+          </dd>
+        </div>
+        <div>
+          <dt>vm-system</dt>
+          <dd>{p.vm_system_version}</dd>
+        </div>
+        <div>
+          <dt>Host</dt>
+          <dd>
+            <code data-testid="provenance-host">{p.host_id}</code>
+          </dd>
+        </div>
+        <div>
+          <dt>Libraries</dt>
+          <dd data-testid="provenance-libraries">
+            {p.libraries.length === 0
+              ? 'none'
+              : p.libraries.map((lib) => (
+                  <div key={lib.name}>
+                    {lib.name}@{lib.version}{' '}
+                    <code className="muted small" title={`sha256 ${lib.sha256}`}>
+                      sha256 {lib.sha256.slice(0, 12)}…
+                    </code>
+                  </div>
+                ))}
+          </dd>
+        </div>
+      </dl>
+    </details>
+  );
+}
+
 function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | undefined }) {
   const loadIntoWorkbench = () => {
     if (!ex.input) return;
@@ -156,6 +204,7 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
       )}
       {ex.result && <ValueView value={ex.result} />}
       {ex.error && <ErrorView error={ex.error} limits={session?.template_snapshot?.settings?.limits} />}
+      {ex.provenance && <ProvenanceView provenance={ex.provenance} />}
       <h3>Events</h3>
       <EventLog executionId={ex.id} running={ex.status === 'running'} />
     </div>
