@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -492,6 +494,47 @@ def test_second_execution_while_one_runs_is_session_busy(
     finally:
         assert _cancel(client, running["id"])["status"] == "cancelled"
     assert repl(client, session["id"], "'free again'")["result"]["preview"] == "free again"
+
+
+@produces("IDEMPOTENCY_IN_PROGRESS")
+def test_a_duplicate_idempotent_request_while_the_first_runs_is_in_progress(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    body = {
+        "session_id": session["id"],
+        "input": "const t = Date.now(); while (Date.now() - t < 600) {}",
+    }
+    headers = {"Idempotency-Key": "busy-key"}
+    first: dict[str, Any] = {}
+    thread = threading.Thread(
+        target=lambda: first.setdefault(
+            "r", client.post(f"{API}/executions/repl", json=body, headers=headers)
+        )
+    )
+    thread.start()
+    time.sleep(0.2)
+    r = client.post(f"{API}/executions/repl", json=body, headers=headers)
+    thread.join()
+    details = assert_envelope(r, 409, "IDEMPOTENCY_IN_PROGRESS")["details"]
+    assert details == {"idempotency_key": "busy-key", "resource_id": first["r"].json()["id"]}
+
+
+@produces("IDEMPOTENCY_KEY_REUSED")
+def test_an_idempotency_key_reused_for_another_body_is_key_reused(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    headers = {"Idempotency-Key": "used-key"}
+    url = f"{API}/executions/repl"
+    assert (
+        client.post(
+            url, json={"session_id": session["id"], "input": "1"}, headers=headers
+        ).status_code
+        == 201
+    )
+    r = client.post(url, json={"session_id": session["id"], "input": "2"}, headers=headers)
+    assert assert_envelope(r, 422, "IDEMPOTENCY_KEY_REUSED")["details"] == {
+        "idempotency_key": "used-key"
+    }
 
 
 @produces("SESSION_NOT_READY")

@@ -32,6 +32,8 @@ CODES = {
     "SESSION_ACTIVE": (409, sdk.SessionActive),
     "CONFLICT": (409, sdk.Conflict),
     "TEMPLATE_IN_USE": (409, sdk.TemplateInUse),
+    "IDEMPOTENCY_IN_PROGRESS": (409, sdk.IdempotencyInProgress),
+    "IDEMPOTENCY_KEY_REUSED": (422, sdk.IdempotencyKeyReused),
     "PAYLOAD_TOO_LARGE": (413, sdk.PayloadTooLarge),
     "INVALID_PATH": (422, sdk.InvalidPath),
     "OUTPUT_LIMIT_EXCEEDED": (422, sdk.OutputLimitExceeded),

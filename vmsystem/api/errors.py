@@ -32,6 +32,7 @@ STATUS_BY_CODE: dict[str, int] = {
     e.SessionActive.code: 409,
     e.Conflict.code: 409,
     e.TemplateInUse.code: 409,
+    e.IdempotencyInProgress.code: 409,
     e.PayloadTooLarge.code: 413,
     e.InvalidPath.code: 422,
     e.OutputLimitExceeded.code: 422,
@@ -40,6 +41,7 @@ STATUS_BY_CODE: dict[str, int] = {
     e.LibraryNotFound.code: 422,
     e.EngineNotSupported.code: 422,
     e.StartupFailed.code: 422,
+    e.IdempotencyKeyReused.code: 422,
     e.LibraryNotCached.code: 424,
     e.InternalError.code: 500,
 }

@@ -23,7 +23,8 @@ The daemon answers every failure with one envelope,
         │   ├── SessionNotReady        SESSION_NOT_READY (409)
         │   ├── SessionBusy            SESSION_BUSY (409)
         │   ├── SessionActive          SESSION_ACTIVE (409)
-        │   └── TemplateInUse          TEMPLATE_IN_USE (409)
+        │   ├── TemplateInUse          TEMPLATE_IN_USE (409)
+        │   └── IdempotencyInProgress  IDEMPOTENCY_IN_PROGRESS (409)
         ├── PayloadTooLarge            PAYLOAD_TOO_LARGE (413)
         ├── Unprocessable
         │   ├── InvalidPath            INVALID_PATH (422)
@@ -32,7 +33,8 @@ The daemon answers every failure with one envelope,
         │   ├── ModuleNotAllowed       MODULE_NOT_ALLOWED (422)
         │   ├── LibraryNotFound        LIBRARY_NOT_FOUND (422)
         │   ├── EngineNotSupported     ENGINE_NOT_SUPPORTED (422)
-        │   └── StartupFailed          STARTUP_FAILED (422)
+        │   ├── StartupFailed          STARTUP_FAILED (422)
+        │   └── IdempotencyKeyReused   IDEMPOTENCY_KEY_REUSED (422)
         ├── LibraryNotCached           LIBRARY_NOT_CACHED (424)
         └── InternalError              INTERNAL (500)
 
@@ -54,6 +56,8 @@ __all__ = [
     "EngineNotSupported",
     "ExecutionNotFound",
     "FileNotFound",
+    "IdempotencyInProgress",
+    "IdempotencyKeyReused",
     "InternalError",
     "InvalidPath",
     "InvalidRequest",
@@ -244,6 +248,13 @@ class TemplateInUse(Conflict):
     error_code = "TEMPLATE_IN_USE"
 
 
+class IdempotencyInProgress(Conflict):
+    """409 IDEMPOTENCY_IN_PROGRESS: a request with the same ``Idempotency-Key`` is still being
+    carried out (retry later, or send ``Prefer: wait=N`` to wait for its result)."""
+
+    error_code = "IDEMPOTENCY_IN_PROGRESS"
+
+
 class PayloadTooLarge(APIError):
     """413 PAYLOAD_TOO_LARGE."""
 
@@ -300,6 +311,12 @@ class StartupFailed(Unprocessable):
     """422 STARTUP_FAILED: a startup file threw or the session could not be initialised."""
 
     error_code = "STARTUP_FAILED"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    """422 IDEMPOTENCY_KEY_REUSED: the ``Idempotency-Key`` was used for a different request."""
+
+    error_code = "IDEMPOTENCY_KEY_REUSED"
 
 
 class LibraryNotCached(APIError):

@@ -20,7 +20,8 @@ maps codes back to its own typed errors; the CLI prints them as one line.
     ├── Conflict                  CONFLICT
     │   ├── SessionNotReady       SESSION_NOT_READY
     │   ├── SessionBusy           SESSION_BUSY
-    │   └── TemplateInUse         TEMPLATE_IN_USE
+    │   ├── TemplateInUse         TEMPLATE_IN_USE
+    │   └── IdempotencyInProgress IDEMPOTENCY_IN_PROGRESS
     ├── PayloadTooLarge           PAYLOAD_TOO_LARGE
     ├── Unprocessable
     │   ├── InvalidPath           INVALID_PATH
@@ -29,7 +30,8 @@ maps codes back to its own typed errors; the CLI prints them as one line.
     │   ├── ModuleNotAllowed      MODULE_NOT_ALLOWED
     │   ├── LibraryNotFound       LIBRARY_NOT_FOUND
     │   ├── EngineNotSupported    ENGINE_NOT_SUPPORTED
-    │   └── StartupFailed         STARTUP_FAILED
+    │   ├── StartupFailed         STARTUP_FAILED
+    │   └── IdempotencyKeyReused  IDEMPOTENCY_KEY_REUSED
     ├── LibraryNotCached          LIBRARY_NOT_CACHED
     └── InternalError             INTERNAL
 """
@@ -44,6 +46,8 @@ __all__ = [
     "EngineNotSupported",
     "ExecutionNotFound",
     "FileNotFound",
+    "IdempotencyInProgress",
+    "IdempotencyKeyReused",
     "InternalError",
     "InvalidPath",
     "InvalidRequest",
@@ -201,6 +205,13 @@ class TemplateInUse(Conflict):
     default_message = "Template has live sessions; close them first"
 
 
+class IdempotencyInProgress(Conflict):
+    """A request with the same ``Idempotency-Key`` is still being carried out."""
+
+    code = "IDEMPOTENCY_IN_PROGRESS"
+    default_message = "A request with this Idempotency-Key is still in progress"
+
+
 class PayloadTooLarge(VmError):
     """The request body is larger than the daemon accepts."""
 
@@ -262,6 +273,13 @@ class StartupFailed(Unprocessable):
 
     code = "STARTUP_FAILED"
     default_message = "Session startup failed"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    """The ``Idempotency-Key`` was used within 24 h for a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    default_message = "This Idempotency-Key was already used for a different request"
 
 
 class LibraryNotCached(VmError):

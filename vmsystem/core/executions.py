@@ -146,7 +146,9 @@ class ExecutionService:
             return failed
 
     # ------------------------------------------------------------------ running
-    def repl(self, session_id: str, input: str, *, wait: bool = True) -> Execution:
+    def repl(
+        self, session_id: str, input: str, *, wait: bool = True, execution_id: str | None = None
+    ) -> Execution:
         """Run a REPL snippet; returns the finished execution (or the running one if not ``wait``).
 
         Raises OUTPUT_LIMIT_EXCEEDED (with ``.execution``) when the output limit stopped it.
@@ -154,7 +156,9 @@ class ExecutionService:
         if not isinstance(input, str) or not input.strip():
             raise ValidationError("input is required")
         live = self._live_session(session_id)
-        return self._start(live, ExecutionKind.REPL, input, input=input, wait=wait)
+        return self._start(
+            live, ExecutionKind.REPL, input, input=input, wait=wait, execution_id=execution_id
+        )
 
     def run_file(
         self,
@@ -164,6 +168,7 @@ class ExecutionService:
         args: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
         wait: bool = True,
+        execution_id: str | None = None,
     ) -> Execution:
         """Run a worktree file; ``args`` become ``__ARGS__`` and ``env`` ``process.env``."""
         if not isinstance(path, str) or not path.strip():
@@ -184,6 +189,7 @@ class ExecutionService:
             args=dict(args or {}),
             env=dict(env or {}),
             wait=wait,
+            execution_id=execution_id,
         )
 
     def run_startup(self, live: LiveSession, path: str, code: str) -> Execution:
@@ -260,9 +266,10 @@ class ExecutionService:
         args: dict[str, Any] | None = None,
         env: dict[str, str] | None = None,
         live: LiveSession | None = None,
+        execution_id: str | None = None,
     ) -> Execution:
         return Execution(
-            id=new_id(),
+            id=execution_id or new_id(),
             session_id=session_id,
             kind=kind,
             input=input,
@@ -317,12 +324,20 @@ class ExecutionService:
         args: dict[str, Any] | None = None,
         env: dict[str, str] | None = None,
         wait: bool,
+        execution_id: str | None = None,
     ) -> Execution:
         if not live.busy.acquire(blocking=False):
             raise SessionBusy(session_id=live.session_id, execution_id=live.current_execution)
         try:
             execution = self._new(
-                live.session_id, kind, input=input, path=path, args=args, env=env, live=live
+                live.session_id,
+                kind,
+                input=input,
+                path=path,
+                args=args,
+                env=env,
+                live=live,
+                execution_id=execution_id,
             )
             live.current_execution = execution.id
             run = self._open(execution)

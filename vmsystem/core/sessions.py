@@ -78,14 +78,16 @@ class SessionService:
         *,
         workspace_id: str | None = None,
         base_commit_oid: str | None = None,
+        session_id: str | None = None,
     ) -> Session:
         """Start a session synchronously; on any failure the row is ``crashed`` and an error
-        names the cause (nothing stays registered)."""
+        names the cause (nothing stays registered). ``session_id``: the id to give it (an
+        idempotent request chooses it up front)."""
         template = self._templates.resolve(template_id)
         worktree = check_worktree(worktree_path)
         now = utcnow()
         session = Session(
-            id=new_id(),
+            id=session_id or new_id(),
             template_id=template.id,
             workspace_id=(workspace_id or "").strip() or "default",
             base_commit_oid=(base_commit_oid or "").strip() or "HEAD",

@@ -24,6 +24,7 @@ from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.exports import ExportService
+from vmsystem.core.idempotency import IdempotencyService
 from vmsystem.core.ids import utcnow
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.notebooks import NotebookService
@@ -88,6 +89,8 @@ class VmSystem:
         self.downloads = LibraryDownloads(self.libraries.cache)
         self.templates = TemplateService(store, self.libraries)
         self.executions = ExecutionService(store, self.bus, self.registry, self.executor)
+        #: Idempotency-Key claims of the submitting routes (persisted, 24 h).
+        self.idempotency = IdempotencyService(store)
         self.sessions = SessionService(
             store,
             self.hosts,

@@ -25,6 +25,7 @@ from vmsystem.store.sqltypes import JsonText, UtcDateTime
 __all__ = [
     "events",
     "executions",
+    "idempotency_keys",
     "metadata",
     "sessions",
     "template_capabilities",
@@ -189,4 +190,24 @@ events = Table(
     Column("type", Text, nullable=False),
     Column("payload", JsonText, nullable=False),
     PrimaryKeyConstraint("execution_id", "seq", name="pk_events"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    # The route (``POST /api/v1/executions/repl``) and the client's key.
+    Column("scope", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    # sha256 of the request (route, query, canonical JSON body): a reuse must match it.
+    Column("fingerprint", Text, nullable=False),
+    # The execution or session the first request creates (its id is chosen up front).
+    Column("resource_id", Text, nullable=False),
+    Column("status", Text, nullable=False),  # in_progress | done
+    Column("response_status", Integer, nullable=True),
+    # The daemon instance carrying the request out (a key left by a dead one is taken over).
+    Column("owner", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

@@ -13,6 +13,7 @@ from vmsystem.store.database import Database
 from vmsystem.store.engine import create_store_engine, resolve_url
 from vmsystem.store.errors import StoreError
 from vmsystem.store.executions import ExecutionStore
+from vmsystem.store.idempotency import IdempotencyStore
 from vmsystem.store.integrity import translate
 from vmsystem.store.migrator import current_revision, upgrade
 from vmsystem.store.recovery import RecoveryStore
@@ -24,7 +25,9 @@ from vmsystem.store.writer import WriteOp, Writer
 __all__ = ["Store", "open_store"]
 
 
-class Store(TemplateStore, SessionStore, ExecutionStore, RecoveryStore, SearchStore):
+class Store(
+    TemplateStore, SessionStore, ExecutionStore, RecoveryStore, SearchStore, IdempotencyStore
+):
     """Persistence of templates, sessions, executions and events (SQLite or PostgreSQL).
 
     Template and session methods are synchronous; execution rows and events are written by

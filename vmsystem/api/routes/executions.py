@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from vmsystem.api.bodies import documented, json_body, query_flag
 from vmsystem.api.deps import run_blocking, vm
+from vmsystem.api.idempotency import found, idempotent
 from vmsystem.api.responses import event_json, execution_json, json_response, match_json
 from vmsystem.api.schemas import ReplIn, RunFileIn
 from vmsystem.api.streams import clamp_seq, execution_stream
@@ -59,10 +63,34 @@ async def repl(request: Request) -> Response:
     wait = query_flag(request, "wait", True)
     body = await json_body(request, ReplIn)
     asynchronous = body.stream or not wait
-    x = await run_blocking(
-        request, vm(request).executions.repl, body.session_id, body.input, wait=not asynchronous
+    executions = vm(request).executions
+
+    async def run(execution_id: str | None) -> Response:
+        x = await run_blocking(
+            request,
+            executions.repl,
+            body.session_id,
+            body.input,
+            wait=not asynchronous,
+            execution_id=execution_id,
+        )
+        return _answer(x, asynchronous)
+
+    return await _idempotent(request, body, run)
+
+
+async def _idempotent(
+    request: Request, body: BaseModel, run: Callable[[str | None], Awaitable[Response]]
+) -> Response:
+    executions = vm(request).executions
+    return await idempotent(
+        request,
+        body,
+        run,
+        exists=found(executions.get),
+        load=executions.get,
+        render=execution_json,
     )
-    return _answer(x, asynchronous)
 
 
 @router.post(
@@ -75,16 +103,21 @@ async def run_file(request: Request) -> Response:
     wait = query_flag(request, "wait", True)
     body = await json_body(request, RunFileIn)
     asynchronous = body.stream or not wait
-    x = await run_blocking(
-        request,
-        vm(request).executions.run_file,
-        body.session_id,
-        body.path,
-        args=body.args,
-        env=body.env,
-        wait=not asynchronous,
-    )
-    return _answer(x, asynchronous)
+
+    async def run(execution_id: str | None) -> Response:
+        x = await run_blocking(
+            request,
+            vm(request).executions.run_file,
+            body.session_id,
+            body.path,
+            args=body.args,
+            env=body.env,
+            wait=not asynchronous,
+            execution_id=execution_id,
+        )
+        return _answer(x, asynchronous)
+
+    return await _idempotent(request, body, run)
 
 
 @router.get("/{execution_id}", summary="One execution")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
-from vmsystem.api.deps import vm
+from vmsystem.api.deps import run_blocking, vm
+from vmsystem.api.idempotency import found, idempotent
 from vmsystem.api.responses import json_response, session_json
 from vmsystem.api.schemas import RestartIn, SessionIn
 from vmsystem.api.streams import session_stream
@@ -22,14 +23,24 @@ def list_sessions(
 
 
 @router.post("", status_code=201, summary="Start a session from a template (synchronous)")
-def create_session(request: Request, body: SessionIn) -> Response:
-    s = vm(request).sessions.create(
-        body.template_id,
-        body.worktree_path,
-        workspace_id=body.workspace_id,
-        base_commit_oid=body.base_commit_oid,
+async def create_session(request: Request, body: SessionIn) -> Response:
+    sessions = vm(request).sessions
+
+    async def run(session_id: str | None) -> Response:
+        s = await run_blocking(
+            request,
+            sessions.create,
+            body.template_id,
+            body.worktree_path,
+            workspace_id=body.workspace_id,
+            base_commit_oid=body.base_commit_oid,
+            session_id=session_id,
+        )
+        return json_response(session_json(s), 201)
+
+    return await idempotent(
+        request, body, run, exists=found(sessions.get), load=sessions.get, render=session_json
     )
-    return json_response(session_json(s), 201)
 
 
 @router.get("/{session_id}", summary="One session")
