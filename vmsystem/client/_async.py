@@ -12,11 +12,14 @@ import httpx
 from ._base import (
     DEFAULT_TIMEOUT,
     EVENTS_PAGE_SIZE,
+    IDEMPOTENT_RETRIES,
     Call,
     ClientConfig,
     Routes,
     decode,
     error_from_response,
+    idempotency_headers,
+    new_idempotency_key,
     transport_error,
 )
 from ._sse import EventStream
@@ -72,7 +75,8 @@ class AsyncClient:
         headers: extra headers sent with every request.
         stream_retries: reconnection attempts in a row without a new event before an event
             stream gives up.
-        retry_backoff: first wait before reconnecting a stream, doubled on each attempt.
+        retry_backoff: first wait before reconnecting a stream, or before retrying a POST
+            that creates something after a connection error; doubled on each attempt.
 
     Errors: :class:`~vmsystem.client.errors.APIError` subclasses by envelope code,
     :class:`~vmsystem.client.errors.DaemonUnavailable` when nothing listens.
@@ -121,13 +125,27 @@ class AsyncClient:
 
     async def _call(self, call: Call[T]) -> T:
         timeout = self._config.waiting_timeout() if call.waits else self._config.httpx_timeout()
-        try:
-            response = await self._http.request(
-                call.method, call.path, params=call.query(), json=call.body, timeout=timeout
-            )
-        except httpx.TransportError as exc:
-            raise transport_error(exc, self.base_url) from exc
-        return decode(call, response)
+        key = new_idempotency_key() if call.idempotent else None
+        attempt = 0
+        while True:
+            headers = None if key is None else idempotency_headers(key, attempt)
+            try:
+                response = await self._http.request(
+                    call.method,
+                    call.path,
+                    params=call.query(),
+                    json=call.body,
+                    headers=headers,
+                    timeout=timeout,
+                )
+            except httpx.TransportError as exc:
+                # The same key makes a retry safe: the daemon runs the request at most once.
+                if key is None or attempt >= IDEMPOTENT_RETRIES:
+                    raise transport_error(exc, self.base_url) from exc
+                await asyncio.sleep(self._config.retry_backoff * 2**attempt)
+                attempt += 1
+                continue
+            return decode(call, response)
 
     # -- ops -------------------------------------------------------------------------------
     async def health(self) -> Health:

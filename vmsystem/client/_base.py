@@ -8,6 +8,7 @@ returns a :class:`Call`. A call knows its method, path, query, body and the type
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -167,12 +168,34 @@ class Call(Generic[T]):
     body: Any = None
     text: bool = False
     waits: bool = False
+    #: Sent with an ``Idempotency-Key`` and retried on connection errors (creates a resource).
+    idempotent: bool = False
 
     def query(self) -> dict[str, str | int] | None:
         """Query parameters without the unset ones."""
         if not self.params:
             return None
         return {k: v for k, v in self.params.items() if v is not None}
+
+
+#: Retries of an idempotent call after a connection error (the same key each time).
+IDEMPOTENT_RETRIES = 2
+#: How long a retry asks the daemon to wait for the first attempt if it is still running.
+RETRY_PREFER_WAIT_S = 300
+
+
+def idempotency_headers(key: str, attempt: int) -> dict[str, str]:
+    """Headers of an idempotent call: its key, and on retries ``Prefer: wait`` (the first
+    attempt may still be running on the daemon: wait for its result, never run it twice)."""
+    headers = {"Idempotency-Key": key}
+    if attempt > 0:
+        headers["Prefer"] = f"wait={RETRY_PREFER_WAIT_S}"
+    return headers
+
+
+def new_idempotency_key() -> str:
+    """A fresh random key (one per SDK call; retries of the call reuse it)."""
+    return str(uuid.uuid4())
 
 
 def _seg(value: str) -> str:
@@ -305,7 +328,7 @@ class Routes:
                 "base_commit_oid": base_commit_oid,
             }
         )
-        return Call("POST", f"{API}/sessions", body=body, waits=True)
+        return Call("POST", f"{API}/sessions", body=body, waits=True, idempotent=True)
 
     @staticmethod
     def get_session(session_id: str) -> Call[Session]:
@@ -367,7 +390,7 @@ class Routes:
         body: dict[str, Any] = {"session_id": session_id, "input": input}
         if stream:
             body["stream"] = True
-        return Call("POST", f"{API}/executions/repl", body=body, waits=not stream)
+        return Call("POST", f"{API}/executions/repl", body=body, waits=not stream, idempotent=True)
 
     @staticmethod
     def run_file(
@@ -385,7 +408,9 @@ class Routes:
         }
         if stream:
             body["stream"] = True
-        return Call("POST", f"{API}/executions/run-file", body=body, waits=not stream)
+        return Call(
+            "POST", f"{API}/executions/run-file", body=body, waits=not stream, idempotent=True
+        )
 
     @staticmethod
     def get_execution(execution_id: str) -> Call[Execution]:
