@@ -405,6 +405,7 @@ export function HistoryPage({ sessionId }: { sessionId?: string }) {
       <header className="page-head">
         <h1>History</h1>
         <p className="lead">Every execution of a session and every event it produced, as stored by the daemon.</p>
+        <HistorySearch sessionId={sessionId} />
         <label className="field session-picker">
           <span>Session</span>
           <select
@@ -436,7 +437,6 @@ export function HistoryPage({ sessionId }: { sessionId?: string }) {
         {sessionId && <ExportMenu sessionId={sessionId} />}
       </header>
       {sessions.isError && <ErrorAlert error={sessions.error} onRetry={() => void sessions.refetch()} />}
-      <HistorySearch sessionId={sessionId} />
       {sessionId && selected && <SelectedExecution key={selected} executionId={selected} session={session} />}
       {!sessionId ? (
         <Empty testId="history-no-session">

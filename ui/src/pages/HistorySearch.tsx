@@ -70,29 +70,28 @@ export function HistorySearch({ sessionId }: { sessionId?: string }) {
   };
   const scope = onlySession && sessionId ? sessionId : undefined;
   return (
-    <section className="card history-search" aria-label="Search executions">
+    <section className="history-search" aria-label="Search executions">
       <form className="row gap" role="search" onSubmit={submit}>
-        <label className="field grow">
-          <span>Search executions</span>
-          <input
-            type="search"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="Words in inputs, console output or error messages"
-            data-testid="history-search-input"
-          />
-        </label>
+        <input
+          type="search"
+          className="grow"
+          aria-label="Search executions"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="Search all executions: words in inputs, console output or error messages"
+          data-testid="history-search-input"
+        />
         {sessionId && (
           <label className="check">
             <input type="checkbox" checked={onlySession} onChange={(e) => setOnlySession(e.target.checked)} data-testid="history-search-session-only" />{' '}
             This session only
           </label>
         )}
-        <button type="submit" className="btn" data-testid="history-search-submit">
+        <button type="submit" className="btn btn-small" data-testid="history-search-submit">
           Search
         </button>
         {submitted && (
-          <button type="button" className="btn btn-ghost" onClick={() => setSubmitted(null)} data-testid="history-search-clear">
+          <button type="button" className="btn btn-small btn-ghost" onClick={() => setSubmitted(null)} data-testid="history-search-clear">
             Clear
           </button>
         )}
