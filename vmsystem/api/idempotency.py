@@ -25,10 +25,29 @@ from vmsystem.api.deps import run_blocking, vm
 from vmsystem.api.responses import json_response
 from vmsystem.core.errors import NotFound
 
-__all__ = ["KEY_HEADER", "REPLAYED_HEADER", "found", "idempotent"]
+__all__ = ["HEADER_PARAMETERS", "KEY_HEADER", "REPLAYED_HEADER", "found", "idempotent"]
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+#: OpenAPI parameters of the headers an idempotent route reads.
+HEADER_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": KEY_HEADER,
+        "in": "header",
+        "required": False,
+        "description": "Run this request at most once per key (24 h); repeats get the first "
+        "resource. 1 to 255 printable ASCII characters.",
+        "schema": {"type": "string", "maxLength": 255},
+    },
+    {
+        "name": "Prefer",
+        "in": "header",
+        "required": False,
+        "description": "wait=N: a repeat while the first request runs waits up to N seconds "
+        "for its result instead of answering 409 IDEMPOTENCY_IN_PROGRESS.",
+        "schema": {"type": "string"},
+    },
+]
 _PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait\s*=\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 
 

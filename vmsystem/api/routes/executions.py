@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 
 from vmsystem.api.bodies import documented, json_body, query_flag
 from vmsystem.api.deps import run_blocking, vm
-from vmsystem.api.idempotency import found, idempotent
+from vmsystem.api.idempotency import HEADER_PARAMETERS, found, idempotent
 from vmsystem.api.responses import event_json, execution_json, json_response, match_json
 from vmsystem.api.schemas import ReplIn, RunFileIn
 from vmsystem.api.streams import clamp_seq, execution_stream
@@ -50,6 +51,11 @@ def _answer(execution: object, asynchronous: bool) -> Response:
     return json_response(execution_json(execution), 202 if asynchronous else 201)  # type: ignore[arg-type]
 
 
+def _with_headers(extra: dict[str, Any]) -> dict[str, Any]:
+    extra["parameters"] = [*extra["parameters"], *HEADER_PARAMETERS]
+    return extra
+
+
 _WAIT = (True, "false: answer 202 at once with the running execution (as `stream`).")
 
 
@@ -57,7 +63,7 @@ _WAIT = (True, "false: answer 202 at once with the running execution (as `stream
     "/repl",
     status_code=201,
     summary="Run a REPL snippet in a session",
-    openapi_extra=documented(ReplIn, wait=_WAIT),
+    openapi_extra=_with_headers(documented(ReplIn, wait=_WAIT)),
 )
 async def repl(request: Request) -> Response:
     wait = query_flag(request, "wait", True)
@@ -97,7 +103,7 @@ async def _idempotent(
     "/run-file",
     status_code=201,
     summary="Run a worktree file in a session",
-    openapi_extra=documented(RunFileIn, wait=_WAIT),
+    openapi_extra=_with_headers(documented(RunFileIn, wait=_WAIT)),
 )
 async def run_file(request: Request) -> Response:
     wait = query_flag(request, "wait", True)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from vmsystem.api.deps import run_blocking, vm
-from vmsystem.api.idempotency import found, idempotent
+from vmsystem.api.idempotency import HEADER_PARAMETERS, found, idempotent
 from vmsystem.api.responses import json_response, session_json
 from vmsystem.api.schemas import RestartIn, SessionIn
 from vmsystem.api.streams import session_stream
@@ -22,7 +22,12 @@ def list_sessions(
     return json_response([session_json(s) for s in rows])
 
 
-@router.post("", status_code=201, summary="Start a session from a template (synchronous)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Start a session from a template (synchronous)",
+    openapi_extra={"parameters": HEADER_PARAMETERS},
+)
 async def create_session(request: Request, body: SessionIn) -> Response:
     sessions = vm(request).sessions
 
