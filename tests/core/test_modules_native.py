@@ -266,22 +266,33 @@ def test_exec_run_output_is_capped_at_1_mib(worktree: Path) -> None:
 
 
 def test_exec_run_kills_what_the_command_left_running(worktree: Path) -> None:
-    tool = script(worktree, "bg.sh", "sleep 30 >/dev/null 2>&1 &\necho $! > bg.pid\necho started")
+    marker = f"30.{os.getpid()}{int(time.monotonic() * 1000) % 100000}"
+    tool = script(worktree, "bg.sh", f"sleep {marker} >/dev/null 2>&1 &\necho started")
     grant = cap("exec", "run", config={"allow": [str(tool)]})
     with open_session(worktree, ["exec"], [grant]) as s:
         assert s.value(f"require('exec').run({js(str(tool))})") == "started\n"
-    pid = int((worktree / "bg.pid").read_text())
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-        except FileNotFoundError:
-            break
-        if state == "Z":
-            break
+    while _processes_running(["sleep", marker]):
+        if time.monotonic() > deadline:
+            pytest.fail(f"background 'sleep {marker}' is still running")
         time.sleep(0.02)
-    else:
-        pytest.fail(f"background process {pid} is still running")
+
+
+def _processes_running(argv: list[str]) -> list[int]:
+    """Live (not zombie) processes of the host whose command line is ``argv``."""
+    wanted = "\0".join(argv).encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if cmdline.endswith(wanted) and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 # --------------------------------------------------------------------------------- database

@@ -509,7 +509,12 @@ def test_exec_children_do_not_inherit_the_daemon_environment(
         out = s.value("require('exec').run('/usr/bin/env', [])")
     assert "leaked-value" not in out
     assert "daemon-token" not in out
-    assert sorted(line.split("=", 1)[0] for line in out.splitlines()) == ["HOME", "LANG", "PATH"]
+    assert sorted(line.split("=", 1)[0] for line in out.splitlines()) == [
+        "HOME",
+        "LANG",
+        "PATH",
+        "PWD",
+    ]
     assert "PATH=/usr/bin:/bin" in out.splitlines()
 
 

@@ -10,6 +10,9 @@ kind       name                  effect
 fs         write                 ``fs.writeFileSync`` and ``fs.mkdirSync`` may write inside
                                  the worktree (reads need only the ``fs`` module)
 exec       run                   ``exec.run`` may start the commands in ``config.allow``
+                                 (inside the bubblewrap sandbox, see ``modules/sandbox.py``)
+exec       network               those commands share the host's network (they have none
+                                 without it)
 env        ``<VAR>``             ``process.env.<VAR>`` shows the daemon's variable (or
                                  ``config.value``); nothing else of the daemon's environment
                                  is ever visible
@@ -126,7 +129,9 @@ _CATALOG: tuple[CapabilitySpec, ...] = (
         name="run",
         description=(
             "Lets the exec module start the listed commands (no shell, cwd = worktree, "
-            "minimal environment, stdin closed, bounded time and output)."
+            "minimal environment, stdin closed, bounded time and output) in a bubblewrap "
+            "sandbox: read-only system, the worktree the only writable path (with fs:write), "
+            "own PID namespace, no network without exec:network."
         ),
         enabled_effect=(
             "exec.run(cmd, args) runs cmd when it is exactly one of config.allow; bare names "
@@ -158,6 +163,20 @@ _CATALOG: tuple[CapabilitySpec, ...] = (
             "enabled": True,
             "config": {"allow": ["/bin/echo", "ls"], "timeout_ms": 2000},
         },
+    ),
+    CapabilitySpec(
+        kind="exec",
+        name="network",
+        description=(
+            "Gives exec.run commands the host's network (and its DNS and CA certificate "
+            "files); without it they run in an empty network namespace."
+        ),
+        enabled_effect="exec.run commands can open network connections",
+        disabled_effect=(
+            "exec.run commands have only a loopback interface of their own (the default)"
+        ),
+        config_schema=_EMPTY_CONFIG,
+        example={"kind": "exec", "name": "network", "enabled": True, "config": {}},
     ),
     CapabilitySpec(
         kind="env",
@@ -263,7 +282,9 @@ def validate_capability(
     if kind_n == "fs":
         return kind_n, _fixed_name(kind_n, raw_name, "write"), _no_config(kind_n, cfg)
     if kind_n == "exec":
-        name_n = _fixed_name(kind_n, raw_name, "run")
+        if raw_name.lower() == "network":
+            return kind_n, "network", _no_config(kind_n, cfg)
+        name_n = _fixed_name(kind_n, raw_name, "run", "network")
         return kind_n, name_n, _exec_config(cfg, enabled)
     if kind_n == "env":
         return kind_n, _env_name(raw_name), _env_config(cfg)
@@ -286,10 +307,12 @@ def validate_capability(
     )
 
 
-def _fixed_name(kind: str, name: str, expected: str) -> str:
+def _fixed_name(kind: str, name: str, expected: str, *others: str) -> str:
     if name.lower() != expected:
+        names = " or ".join(repr(n) for n in (expected, *others))
+        only = "only the name" if not others else "the names"
         raise ValidationError(
-            f"Unknown capability {kind}:{name} (kind {kind!r} has only the name {expected!r})",
+            f"Unknown capability {kind}:{name} (kind {kind!r} has {only} {names})",
             kind=kind,
             name=name,
         )

@@ -4,8 +4,10 @@ A command runs only when ``cmd`` is exactly one of the ``exec:run`` capability's
 ``config.allow`` entries. It runs without a shell (an argument vector, so ``;``, ``$(...)``
 and friends are passed literally), in the worktree, with a minimal environment
 (``PATH=/usr/bin:/bin``, ``HOME`` = the worktree, ``LANG=C.UTF-8`` and the variables granted
-by ``env:<VAR>``), stdin closed, in its own process group (killed as a whole on timeout),
-for at most ``timeout_ms`` (10 s) and :data:`MAX_OUTPUT_BYTES` of combined output.
+by ``env:<VAR>``), stdin closed, for at most ``timeout_ms`` (10 s) and
+:data:`MAX_OUTPUT_BYTES` of combined output, inside the bubblewrap sandbox of
+:mod:`vmsystem.core.modules.sandbox` (the allowlist is not a boundary: ``find -exec`` or a git
+hook runs whatever it likes, so the sandbox is what confines it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from vmsystem.modules.catalog import ModuleScope, ModuleSpec
 from vmsystem.modules.grants import exec_policy, session_environment
+from vmsystem.modules.sandbox import SandboxUnavailable, inside_sandbox, sandbox_command
 from vmsystem.runtime import HostError, HostFunction
 
 __all__ = ["EXEC_PATH", "MAX_OUTPUT_BYTES", "MODULE"]
@@ -40,17 +43,24 @@ _JS_FACTORY = """function (hostCall, name) {
 }"""
 
 
-def _resolve(cmd: str) -> str:
-    """The executable behind an allowed command (bare names through :data:`EXEC_PATH`)."""
+def _resolve(cmd: str, root: Path) -> str:
+    """The executable behind an allowed command (bare names through :data:`EXEC_PATH`); it
+    must be visible inside the sandbox (the read-only system or the worktree)."""
     if os.path.isabs(cmd):
         path = cmd
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             raise HostError(f"exec: command not found or not executable: {cmd}")
-        return path
-    found = shutil.which(cmd, path=EXEC_PATH)
-    if found is None:
-        raise HostError(f"exec: command not found in {EXEC_PATH}: {cmd}")
-    return found
+    else:
+        found = shutil.which(cmd, path=EXEC_PATH)
+        if found is None:
+            raise HostError(f"exec: command not found in {EXEC_PATH}: {cmd}")
+        path = found
+    if not inside_sandbox(path, root):
+        raise HostError(
+            f"exec: {cmd} is outside the sandbox (only /usr, /bin, /sbin, /lib* and the "
+            f"worktree are visible to commands)"
+        )
+    return path
 
 
 def _killpg(proc: subprocess.Popen[bytes]) -> None:
@@ -88,7 +98,7 @@ def _build(scope: ModuleScope) -> dict[str, HostFunction]:
         if cmd not in policy.allow:
             allowed = ", ".join(policy.allow) or "nothing"
             raise HostError(f"exec: command not allowed: {cmd!r} (exec:run allows: {allowed})")
-        executable = _resolve(cmd)
+        executable = _resolve(cmd, root)
         env = (
             dict(scope.environment)
             if scope.environment is not None
@@ -99,8 +109,18 @@ def _build(scope: ModuleScope) -> dict[str, HostFunction]:
         if budget <= 0 or scope.interrupt.is_set():
             raise HostError(f"exec: {cmd} not started: the execution is being stopped")
         try:
-            proc = subprocess.Popen(
+            command = sandbox_command(
                 [executable, *argv],
+                worktree=root,
+                writable=scope.capability("fs", "write") is not None,
+                network=policy.network,
+                cpu_seconds=int(budget) + 1,
+            )
+        except SandboxUnavailable as exc:
+            raise HostError(f"exec: {cmd} not started: {exc}") from None
+        try:
+            proc = subprocess.Popen(
+                command,
                 cwd=root,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -177,7 +197,7 @@ def _collect(
                         break
                     time.sleep(_POLL_S / 4)
         finally:
-            # Kills what the command left running in its process group too.
+            # Kills prlimit/bwrap and so the sandbox's PID namespace with everything in it.
             _killpg(proc)
             proc.wait()
             proc.stdout.close()
@@ -188,11 +208,12 @@ MODULE = ModuleSpec(
     name="exec",
     description=(
         "run(cmd, args) -> combined stdout+stderr of a command listed in the exec:run "
-        "capability (no shell, cwd = worktree, minimal env, 10 s and 1 MiB at most); "
-        "throws on a non-zero exit."
+        "capability (no shell, cwd = worktree, minimal env, 10 s and 1 MiB at most) in a "
+        "bubblewrap sandbox (read-only system, no network, own PID namespace); throws on a "
+        "non-zero exit."
     ),
     functions=("run",),
     js_factory=_JS_FACTORY,
     build=_build,
-    capabilities=("exec:run",),
+    capabilities=("exec:run", "exec:network"),
 )

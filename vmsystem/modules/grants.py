@@ -219,16 +219,20 @@ class ExecPolicy:
 
     allow: tuple[str, ...]
     timeout_ms: int
+    #: ``exec:network`` granted: commands share the host's network namespace.
+    network: bool = False
 
 
 def exec_policy(capabilities: Iterable[CapabilityLike]) -> ExecPolicy | None:
-    """The enabled ``exec:run`` grant as a policy, or None."""
-    for cap in _granted(capabilities, "exec"):
+    """The enabled ``exec:run`` grant (and ``exec:network``) as a policy, or None."""
+    granted = _granted(capabilities, "exec")
+    network = any(c.name == "network" and c.enabled for c in granted)
+    for cap in granted:
         if cap.name == "run" and cap.enabled:
             config = cap.config or {}
             allow = tuple(a for a in config.get("allow") or () if isinstance(a, str))
             timeout = config.get("timeout_ms", EXEC_MAX_TIMEOUT_MS)
             if not isinstance(timeout, int) or not 1 <= timeout <= EXEC_MAX_TIMEOUT_MS:
                 timeout = EXEC_MAX_TIMEOUT_MS
-            return ExecPolicy(allow, timeout)
+            return ExecPolicy(allow, timeout, network)
     return None
