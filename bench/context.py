@@ -140,7 +140,11 @@ class Bench:
     def api(self) -> httpx.Client:
         """An httpx client of the shared daemon (setup calls, not timed ones)."""
         if self._api is None:
-            self._api = httpx.Client(base_url=self.daemon().base_url, timeout=120)
+            self._api = httpx.Client(
+                base_url=self.daemon().base_url,
+                timeout=120,
+                headers={"X-Requested-With": "bench"},  # as the SDK sends it (CSRF defence)
+            )
         return self._api
 
     # ------------------------------------------------------------------ resources

@@ -79,6 +79,18 @@ SETTINGS: tuple[Setting, ...] = (
         multiple=True,
     ),
     Setting(
+        "allowed_hosts",
+        "--allowed-host",
+        "VMSYSTEM_ALLOWED_HOSTS",
+        str,
+        (),
+        "Host name served besides localhost, 127.0.0.1, ::1 and the --listen address "
+        "(requests with another Host header get 400 INVALID_HOST, a DNS-rebinding defence); "
+        "'*.example.com' matches subdomains, '*' any host; repeat the flag for several "
+        "(env: comma-separated).",
+        multiple=True,
+    ),
+    Setting(
         "auth_token",
         "--auth-token",
         "VMSYSTEM_AUTH_TOKEN",
@@ -101,6 +113,24 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         1048576,
         "Largest accepted request body in bytes (larger: 413 PAYLOAD_TOO_LARGE).",
+    ),
+    Setting(
+        "max_sessions",
+        "--max-sessions",
+        "VMSYSTEM_MAX_SESSIONS",
+        int,
+        1000,
+        "Most live (starting or ready) sessions; creating another is 429 TOO_MANY_SESSIONS.",
+    ),
+    Setting(
+        "request_read_timeout",
+        "--request-read-timeout",
+        "VMSYSTEM_REQUEST_READ_TIMEOUT",
+        float,
+        10.0,
+        "Close a connection whose request (head and body) has not fully arrived this many "
+        "seconds after it opened or after the request's first byte; idle keep-alive "
+        "connections close after 5 s.",
     ),
     Setting(
         "session_idle_timeout",
@@ -187,9 +217,12 @@ class ServeSettings:
     db: str | None = None
     listen: str = "127.0.0.1:3210"
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
     auth_token: str | None = None
     insecure_no_auth: bool = False
     max_request_bytes: int = 1048576
+    max_sessions: int = 1000
+    request_read_timeout: float = 10.0
     session_idle_timeout: float | None = None
     cache_dir: str | None = None
     hosts: str = "process"

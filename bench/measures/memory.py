@@ -26,7 +26,9 @@ def run(b: Bench) -> list[Row]:
     total = b.n(SESSIONS, 20)
     server = b.fresh_daemon("memdaemon")
     try:
-        with httpx.Client(base_url=server.base_url, timeout=120) as api:
+        with httpx.Client(
+            base_url=server.base_url, timeout=120, headers={"X-Requested-With": "bench"}
+        ) as api:
             tid = create_template(api, "bench-memory")
             # Warm-up: first sessions pay one-time costs (V8 platform, code caches, pools). They
             # are open together, so that each host kept started (--hosts process) gets one.

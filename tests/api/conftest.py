@@ -24,6 +24,12 @@ from vmsystem.store.engine import resolve_url
 from .helpers import assert_timestamps, check_request_id
 
 API = "/api/v1"
+#: A loopback Host (the daemon serves no other by default) and the header the SDK sends on
+#: every request (state-changing requests without JSON or it are refused as cross-site).
+CLIENT_OPTIONS: dict[str, Any] = {
+    "base_url": "http://localhost",
+    "headers": {"X-Requested-With": "tests"},
+}
 ClientFactory = Callable[..., TestClient]
 
 
@@ -43,7 +49,7 @@ def make_client(vm: VmSystem) -> Iterator[ClientFactory]:
 
     def make(**options: Any) -> TestClient:
         app = create_app(vm, close_on_shutdown=False, **options)
-        client = TestClient(app, raise_server_exceptions=False)
+        client = TestClient(app, raise_server_exceptions=False, **CLIENT_OPTIONS)
         client.__enter__()
         client.event_hooks = {"response": [check_request_id, _check_timestamps]}
         opened.append(client)
@@ -67,7 +73,7 @@ def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
 
     root = tmp_path_factory.mktemp("shared")
     system = open_system(str(root / "vm.db"), cache_dir=root / "cache")
-    client = TestClient(create_app(system), raise_server_exceptions=False)
+    client = TestClient(create_app(system), raise_server_exceptions=False, **CLIENT_OPTIONS)
     client.__enter__()
     client.event_hooks = {"response": [check_request_id, _check_timestamps]}
     yield client

@@ -325,6 +325,38 @@ def test_missing_or_wrong_token_is_unauthorized(make_client: Any, header: str | 
     assert r.headers["www-authenticate"].startswith("Bearer")
 
 
+@produces("INVALID_HOST")
+@pytest.mark.parametrize("host", ["attacker.example:3210", "attacker.example", "127.0.0.1.nip.io"])
+def test_a_host_header_the_daemon_does_not_serve_is_invalid_host(
+    client: TestClient, host: str
+) -> None:
+    r = client.get(f"{API}/templates", headers={"Host": host})
+    error = assert_envelope(r, 400, "INVALID_HOST")
+    assert "--allowed-host" in error["message"]
+
+
+@produces("CROSS_SITE_REQUEST")
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ({}, None),
+        ({"Content-Type": "text/plain"}, b'{"name": "x"}'),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, b"name=x"),
+        ({"Origin": "http://attacker.example", "Content-Type": "application/json"}, b"{}"),
+        ({"Origin": "null", "X-Requested-With": "x"}, None),
+    ],
+)
+def test_a_state_change_a_foreign_page_could_send_is_cross_site_request(
+    make_client: Any, template: dict[str, Any], headers: dict[str, str], body: bytes | None
+) -> None:
+    client = make_client()
+    client.headers.pop("X-Requested-With")
+    r = client.post(f"{API}/templates", content=body, headers=headers)
+    assert_envelope(r, 403, "CROSS_SITE_REQUEST")
+    r = client.delete(f"{API}/templates/{template['id']}", headers=headers)
+    assert_envelope(r, 403, "CROSS_SITE_REQUEST")
+
+
 # ---------------------------------------------------------------------------- 404
 
 
@@ -611,6 +643,47 @@ def test_deleting_a_template_with_a_ready_session_is_template_in_use(
     r = client.delete(f"{API}/templates/{template['id']}")
     assert r.status_code == 200
     assert r.json() == {"status": "ok", "template_id": template["id"]}
+
+
+# ---------------------------------------------------------------------------- 429
+
+
+@produces("TOO_MANY_SESSIONS")
+def test_a_session_over_the_cap_is_too_many_sessions(
+    vm: VmSystem, client: TestClient, template: dict[str, Any], worktree: Path
+) -> None:
+    from vmsystem.core.session_cap import SessionCap
+
+    vm.sessions.cap = SessionCap(vm.registry, 1)
+    first = create_session(client, template["id"], worktree)
+    r = client.post(
+        f"{API}/sessions", json={"template_id": template["id"], "worktree_path": str(worktree)}
+    )
+    error = assert_envelope(r, 429, "TOO_MANY_SESSIONS")
+    assert error["details"] == {"max_sessions": 1}
+    client.post(f"{API}/sessions/{first['id']}/close")
+    create_session(client, template["id"], worktree)
+
+
+# ---------------------------------------------------------------------------- 503
+
+
+@produces("STORE_UNAVAILABLE")
+def test_a_database_overwritten_with_random_bytes_refuses_to_run_code(
+    vm: VmSystem, client: TestClient, session: dict[str, Any], db_path: Path
+) -> None:
+    import os
+    import sqlite3
+
+    assert repl(client, session["id"], "1+1")["status"] == "ok"
+    vm.store.flush(5)
+    with sqlite3.connect(db_path) as raw:  # everything into the main file, the WAL emptied
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db_path.write_bytes(os.urandom(db_path.stat().st_size))
+    for _ in range(2):
+        r = client.post(f"{API}/executions/repl", json={"session_id": session["id"], "input": "7"})
+        error = assert_envelope(r, 503, "STORE_UNAVAILABLE")
+        assert "no code runs" in error["message"]
 
 
 # ---------------------------------------------------------------------------- 413

@@ -27,7 +27,7 @@ with warnings.catch_warnings():
 from vmsystem.api import create_app
 from vmsystem.core import VmSystem, open_system
 
-from .conftest import API, TestClient
+from .conftest import API, CLIENT_OPTIONS, TestClient
 from .helpers import is_envelope
 
 MAX_EXAMPLES = 30
@@ -130,7 +130,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def real(app: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Real]:
-    with TestClient(app) as client:
+    with TestClient(app, **CLIENT_OPTIONS) as client:
         yield Real(client, tmp_path_factory.mktemp("fuzz-worktree"))
 
 
@@ -156,7 +156,7 @@ def test_fuzzed_requests_never_get_500_and_every_4xx_is_the_envelope(
 
 
 def test_fuzzed_document_is_the_one_the_app_serves(app: Any) -> None:
-    with TestClient(app) as client:
+    with TestClient(app, **CLIENT_OPTIONS) as client:
         served = client.get("/openapi.json").json()
     assert served == _openapi_document()
     operations = {(m.upper(), p) for p, ops in served["paths"].items() for m in ops}

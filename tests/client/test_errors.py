@@ -18,8 +18,10 @@ from .conftest import envelope
 
 CODES = {
     "INVALID_REQUEST": (400, sdk.InvalidRequest),
+    "INVALID_HOST": (400, sdk.InvalidHost),
     "VALIDATION_ERROR": (400, sdk.ValidationError),
     "UNAUTHORIZED": (401, sdk.Unauthorized),
+    "CROSS_SITE_REQUEST": (403, sdk.CrossSiteRequest),
     "TEMPLATE_NOT_FOUND": (404, sdk.TemplateNotFound),
     "SESSION_NOT_FOUND": (404, sdk.SessionNotFound),
     "EXECUTION_NOT_FOUND": (404, sdk.ExecutionNotFound),
@@ -43,7 +45,9 @@ CODES = {
     "ENGINE_NOT_SUPPORTED": (422, sdk.EngineNotSupported),
     "STARTUP_FAILED": (422, sdk.StartupFailed),
     "LIBRARY_NOT_CACHED": (424, sdk.LibraryNotCached),
+    "TOO_MANY_SESSIONS": (429, sdk.TooManySessions),
     "INTERNAL": (500, sdk.InternalError),
+    "STORE_UNAVAILABLE": (503, sdk.StoreUnavailable),
 }
 
 

@@ -114,7 +114,9 @@ class WebDaemon:
 
     def api(self) -> httpx.Client:
         """An API client for test set-up (with the bearer token when the daemon has one)."""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {"X-Requested-With": "tests"}  # as the SDK and the UI send it
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=30)
 
 

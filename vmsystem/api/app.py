@@ -14,7 +14,7 @@ from vmsystem.api.bodies import install_schemas
 from vmsystem.api.errors import install_error_handlers
 from vmsystem.api.mcp import mcp_route
 from vmsystem.api.metrics import render_metrics
-from vmsystem.api.middleware import GuardMiddleware, RequestMiddleware
+from vmsystem.api.middleware import GuardMiddleware, HostPolicy, RequestMiddleware
 from vmsystem.api.routes import executions, exports, libraries, sessions, system, templates
 from vmsystem.api.webui import serve_ui
 from vmsystem.core import VmSystem
@@ -29,10 +29,15 @@ def create_app(
     cors_origins: tuple[str, ...] = (),
     max_request_bytes: int = 1048576,
     close_on_shutdown: bool = True,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> FastAPI:
     """An app serving ``vm``; the app's shutdown shuts the system down (``vm.shutdown()``:
     cancel, drain, close sessions, flush), so an app embedded in any ASGI server stops as
-    cleanly as the daemon."""
+    cleanly as the daemon.
+
+    Requests are served for loopback ``Host`` names and ``allowed_hosts`` only (see
+    :class:`~vmsystem.api.middleware.HostPolicy`).
+    """
 
     mcp, mcp_endpoint = mcp_route(vm)
 
@@ -72,7 +77,12 @@ def create_app(
     install_schemas(app)
     # The last one added runs first: request ids outermost, then CORS, then auth and limits,
     # so that 401/413/500 answers carry both X-Request-Id and the CORS headers.
-    app.add_middleware(GuardMiddleware, auth_token=auth_token, max_request_bytes=max_request_bytes)
+    app.add_middleware(
+        GuardMiddleware,
+        auth_token=auth_token,
+        max_request_bytes=max_request_bytes,
+        hosts=HostPolicy(allowed_hosts, cors_origins),
+    )
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -83,6 +93,7 @@ def create_app(
                 "Authorization",
                 "Content-Type",
                 "X-Request-Id",
+                "X-Requested-With",
                 "Last-Event-ID",
                 "Mcp-Session-Id",
                 "Mcp-Protocol-Version",

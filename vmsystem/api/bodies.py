@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-__all__ = ["documented", "install_schemas", "json_body", "query_flag"]
+__all__ = ["declares_json", "documented", "install_schemas", "json_body", "query_flag"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,7 +24,8 @@ _FLAG: TypeAdapter[bool] = TypeAdapter(bool)
 _DOCUMENTED: dict[str, type[BaseModel]] = {}
 
 
-def _declares_json(content_type: str | None) -> bool:
+def declares_json(content_type: str | None) -> bool:
+    """Whether a ``Content-Type`` is JSON (``application/json`` or ``application/*+json``)."""
     if not content_type:
         return False
     kind = content_type.partition(";")[0].strip().lower()
@@ -48,7 +49,7 @@ async def json_body(request: Request, model: type[M]) -> M:
     raw = await request.body()
     if not raw:
         raise _body_error("missing", "Field required")
-    if not _declares_json(request.headers.get("content-type")):
+    if not declares_json(request.headers.get("content-type")):
         raise _body_error(
             "model_attributes_type",
             "Input should be a valid dictionary or object to extract fields from",

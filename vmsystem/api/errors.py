@@ -18,8 +18,10 @@ __all__ = ["STATUS_BY_CODE", "error_response", "install_error_handlers"]
 #: HTTP status of every error code (docs/errors.md is checked against this table).
 STATUS_BY_CODE: dict[str, int] = {
     e.InvalidRequest.code: 400,
+    e.InvalidHost.code: 400,
     e.ValidationError.code: 400,
     e.Unauthorized.code: 401,
+    e.CrossSiteRequest.code: 403,
     e.TemplateNotFound.code: 404,
     e.SessionNotFound.code: 404,
     e.ExecutionNotFound.code: 404,
@@ -43,7 +45,9 @@ STATUS_BY_CODE: dict[str, int] = {
     e.StartupFailed.code: 422,
     e.IdempotencyKeyReused.code: 422,
     e.LibraryNotCached.code: 424,
+    e.TooManySessions.code: 429,
     e.InternalError.code: 500,
+    e.StoreUnavailable.code: 503,
 }
 
 

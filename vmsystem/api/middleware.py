@@ -3,25 +3,36 @@
 - :class:`RequestMiddleware`: ``X-Request-Id`` on every response, HEAD served as GET without a
   body, access log and metrics;
 - (CORS, when origins are configured, so that its headers reach every answer below);
-- :class:`GuardMiddleware`: bearer auth, body size limit, and the INTERNAL envelope for
-  unexpected exceptions.
+- :class:`GuardMiddleware`: the ``Host`` allowlist (DNS rebinding), the cross-site request
+  check (CSRF), bearer auth, body size limit, and the INTERNAL envelope for unexpected
+  exceptions.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vmsystem.api.bodies import declares_json
 from vmsystem.api.errors import error_response
 from vmsystem.api.metrics import HTTP_DURATION, HTTP_REQUESTS
-from vmsystem.core.errors import InternalError, PayloadTooLarge, Unauthorized
+from vmsystem.core.errors import (
+    CrossSiteRequest,
+    InternalError,
+    InvalidHost,
+    PayloadTooLarge,
+    Unauthorized,
+)
 
-__all__ = ["GuardMiddleware", "RequestMiddleware"]
+__all__ = ["LOOPBACK_HOSTS", "GuardMiddleware", "HostPolicy", "RequestMiddleware"]
 
 _log = logging.getLogger("vmsystem.http")
 _ID_PARAMS = frozenset({"session_id", "execution_id", "template_id"})
@@ -29,8 +40,60 @@ _PUBLIC_API = {"/api/v1/health"}
 _PROTECTED_PREFIXES = ("/api/", "/mcp", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 
+#: Host names always served: a page can only rebind its own name, never these.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class _TooLarge(Exception):
     pass
+
+
+def _host_name(value: str) -> str:
+    """The host part of a ``Host`` header or URL netloc (port and IPv6 brackets removed)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].partition("]")[0]
+    if value.count(":") > 1:
+        return value  # a bare IPv6 address
+    return value.partition(":")[0].rstrip(".")
+
+
+class HostPolicy:
+    """Which ``Host`` headers and ``Origin`` s are served.
+
+    ``allowed_hosts`` adds names to :data:`LOOPBACK_HOSTS` (and every loopback address):
+    exact names, ``*.suffix`` wildcards, or ``*`` for any host. ``cors_origins`` are origins
+    whose pages may send state-changing requests (besides the daemon's own origin).
+    """
+
+    def __init__(self, allowed_hosts: Sequence[str] = (), cors_origins: Sequence[str] = ()):
+        names = [_host_name(h) for h in (*LOOPBACK_HOSTS, *allowed_hosts) if h.strip()]
+        self.any_host = "*" in names
+        self.names = frozenset(n for n in names if not n.startswith("*"))
+        self.suffixes = tuple(n[1:] for n in names if n.startswith("*.") and len(n) > 2)
+        self.origins = frozenset(o.strip().rstrip("/").lower() for o in cors_origins)
+        self.any_origin = "*" in self.origins
+        self.shown = ", ".join(dict.fromkeys(h.strip() for h in (*LOOPBACK_HOSTS, *allowed_hosts)))
+
+    def host_allowed(self, host: str) -> bool:
+        """Whether a ``Host`` header (name and optional port) is served."""
+        name = _host_name(host)
+        if self.any_host or name in self.names or any(name.endswith(s) for s in self.suffixes):
+            return True
+        try:
+            return ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            return False
+
+    def origin_allowed(self, origin: str, host: str) -> bool:
+        """Whether a page of ``origin`` may change state: the daemon's own origin (the one
+        the request's already-checked ``Host`` names) or a configured CORS origin."""
+        normalized = origin.strip().rstrip("/").lower()
+        if self.any_origin or normalized in self.origins:
+            return True
+        parts = urlsplit(normalized)
+        return parts.scheme in {"http", "https"} and parts.netloc == host.strip().lower()
 
 
 class RequestMiddleware:
@@ -99,10 +162,18 @@ class GuardMiddleware:
     """Checks the bearer token, caps request bodies, and turns an unexpected exception into
     the INTERNAL envelope (inside CORS, so that browsers can read these answers too)."""
 
-    def __init__(self, app: ASGIApp, *, auth_token: str | None, max_request_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        auth_token: str | None,
+        max_request_bytes: int,
+        hosts: HostPolicy | None = None,
+    ) -> None:
         self.app = app
         self.token = auth_token.encode() if auth_token else None
         self.max_bytes = max_request_bytes
+        self.hosts = hosts or HostPolicy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -173,6 +244,23 @@ class GuardMiddleware:
         return replay, None
 
     def _reject(self, scope: Scope, headers: dict[bytes, bytes], path: str) -> Any:
+        host = headers.get(b"host", b"").decode("latin-1")
+        if not self.hosts.host_allowed(host):
+            return error_response(
+                InvalidHost(
+                    f"Host {host!r} is not served by this daemon (allowed: {self.hosts.shown}; "
+                    f"add names with --allowed-host)",
+                    host=host,
+                )
+            )
+        if scope["method"] in _UNSAFE_METHODS and self._cross_site(headers, host):
+            return error_response(
+                CrossSiteRequest(
+                    f"{scope['method']} {path} refused: a state-changing request must send "
+                    f"Content-Type: application/json or an X-Requested-With header, and an "
+                    f"Origin only if it is the daemon's own or a --cors-origin"
+                )
+            )
         if (
             self.token is not None
             and scope["method"] != "OPTIONS"
@@ -188,6 +276,19 @@ class GuardMiddleware:
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             return self._too_large()
         return None
+
+    def _cross_site(self, headers: dict[bytes, bytes], host: str) -> bool:
+        """Whether a web page of another site could have sent this request.
+
+        A page can send a form-encoded or text body, or none, to any site without asking
+        (a "simple" request); JSON and custom headers need a CORS preflight, which only the
+        configured origins pass. An ``Origin`` header, when present, must be allowed.
+        """
+        origin = headers.get(b"origin")
+        if origin is not None:
+            return not self.hosts.origin_allowed(origin.decode("latin-1"), host)
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        return not (declares_json(content_type) or b"x-requested-with" in headers)
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0

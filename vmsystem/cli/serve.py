@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import signal
@@ -53,6 +54,13 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
 
 
+def _listen_hosts(host: str) -> tuple[str, ...]:
+    """The listen address as an allowed ``Host`` (a wildcard address names no host)."""
+    if host in {"0.0.0.0", "::", ""}:
+        return ()
+    return (host,)
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
@@ -62,7 +70,10 @@ def serve(
     ctx: typer.Context,
     listen: Annotated[str | None, _opt("listen")] = None,
     cors_origin: Annotated[list[str] | None, _opt("cors_origins")] = None,
+    allowed_host: Annotated[list[str] | None, _opt("allowed_hosts")] = None,
     max_request_bytes: Annotated[int | None, _opt("max_request_bytes")] = None,
+    max_sessions: Annotated[int | None, _opt("max_sessions")] = None,
+    request_read_timeout: Annotated[float | None, _opt("request_read_timeout")] = None,
     session_idle_timeout: Annotated[float | None, _opt("session_idle_timeout")] = None,
     cache_dir: Annotated[str | None, _opt("cache_dir")] = None,
     hosts: Annotated[str | None, _opt("hosts")] = None,
@@ -85,9 +96,12 @@ def serve(
         "db": db or getattr(root, "db", None),
         "listen": listen,
         "cors_origins": tuple(cors_origin or ()),
+        "allowed_hosts": tuple(allowed_host or ()),
         "auth_token": auth_token or getattr(root, "auth_token", None),
         "insecure_no_auth": insecure_no_auth,
         "max_request_bytes": max_request_bytes,
+        "max_sessions": max_sessions,
+        "request_read_timeout": request_read_timeout,
         "session_idle_timeout": session_idle_timeout,
         "cache_dir": cache_dir,
         "hosts": hosts,
@@ -108,6 +122,10 @@ def serve(
             f"refusing to listen on non-loopback address {host} without an auth token: "
             "pass --auth-token TOKEN (or --insecure-no-auth to accept the risk)"
         )
+    if settings.request_read_timeout <= 0:
+        _fail(f"--request-read-timeout must be positive, got {settings.request_read_timeout}")
+    if settings.max_sessions < 1:
+        _fail(f"--max-sessions must be at least 1, got {settings.max_sessions}")
     if settings.db is None:
         default_db_path().parent.mkdir(parents=True, exist_ok=True)
     _configure_logging(settings.log_level)
@@ -135,6 +153,7 @@ def serve(
             session_idle_timeout=settings.session_idle_timeout,
             hosts=pool,
             executor_threads=settings.executor_threads,
+            max_sessions=settings.max_sessions,
         )
     except StoreError as exc:
         pool.close()
@@ -144,6 +163,7 @@ def serve(
         auth_token=settings.auth_token,
         cors_origins=settings.cors_origins,
         max_request_bytes=settings.max_request_bytes,
+        allowed_hosts=(*_listen_hosts(host), *settings.allowed_hosts),
     )
     typer.echo(
         f"vm-system {__version__} listening on http://{settings.listen} "
@@ -165,9 +185,12 @@ def serve(
         access_log=False,
         lifespan="on",
         loop="auto",
-        http="auto",
+        http=_protocol(settings.request_read_timeout),
         timeout_graceful_shutdown=3,
         server_header=False,
+        # A connection idle between requests is closed after this long (uvicorn); one whose
+        # request is slow to arrive, by the protocol above.
+        timeout_keep_alive=_KEEP_ALIVE_S,
     )
     # uvicorn handles SIGINT/SIGTERM (graceful shutdown), then restores the previous handlers
     # and raises the signal again; with the default handlers still in place that would kill
@@ -178,6 +201,54 @@ def serve(
         _server(config, vm).run()
     finally:
         vm.shutdown()
+
+
+#: Seconds a connection may stay idle between requests.
+_KEEP_ALIVE_S = 5
+
+
+def _protocol(read_timeout: float) -> type[Any]:
+    """uvicorn's HTTP protocol, closing a connection whose request (head and body) has not
+    fully arrived ``read_timeout`` seconds after the connection opened or the request's first
+    byte: uvicorn itself times out only idle keep-alive connections, so half a request held
+    open (slowloris) would keep a connection forever."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class Protocol(HttpToolsProtocol):
+        _read_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._read_timer is None and (self.cycle is None or self.cycle.response_complete):
+                self._arm()  # the first byte of the next request on a kept-alive connection
+            super().data_received(data)
+
+        def on_message_complete(self) -> None:
+            self._disarm()
+            super().on_message_complete()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._read_timer = self.loop.call_later(read_timeout, self._expired)
+
+        def _disarm(self) -> None:
+            if self._read_timer is not None:
+                self._read_timer.cancel()
+                self._read_timer = None
+
+        def _expired(self) -> None:
+            self._read_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return Protocol
 
 
 def _server(config: Any, vm: Any) -> Any:

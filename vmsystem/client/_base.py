@@ -135,7 +135,13 @@ class ClientConfig:
 
     def headers(self) -> dict[str, str]:
         """Headers sent with every request."""
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        # X-Requested-With marks the request as not sent by a web page of another site
+        # (the daemon refuses state-changing requests that could be; bodyless POSTs too).
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Requested-With": "vm-system-sdk",
+        }
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         headers.update(self.extra_headers)

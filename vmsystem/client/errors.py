@@ -10,8 +10,10 @@ The daemon answers every failure with one envelope,
     ├── StreamError                    an SSE stream broke and could not be resumed
     └── APIError                       the daemon answered with an error status
         ├── InvalidRequest             INVALID_REQUEST (400)
+        │   └── InvalidHost            INVALID_HOST (400)
         ├── ValidationError            VALIDATION_ERROR (400)
         ├── Unauthorized               UNAUTHORIZED (401)
+        ├── CrossSiteRequest           CROSS_SITE_REQUEST (403)
         ├── NotFound
         │   ├── TemplateNotFound       TEMPLATE_NOT_FOUND (404)
         │   ├── SessionNotFound        SESSION_NOT_FOUND (404)
@@ -36,7 +38,9 @@ The daemon answers every failure with one envelope,
         │   ├── StartupFailed          STARTUP_FAILED (422)
         │   └── IdempotencyKeyReused   IDEMPOTENCY_KEY_REUSED (422)
         ├── LibraryNotCached           LIBRARY_NOT_CACHED (424)
-        └── InternalError              INTERNAL (500)
+        ├── TooManySessions            TOO_MANY_SESSIONS (429)
+        ├── InternalError              INTERNAL (500)
+        └── StoreUnavailable           STORE_UNAVAILABLE (503)
 
 An unknown code gives a plain :class:`APIError` carrying that code; an error body that is not
 an envelope gives an :class:`APIError` with only ``status`` set (``code`` is ``None``).
@@ -51,6 +55,7 @@ __all__ = [
     "APIError",
     "ClientError",
     "Conflict",
+    "CrossSiteRequest",
     "DaemonUnavailable",
     "DownloadNotFound",
     "EngineNotSupported",
@@ -59,6 +64,7 @@ __all__ = [
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
+    "InvalidHost",
     "InvalidPath",
     "InvalidRequest",
     "LibraryNotCached",
@@ -75,9 +81,11 @@ __all__ = [
     "SessionNotReady",
     "StartupFailed",
     "StartupModeUnsupported",
+    "StoreUnavailable",
     "StreamError",
     "TemplateInUse",
     "TemplateNotFound",
+    "TooManySessions",
     "TransportError",
     "Unauthorized",
     "Unprocessable",
@@ -154,6 +162,12 @@ class InvalidRequest(APIError):
     error_code = "INVALID_REQUEST"
 
 
+class InvalidHost(InvalidRequest):
+    """400 INVALID_HOST: the ``Host`` is not one the daemon serves (see ``--allowed-host``)."""
+
+    error_code = "INVALID_HOST"
+
+
 class ValidationError(APIError):
     """400 VALIDATION_ERROR: a required field is missing or empty, or a value is malformed."""
 
@@ -164,6 +178,13 @@ class Unauthorized(APIError):
     """401 UNAUTHORIZED: the daemon needs a bearer token (``token=`` / ``VMSYSTEM_AUTH_TOKEN``)."""
 
     error_code = "UNAUTHORIZED"
+
+
+class CrossSiteRequest(APIError):
+    """403 CROSS_SITE_REQUEST: a state-changing request without JSON, ``X-Requested-With``
+    or an allowed ``Origin`` (the SDK always sends ``X-Requested-With``)."""
+
+    error_code = "CROSS_SITE_REQUEST"
 
 
 class NotFound(APIError):
@@ -325,10 +346,22 @@ class LibraryNotCached(APIError):
     error_code = "LIBRARY_NOT_CACHED"
 
 
+class TooManySessions(APIError):
+    """429 TOO_MANY_SESSIONS: the daemon's ``--max-sessions`` live sessions exist already."""
+
+    error_code = "TOO_MANY_SESSIONS"
+
+
 class InternalError(APIError):
     """500 INTERNAL: a fault inside the daemon."""
 
     error_code = "INTERNAL"
+
+
+class StoreUnavailable(APIError):
+    """503 STORE_UNAVAILABLE: the daemon's database cannot record results; no code ran."""
+
+    error_code = "STORE_UNAVAILABLE"
 
 
 def _subclasses(cls: type[APIError]) -> list[type[APIError]]:

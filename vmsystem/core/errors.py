@@ -8,8 +8,10 @@ maps codes back to its own typed errors; the CLI prints them as one line.
 
     VmError
     ├── InvalidRequest            INVALID_REQUEST
+    │   └── InvalidHost           INVALID_HOST
     ├── ValidationError           VALIDATION_ERROR
     ├── Unauthorized              UNAUTHORIZED
+    ├── CrossSiteRequest          CROSS_SITE_REQUEST
     ├── NotFound
     │   ├── TemplateNotFound      TEMPLATE_NOT_FOUND
     │   ├── SessionNotFound       SESSION_NOT_FOUND
@@ -32,7 +34,9 @@ maps codes back to its own typed errors; the CLI prints them as one line.
     │   ├── EngineNotSupported    ENGINE_NOT_SUPPORTED
     │   ├── StartupFailed         STARTUP_FAILED
     │   └── IdempotencyKeyReused  IDEMPOTENCY_KEY_REUSED
+    ├── TooManySessions           TOO_MANY_SESSIONS
     ├── LibraryNotCached          LIBRARY_NOT_CACHED
+    ├── StoreUnavailable          STORE_UNAVAILABLE
     └── InternalError             INTERNAL
 """
 
@@ -42,6 +46,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "Conflict",
+    "CrossSiteRequest",
     "DownloadNotFound",
     "EngineNotSupported",
     "ExecutionNotFound",
@@ -49,6 +54,7 @@ __all__ = [
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
+    "InvalidHost",
     "InvalidPath",
     "InvalidRequest",
     "LibraryNotCached",
@@ -65,8 +71,10 @@ __all__ = [
     "SessionNotReady",
     "StartupFailed",
     "StartupModeUnsupported",
+    "StoreUnavailable",
     "TemplateInUse",
     "TemplateNotFound",
+    "TooManySessions",
     "Unauthorized",
     "Unprocessable",
     "ValidationError",
@@ -100,6 +108,13 @@ class InvalidRequest(VmError):
     default_message = "Invalid request"
 
 
+class InvalidHost(InvalidRequest):
+    """The ``Host`` header names no host the daemon serves (a DNS-rebinding defence)."""
+
+    code = "INVALID_HOST"
+    default_message = "Host not allowed"
+
+
 class ValidationError(VmError):
     """A required field is missing or empty, or a value is malformed."""
 
@@ -112,6 +127,14 @@ class Unauthorized(VmError):
 
     code = "UNAUTHORIZED"
     default_message = "Missing or invalid bearer token"
+
+
+class CrossSiteRequest(VmError):
+    """A state-changing request that a web page of another site could have sent: neither
+    JSON, nor an ``X-Requested-With`` header, nor an allowed ``Origin``."""
+
+    code = "CROSS_SITE_REQUEST"
+    default_message = "Cross-site request refused"
 
 
 class NotFound(VmError):
@@ -287,6 +310,20 @@ class LibraryNotCached(VmError):
 
     code = "LIBRARY_NOT_CACHED"
     default_message = "Library not cached"
+
+
+class TooManySessions(VmError):
+    """The daemon already has as many live sessions as ``--max-sessions`` allows."""
+
+    code = "TOO_MANY_SESSIONS"
+    default_message = "Too many live sessions"
+
+
+class StoreUnavailable(VmError):
+    """The store cannot record results (unreadable or unwritable database): no code runs."""
+
+    code = "STORE_UNAVAILABLE"
+    default_message = "The store is unavailable"
 
 
 class InternalError(VmError):

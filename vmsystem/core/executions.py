@@ -25,6 +25,7 @@ from vmsystem.core.errors import (
     SessionBusy,
     SessionNotFound,
     SessionNotReady,
+    StoreUnavailable,
     ValidationError,
 )
 from vmsystem.core.events import EventBus, LiveExecution
@@ -303,6 +304,12 @@ class ExecutionService:
             first = WriteGroup((insert, InsertEvents(echo)))
         try:
             self._store.write(first, timeout=30)
+        except StoreError as exc:
+            # Never run code whose result could not be recorded (a corrupt or lost database).
+            self._bus.close(run.live)
+            raise StoreUnavailable(
+                f"the store cannot record executions, so no code runs: {exc}"
+            ) from exc
         except BaseException:
             self._bus.close(run.live)
             raise

@@ -28,6 +28,7 @@ from vmsystem.core.modules import Grant, normalize_module_name, session_modules
 from vmsystem.core.paths import check_worktree, read_worktree_file
 from vmsystem.core.provenance import session_provenance
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
+from vmsystem.core.session_cap import SessionCap, capped
 from vmsystem.core.templates import TemplateService
 from vmsystem.hosts import HostPool, LostCallback, RuntimeSpec, SessionRuntime
 from vmsystem.models import (
@@ -51,6 +52,9 @@ PURGEABLE = (SessionStatus.CLOSED, SessionStatus.CRASHED)
 class SessionService:
     """Session lifecycle: ``starting -> ready -> closed``, ``crashed`` on failures."""
 
+    #: The live-session cap (``--max-sessions``); None: no cap.
+    cap: SessionCap | None = None
+
     def __init__(
         self,
         store: Store,
@@ -71,6 +75,7 @@ class SessionService:
         registry.on_lost(self._record_crash)
 
     # ------------------------------------------------------------------ create
+    @capped
     def create(
         self,
         template_id: str,

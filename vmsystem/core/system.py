@@ -29,6 +29,7 @@ from vmsystem.core.ids import utcnow
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.notebooks import NotebookService
 from vmsystem.core.registry import RuntimeRegistry
+from vmsystem.core.session_cap import DEFAULT_MAX_SESSIONS, SessionCap
 from vmsystem.core.sessions import SessionService
 from vmsystem.core.templates import TemplateService
 from vmsystem.hosts import HostPool, open_hosts
@@ -74,6 +75,7 @@ class VmSystem:
         cache_dir: Path | None = None,
         session_idle_timeout: float | None = None,
         executor_threads: int = DEFAULT_EXECUTOR_THREADS,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
     ) -> None:
         self.store = store
         #: The one pool for blocking work: the HTTP layer's core calls and background runs.
@@ -100,6 +102,7 @@ class VmSystem:
             self.libraries,
             self.bus,
         )
+        self.sessions.cap = SessionCap(self.registry, max_sessions)
         self.notebooks = NotebookService(self.sessions, self.executions, self.engine.version)
         self.exports = ExportService(self.sessions, self.executions, self.notebooks)
         self.started_at = time.monotonic()
@@ -227,6 +230,7 @@ def open_system(
     session_idle_timeout: float | None = None,
     hosts: HostPool | str = "inprocess",
     executor_threads: int = DEFAULT_EXECUTOR_THREADS,
+    max_sessions: int = DEFAULT_MAX_SESSIONS,
 ) -> VmSystem:
     """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart.
 
@@ -242,6 +246,7 @@ def open_system(
             cache_dir=Path(cache_dir) if cache_dir else None,
             session_idle_timeout=session_idle_timeout,
             executor_threads=executor_threads,
+            max_sessions=max_sessions,
         )
     except BaseException:
         pool.close()

@@ -66,7 +66,13 @@ export interface RequestOptions {
 }
 
 export async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...authHeaders() };
+  // X-Requested-With: the daemon refuses state-changing requests a page of another site could
+  // send; same-origin requests pass by their Origin too, this also covers the Vite dev proxy.
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'X-Requested-With': 'vm-system-ui',
+    ...authHeaders(),
+  };
   let body: string | undefined;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
