@@ -83,9 +83,12 @@ def open_session(
     modules: Sequence[str] = (),
     capabilities: Sequence[Capability] = (),
     environ: Mapping[str, str] | None = None,
+    mem_mb: int | None = None,
 ) -> Iterator[Session]:
     """A session runtime the way SessionService builds one (modules, env, hidden globals)."""
-    scope = ModuleScope("session-test", Path(os.path.realpath(worktree)), list(capabilities))
+    scope = ModuleScope(
+        "session-test", Path(os.path.realpath(worktree)), list(capabilities), mem_mb=mem_mb
+    )
     factories, functions = build_session_modules(list(modules), scope)
     options = ContextOptions(
         modules=factories,

@@ -17,6 +17,7 @@ from vmsystem.core.errors import (
     SessionBusy,
     SessionNotFound,
     SessionNotReady,
+    StoreUnavailable,
     ValidationError,
 )
 from vmsystem.models import ExecutionStatus, SessionStatus
@@ -233,7 +234,7 @@ def test_an_execution_that_cannot_be_recorded_is_refused_before_it_runs(
         raise StoreError("database is gone")
 
     monkeypatch.setattr(store, "write", failing)
-    with pytest.raises(StoreError, match="database is gone"):
+    with pytest.raises(StoreUnavailable, match="database is gone"):
         vm.executions.repl(sid, "globalThis.ran = true")
     monkeypatch.setattr(store, "write", real_write)
     assert vm.executions.running() == []

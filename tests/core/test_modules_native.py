@@ -384,14 +384,16 @@ def test_database_sql_errors_are_js_errors(worktree: Path) -> None:
 
 def test_database_file_dsn_inside_the_worktree_persists(worktree: Path) -> None:
     (worktree / "data").mkdir()
-    with open_session(worktree, ["database"]) as s:
+    with open_session(worktree, ["database"], [cap("fs", "write")]) as s:
         s.value("var db = require('database'); db.configure('sqlite3', 'data/app.db')")
         s.value("db.exec('CREATE TABLE t (v)'); db.exec('INSERT INTO t VALUES (?)', 'kept')")
     assert (worktree / "data" / "app.db").is_file()
-    with open_session(worktree, ["database"]) as s:
+    with open_session(worktree, ["database"]) as s:  # without fs:write: read-only
         dsn = js(str(worktree / "data" / "app.db"))
         s.value(f"var db = require('database'); db.configure('sqlite3', {dsn})")
         assert s.value("db.query('SELECT v FROM t')") == [{"v": "kept"}]
+        error = s.caught("db.exec('INSERT INTO t VALUES (?)', 'more')")
+        assert "readonly database" in error["message"]
 
 
 def test_database_connections_are_per_session(worktree: Path) -> None:

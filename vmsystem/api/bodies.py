@@ -21,6 +21,7 @@ __all__ = ["declares_json", "documented", "install_schemas", "json_body", "query
 M = TypeVar("M", bound=BaseModel)
 
 _FLAG: TypeAdapter[bool] = TypeAdapter(bool)
+_TOO_DEEP = "arrays and objects are nested too deeply (at most about 200 levels)"
 _DOCUMENTED: dict[str, type[BaseModel]] = {}
 
 
@@ -57,8 +58,13 @@ async def json_body(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        if exc.errors()[0]["type"] != "json_invalid":
+        first = exc.errors()[0]
+        if first["type"] != "json_invalid":
             raise _located(exc, "body") from None
+        if "recursion limit" in str(first.get("msg", "")):
+            # pydantic-core stops at a fixed depth (about 200); the stdlib parser below would
+            # recurse until Python's own limit and raise RecursionError (a 500).
+            raise _body_error("json_invalid", _TOO_DEEP) from None
     # pydantic-core's parser refuses what the stdlib's accepts (a lone surrogate escape), and
     # the stdlib says where the JSON is broken: parse again to report the right problem.
     try:
@@ -68,6 +74,8 @@ async def json_body(request: Request, model: type[M]) -> M:
         raise _body_error("json_invalid", where) from None
     except UnicodeDecodeError:
         raise _body_error("json_invalid", "the body is not UTF-8") from None
+    except RecursionError:
+        raise _body_error("json_invalid", _TOO_DEEP) from None
     try:
         return model.model_validate(value)
     except ValidationError as exc:

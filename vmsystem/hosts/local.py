@@ -106,6 +106,7 @@ def build_runtime(spec: RuntimeSpec, engine: Engine, host_id: str) -> LocalRunti
         Path(spec.worktree),
         list(spec.grants),
         environment=dict(spec.options.env),
+        mem_mb=spec.options.mem_mb,
     )
     try:
         factories, functions = build_session_modules(list(spec.modules), scope)

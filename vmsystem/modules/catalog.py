@@ -64,6 +64,9 @@ class ModuleScope:
     #: and LANG). None: derive it from the grants and this process's environment, which is
     #: right only in the daemon's own process (a host process's environment is scrubbed).
     environment: Mapping[str, str] | None = None
+    #: The session's memory budget (``limits.mem_mb``): host-module results (SQL rows) are
+    #: capped against it, since they live outside V8's heap limit until converted.
+    mem_mb: int | None = None
 
     def time_left(self, cap_s: float) -> float:
         """Seconds a host call may still wait: ``cap_s``, or less if the deadline is nearer."""

@@ -7,6 +7,12 @@ original. The connection is in autocommit mode (``BEGIN``/``COMMIT`` work as SQL
 ``ATTACH`` other files (nor ``VACUUM INTO`` them) or load extensions, and a statement is
 stopped after :data:`STATEMENT_TIMEOUT_S`, at the execution's deadline or on cancel. The
 session's close closes the connection.
+
+Rows are built in the daemon's memory, outside V8's heap limit, so a query's result is
+capped in bytes against the session's ``mem_mb`` (:func:`result_budget`), and SQLite itself
+refuses any string or BLOB longer than that (``SQLITE_LIMIT_LENGTH``: ``zeroblob(1e9)`` fails
+before a gigabyte is allocated). Without ``fs:write`` a database file is opened read-only and
+never created.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +29,17 @@ from vmsystem.modules.catalog import ModuleScope, ModuleSpec
 from vmsystem.modules.fs import confine
 from vmsystem.runtime import HostError, HostFunction
 
-__all__ = ["MAX_RESULT_ROWS", "MODULE", "STATEMENT_TIMEOUT_S"]
+__all__ = ["MAX_RESULT_BYTES", "MAX_RESULT_ROWS", "MODULE", "STATEMENT_TIMEOUT_S", "result_budget"]
 
 #: Longest one statement may run.
 STATEMENT_TIMEOUT_S = 10.0
 #: Most rows one query returns.
 MAX_RESULT_ROWS = 100_000
-_MAX_RESULT_CHARS = 16 * 1024 * 1024
+#: Most bytes one query's result may take (less with a small ``mem_mb``).
+MAX_RESULT_BYTES = 16 * 1024 * 1024
+#: What a BLOB byte costs once it is a JS array of numbers (and its Python list on the way).
+_BLOB_BYTE_COST = 8
+_MIB = 1024 * 1024
 _DENIED_PRAGMAS = frozenset({"temp_store_directory", "data_store_directory", "writable_schema"})
 _NOT_CONFIGURED = "database not configured: call configure(driver, dsn) first"
 
@@ -72,6 +83,22 @@ def _flatten(params: Any) -> list[Any]:
     return out
 
 
+def result_budget(mem_mb: int | None) -> int:
+    """The bytes one query result may take: a quarter of the session's ``mem_mb`` (the rows
+    are copied into V8, which holds them within that limit), at most :data:`MAX_RESULT_BYTES`."""
+    if mem_mb is None or mem_mb <= 0:
+        return MAX_RESULT_BYTES
+    return max(min(MAX_RESULT_BYTES, mem_mb * _MIB // 4), 64 * 1024)
+
+
+def _cost(value: Any) -> int:
+    if isinstance(value, bytes):
+        return len(value) * _BLOB_BYTE_COST
+    if isinstance(value, str):
+        return len(value)
+    return 8
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, bytes):
         return list(value)  # a BLOB becomes an array of byte values
@@ -87,6 +114,7 @@ class _Handle:
         self.conn: sqlite3.Connection | None = None
         self.lock = threading.Lock()
         self.deadline = 0.0
+        self.budget = result_budget(scope.mem_mb)
 
     def close(self) -> None:
         with self.lock:
@@ -106,10 +134,24 @@ class _Handle:
         target = ":memory:" if dsn == ":memory:" else str(confine(self.root, dsn, "database"))
         if target != ":memory:" and os.path.isdir(target):
             raise HostError(f"database: dsn is a directory: {dsn}")
+        self.budget = result_budget(self.scope.mem_mb)
+        writable = self.scope.capability("fs", "write") is not None
+        if target != ":memory:" and not writable and not os.path.exists(target):
+            raise HostError(
+                f"database: {dsn} does not exist, and creating a database file needs the "
+                f"fs:write capability (use ':memory:')"
+            )
         try:
-            conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            if target == ":memory:" or writable:
+                conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            else:  # read-only: no writes, no journal files, nothing created
+                uri = "file:" + urllib.parse.quote(target) + "?mode=ro"
+                conn = sqlite3.connect(uri, isolation_level=None, check_same_thread=False, uri=True)
         except sqlite3.Error as exc:
             raise HostError(f"database: cannot open {dsn}: {exc}") from None
+        # SQLite refuses to build a string or BLOB over this (zeroblob, printf, replace...),
+        # before allocating it; a little over the budget so the budget's message wins below it.
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, self.budget + 1)
         conn.set_authorizer(_authorize)
         conn.set_progress_handler(self._progress, 1000)
         self.close()
@@ -134,6 +176,11 @@ class _Handle:
                 raise HostError("database: statement stopped (time limit or cancel)") from None
             raise HostError(f"database: {exc}") from None
         except (sqlite3.Error, OverflowError) as exc:
+            if "too big" in str(exc):
+                raise HostError(
+                    f"database: {exc} (strings and BLOBs are limited to {self.budget} bytes, a "
+                    f"quarter of the session's mem_mb at most 16 MiB)"
+                ) from None
             raise HostError(f"database: {exc}") from None
 
     def query(self, args: list[Any]) -> list[dict[str, Any]]:
@@ -141,16 +188,18 @@ class _Handle:
             cursor = self._run(args)
             columns = [d[0] for d in cursor.description or ()]
             rows: list[dict[str, Any]] = []
-            chars = 0
+            size = 0
             try:
                 for row in cursor:
-                    rows.append({c: _cell(v) for c, v in zip(columns, row, strict=True)})
-                    chars += sum(len(v) if isinstance(v, str | bytes) else 8 for v in row)
-                    if len(rows) > MAX_RESULT_ROWS or chars > _MAX_RESULT_CHARS:
+                    # Counted before the row is converted (a BLOB becomes a list of numbers).
+                    size += sum(_cost(v) for v in row)
+                    if len(rows) >= MAX_RESULT_ROWS or size > self.budget:
                         raise HostError(
                             f"database: query result too large (over {MAX_RESULT_ROWS} rows or "
-                            f"{_MAX_RESULT_CHARS // (1024 * 1024)} MiB); use LIMIT"
+                            f"{self.budget // 1024} KiB, a quarter of the session's mem_mb at "
+                            f"most 16 MiB; a BLOB byte counts {_BLOB_BYTE_COST}); use LIMIT"
                         )
+                    rows.append({c: _cell(v) for c, v in zip(columns, row, strict=True)})
             except sqlite3.Error as exc:
                 raise HostError(f"database: {exc}") from None
             finally:
