@@ -1,0 +1,282 @@
+"""Attacks on a real daemon process over HTTP: DNS rebinding, cross-site requests, CORS, the
+token, body limits and bad bodies, half-open connections, the session cap, and what an exec
+child can see of the daemon."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from e2e.conftest import Daemon, free_port, run_cli
+
+from vmsystem import client as sdk
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "security-suite-token"
+ALLOWED_ORIGIN = "http://ui.allowed.example"
+
+
+def _start(root: Path, *flags: str, env: dict[str, str] | None = None) -> Daemon:
+    (root / "cache").mkdir(parents=True, exist_ok=True)
+    daemon = Daemon(
+        db=root / "vm.db",
+        cache_dir=root / "cache",
+        log=root / "daemon.log",
+        port=free_port(),
+        flags=flags,
+        token=TOKEN,
+        env={"VMSYSTEM_AUTH_TOKEN": TOKEN, **(env or {})},
+    )
+    return daemon.start()
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """A daemon with a token (from its environment), a CORS origin, an extra allowed host,
+    64 KiB bodies and a 1 s request read timeout."""
+    d = _start(
+        tmp_path_factory.mktemp("security-daemon"),
+        "--cors-origin",
+        ALLOWED_ORIGIN,
+        "--allowed-host",
+        "vm.allowed.example",
+        "--max-request-bytes",
+        "65536",
+        "--request-read-timeout",
+        "1",
+    )
+    yield d
+    code, _ = d.terminate()
+    assert code == 0, d.output()
+
+
+@pytest.fixture
+def http(daemon: Daemon) -> Iterator[httpx.Client]:
+    with daemon.client() as c:
+        yield c
+
+
+def _bare(daemon: Daemon, **headers: str) -> httpx.Client:
+    """A client sending only the token and ``headers`` (no X-Requested-With)."""
+    return httpx.Client(
+        base_url=daemon.api, timeout=30, headers={"Authorization": f"Bearer {TOKEN}", **headers}
+    )
+
+
+def _session(http: httpx.Client, worktree: Path, **template: Any) -> dict[str, Any]:
+    t = http.post("/templates", json={"name": f"sec-{time.monotonic_ns()}", **template})
+    assert t.status_code == 201, t.text
+    tid = t.json()["id"]
+    for module in template.pop("_modules", ()):
+        assert http.post(f"/templates/{tid}/modules", json={"name": module}).status_code == 201
+    r = http.post("/sessions", json={"template_id": tid, "worktree_path": str(worktree)})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------- DNS rebinding (Host)
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:{port}", "evil.localhost"])
+def test_a_rebound_host_name_is_refused(daemon: Daemon, host: str) -> None:
+    with daemon.client() as c:
+        r = c.get("/templates", headers={"Host": host.format(port=daemon.port)})
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == "INVALID_HOST"
+
+
+def test_loopback_names_and_allowed_hosts_are_served(daemon: Daemon) -> None:
+    with daemon.client() as c:
+        for host in ("localhost", "127.0.0.1", "[::1]", "vm.allowed.example"):
+            r = c.get("/templates", headers={"Host": f"{host}:{daemon.port}"})
+            assert r.status_code == 200, (host, r.text)
+
+
+# -------------------------------------------------------------------- cross-site requests
+def test_a_bodyless_cross_site_close_is_refused(
+    daemon: Daemon, http: httpx.Client, worktree: Path
+) -> None:
+    session = _session(http, worktree)
+    with _bare(daemon) as c:
+        r = c.post(f"/sessions/{session['id']}/close")
+        assert r.status_code == 403 and r.json()["error"]["code"] == "CROSS_SITE_REQUEST"
+        r = c.post(
+            f"/sessions/{session['id']}/close",
+            headers={"Origin": "http://attacker.example", "X-Requested-With": "x"},
+        )
+        assert r.status_code == 403
+    assert http.get(f"/sessions/{session['id']}").json()["status"] == "ready"
+
+
+def test_a_form_post_from_another_site_is_refused(daemon: Daemon, http: httpx.Client) -> None:
+    with _bare(daemon) as c:
+        r = c.post(
+            "/templates",
+            content=b"name=from-a-form",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 403
+        r = c.post(
+            "/templates",
+            content=b'{"name": "text-plain"}',
+            headers={"Content-Type": "text/plain"},
+        )
+        assert r.status_code == 403
+    names = [t["name"] for t in http.get("/templates").json()]
+    assert "from-a-form" not in names and "text-plain" not in names
+
+
+def test_json_same_origin_and_allowed_origins_pass(daemon: Daemon, worktree: Path) -> None:
+    with _bare(daemon) as c:
+        assert c.post("/templates", json={"name": "json-ok"}).status_code == 201
+        own = {"Origin": f"http://127.0.0.1:{daemon.port}", "Content-Type": "text/plain"}
+        t = c.post("/templates", content=b'{"name": "same-origin"}', headers=own)
+        assert t.status_code in (201, 400), t.text  # not 403: the UI's own origin passes
+        r = c.post("/templates", json={"name": "cors-ok"}, headers={"Origin": ALLOWED_ORIGIN})
+        assert r.status_code == 201
+
+
+def test_the_sdk_closes_and_cancels_without_a_body(daemon: Daemon, worktree: Path) -> None:
+    with sdk.Client(daemon.url, token=TOKEN) as vm:
+        template = vm.create_template(f"sdk-{time.monotonic_ns()}")
+        session = vm.create_session(template["id"], str(worktree))
+        running = vm.run_repl(session["id"], "while (true) {}", stream=True)
+        assert vm.cancel_execution(running["id"])["status"] in ("cancelled", "running")
+        assert vm.close_session(session["id"])["status"] == "closed"
+
+
+# ------------------------------------------------------------------------ CORS and token
+def test_a_foreign_origin_gets_no_cors_headers(daemon: Daemon) -> None:
+    with daemon.client() as c:
+        r = c.get("/templates", headers={"Origin": "http://attacker.example"})
+        assert "access-control-allow-origin" not in r.headers
+        preflight = c.options(
+            "/templates",
+            headers={"Origin": "http://attacker.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in preflight.headers
+        allowed = c.get("/templates", headers={"Origin": ALLOWED_ORIGIN})
+        assert allowed.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+
+
+def test_the_api_needs_the_token(daemon: Daemon) -> None:
+    with httpx.Client(base_url=daemon.api, timeout=30) as anonymous:
+        for path in ("/templates", "/sessions", "/runtime/summary"):
+            assert anonymous.get(path).status_code == 401
+        r = anonymous.post("/templates", json={"name": "x"}, headers={"X-Requested-With": "x"})
+        assert r.status_code == 401
+        wrong = anonymous.get("/templates", headers={"Authorization": "Bearer wrong"})
+        assert wrong.status_code == 401
+
+
+def test_non_loopback_serve_without_a_token_is_refused(tmp_path: Path) -> None:
+    done = run_cli(["serve", "--db", str(tmp_path / "vm.db"), "--listen", f"0.0.0.0:{free_port()}"])
+    assert done.returncode == 2 and "non-loopback" in done.stderr
+
+
+# ---------------------------------------------------------------------- bodies and caps
+def test_an_oversized_body_is_413(http: httpx.Client) -> None:
+    r = http.post("/templates", json={"name": "x" * 70_000})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+@pytest.mark.parametrize("depth", [5_000, 30_000])
+def test_deeply_nested_json_is_400_not_a_dropped_connection(
+    http: httpx.Client, worktree: Path, depth: int
+) -> None:
+    session = _session(http, worktree)
+    (worktree / "a.js").write_text("1")
+    nested = "[" * depth + "]" * depth
+    bodies = {
+        "/executions/run-file": f'{{"session_id": "{session["id"]}", "path": "a.js", '
+        f'"args": {{"x": {nested}}}}}',
+        "/executions/repl": f'{{"session_id": "{session["id"]}", "input": {nested}}}',
+        "/templates": f'{{"name": {nested}}}',
+    }
+    for path, body in bodies.items():
+        r = http.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, (path, r.status_code, r.text[:200])
+        assert r.json()["error"]["code"] == "INVALID_REQUEST"
+    assert http.get("/templates").status_code == 200
+
+
+def test_half_open_requests_are_dropped(daemon: Daemon) -> None:
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=10) as raw:
+        raw.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        started = time.monotonic()
+        assert raw.recv(1024) == b""  # the daemon closed the connection
+        assert time.monotonic() - started < 8
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=10) as raw:
+        raw.sendall(
+            b"POST /api/v1/templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"na'
+        )
+        data = raw.recv(4096)
+        assert data == b"" or data.startswith(b"HTTP/1.1 4"), data[:100]
+
+
+def test_sessions_over_max_sessions_are_429(tmp_path: Path, worktree: Path) -> None:
+    d = _start(tmp_path / "capped", "--max-sessions", "2")
+    try:
+        with sdk.Client(d.url, token=TOKEN) as vm:
+            template = vm.create_template("capped")
+            first = vm.create_session(template["id"], str(worktree))
+            vm.create_session(template["id"], str(worktree))
+            with pytest.raises(sdk.TooManySessions) as raised:
+                vm.create_session(template["id"], str(worktree))
+            assert raised.value.status == 429
+            vm.close_session(first["id"])
+            vm.create_session(template["id"], str(worktree))
+    finally:
+        d.terminate()
+
+
+# ---------------------------------------------------------------- the daemon's secrets
+def test_an_exec_child_cannot_read_the_daemon_environment(
+    daemon: Daemon, http: httpx.Client, worktree: Path
+) -> None:
+    assert daemon.process is not None
+    t = http.post("/templates", json={"name": f"exec-{time.monotonic_ns()}"}).json()
+    assert http.post(f"/templates/{t['id']}/modules", json={"name": "exec"}).status_code == 201
+    grant = {"kind": "exec", "name": "run", "enabled": True, "config": {"allow": ["cat", "ls"]}}
+    assert http.post(f"/templates/{t['id']}/capabilities", json=grant).status_code == 201
+    s = http.post("/sessions", json={"template_id": t["id"], "worktree_path": str(worktree)})
+    assert s.status_code == 201, s.text
+    pid = daemon.process.pid
+    code = (
+        f"(() => {{ const out = []; for (const p of ['/proc/{pid}/environ', '/proc/1/environ'])"
+        " { try { out.push(require('exec').run('cat', [p])); }"
+        " catch (e) { out.push('THREW ' + e.message); } } return out.join('\\n'); })()"
+    )
+    r = http.post("/executions/repl", json={"session_id": s.json()["id"], "input": code})
+    assert r.status_code == 201, r.text
+    seen = r.json()["result"]["json"]
+    assert TOKEN not in seen
+    assert "No such file" in seen
+    assert os.environ.get("VMSYSTEM_AUTH_TOKEN") != TOKEN  # the token is the daemon's alone
+
+
+# ------------------------------------------------------------------- a store that fails
+def test_a_corrupt_database_refuses_to_run_code(tmp_path: Path, worktree: Path) -> None:
+    import sqlite3
+
+    d = _start(tmp_path / "corrupt")
+    try:
+        with d.client() as c:
+            session = _session(c, worktree)
+            r = c.post("/executions/repl", json={"session_id": session["id"], "input": "1+1"})
+            assert r.json()["status"] == "ok"
+            with sqlite3.connect(d.db) as raw:
+                raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            d.db.write_bytes(os.urandom(d.db.stat().st_size))
+            for _ in range(3):
+                r = c.post("/executions/repl", json={"session_id": session["id"], "input": "2"})
+                assert r.status_code == 503, r.text
+                assert r.json()["error"]["code"] == "STORE_UNAVAILABLE"
+    finally:
+        d.terminate()
