@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,12 +69,30 @@ def test_find_exec_runs_as_nobody_without_capabilities(sandboxed: Session) -> No
 
 
 def test_find_exec_cannot_write_outside_the_worktree(worktree: Path, outside: Path) -> None:
-    with open_session(worktree, ["exec"], _exec(write=True)) as s:
-        script = f"echo pwned > {outside}/written; echo pwned > /usr/pwned; echo pwned > /pwned"
-        out = run(s, "find", ".", "-maxdepth", "0", "-exec", "sh", "-c", script, ";")
-    assert not (outside / "written").exists()
-    assert not Path("/usr/pwned").exists() and not Path("/pwned").exists()
-    assert "Read-only file system" in out or "No such file" in out or "Permission denied" in out
+    system = _system_paths("pwned")
+    try:
+        with open_session(worktree, ["exec"], _exec(write=True)) as s:
+            script = f"echo pwned > {outside}/written; " + "; ".join(
+                f"echo pwned > {p}" for p in system
+            )
+            out = run(s, "find", ".", "-maxdepth", "0", "-exec", "sh", "-c", script, ";")
+        assert not (outside / "written").exists()
+        assert not any(p.exists() for p in system)
+        assert "Read-only file system" in out or "No such file" in out or "Permission denied" in out
+    finally:
+        _remove(system)
+
+
+def _system_paths(kind: str) -> list[Path]:
+    """Files in system directories that only a broken sandbox lets a command create (unique
+    names, removed after the test whatever happens)."""
+    name = f"vm-system-security-{kind}-{uuid.uuid4().hex}"
+    return [Path("/usr") / name, Path("/") / name]
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def test_find_exec_cannot_read_the_daemon_environment(
@@ -103,11 +124,15 @@ def test_without_fs_write_the_worktree_is_read_only(sandboxed: Session, worktree
 
 
 def test_with_fs_write_the_worktree_is_the_only_writable_path(worktree: Path) -> None:
-    with open_session(worktree, ["exec"], _exec(write=True)) as s:
-        assert run(s, "touch", "created") == ""
-        assert "Read-only file system" in run(s, "touch", "/usr/created")
-    assert (worktree / "created").exists()
-    assert not Path("/usr/created").exists()
+    system = _system_paths("created")
+    try:
+        with open_session(worktree, ["exec"], _exec(write=True)) as s:
+            assert run(s, "touch", "created") == ""
+            assert "Read-only file system" in run(s, "touch", str(system[0]))
+        assert (worktree / "created").exists()
+        assert not system[0].exists()
+    finally:
+        _remove(system)
 
 
 def test_git_core_fsmonitor_runs_only_inside_the_sandbox(worktree: Path, outside: Path) -> None:
@@ -128,7 +153,14 @@ def test_git_core_fsmonitor_runs_only_inside_the_sandbox(worktree: Path, outside
 
 def test_setsid_background_processes_do_not_outlive_the_run(sandboxed: Session) -> None:
     marker = f"177.{os.getpid()}{int(time.monotonic() * 1000) % 100000}"
-    out = run(sandboxed, "sh", "-c", f"setsid sleep {marker} > /dev/null 2>&1 & echo started")
+    out = run(
+        sandboxed, "sh", "-c", f"setsid sleep {marker} > /dev/null 2>&1 & sleep 0.3; echo started"
+    )
+    print(
+        "DEBUG",
+        repr(out),
+        subprocess.run(["pgrep", "-af", "sleep"], capture_output=True, text=True).stdout,
+    )
     assert out == "started\n"
     deadline = time.monotonic() + 5
     while _running(["sleep", marker]):
@@ -211,3 +243,36 @@ def test_commands_outside_the_sandbox_are_refused(worktree: Path) -> None:
     with open_session(worktree, ["exec"], [grant]) as s:
         error = s.caught(f"require('exec').run({js(str(Path(os.__file__).resolve()))})")
     assert "not executable" in error["message"] or "outside the sandbox" in error["message"]
+
+
+def test_the_sandbox_dies_with_the_daemon(tmp_path: Path) -> None:
+    """A daemon killed with SIGKILL (no clean-up code runs) takes its commands with it."""
+    marker = f"199.{os.getpid()}{int(time.monotonic() * 1000) % 100000}"
+    script = tmp_path / "daemon.py"
+    script.write_text(
+        "import subprocess, sys, time\n"
+        "from pathlib import Path\n"
+        "from vmsystem.core.modules.sandbox import sandbox_command\n"
+        f"cmd = sandbox_command(['/bin/sh', '-c', 'setsid sleep {marker} & sleep {marker}'],"
+        f" worktree=Path({str(tmp_path)!r}), writable=False, network=False, cpu_seconds=30)\n"
+        "subprocess.Popen(cmd, start_new_session=True)\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    daemon = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, env={**os.environ}
+    )
+    try:
+        assert daemon.stdout is not None and daemon.stdout.readline() == b"started\n"
+        deadline = time.monotonic() + 5
+        while len(_running(["sleep", marker])) < 2:
+            assert time.monotonic() < deadline, "the sandboxed sleeps never started"
+            time.sleep(0.02)
+    finally:
+        daemon.kill()
+        daemon.wait()
+    deadline = time.monotonic() + 5
+    while _running(["sleep", marker]):
+        if time.monotonic() > deadline:
+            pytest.fail(f"'sleep {marker}' outlived the daemon")
+        time.sleep(0.02)
