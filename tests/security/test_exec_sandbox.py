@@ -252,7 +252,7 @@ def test_the_sandbox_dies_with_the_daemon(tmp_path: Path) -> None:
     script.write_text(
         "import subprocess, sys, time\n"
         "from pathlib import Path\n"
-        "from vmsystem.core.modules.sandbox import sandbox_command\n"
+        "from vmsystem.modules.sandbox import sandbox_command\n"
         f"cmd = sandbox_command(['/bin/sh', '-c', 'setsid sleep {marker} & sleep {marker}'],"
         f" worktree=Path({str(tmp_path)!r}), writable=False, network=False, cpu_seconds=30)\n"
         "subprocess.Popen(cmd, start_new_session=True)\n"

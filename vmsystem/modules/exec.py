@@ -6,7 +6,7 @@ and friends are passed literally), in the worktree, with a minimal environment
 (``PATH=/usr/bin:/bin``, ``HOME`` = the worktree, ``LANG=C.UTF-8`` and the variables granted
 by ``env:<VAR>``), stdin closed, for at most ``timeout_ms`` (10 s) and
 :data:`MAX_OUTPUT_BYTES` of combined output, inside the bubblewrap sandbox of
-:mod:`vmsystem.core.modules.sandbox` (the allowlist is not a boundary: ``find -exec`` or a git
+:mod:`vmsystem.modules.sandbox` (the allowlist is not a boundary: ``find -exec`` or a git
 hook runs whatever it likes, so the sandbox is what confines it).
 """
 
