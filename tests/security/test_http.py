@@ -70,12 +70,17 @@ def _bare(daemon: Daemon, **headers: str) -> httpx.Client:
     )
 
 
-def _session(http: httpx.Client, worktree: Path, **template: Any) -> dict[str, Any]:
-    t = http.post("/templates", json={"name": f"sec-{time.monotonic_ns()}", **template})
+def _session(
+    http: httpx.Client, worktree: Path, modules: tuple[str, ...] = (), **limits: int
+) -> dict[str, Any]:
+    t = http.post("/templates", json={"name": f"sec-{time.monotonic_ns()}"})
     assert t.status_code == 201, t.text
     tid = t.json()["id"]
-    for module in template.pop("_modules", ()):
+    for module in modules:
         assert http.post(f"/templates/{tid}/modules", json={"name": module}).status_code == 201
+    if limits:
+        r = http.patch(f"/templates/{tid}", json={"settings": {"limits": limits}})
+        assert r.status_code == 200, r.text
     r = http.post("/sessions", json={"template_id": tid, "worktree_path": str(worktree)})
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
@@ -234,6 +239,32 @@ def test_sessions_over_max_sessions_are_429(tmp_path: Path, worktree: Path) -> N
             vm.create_session(template["id"], str(worktree))
     finally:
         d.terminate()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_huge_sql_blob_stays_within_the_session_budget(
+    daemon: Daemon, http: httpx.Client, worktree: Path
+) -> None:
+    session = _session(http, worktree, ("database",), mem_mb=128)
+    code = (
+        "(() => { const db = require('database'); db.configure('sqlite3', ':memory:');"
+        " try { return db.query('select zeroblob(9.9e8) b').length; }"
+        " catch (e) { return e.message; } })()"
+    )
+    r = http.post("/executions/repl", json={"session_id": session["id"], "input": code})
+    assert r.status_code == 201, r.text
+    assert "string or blob too big" in r.json()["result"]["json"]
+    assert daemon.process is not None
+    assert _rss_mb(daemon.process.pid) < 1024
+    hosts = http.get("/runtime/summary").json()["hosts"]
+    measured = [h["rss_bytes"] for h in hosts if h.get("rss_bytes")]
+    assert measured and max(measured) < 1024 * 1024 * 1024, hosts
 
 
 # ---------------------------------------------------------------- the daemon's secrets
