@@ -309,5 +309,9 @@ def test_a_corrupt_database_refuses_to_run_code(tmp_path: Path, worktree: Path) 
                 r = c.post("/executions/repl", json={"session_id": session["id"], "input": "2"})
                 assert r.status_code == 503, r.text
                 assert r.json()["error"]["code"] == "STORE_UNAVAILABLE"
+            for path in ("/templates", f"/sessions/{session['id']}", "/sessions"):
+                r = c.get(path)
+                assert r.status_code == 503, (path, r.status_code, r.text)
+                assert r.json()["error"]["code"] == "STORE_UNAVAILABLE"
     finally:
         d.terminate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,9 +12,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from vmsystem.api.responses import json_response
+from vmsystem.core import StoreError
 from vmsystem.core import errors as e
 
 __all__ = ["STATUS_BY_CODE", "error_response", "install_error_handlers"]
+
+_log = logging.getLogger("vmsystem.http")
 
 #: HTTP status of every error code (docs/errors.md is checked against this table).
 STATUS_BY_CODE: dict[str, int] = {
@@ -128,10 +132,19 @@ def install_error_handlers(app: FastAPI, not_found_fallback: Any) -> None:
             )
         return error_response(e.InvalidRequest(str(exc.detail)))
 
+    async def _store(_request: Request, exc: Exception) -> Response:
+        # A database that cannot be read or written (corrupt file, lost server) is not a bug
+        # of the daemon: 503, and the cause in the daemon's log rather than in the answer.
+        _log.error("store unavailable: %s", exc)
+        return error_response(
+            e.StoreUnavailable("the store cannot read or write its database (see the daemon's log)")
+        )
+
     async def _internal(_request: Request, exc: Exception) -> Response:
         return error_response(e.InternalError(f"internal error: {type(exc).__name__}"))
 
     app.add_exception_handler(e.VmError, _vm_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(StoreError, _store)
     app.add_exception_handler(Exception, _internal)

@@ -27,6 +27,7 @@ from vmsystem.models import (
     TemplateSnapshot,
 )
 from vmsystem.runtime import EngineError
+from vmsystem.store import StoreError
 
 __all__ = [
     "Capability",
@@ -47,6 +48,7 @@ __all__ = [
     "SessionStatus",
     "SnapshotStartupFile",
     "StartupFile",
+    "StoreError",
     "Template",
     "TemplateSettings",
     "TemplateSnapshot",
