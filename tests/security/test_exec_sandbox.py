@@ -7,6 +7,7 @@ allowed one (``find -exec``, git's ``core.fsmonitor``, a shell) and check what t
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -162,10 +163,17 @@ def test_setsid_background_processes_do_not_outlive_the_run(sandboxed: Session) 
         subprocess.run(["pgrep", "-af", "sleep"], capture_output=True, text=True).stdout,
     )
     assert out == "started\n"
+    _assert_gone(["sleep", marker], "the run")
+
+
+def _assert_gone(argv: list[str], what: str) -> None:
+    """No process runs ``argv`` within 5 s; one that does is killed (it is the test's own)."""
     deadline = time.monotonic() + 5
-    while _running(["sleep", marker]):
+    while left := _running(argv):
         if time.monotonic() > deadline:
-            pytest.fail(f"'sleep {marker}' outlived the run")
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"{' '.join(argv)!r} outlived {what}")
         time.sleep(0.02)
 
 
@@ -271,8 +279,4 @@ def test_the_sandbox_dies_with_the_daemon(tmp_path: Path) -> None:
     finally:
         daemon.kill()
         daemon.wait()
-    deadline = time.monotonic() + 5
-    while _running(["sleep", marker]):
-        if time.monotonic() > deadline:
-            pytest.fail(f"'sleep {marker}' outlived the daemon")
-        time.sleep(0.02)
+    _assert_gone(["sleep", marker], "the daemon")
