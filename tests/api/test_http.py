@@ -275,3 +275,57 @@ def test_template_and_execution_ids_in_any_spelling_are_normalised(
     t = create_template(client, "spelled")
     r = client.post(f"{API}/templates/{spell(t['id'])}/modules", json={"name": "fs"})
     assert r.json()["template_id"] == t["id"]
+
+
+# ------------------------------------------------------------ Host and Origin policy
+@pytest.mark.parametrize(
+    ("allowed", "host", "served"),
+    [
+        ((), "localhost:3210", True),
+        ((), "LOCALHOST.", True),
+        ((), "127.0.0.1", True),
+        ((), "127.8.9.10:80", True),  # every loopback address
+        ((), "[::1]:3210", True),
+        ((), "", False),
+        ((), "attacker.example:3210", False),
+        ((), "localhost.attacker.example", False),
+        ((), "127.0.0.1.nip.io", False),
+        (("vm.example.com",), "vm.example.com:443", True),
+        (("vm.example.com",), "evil-vm.example.com", False),
+        (("*.example.com",), "a.b.example.com", True),
+        (("*.example.com",), "example.com.evil", False),
+        (("10.0.0.5",), "10.0.0.5:3210", True),
+        (("*",), "anything.example", True),
+    ],
+)
+def test_host_policy(allowed: tuple[str, ...], host: str, served: bool) -> None:
+    from vmsystem.api.middleware import HostPolicy
+
+    assert HostPolicy(allowed).host_allowed(host) is served
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "allowed"),
+    [
+        ("http://127.0.0.1:3210", "127.0.0.1:3210", True),  # the daemon's own page
+        ("http://127.0.0.1:3211", "127.0.0.1:3210", False),
+        ("http://localhost:3210", "127.0.0.1:3210", False),
+        ("http://ui.example", "127.0.0.1:3210", True),  # a --cors-origin
+        ("http://UI.example/", "127.0.0.1:3210", True),
+        ("null", "127.0.0.1:3210", False),
+        ("file://", "127.0.0.1:3210", False),
+    ],
+)
+def test_origin_policy(origin: str, host: str, allowed: bool) -> None:
+    from vmsystem.api.middleware import HostPolicy
+
+    assert HostPolicy((), ("http://ui.example",)).origin_allowed(origin, host) is allowed
+
+
+def test_a_cross_site_refusal_changes_nothing(client: TestClient) -> None:
+    client.headers.pop("X-Requested-With")
+    r = client.post(f"{API}/templates", content=b"name=x", headers={"Content-Type": "text/plain"})
+    assert_envelope(r, 403, "CROSS_SITE_REQUEST")
+    assert client.get(f"{API}/templates").json() == []
+    allowed = client.post(f"{API}/templates", json={"name": "json-is-enough"})
+    assert allowed.status_code == 201
