@@ -329,3 +329,31 @@ def test_a_cross_site_refusal_changes_nothing(client: TestClient) -> None:
     assert client.get(f"{API}/templates").json() == []
     allowed = client.post(f"{API}/templates", json={"name": "json-is-enough"})
     assert allowed.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("token", "headers"),
+    [
+        (None, {"X-Requested-With": "anything"}),
+        (None, {"Mcp-Session-Id": "abc"}),
+        ("s3cret", {"Authorization": "Bearer s3cret"}),
+    ],
+)
+def test_headers_a_foreign_page_cannot_send_pass_the_cross_site_check(
+    make_client: ClientFactory, token: str | None, headers: dict[str, str]
+) -> None:
+    client = make_client(auth_token=token)
+    client.headers.pop("X-Requested-With")
+    created = client.post(f"{API}/templates", json={"name": "bodyless-delete"}, headers=headers)
+    assert created.status_code == 201, created.text
+    template = created.json()
+    assert client.delete(f"{API}/templates/{template['id']}").status_code == 403
+    r = client.delete(f"{API}/templates/{template['id']}", headers=headers)
+    assert r.status_code == 200, r.text
+
+
+def test_basic_credentials_do_not_pass_the_cross_site_check(make_client: ClientFactory) -> None:
+    client = make_client()
+    client.headers.pop("X-Requested-With")
+    r = client.post(f"{API}/sessions/{UNKNOWN_ID}/close", headers={"Authorization": "Basic eDp5"})
+    assert_envelope(r, 403, "CROSS_SITE_REQUEST")

@@ -43,6 +43,9 @@ _PROTECTED_PREFIXES = ("/api/", "/mcp", "/metrics", "/openapi.json", "/docs", "/
 #: Host names always served: a page can only rebind its own name, never these.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Headers a web page can only send to another site after a CORS preflight (which only the
+#: configured origins pass): a request carrying one was not forged by a foreign page.
+_PREFLIGHTED_HEADERS = (b"x-requested-with", b"mcp-session-id", b"mcp-protocol-version")
 
 
 class _TooLarge(Exception):
@@ -281,14 +284,17 @@ class GuardMiddleware:
         """Whether a web page of another site could have sent this request.
 
         A page can send a form-encoded or text body, or none, to any site without asking
-        (a "simple" request); JSON and custom headers need a CORS preflight, which only the
-        configured origins pass. An ``Origin`` header, when present, must be allowed.
+        (a "simple" request); JSON, a bearer token and custom headers need a CORS preflight,
+        which only the configured origins pass (browsers never add ``Bearer`` credentials by
+        themselves). An ``Origin`` header, when present, must be allowed.
         """
         origin = headers.get(b"origin")
         if origin is not None:
             return not self.hosts.origin_allowed(origin.decode("latin-1"), host)
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        return not (declares_json(content_type) or b"x-requested-with" in headers)
+        if declares_json(content_type) or any(h in headers for h in _PREFLIGHTED_HEADERS):
+            return False
+        return not headers.get(b"authorization", b"").lower().startswith(b"bearer ")
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
