@@ -174,7 +174,9 @@ def test_serve_answers_the_ui_the_api_and_a_repl_snippet(daemon_url: str, tmp_pa
     assert script.startswith("/assets/")
     assert httpx.get(f"{daemon_url}{script}", timeout=10).status_code == 200
 
-    with httpx.Client(base_url=f"{daemon_url}/api/v1", timeout=30) as http:
+    # X-Requested-With as the SDK sends it (bodyless POSTs need it: the CSRF defence).
+    headers = {"X-Requested-With": "tests"}
+    with httpx.Client(base_url=f"{daemon_url}/api/v1", timeout=30, headers=headers) as http:
         assert http.get("/health").json() == {"status": "ok"}
         r = http.post("/templates", json={"name": "wheel"})
         assert r.status_code == 201, r.text
