@@ -1,5 +1,5 @@
 """Fixtures of the security suite: attacks against a real V8 session wired like the daemon's
-(``core.modules_harness``) and against a real daemon process (``e2e.conftest``)."""
+(``tests.core.modules_harness``) and against a real daemon process (``tests.e2e.conftest``)."""
 
 from __future__ import annotations
 

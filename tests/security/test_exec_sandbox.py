@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from core.modules_harness import Session, cap, js, open_session
+
+from tests.core.modules_harness import Session, cap, js, open_session
 
 from .conftest import require_tool
 

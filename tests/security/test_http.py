@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e.conftest import Daemon, free_port, run_cli
 
+from tests.e2e.conftest import Daemon, free_port, run_cli
 from vmsystem import client as sdk
 
 pytestmark = pytest.mark.e2e
