@@ -173,7 +173,7 @@ def backend_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def backend_client(backend_db: str, cache_dir: Path) -> Iterator[TestClient]:
     """A client of the real app over ``backend_db``: tests using it run on both backends."""
     system = open_system(backend_db, cache_dir=cache_dir)
-    client = TestClient(create_app(system), raise_server_exceptions=False)
+    client = TestClient(create_app(system), raise_server_exceptions=False, **CLIENT_OPTIONS)
     client.__enter__()
     client.event_hooks = {"response": [check_request_id]}
     try:
