@@ -199,10 +199,15 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   });
   // The runtime checkboxes save at once, as the module and library checkboxes do; typed limits
   // save with the button (a half-typed number must not be sent).
+  // The change stays pending until the template is read again, so the box never shows the old
+  // value between the save and the re-read.
   const toggle = useMutation({
-    mutationFn: (runtime: { console?: boolean; strict?: boolean }) => api.updateTemplate(templateId, { settings: { runtime } }),
+    mutationFn: async (runtime: { console?: boolean; strict?: boolean }) => {
+      const saved = await api.updateTemplate(templateId, { settings: { runtime } });
+      await changed();
+      return saved;
+    },
     onSuccess: () => {
-      void changed();
       toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
     },
     onError: (err) => toast.error(err, 'Settings change failed'),
