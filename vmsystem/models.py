@@ -20,6 +20,7 @@ from typing import Any
 __all__ = [
     "Capability",
     "CapabilityGrant",
+    "DeterministicSettings",
     "Event",
     "EventType",
     "Execution",
@@ -105,12 +106,22 @@ class ResolverSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeterministicSettings:
+    """Deterministic mode (``settings.deterministic``): with a ``seed``, the session's random
+    sources are seeded from it and its clock is virtual; ``None`` (the default) is off."""
+
+    seed: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateSettings:
-    """A template's settings: ``{"limits": {...}, "runtime": {...}, "resolver": {...}}``."""
+    """A template's settings: ``{"limits": {...}, "runtime": {...}, "resolver": {...},
+    "deterministic": {...}}``."""
 
     limits: Limits = field(default_factory=Limits)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
     resolver: ResolverSettings = field(default_factory=ResolverSettings)
+    deterministic: DeterministicSettings = field(default_factory=DeterministicSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (as stored and served)."""
@@ -118,6 +129,7 @@ class TemplateSettings:
             "limits": asdict(self.limits),
             "runtime": asdict(self.runtime),
             "resolver": {k: list(v) for k, v in asdict(self.resolver).items()},
+            "deterministic": asdict(self.deterministic),
         }
 
     @classmethod
@@ -129,6 +141,7 @@ class TemplateSettings:
             limits=_section(Limits, data.get("limits")),
             runtime=_section(RuntimeSettings, data.get("runtime")),
             resolver=_section(ResolverSettings, data.get("resolver")),
+            deterministic=_section(DeterministicSettings, data.get("deterministic")),
         )
 
 

@@ -22,6 +22,7 @@ DEFAULT_SETTINGS = {
     },
     "runtime": {"strict": False, "console": True},
     "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
+    "deterministic": {"seed": None},
 }
 TEMPLATE_KEYS = {
     "id",

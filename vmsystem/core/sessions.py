@@ -206,6 +206,7 @@ class SessionService:
                 strict=snapshot.settings.runtime.strict,
                 env=session_environment(grants, os.environ),
                 hidden_globals=hidden_globals(grants),
+                deterministic_seed=snapshot.settings.deterministic.seed,
             ),
             modules=modules,
             grants=grants,

@@ -7,7 +7,13 @@ from typing import Any
 from vmsystem.core.errors import ValidationError
 from vmsystem.models import TemplateSettings
 
-__all__ = ["DEFAULT_SETTINGS", "LIMIT_BOUNDS", "default_settings", "merge_settings"]
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "LIMIT_BOUNDS",
+    "MAX_SEED",
+    "default_settings",
+    "merge_settings",
+]
 
 #: The JSON form of the default settings (the defaults themselves are :class:`TemplateSettings`'s).
 DEFAULT_SETTINGS: dict[str, Any] = TemplateSettings().to_dict()
@@ -20,6 +26,9 @@ LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
     "max_events": (1, 10_000_000),
     "max_output_kb": (1, 1_048_576),
 }
+
+#: The largest ``settings.deterministic.seed`` (the largest integer JSON and JS keep exactly).
+MAX_SEED = 2**53 - 1
 
 
 def default_settings() -> TemplateSettings:
@@ -52,6 +61,14 @@ def _check(section: str, key: str, value: Any) -> Any:
         low, high = LIMIT_BOUNDS[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValidationError(f"{name} must be an integer from {low} to {high}", setting=name)
+        return value
+    if section == "deterministic":
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED
+        ):
+            raise ValidationError(
+                f"{name} must be null or an integer from 0 to {MAX_SEED}", setting=name
+            )
         return value
     if section == "runtime":
         if not isinstance(value, bool):

@@ -99,6 +99,7 @@ class RuntimeSpec:
                 "env": dict(options.env),
                 "modules": dict(options.modules),
                 "hidden_globals": list(options.hidden_globals),
+                "deterministic_seed": options.deterministic_seed,
             },
             "modules": list(self.modules),
             "grants": [g.to_dict() for g in self.grants],
@@ -121,6 +122,7 @@ class RuntimeSpec:
                 env={str(k): str(v) for k, v in o["env"].items()},
                 modules={str(k): str(v) for k, v in o["modules"].items()},
                 hidden_globals=tuple(o["hidden_globals"]),
+                deterministic_seed=_optional_int(o.get("deterministic_seed")),
             ),
             modules=tuple(data["modules"]),
             grants=tuple(Grant.from_dict(g) for g in data["grants"]),
@@ -255,3 +257,7 @@ def open_hosts(
             address=ray_address,
         )
     raise EngineError(f"unknown host kind {kind!r} (known: {', '.join(HOST_KINDS)})")
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)

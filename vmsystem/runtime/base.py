@@ -76,7 +76,8 @@ class ContextOptions:
     ``max_events`` counts console events only (the core reserves the echo and terminal event).
     ``modules`` maps a ``require`` name to the JS source of a factory
     ``function (hostCall, name) { return {...} }``; ``host_functions`` maps ``"<module>.<op>"``
-    to the Python side of those calls.
+    to the Python side of those calls. ``deterministic_seed`` turns deterministic mode on:
+    seeded ``Math.random``/``crypto`` and a virtual clock (see docs/runtime.md).
     """
 
     mem_mb: int = 128
@@ -89,6 +90,7 @@ class ContextOptions:
     modules: Mapping[str, str] = field(default_factory=dict)
     host_functions: Mapping[str, HostFunction] = field(default_factory=dict)
     hidden_globals: tuple[str, ...] = ()
+    deterministic_seed: int | None = None
 
 
 @dataclass(slots=True)

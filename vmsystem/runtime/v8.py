@@ -111,6 +111,7 @@ class V8Context:
             "env": dict(self._options.env),
             "modules": dict(self._options.modules),
             "hidden_globals": list(self._options.hidden_globals),
+            "deterministic_seed": self._options.deterministic_seed,
         }
 
     # ------------------------------------------------------------------ callbacks

@@ -34,6 +34,8 @@
   const _mapGet = Map.prototype.get, _mapSet = Map.prototype.set, _mapDelete = Map.prototype.delete;
   const _mapHas = Map.prototype.has;
   const _weakMapHas = uncurry(WeakMap.prototype.has), _weakSetHas = uncurry(WeakSet.prototype.has);
+  const _dateToString = uncurry(Date.prototype.toString), _dateParse = Date.parse, _dateUTC = Date.UTC;
+  const _Math = Math;
   const _dateToISO = uncurry(Date.prototype.toISOString), _regexpToString = uncurry(RegExp.prototype.toString);
   const _errorToString = uncurry(Error.prototype.toString);
   const _symToString = uncurry(Symbol.prototype.toString);

@@ -133,12 +133,69 @@
     });
   }
 
+  // ---------------------------------------------------------------- deterministic mode
+  // With config.deterministic_seed (settings.deterministic.seed), every source of entropy user
+  // code can read is a pure function of the seed and of the calls made so far: Math.random and
+  // crypto draw from one sfc32 generator seeded here, and Date.now(), new Date(), Date() and
+  // performance.now() read a virtual clock that starts at DET_EPOCH and advances DET_STEP_MS
+  // per read. The prelude's own timing (timers, console flushing) keeps the real clock
+  // (_dateNow), so timers still fire after their real delay.
+  const DET_SEED = config.deterministic_seed;
+  const DETERMINISTIC = typeof DET_SEED === "number";
+  const DET_EPOCH = 946684800000;   // 2000-01-01T00:00:00.000Z
+  const DET_STEP_MS = 1;
+  let detNow = DET_EPOCH;
+  function detClock() { const t = detNow; detNow += DET_STEP_MS; return t; }
+  // sfc32 (Chris Doty-Humphrey's Small Fast Chaotic PRNG, 32-bit), state from the seed's low
+  // and high 32 bits, warmed up as its reference implementation does.
+  let sa = 0x9e3779b9, sb = 0, sc = 0, sd = 1;
+  function sfc32() {
+    const t = (((sa + sb) | 0) + sd) | 0;
+    sd = (sd + 1) | 0;
+    sa = sb ^ (sb >>> 9);
+    sb = (sc + (sc << 3)) | 0;
+    sc = (sc << 21) | (sc >>> 11);
+    sc = (sc + t) | 0;
+    return t >>> 0;
+  }
+  if (DETERMINISTIC) {
+    sb = DET_SEED % 4294967296 | 0;
+    sc = _Math.floor(DET_SEED / 4294967296) | 0;
+    for (let i = 0; i < 12; i++) sfc32();
+    _defineProperty(_Math, "random", {
+      value: function random() { return sfc32() / 4294967296; },
+      writable: true, configurable: true, enumerable: false,
+    });
+    // Date: the same constructor except where it reads the current time. Its prototype is the
+    // real Date.prototype, so instanceof, subclasses and every method keep working.
+    const DetDate = function Date(...args) {
+      if (new.target === undefined) return _dateToString(new _Date(detClock()));
+      return _Reflect.construct(_Date, args.length === 0 ? [detClock()] : args, new.target);
+    };
+    _defineProperty(DetDate, "length", { value: 7, configurable: true });
+    _defineProperty(DetDate, "prototype", { value: _Date.prototype, writable: false, enumerable: false, configurable: false });
+    _defineProperty(_Date.prototype, "constructor", { value: DetDate, writable: true, configurable: true, enumerable: false });
+    for (const [name, value] of [["now", function now() { return detClock(); }], ["parse", _dateParse], ["UTC", _dateUTC]]) {
+      _defineProperty(DetDate, name, { value, writable: true, configurable: true, enumerable: false });
+    }
+    _defineProperty(G, "Date", { value: DetDate, writable: true, configurable: true, enumerable: false });
+  }
+
   function domException() { return (webapi !== null ? webapi : installWebApi()).DOMException; }
-  // crypto: random bytes come from the host (os.urandom), never from Math.random.
+  // crypto: random bytes come from the host (os.urandom), never from Math.random (in
+  // deterministic mode, from the seeded generator above).
   const MAX_RANDOM_BYTES = 65536;
   const _hexPairs = newList();
   for (let i = 0; i < 256; i++) _push(_hexPairs, (i < 16 ? "0" : "") + _numToString(i, 16));
   function randomBytes(n) {
+    if (DETERMINISTIC) {
+      const out = new _Uint8Array(n);
+      for (let i = 0; i < n; i += 4) {
+        let word = sfc32();
+        for (let j = i; j < i + 4 && j < n; j++) { out[j] = word & 0xff; word >>>= 8; }
+      }
+      return out;
+    }
     const hex = hostCall("random", n);
     const out = new _Uint8Array(n);
     for (let i = 0; i < n; i++) out[i] = _parseInt(hex[2 * i] + hex[2 * i + 1], 16);
@@ -175,7 +232,11 @@
     },
   };
   _defineProperty(G, "crypto", { value: _freeze(cryptoObj), writable: true, configurable: true, enumerable: false });
-  // performance.now(): milliseconds since the context was created (Date.now() resolution).
-  const timeOrigin = _dateNow();
-  const performanceObj = { timeOrigin, now() { return _dateNow() - timeOrigin; } };
+  // performance.now(): milliseconds since the context was created (Date.now() resolution);
+  // in deterministic mode, the virtual clock's reading minus its epoch (timeOrigin).
+  const timeOrigin = DETERMINISTIC ? DET_EPOCH : _dateNow();
+  const performanceObj = {
+    timeOrigin,
+    now() { return (DETERMINISTIC ? detClock() : _dateNow()) - timeOrigin; },
+  };
   _defineProperty(G, "performance", { value: _freeze(performanceObj), writable: true, configurable: true, enumerable: false });
