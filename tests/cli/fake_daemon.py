@@ -161,6 +161,7 @@ class FakeDaemon:
                 },
                 "runtime": {"strict": False, "console": True},
                 "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
+                "deterministic": {"seed": None},
             },
             "exposed_modules": [],
             "libraries": [],

@@ -77,15 +77,16 @@ def test_template_get_detail(run: Run, daemon: FakeDaemon) -> None:
         f"Created: {TS}",
         f"Updated: {TS}",
     ]
-    assert lines[6:11] == [
+    assert lines[6:12] == [
         "",
         "Settings:",
         '  Limits: {"wall_ms":5000,"cpu_ms":2000,"mem_mb":128,"max_events":50000,'
         '"max_output_kb":256}',
         '  Resolver: {"roots":["."],"extensions":[".js",".mjs"]}',
         '  Runtime: {"strict":false,"console":true}',
+        '  Deterministic: {"seed":null}',
     ]
-    assert lines[11:] == [
+    assert lines[12:] == [
         "",
         "Capabilities:",
         '  [enabled] exec:run (config: {"allow":["ls"]})',

@@ -148,6 +148,7 @@ def get(
                 ("limits", "Limits"),
                 ("resolver", "Resolver"),
                 ("runtime", "Runtime"),
+                ("deterministic", "Deterministic"),
             ):
                 if key in settings:
                     echo(f"  {label}: {compact(settings[key])}")

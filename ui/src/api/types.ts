@@ -67,10 +67,17 @@ export interface ResolverSettings {
   extensions: string[];
 }
 
+/** Deterministic mode: a seed makes Math.random/crypto seeded and the clock virtual. */
+export interface DeterministicSettings {
+  seed: number | null;
+}
+
 export interface Settings {
   limits: Limits;
   runtime: RuntimeSettings;
   resolver: ResolverSettings;
+  /** Absent from daemons older than deterministic mode. */
+  deterministic?: DeterministicSettings;
 }
 
 export interface Template {
@@ -121,6 +128,7 @@ export interface SettingsPatch {
   limits?: Partial<Limits>;
   runtime?: Partial<RuntimeSettings>;
   resolver?: Partial<ResolverSettings>;
+  deterministic?: Partial<DeterministicSettings>;
 }
 
 export interface UpdateTemplateRequest {
