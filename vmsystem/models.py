@@ -329,6 +329,8 @@ class Execution:
     #: Where and with what it ran: template id and revision of the session's snapshot,
     #: engine, vm-system version, host and libraries (None: recorded before provenance).
     provenance: dict[str, Any] | None = None
+    #: The execution of another session this one replays (a fork's replay); None otherwise.
+    replay_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

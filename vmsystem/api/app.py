@@ -15,7 +15,15 @@ from vmsystem.api.errors import install_error_handlers
 from vmsystem.api.mcp import mcp_route
 from vmsystem.api.metrics import render_metrics
 from vmsystem.api.middleware import GuardMiddleware, HostPolicy, RequestMiddleware
-from vmsystem.api.routes import executions, exports, libraries, sessions, system, templates
+from vmsystem.api.routes import (
+    executions,
+    exports,
+    forks,
+    libraries,
+    sessions,
+    system,
+    templates,
+)
 from vmsystem.api.webui import serve_ui
 from vmsystem.core import VmSystem
 
@@ -60,6 +68,7 @@ def create_app(
     for router in (
         executions.router,
         sessions.router,
+        forks.router,
         exports.router,
         templates.router,
         libraries.router,

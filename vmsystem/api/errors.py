@@ -48,6 +48,7 @@ STATUS_BY_CODE: dict[str, int] = {
     e.EngineNotSupported.code: 422,
     e.StartupFailed.code: 422,
     e.IdempotencyKeyReused.code: 422,
+    e.ForkPointInvalid.code: 422,
     e.LibraryNotCached.code: 424,
     e.TooManySessions.code: 429,
     e.InternalError.code: 500,

@@ -127,6 +127,7 @@ def execution_json(x: Execution) -> dict[str, Any]:
         "error": x.error,
         "metrics": x.metrics,
         "provenance": x.provenance,
+        "replay_of": x.replay_of,
     }
 
 

@@ -122,6 +122,15 @@ class RestartIn(_Strict):
     )
 
 
+class ForkIn(_Strict):
+    """Fork a session (the body is optional)."""
+
+    until_execution_id: str | None = Field(
+        None,
+        description="Replay up to and including this execution of the source (default: all).",
+    )
+
+
 class ReplIn(_Strict):
     """Run a REPL snippet."""
 

@@ -36,7 +36,8 @@ The daemon answers every failure with one envelope,
         │   ├── LibraryNotFound        LIBRARY_NOT_FOUND (422)
         │   ├── EngineNotSupported     ENGINE_NOT_SUPPORTED (422)
         │   ├── StartupFailed          STARTUP_FAILED (422)
-        │   └── IdempotencyKeyReused   IDEMPOTENCY_KEY_REUSED (422)
+        │   ├── IdempotencyKeyReused   IDEMPOTENCY_KEY_REUSED (422)
+        │   └── ForkPointInvalid       INVALID_FORK_POINT (422)
         ├── LibraryNotCached           LIBRARY_NOT_CACHED (424)
         ├── TooManySessions            TOO_MANY_SESSIONS (429)
         ├── InternalError              INTERNAL (500)
@@ -61,6 +62,7 @@ __all__ = [
     "EngineNotSupported",
     "ExecutionNotFound",
     "FileNotFound",
+    "ForkPointInvalid",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
@@ -338,6 +340,12 @@ class IdempotencyKeyReused(Unprocessable):
     """422 IDEMPOTENCY_KEY_REUSED: the ``Idempotency-Key`` was used for a different request."""
 
     error_code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class ForkPointInvalid(Unprocessable):
+    """422 INVALID_FORK_POINT: ``until_execution_id`` is not an execution of the session."""
+
+    error_code = "INVALID_FORK_POINT"
 
 
 class LibraryNotCached(APIError):

@@ -33,7 +33,8 @@ maps codes back to its own typed errors; the CLI prints them as one line.
     │   ├── LibraryNotFound       LIBRARY_NOT_FOUND
     │   ├── EngineNotSupported    ENGINE_NOT_SUPPORTED
     │   ├── StartupFailed         STARTUP_FAILED
-    │   └── IdempotencyKeyReused  IDEMPOTENCY_KEY_REUSED
+    │   ├── IdempotencyKeyReused  IDEMPOTENCY_KEY_REUSED
+    │   └── ForkPointInvalid      INVALID_FORK_POINT
     ├── TooManySessions           TOO_MANY_SESSIONS
     ├── LibraryNotCached          LIBRARY_NOT_CACHED
     ├── StoreUnavailable          STORE_UNAVAILABLE
@@ -51,6 +52,7 @@ __all__ = [
     "EngineNotSupported",
     "ExecutionNotFound",
     "FileNotFound",
+    "ForkPointInvalid",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
@@ -303,6 +305,13 @@ class IdempotencyKeyReused(Unprocessable):
 
     code = "IDEMPOTENCY_KEY_REUSED"
     default_message = "This Idempotency-Key was already used for a different request"
+
+
+class ForkPointInvalid(Unprocessable):
+    """A fork's ``until_execution_id`` is not an execution of the forked session."""
+
+    code = "INVALID_FORK_POINT"
+    default_message = "until_execution_id is not an execution of the session"
 
 
 class LibraryNotCached(VmError):

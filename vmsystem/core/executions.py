@@ -148,9 +148,16 @@ class ExecutionService:
 
     # ------------------------------------------------------------------ running
     def repl(
-        self, session_id: str, input: str, *, wait: bool = True, execution_id: str | None = None
+        self,
+        session_id: str,
+        input: str,
+        *,
+        wait: bool = True,
+        execution_id: str | None = None,
+        replay_of: str | None = None,
     ) -> Execution:
         """Run a REPL snippet; returns the finished execution (or the running one if not ``wait``).
+        ``replay_of``: the execution (of another session) this one replays, for a fork.
 
         Raises OUTPUT_LIMIT_EXCEEDED (with ``.execution``) when the output limit stopped it.
         """
@@ -158,7 +165,13 @@ class ExecutionService:
             raise ValidationError("input is required")
         live = self._live_session(session_id)
         return self._start(
-            live, ExecutionKind.REPL, input, input=input, wait=wait, execution_id=execution_id
+            live,
+            ExecutionKind.REPL,
+            input,
+            input=input,
+            wait=wait,
+            execution_id=execution_id,
+            replay_of=replay_of,
         )
 
     def run_file(
@@ -170,6 +183,7 @@ class ExecutionService:
         env: Mapping[str, str] | None = None,
         wait: bool = True,
         execution_id: str | None = None,
+        replay_of: str | None = None,
     ) -> Execution:
         """Run a worktree file; ``args`` become ``__ARGS__`` and ``env`` ``process.env``."""
         if not isinstance(path, str) or not path.strip():
@@ -191,6 +205,7 @@ class ExecutionService:
             env=dict(env or {}),
             wait=wait,
             execution_id=execution_id,
+            replay_of=replay_of,
         )
 
     def run_startup(self, live: LiveSession, path: str, code: str) -> Execution:
@@ -268,6 +283,7 @@ class ExecutionService:
         env: dict[str, str] | None = None,
         live: LiveSession | None = None,
         execution_id: str | None = None,
+        replay_of: str | None = None,
     ) -> Execution:
         return Execution(
             id=execution_id or new_id(),
@@ -286,6 +302,7 @@ class ExecutionService:
             provenance=None
             if live is None
             else execution_provenance(live.provenance, live.host_id),
+            replay_of=replay_of,
         )
 
     def _open(self, execution: Execution) -> _Run:
@@ -332,6 +349,7 @@ class ExecutionService:
         env: dict[str, str] | None = None,
         wait: bool,
         execution_id: str | None = None,
+        replay_of: str | None = None,
     ) -> Execution:
         if not live.busy.acquire(blocking=False):
             raise SessionBusy(session_id=live.session_id, execution_id=live.current_execution)
@@ -345,6 +363,7 @@ class ExecutionService:
                 env=env,
                 live=live,
                 execution_id=execution_id,
+                replay_of=replay_of,
             )
             live.current_execution = execution.id
             run = self._open(execution)

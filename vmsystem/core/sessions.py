@@ -84,16 +84,19 @@ class SessionService:
         workspace_id: str | None = None,
         base_commit_oid: str | None = None,
         session_id: str | None = None,
+        snapshot: TemplateSnapshot | None = None,
     ) -> Session:
         """Start a session synchronously; on any failure the row is ``crashed`` and an error
         names the cause (nothing stays registered). ``session_id``: the id to give it (an
-        idempotent request chooses it up front)."""
-        template = self._templates.resolve(template_id)
+        idempotent request chooses it up front). ``snapshot``: start from this template
+        snapshot instead of the template's current state (a fork keeps its source's)."""
+        if snapshot is None:
+            snapshot = TemplateSnapshot.of(self._templates.resolve(template_id))
         worktree = check_worktree(worktree_path)
         now = utcnow()
         session = Session(
             id=session_id or new_id(),
-            template_id=template.id,
+            template_id=snapshot.id,
             workspace_id=(workspace_id or "").strip() or "default",
             base_commit_oid=(base_commit_oid or "").strip() or "HEAD",
             worktree_path=str(worktree),
@@ -102,7 +105,7 @@ class SessionService:
             last_activity_at=now,
             closed_at=None,
             last_error=None,
-            template_snapshot=TemplateSnapshot.of(template),
+            template_snapshot=snapshot,
         )
         spec = self._runtime_spec(session)
         self._store.insert_session(session)

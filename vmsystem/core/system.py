@@ -24,6 +24,7 @@ from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.exports import ExportService
+from vmsystem.core.forks import ForkService
 from vmsystem.core.idempotency import IdempotencyService
 from vmsystem.core.ids import utcnow
 from vmsystem.core.libraries import LibraryResolver
@@ -103,6 +104,7 @@ class VmSystem:
             self.bus,
         )
         self.sessions.cap = SessionCap(self.registry, max_sessions)
+        self.forks = ForkService(self.sessions, self.executions)
         self.notebooks = NotebookService(self.sessions, self.executions, self.engine.version)
         self.exports = ExportService(self.sessions, self.executions, self.notebooks)
         self.started_at = time.monotonic()

@@ -129,6 +129,7 @@ def execution_from_row(row: Row[Any]) -> Execution:
         error=row.error,
         metrics=row.metrics,
         provenance=row.provenance,
+        replay_of=row.replay_of,
     )
 
 

@@ -171,6 +171,7 @@ executions = Table(
     Column("error", JsonText, nullable=True),
     Column("metrics", JsonText, nullable=False),
     Column("provenance", JsonText, nullable=True),
+    Column("replay_of", Text, nullable=True),
     PrimaryKeyConstraint("id", name="pk_executions"),
     Index("ix_executions_session_id_started_at", "session_id", "started_at"),
     Index("ix_executions_status", "status"),

@@ -118,6 +118,7 @@ class WriteStatements:
             "error": _json(e.error),
             "metrics": _json(e.metrics),
             "provenance": _json(e.provenance),
+            "replay_of": e.replay_of,
         }
 
     def event_row(self, e: Event) -> dict[str, Any]:

@@ -1,0 +1,132 @@
+"""Forks: a new session from a session's template snapshot and worktree, with the source's
+successful REPL and run-file executions replayed in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vmsystem.core.errors import ForkPointInvalid, OutputLimitExceeded
+from vmsystem.core.executions import ExecutionService
+from vmsystem.core.ids import normalize_id
+from vmsystem.core.sessions import SessionService
+from vmsystem.models import EventType, Execution, ExecutionKind, ExecutionStatus, Session
+
+__all__ = ["Divergence", "Fork", "ForkService"]
+
+#: The kinds a fork replays: startup files run when the fork starts; a ``restart`` is skipped
+#: (the fork starts fresh; what ran before the restart is replayed all the same).
+REPLAYED = (ExecutionKind.REPL, ExecutionKind.RUN_FILE)
+#: The parts of a result compared (``type`` follows from them).
+RESULT_KEYS = ("json", "preview", "inspect")
+
+
+@dataclass(frozen=True, slots=True)
+class Divergence:
+    """A replay whose outcome differs from the original's."""
+
+    original: str
+    replay: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """The new session, how many executions were replayed, and which diverged."""
+
+    session: Session
+    replayed: int
+    diverged: list[Divergence] = field(default_factory=list)
+
+
+class ForkService:
+    """Fork sessions: same snapshot and worktree, successful executions replayed."""
+
+    def __init__(self, sessions: SessionService, executions: ExecutionService) -> None:
+        self._sessions = sessions
+        self._executions = executions
+
+    def fork(self, session_id: str, *, until_execution_id: str | None = None) -> Fork:
+        """Start a session from ``session_id``'s snapshot (closed sources too: their snapshot
+        is kept) and replay its ``ok`` REPL and run-file executions, oldest first, up to and
+        including ``until_execution_id``. Replays are recorded with ``replay_of``; replaying
+        stops at the first replay that does not end ``ok`` (reported as diverged)."""
+        source = self._sessions.get(session_id)
+        plan = self._plan(source.id, until_execution_id)
+        fork = self._sessions.create(
+            source.template_id,
+            source.worktree_path,
+            workspace_id=source.workspace_id,
+            base_commit_oid=source.base_commit_oid,
+            snapshot=source.template_snapshot,
+        )
+        diverged: list[Divergence] = []
+        replayed = 0
+        for original in plan:
+            replay = self._replay(fork.id, original)
+            replayed += 1
+            reason = self._difference(original, replay)
+            if reason is not None:
+                diverged.append(Divergence(original.id, replay.id, reason))
+            if replay.status is not ExecutionStatus.OK:
+                break
+        return Fork(self._sessions.get(fork.id), replayed, diverged)
+
+    def _plan(self, session_id: str, until: str | None) -> list[Execution]:
+        """The source's executions to replay; ForkPointInvalid if ``until`` is not one of its
+        executions (ExecutionNotFound if it does not exist)."""
+        until_id = None
+        if until is not None:
+            until_id = normalize_id(until, "until_execution_id")
+            target = self._executions.get(until_id)
+            if target.session_id != session_id:
+                raise ForkPointInvalid(
+                    "until_execution_id is not an execution of the session",
+                    session_id=session_id,
+                    execution_id=until_id,
+                )
+        plan: list[Execution] = []
+        for execution in self._executions.history(session_id):
+            if execution.kind in REPLAYED and execution.status is ExecutionStatus.OK:
+                plan.append(execution)
+            if execution.id == until_id:
+                break
+        return plan
+
+    def _replay(self, session_id: str, original: Execution) -> Execution:
+        try:
+            if original.kind is ExecutionKind.REPL:
+                return self._executions.repl(
+                    session_id, original.input or "", replay_of=original.id
+                )
+            return self._executions.run_file(
+                session_id,
+                original.path or "",
+                args=original.args,
+                env=original.env,
+                replay_of=original.id,
+            )
+        except OutputLimitExceeded as exc:
+            final: Execution = exc.execution  # type: ignore[attr-defined]
+            return final
+
+    def _difference(self, original: Execution, replay: Execution) -> str | None:
+        """Why ``replay`` diverged from ``original``, or None."""
+        if replay.status is not original.status:
+            return f"status {replay.status.value} (was {original.status.value})"
+        if _result(replay) != _result(original):
+            return "different value"
+        if self._console(replay.id) != self._console(original.id):
+            return "different console output"
+        return None
+
+    def _console(self, execution_id: str) -> list[Any]:
+        return [
+            e.payload.get("text")
+            for e in self._executions.all_events(execution_id)
+            if e.type is EventType.CONSOLE
+        ]
+
+
+def _result(x: Execution) -> dict[str, Any]:
+    return {k: (x.result or {}).get(k) for k in RESULT_KEYS}
