@@ -569,6 +569,20 @@ def test_an_idempotency_key_reused_for_another_body_is_key_reused(
     }
 
 
+@produces("INVALID_FORK_POINT")
+def test_forking_until_an_execution_of_another_session_is_invalid_fork_point(
+    client: TestClient, session: dict[str, Any], template: dict[str, Any], worktree: Path
+) -> None:
+    other = create_session(client, template["id"], worktree)
+    r = client.post(f"{API}/executions/repl", json={"session_id": other["id"], "input": "1"})
+    foreign = r.json()["id"]
+    r = client.post(f"{API}/sessions/{session['id']}/fork", json={"until_execution_id": foreign})
+    assert assert_envelope(r, 422, "INVALID_FORK_POINT")["details"] == {
+        "session_id": session["id"],
+        "execution_id": foreign,
+    }
+
+
 @produces("SESSION_NOT_READY")
 def test_executing_in_a_closed_session_is_session_not_ready(
     client: TestClient, session: dict[str, Any], worktree: Path

@@ -27,6 +27,7 @@ EXECUTION_KEYS = {
     "error",
     "metrics",
     "provenance",
+    "replay_of",
 }
 EVENT_KEYS = {"execution_id", "seq", "ts", "type", "payload"}
 
