@@ -36,6 +36,7 @@ CODES = {
     "TEMPLATE_IN_USE": (409, sdk.TemplateInUse),
     "IDEMPOTENCY_IN_PROGRESS": (409, sdk.IdempotencyInProgress),
     "IDEMPOTENCY_KEY_REUSED": (422, sdk.IdempotencyKeyReused),
+    "INVALID_FORK_POINT": (422, sdk.ForkPointInvalid),
     "PAYLOAD_TOO_LARGE": (413, sdk.PayloadTooLarge),
     "INVALID_PATH": (422, sdk.InvalidPath),
     "OUTPUT_LIMIT_EXCEEDED": (422, sdk.OutputLimitExceeded),

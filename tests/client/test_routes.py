@@ -165,6 +165,16 @@ ROUTES: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str
         {},
         {"refresh_template": True},
     ),
+    ("fork_session", (S,), {}, "POST", f"/api/v1/sessions/{S}/fork", {}, {}),
+    (
+        "fork_session",
+        (S,),
+        {"until_execution_id": E},
+        "POST",
+        f"/api/v1/sessions/{S}/fork",
+        {},
+        {"until_execution_id": E},
+    ),
     (
         "export_session",
         (S,),

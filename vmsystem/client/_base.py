@@ -36,6 +36,7 @@ from .types import (
     Notebook,
     RuntimeSummary,
     Session,
+    SessionFork,
     SessionPurged,
     Settings,
     StartupFile,
@@ -359,6 +360,15 @@ class Routes:
             "POST",
             f"{API}/sessions/{_seg(session_id)}/restart",
             body={"refresh_template": refresh_template},
+            waits=True,
+        )
+
+    @staticmethod
+    def fork_session(session_id: str, until_execution_id: str | None = None) -> Call[SessionFork]:
+        return Call(
+            "POST",
+            f"{API}/sessions/{_seg(session_id)}/fork",
+            body=_drop_none({"until_execution_id": until_execution_id}),
             waits=True,
         )
 

@@ -41,6 +41,7 @@ from .types import (
     Notebook,
     RuntimeSummary,
     Session,
+    SessionFork,
     SessionPurged,
     Settings,
     StartupFile,
@@ -294,6 +295,15 @@ class Client:
         under the same id (its startup files run again, its history is kept); with
         ``refresh_template`` from the template's current state instead of the snapshot."""
         return self._call(Routes.restart_session(session_id, refresh_template))
+
+    def fork_session(
+        self, session_id: str, *, until_execution_id: str | None = None
+    ) -> SessionFork:
+        """``POST /sessions/{id}/fork``: a new session from the source's template snapshot
+        and worktree (closed sources too) with its ``ok`` REPL and run-file executions replayed
+        oldest first, up to and including ``until_execution_id``. Raises
+        :class:`~vmsystem.client.errors.ForkPointInvalid` when that is not the session's."""
+        return self._call(Routes.fork_session(session_id, until_execution_id))
 
     def export_session(self, session_id: str, format: ExportFormat = "ipynb") -> str:
         """``GET /sessions/{id}/export``: the session's whole history as text: an nbformat v4

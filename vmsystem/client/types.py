@@ -21,6 +21,7 @@ __all__ = [
     "ExecutionSearchPage",
     "ExecutionStatus",
     "ExportFormat",
+    "ForkDivergence",
     "Health",
     "HostInfo",
     "LibraryDownload",
@@ -38,6 +39,7 @@ __all__ = [
     "RuntimeSettings",
     "RuntimeSummary",
     "Session",
+    "SessionFork",
     "SessionPurged",
     "SessionStatus",
     "Settings",
@@ -254,6 +256,25 @@ class Execution(TypedDict):
     error: dict[str, Any] | None
     metrics: ExecutionMetrics
     provenance: Provenance | None
+    #: The execution (of another session) this one replays, for a fork's replays.
+    replay_of: str | None
+
+
+class ForkDivergence(TypedDict):
+    """A replayed execution whose status, value or console output differs from the original."""
+
+    original: str
+    replay: str
+    reason: str
+
+
+class SessionFork(TypedDict):
+    """``POST /sessions/{id}/fork``: the new session, how many executions it replayed, and
+    which replays diverged (the replay stops at the first that does not end ``ok``)."""
+
+    session: Session
+    replayed: int
+    diverged: list[ForkDivergence]
 
 
 class ExecutionSearchHit(TypedDict):
