@@ -36,13 +36,14 @@ def test_top_level_commands() -> None:
     assert "http" not in top
 
 
-def test_session_has_close_restart_and_delete_with_purge_and_prune() -> None:
+def test_session_has_close_restart_fork_and_delete_with_purge_and_prune() -> None:
     assert subcommands("session") == {
         "create",
         "list",
         "get",
         "close",
         "restart",
+        "fork",
         "delete",
         "prune",
         "export",

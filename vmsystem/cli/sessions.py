@@ -218,6 +218,36 @@ def restart(
     )
 
 
+@app.command("fork")
+def fork(
+    ctx: typer.Context,
+    session_id: SessionId,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="EXECUTION_ID",
+            help="Replay up to and including this execution of the session (default: all).",
+        ),
+    ] = None,
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Fork a session: a new session from its template snapshot and worktree (closed sessions
+    too) with its successful REPL and run-file executions replayed in order; prints the
+    executions whose replay diverged (replaying stops at the first that fails)."""
+    result = client_of(ctx).fork_session(session_id, until_execution_id=until)
+
+    def text() -> None:
+        echo(
+            f"Forked session: {result['session']['id']} "
+            f"({result['replayed']} replayed, {len(result['diverged'])} diverged)"
+        )
+        for d in result["diverged"]:
+            echo(f"diverged: {d['original']} -> {d['replay']}: {d['reason']}")
+
+    render(output, result, text)
+
+
 app.command("export")(notebooks.export)
 app.command("run-notebook")(notebooks.run_notebook)
 
