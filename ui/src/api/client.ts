@@ -29,6 +29,7 @@ import type {
   RunFileRequest,
   RuntimeSummary,
   Session,
+  SessionFork,
   StartupFile,
   Template,
   TemplateDetail,
@@ -200,6 +201,10 @@ export const api = {
   closeSession: (id: string) => request<Session>('POST', `${P}/sessions/${seg(id)}/close`),
   restartSession: (id: string, refreshTemplate = false) =>
     request<Session>('POST', `${P}/sessions/${seg(id)}/restart`, { body: { refresh_template: refreshTemplate } }),
+  forkSession: (id: string, untilExecutionId?: string) =>
+    request<SessionFork>('POST', `${P}/sessions/${seg(id)}/fork`, {
+      body: untilExecutionId ? { until_execution_id: untilExecutionId } : {},
+    }),
   exportSession: (id: string, format: ExportFormat) =>
     requestFile(`${P}/sessions/${seg(id)}/export`, { format }, `session-${id}.${format}`),
 

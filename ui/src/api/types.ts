@@ -301,6 +301,15 @@ export interface Execution {
   metrics: ExecutionMetrics;
   /** What the execution ran on (null for restarts and executions recorded before). */
   provenance?: Provenance | null;
+  /** The execution (of another session) this one replays, for a fork's replays. */
+  replay_of?: Uuid | null;
+}
+
+/** POST /sessions/{id}/fork: the new session, how many executions were replayed, which diverged. */
+export interface SessionFork {
+  session: Session;
+  replayed: number;
+  diverged: { original: Uuid; replay: Uuid; reason: string }[];
 }
 
 export interface Provenance {

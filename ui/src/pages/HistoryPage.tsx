@@ -1,5 +1,5 @@
 import { Fragment, useState } from 'react';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, type ExportFormat } from '../api/client';
 import { useLiveSession } from '../api/live';
 import { keys, templateNameMap, useSessions, useTemplates } from '../api/queries';
@@ -7,6 +7,7 @@ import type { Execution, ExecutionEvent, Provenance, Session } from '../api/type
 import { ErrorAlert } from '../components/ErrorAlert';
 import { Empty, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
+import { useToast } from '../components/Toasts';
 import { absoluteTime, clockTime, formatDuration, plural, relativeTime, shortId, truncate } from '../lib/format';
 import { Link, navigate, useLocation } from '../lib/router';
 import { DRAFT_KEY, saveString } from '../lib/storage';
@@ -158,6 +159,34 @@ function ProvenanceView({ provenance: p }: { provenance: Provenance }) {
   );
 }
 
+/** Fork the session up to this execution: a new session replays the history up to here. */
+function ForkButton({ ex }: { ex: Execution }) {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const fork = useMutation({
+    mutationFn: () => api.forkSession(ex.session_id, ex.id),
+    onSuccess: (f) => {
+      const diverged = f.diverged.length === 0 ? 'none diverged' : `${f.diverged.length} diverged`;
+      toast.success(`Forked into session ${shortId(f.session.id)}: ${plural(f.replayed, 'execution')} replayed, ${diverged}.`);
+      void queryClient.invalidateQueries({ queryKey: ['sessions'] });
+      navigate(`/history/${f.session.id}`);
+    },
+    onError: (err) => toast.error(err, 'Fork failed'),
+  });
+  return (
+    <button
+      type="button"
+      className="btn btn-small"
+      onClick={() => fork.mutate()}
+      disabled={fork.isPending}
+      title="Start a new session from this session's template snapshot and replay its successful executions up to and including this one"
+      data-testid="history-fork"
+    >
+      {fork.isPending ? 'Forking…' : 'Fork from here'}
+    </button>
+  );
+}
+
 function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | undefined }) {
   const loadIntoWorkbench = () => {
     if (!ex.input) return;
@@ -201,6 +230,12 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
         <button type="button" className="btn btn-small" onClick={loadIntoWorkbench} data-testid="history-load-input">
           Open this input in the workbench
         </button>
+      )}
+      {(ex.kind === 'repl' || ex.kind === 'run_file') && ex.status === 'ok' && <ForkButton ex={ex} />}
+      {ex.replay_of && (
+        <p className="muted small" data-testid="history-replay-of">
+          Replay of execution <code title={ex.replay_of}>{shortId(ex.replay_of)}</code>
+        </p>
       )}
       {ex.result && <ValueView value={ex.result} />}
       {ex.error && <ErrorView error={ex.error} limits={session?.template_snapshot?.settings?.limits} />}
