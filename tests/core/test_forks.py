@@ -89,6 +89,23 @@ def test_the_replay_stops_at_the_first_failure(vm: VmSystem, worktree: Path) -> 
     assert after.id not in {d.original for d in fork.diverged}
 
 
+def test_a_replay_refused_before_it_runs_stops_the_replay(vm: VmSystem, worktree: Path) -> None:
+    (worktree / "gone.js").write_text("1")
+    sid = _source(vm, worktree)
+    before = vm.executions.repl(sid, "0")
+    ran = vm.executions.run_file(sid, "gone.js")
+    vm.executions.repl(sid, "2")
+    (worktree / "gone.js").unlink()
+
+    fork = vm.forks.fork(sid)
+
+    assert fork.replayed == 1
+    [diverged] = fork.diverged
+    assert (diverged.original, diverged.replay) == (ran.id, None)
+    assert diverged.reason.startswith("FILE_NOT_FOUND: ")
+    assert [r.replay_of for r in vm.executions.history(fork.session.id)] == [before.id]
+
+
 def test_the_source_is_untouched(vm: VmSystem, worktree: Path) -> None:
     sid = _source(vm, worktree)
     vm.executions.repl(sid, "globalThis.x = 5")

@@ -243,7 +243,7 @@ def fork(
             f"({result['replayed']} replayed, {len(result['diverged'])} diverged)"
         )
         for d in result["diverged"]:
-            echo(f"diverged: {d['original']} -> {d['replay']}: {d['reason']}")
+            echo(f"diverged: {d['original']} -> {d['replay'] or 'not run'}: {d['reason']}")
 
     render(output, result, text)
 

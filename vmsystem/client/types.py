@@ -264,7 +264,8 @@ class ForkDivergence(TypedDict):
     """A replayed execution whose status, value or console output differs from the original."""
 
     original: str
-    replay: str
+    #: None when the replay was refused before it ran (e.g. its file is gone).
+    replay: str | None
     reason: str
 
 

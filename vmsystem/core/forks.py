@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmsystem.core.errors import ForkPointInvalid, OutputLimitExceeded
+from vmsystem.core.errors import ForkPointInvalid, OutputLimitExceeded, VmError
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.ids import normalize_id
 from vmsystem.core.sessions import SessionService
@@ -26,7 +26,8 @@ class Divergence:
     """A replay whose outcome differs from the original's."""
 
     original: str
-    replay: str
+    #: None when the replay was refused before it ran (e.g. the file is gone from the worktree).
+    replay: str | None
     reason: str
 
 
@@ -50,7 +51,8 @@ class ForkService:
         """Start a session from ``session_id``'s snapshot (closed sources too: their snapshot
         is kept) and replay its ``ok`` REPL and run-file executions, oldest first, up to and
         including ``until_execution_id``. Replays are recorded with ``replay_of``; replaying
-        stops at the first replay that does not end ``ok`` (reported as diverged)."""
+        stops at the first replay that does not end ``ok`` or is refused (e.g. its file is gone
+        from the worktree), reported as diverged (``replay`` None when refused)."""
         source = self._sessions.get(session_id)
         plan = self._plan(source.id, until_execution_id)
         fork = self._sessions.create(
@@ -63,7 +65,11 @@ class ForkService:
         diverged: list[Divergence] = []
         replayed = 0
         for original in plan:
-            replay = self._replay(fork.id, original)
+            try:
+                replay = self._replay(fork.id, original)
+            except VmError as exc:  # refused before it ran: nothing recorded in the fork
+                diverged.append(Divergence(original.id, None, f"{exc.code}: {exc.message}"))
+                break
             replayed += 1
             reason = self._difference(original, replay)
             if reason is not None:

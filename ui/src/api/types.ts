@@ -309,7 +309,7 @@ export interface Execution {
 export interface SessionFork {
   session: Session;
   replayed: number;
-  diverged: { original: Uuid; replay: Uuid; reason: string }[];
+  diverged: { original: Uuid; replay: Uuid | null; reason: string }[];
 }
 
 export interface Provenance {
