@@ -92,3 +92,19 @@ def test_an_unknown_body_field_is_refused(client: TestClient, session: dict[str,
     r = client.post(f"{API}/sessions/{session['id']}/fork", json={"until": "x"})
     assert r.status_code in (400, 422)
     assert "error" in r.json()
+
+
+def test_in_deterministic_mode_no_replay_diverges(client: TestClient, worktree: Path) -> None:
+    r = client.post(f"{API}/templates", json={"name": "fork-deterministic"})
+    template = r.json()
+    client.patch(
+        f"{API}/templates/{template['id']}", json={"settings": {"deterministic": {"seed": 7}}}
+    )
+    sid = create_session(client, template["id"], worktree)["id"]
+    _repl(client, sid, "globalThis.r = Math.random(); console.log(new Date().toISOString()); r")
+    _repl(client, sid, "[Math.random(), Date.now(), performance.now(), crypto.randomUUID()]")
+    _repl(client, sid, "crypto.getRandomValues(new Uint8Array(8)).join(',')")
+
+    body = client.post(f"{API}/sessions/{sid}/fork").json()
+
+    assert (body["replayed"], body["diverged"]) == (3, [])
