@@ -626,11 +626,12 @@ class ExecutionService:
         sid = normalize_id(session_id, "session_id")
         backlog: builtins.list[tuple[str, int]] = []
         if resume is not None:
-            newest_first = self._store.list_executions(sid, limit=MAX_EXECUTIONS_PAGE)
-            ids = [x.id for x in reversed(newest_first)]
-            if resume[0] in ids:
-                at = ids.index(resume[0])
-                backlog = [(resume[0], resume[1])] + [(x, 0) for x in ids[at + 1 :]]
+            # The resumed execution and every later one, read oldest first page by page.
+            for execution in self.history(sid):
+                if backlog:
+                    backlog.append((execution.id, 0))
+                elif execution.id == resume[0]:
+                    backlog.append(resume)
         follower = SessionFollower(self._bus, self._store, sid, wake, backlog=backlog)
         if self._registry.get(sid) is None:
             follower.mark_ended()  # closed or crashed: nothing follows the backlog
