@@ -199,19 +199,24 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   });
   // The runtime checkboxes save at once, as the module and library checkboxes do; typed limits
   // save with the button (a half-typed number must not be sent).
-  // The change stays pending until the template is read again, so the box never shows the old
-  // value between the save and the re-read.
+  // The runtime checkboxes use the same optimistic state as the module checkboxes: set in the
+  // change handler itself, so the controlled box never shows the old value in between.
+  const optimistic = useOptimisticSet();
   const toggle = useMutation({
-    mutationFn: async (runtime: { console?: boolean; strict?: boolean }) => {
-      const saved = await api.updateTemplate(templateId, { settings: { runtime } });
-      await changed();
-      return saved;
-    },
+    mutationFn: (runtime: { console?: boolean; strict?: boolean }) => api.updateTemplate(templateId, { settings: { runtime } }),
     onSuccess: () => {
       toast.success('Settings saved. New sessions use them; existing sessions keep theirs.');
     },
     onError: (err) => toast.error(err, 'Settings change failed'),
+    onSettled: async (_r, _e, runtime) => {
+      await changed();
+      for (const name of Object.keys(runtime)) optimistic.clear(name);
+    },
   });
+  const flip = (name: 'console' | 'strict', on: boolean) => {
+    optimistic.set(name, on);
+    toggle.mutate({ [name]: on });
+  };
 
   const dirty = LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? ''));
 
@@ -269,9 +274,9 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
           <label className="check">
             <input
               type="checkbox"
-              checked={toggle.isPending && toggle.variables.console !== undefined ? toggle.variables.console : consoleOn}
+              checked={optimistic.value('console', consoleOn)}
               disabled={toggle.isPending}
-              onChange={(e) => toggle.mutate({ console: e.target.checked })}
+              onChange={(e) => flip('console', e.target.checked)}
               data-testid="runtime-console"
             />
             <span>
@@ -281,9 +286,9 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
           <label className="check">
             <input
               type="checkbox"
-              checked={toggle.isPending && toggle.variables.strict !== undefined ? toggle.variables.strict : strict}
+              checked={optimistic.value('strict', strict)}
               disabled={toggle.isPending}
-              onChange={(e) => toggle.mutate({ strict: e.target.checked })}
+              onChange={(e) => flip('strict', e.target.checked)}
               data-testid="runtime-strict"
             />
             <span>
