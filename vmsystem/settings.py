@@ -115,6 +115,23 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest accepted request body in bytes (larger: 413 PAYLOAD_TOO_LARGE).",
     ),
     Setting(
+        "max_header_bytes",
+        "--max-header-bytes",
+        "VMSYSTEM_MAX_HEADER_BYTES",
+        int,
+        65536,
+        "Largest accepted request head (request line and header fields together) in bytes; "
+        "larger: 431 HEADERS_TOO_LARGE, answered before the rest is read.",
+    ),
+    Setting(
+        "max_header_count",
+        "--max-header-count",
+        "VMSYSTEM_MAX_HEADER_COUNT",
+        int,
+        100,
+        "Most header fields accepted in one request; more: 431 HEADERS_TOO_LARGE.",
+    ),
+    Setting(
         "max_sessions",
         "--max-sessions",
         "VMSYSTEM_MAX_SESSIONS",
@@ -221,6 +238,8 @@ class ServeSettings:
     auth_token: str | None = None
     insecure_no_auth: bool = False
     max_request_bytes: int = 1048576
+    max_header_bytes: int = 65536
+    max_header_count: int = 100
     max_sessions: int = 1000
     request_read_timeout: float = 10.0
     session_idle_timeout: float | None = None

@@ -711,6 +711,19 @@ def test_body_over_the_limit_is_payload_too_large(make_client: Any) -> None:
     assert client.post(f"{API}/templates", json={"name": "small"}).status_code == 201
 
 
+# ---------------------------------------------------------------------------- 431
+
+
+@produces("HEADERS_TOO_LARGE")
+def test_a_head_over_the_limits_is_headers_too_large(make_client: Any) -> None:
+    client = make_client(max_header_bytes=2048, max_header_count=12)
+    r = client.get(f"{API}/templates", headers={"X-Pad": "p" * 3000})
+    assert_envelope(r, 431, "HEADERS_TOO_LARGE")
+    many = {f"X-F{i}": "1" for i in range(12)}
+    assert_envelope(client.get(f"{API}/templates", headers=many), 431, "HEADERS_TOO_LARGE")
+    assert client.get(f"{API}/templates", headers={"X-Pad": "p" * 1000}).status_code == 200
+
+
 def test_chunked_body_over_the_limit_without_content_length_is_payload_too_large(
     make_client: Any,
 ) -> None:

@@ -36,6 +36,8 @@ def create_app(
     auth_token: str | None = None,
     cors_origins: tuple[str, ...] = (),
     max_request_bytes: int = 1048576,
+    max_header_bytes: int = 65536,
+    max_header_count: int = 100,
     close_on_shutdown: bool = True,
     allowed_hosts: tuple[str, ...] = (),
 ) -> FastAPI:
@@ -90,6 +92,8 @@ def create_app(
         GuardMiddleware,
         auth_token=auth_token,
         max_request_bytes=max_request_bytes,
+        max_header_bytes=max_header_bytes,
+        max_header_count=max_header_count,
         hosts=HostPolicy(allowed_hosts, cors_origins),
     )
     if cors_origins:

@@ -40,6 +40,7 @@ STATUS_BY_CODE: dict[str, int] = {
     e.TemplateInUse.code: 409,
     e.IdempotencyInProgress.code: 409,
     e.PayloadTooLarge.code: 413,
+    e.HeadersTooLarge.code: 431,
     e.InvalidPath.code: 422,
     e.OutputLimitExceeded.code: 422,
     e.StartupModeUnsupported.code: 422,

@@ -25,10 +25,12 @@ from vmsystem.api.deps import run_blocking, vm
 from vmsystem.api.responses import json_response
 from vmsystem.core.errors import NotFound
 
-__all__ = ["HEADER_PARAMETERS", "KEY_HEADER", "REPLAYED_HEADER", "found", "idempotent"]
+__all__ = ["HEADER_PARAMETERS", "KEY_HEADER", "KEY_SCOPE", "REPLAYED_HEADER", "found", "idempotent"]
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+#: The store scope of every key sent over HTTP.
+KEY_SCOPE = "http"
 #: OpenAPI parameters of the headers an idempotent route reads.
 HEADER_PARAMETERS: list[dict[str, Any]] = [
     {
@@ -97,7 +99,9 @@ async def idempotent(
     if key is None:
         return await run(None)
     service = vm(request).idempotency
-    scope = f"{request.method} {request.url.path}"
+    # One namespace for every route: the route is part of the fingerprint, so a key first
+    # used on one route and sent again on another is IDEMPOTENCY_KEY_REUSED.
+    scope = KEY_SCOPE
     claim = await run_blocking(
         request,
         service.begin,

@@ -3,9 +3,9 @@
 - :class:`RequestMiddleware`: ``X-Request-Id`` on every response, HEAD served as GET without a
   body, access log and metrics;
 - (CORS, when origins are configured, so that its headers reach every answer below);
-- :class:`GuardMiddleware`: the ``Host`` allowlist (DNS rebinding), the cross-site request
-  check (CSRF), bearer auth, body size limit, and the INTERNAL envelope for unexpected
-  exceptions.
+- :class:`GuardMiddleware`: the request head limits, the ``Host`` allowlist (DNS rebinding),
+  the cross-site request check (CSRF), bearer auth, paths no file or route can have (a NUL
+  byte), the body size limit, and the INTERNAL envelope for unexpected exceptions.
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ from vmsystem.api.errors import error_response
 from vmsystem.api.metrics import HTTP_DURATION, HTTP_REQUESTS
 from vmsystem.core.errors import (
     CrossSiteRequest,
+    HeadersTooLarge,
     InternalError,
     InvalidHost,
     PayloadTooLarge,
+    RouteNotFound,
     Unauthorized,
 )
 
@@ -172,10 +174,14 @@ class GuardMiddleware:
         auth_token: str | None,
         max_request_bytes: int,
         hosts: HostPolicy | None = None,
+        max_header_bytes: int = 65536,
+        max_header_count: int = 100,
     ) -> None:
         self.app = app
         self.token = auth_token.encode() if auth_token else None
         self.max_bytes = max_request_bytes
+        self.max_header_bytes = max_header_bytes
+        self.max_header_count = max_header_count
         self.hosts = hosts or HostPolicy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -247,6 +253,20 @@ class GuardMiddleware:
         return replay, None
 
     def _reject(self, scope: Scope, headers: dict[bytes, bytes], path: str) -> Any:
+        # The daemon's protocol refuses such a head before reading it (vmsystem.api.protocol);
+        # this check holds the same limits under any other ASGI server.
+        fields = scope["headers"]
+        head = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        head += sum(len(name) + len(value) + 4 for name, value in fields)
+        if head > self.max_header_bytes or len(fields) > self.max_header_count:
+            return error_response(
+                HeadersTooLarge(
+                    f"request head is larger than {self.max_header_bytes} bytes or has more "
+                    f"than {self.max_header_count} header fields",
+                    max_header_bytes=self.max_header_bytes,
+                    max_header_count=self.max_header_count,
+                )
+            )
         host = headers.get(b"host", b"").decode("latin-1")
         if not self.hosts.host_allowed(host):
             return error_response(
@@ -275,6 +295,9 @@ class GuardMiddleware:
                 return error_response(
                     Unauthorized(), headers={"WWW-Authenticate": 'Bearer realm="vm-system"'}
                 )
+        if "\x00" in path:
+            # No file or route has a NUL byte (the file system refuses one outright).
+            return error_response(RouteNotFound(f"No route for {path!r}"))
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             return self._too_large()

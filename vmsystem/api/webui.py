@@ -28,11 +28,22 @@ async def serve_ui(request: Request) -> Response | None:
     index = STATIC_DIR / "index.html"
     if not index.is_file():
         return Response(_NOT_BUILT, media_type="text/html")
-    candidate = (STATIC_DIR / path.lstrip("/")).resolve()
-    if candidate.is_file() and STATIC_DIR in candidate.parents:
+    candidate = _static_file(path)
+    if candidate is not None:
         media = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
         cache = "public, max-age=31536000, immutable" if "/assets/" in path else "no-cache"
         return Response(candidate.read_bytes(), media_type=media, headers={"Cache-Control": cache})
     return Response(
         index.read_bytes(), media_type="text/html", headers={"Cache-Control": "no-cache"}
     )
+
+
+def _static_file(path: str) -> Path | None:
+    """The file of the build that ``path`` names, None if it names none (a path the file
+    system cannot take, such as one too long, names none)."""
+    try:
+        candidate = (STATIC_DIR / path.lstrip("/")).resolve()
+        found = candidate.is_file() and STATIC_DIR in candidate.parents
+    except (OSError, ValueError):
+        return None
+    return candidate if found else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import logging
 import signal
@@ -72,6 +71,8 @@ def serve(
     cors_origin: Annotated[list[str] | None, _opt("cors_origins")] = None,
     allowed_host: Annotated[list[str] | None, _opt("allowed_hosts")] = None,
     max_request_bytes: Annotated[int | None, _opt("max_request_bytes")] = None,
+    max_header_bytes: Annotated[int | None, _opt("max_header_bytes")] = None,
+    max_header_count: Annotated[int | None, _opt("max_header_count")] = None,
     max_sessions: Annotated[int | None, _opt("max_sessions")] = None,
     request_read_timeout: Annotated[float | None, _opt("request_read_timeout")] = None,
     session_idle_timeout: Annotated[float | None, _opt("session_idle_timeout")] = None,
@@ -100,6 +101,8 @@ def serve(
         "auth_token": auth_token or getattr(root, "auth_token", None),
         "insecure_no_auth": insecure_no_auth,
         "max_request_bytes": max_request_bytes,
+        "max_header_bytes": max_header_bytes,
+        "max_header_count": max_header_count,
         "max_sessions": max_sessions,
         "request_read_timeout": request_read_timeout,
         "session_idle_timeout": session_idle_timeout,
@@ -124,6 +127,11 @@ def serve(
         )
     if settings.request_read_timeout <= 0:
         _fail(f"--request-read-timeout must be positive, got {settings.request_read_timeout}")
+    if settings.max_header_bytes < 1024 or settings.max_header_count < 8:
+        _fail(
+            "--max-header-bytes must be at least 1024 and --max-header-count at least 8, got "
+            f"{settings.max_header_bytes} and {settings.max_header_count}"
+        )
     if settings.max_sessions < 1:
         _fail(f"--max-sessions must be at least 1, got {settings.max_sessions}")
     if settings.db is None:
@@ -133,6 +141,7 @@ def serve(
     import uvicorn
 
     from vmsystem.api import create_app
+    from vmsystem.api.protocol import http_protocol
     from vmsystem.core import EngineError, open_hosts, open_system
     from vmsystem.store import StoreError
 
@@ -163,6 +172,8 @@ def serve(
         auth_token=settings.auth_token,
         cors_origins=settings.cors_origins,
         max_request_bytes=settings.max_request_bytes,
+        max_header_bytes=settings.max_header_bytes,
+        max_header_count=settings.max_header_count,
         allowed_hosts=(*_listen_hosts(host), *settings.allowed_hosts),
     )
     typer.echo(
@@ -185,7 +196,11 @@ def serve(
         access_log=False,
         lifespan="on",
         loop="auto",
-        http=_protocol(settings.request_read_timeout),
+        http=http_protocol(
+            read_timeout=settings.request_read_timeout,
+            max_head_bytes=settings.max_header_bytes,
+            max_header_count=settings.max_header_count,
+        ),
         timeout_graceful_shutdown=3,
         server_header=False,
         # A connection idle between requests is closed after this long (uvicorn); one whose
@@ -205,50 +220,6 @@ def serve(
 
 #: Seconds a connection may stay idle between requests.
 _KEEP_ALIVE_S = 5
-
-
-def _protocol(read_timeout: float) -> type[Any]:
-    """uvicorn's HTTP protocol, closing a connection whose request (head and body) has not
-    fully arrived ``read_timeout`` seconds after the connection opened or the request's first
-    byte: uvicorn itself times out only idle keep-alive connections, so half a request held
-    open (slowloris) would keep a connection forever."""
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    class Protocol(HttpToolsProtocol):
-        _read_timer: asyncio.TimerHandle | None = None
-
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm()
-
-        def data_received(self, data: bytes) -> None:
-            if self._read_timer is None and (self.cycle is None or self.cycle.response_complete):
-                self._arm()  # the first byte of the next request on a kept-alive connection
-            super().data_received(data)
-
-        def on_message_complete(self) -> None:
-            self._disarm()
-            super().on_message_complete()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
-
-        def _arm(self) -> None:
-            self._disarm()
-            self._read_timer = self.loop.call_later(read_timeout, self._expired)
-
-        def _disarm(self) -> None:
-            if self._read_timer is not None:
-                self._read_timer.cancel()
-                self._read_timer = None
-
-        def _expired(self) -> None:
-            self._read_timer = None
-            if not self.transport.is_closing():
-                self.transport.close()
-
-    return Protocol
 
 
 def _server(config: Any, vm: Any) -> Any:

@@ -53,6 +53,7 @@ __all__ = [
     "ExecutionNotFound",
     "FileNotFound",
     "ForkPointInvalid",
+    "HeadersTooLarge",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
@@ -242,6 +243,14 @@ class PayloadTooLarge(VmError):
 
     code = "PAYLOAD_TOO_LARGE"
     default_message = "Request body too large"
+
+
+class HeadersTooLarge(VmError):
+    """The request's head (request line and header fields) is larger, or has more header
+    fields, than the daemon accepts."""
+
+    code = "HEADERS_TOO_LARGE"
+    default_message = "Request header fields too large"
 
 
 class Unprocessable(VmError):
