@@ -8,19 +8,23 @@ data, so it can cross a process or machine boundary). A runtime has the contract
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from vmsystem.modules import Grant
 from vmsystem.runtime import (
+    ConsoleSink,
     ContextOptions,
     Engine,
     EngineContext,
     EngineError,
     Outcome,
     OutcomeKind,
+    RunLimits,
 )
 
 __all__ = [
@@ -31,13 +35,18 @@ __all__ = [
     "HostInfo",
     "HostPool",
     "LostCallback",
+    "OutcomeCallback",
     "RuntimeSpec",
     "SessionRuntime",
     "default_processes",
+    "deliver_outcome",
     "open_hosts",
     "outcome_from_dict",
     "outcome_to_dict",
+    "wait_for_outcome",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: The backends :func:`open_hosts` knows.
 HOST_KINDS = ("inprocess", "process", "ray")
@@ -60,6 +69,9 @@ KILL_GRACE_S = 2.0
 
 #: ``on_lost(message)``: the runtime was lost while idle (its host died).
 LostCallback = Callable[[str], None]
+
+#: ``on_outcome(outcome)``: a run started with :meth:`SessionRuntime.start_run` has ended.
+OutcomeCallback = Callable[[Outcome], None]
 
 
 def default_processes() -> int:
@@ -149,14 +161,39 @@ class HostInfo:
 class SessionRuntime(EngineContext, Protocol):
     """One session's live runtime, on some host.
 
-    The contract of :class:`vmsystem.runtime.base.EngineContext`, plus the host's id. ``run``
-    sets the module scope's deadline (``limits.wall_ms``) and clears its interrupt flag before
-    the run, and a lost host gives ``OutcomeKind.WEDGED``; ``cancel`` sets the interrupt flag
-    (stopping a host call such as ``exec.run``) and cancels the engine's run; ``close`` runs the
-    modules' cleanups and disposes the context.
+    The contract of :class:`vmsystem.runtime.base.EngineContext`, plus the host's id and
+    :meth:`start_run`. ``run`` sets the module scope's deadline (``limits.wall_ms``) and clears
+    its interrupt flag before the run, and a lost host gives ``OutcomeKind.WEDGED``; ``cancel``
+    sets the interrupt flag (stopping a host call such as ``exec.run``) and cancels the engine's
+    run; ``close`` runs the modules' cleanups and disposes the context. ``run`` is
+    :meth:`start_run` plus a wait for its outcome.
     """
 
     host_id: str
+
+    def start_run(
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+        on_outcome: OutcomeCallback,
+    ) -> None:
+        """Start a run and return without waiting for it (the non-blocking run of the seam).
+
+        Raises EngineError at once if the run cannot start (the runtime is lost, closed or
+        already running code). Otherwise ``on_outcome`` is called exactly once with the run's
+        outcome, directly from the thread that has it: the host's reader thread (process
+        hosts), the session's run thread (in-process), Ray's completion callback (Ray hosts);
+        possibly before ``start_run`` returns. ``sink`` gets the console batches while the run
+        goes on, all of them before ``on_outcome``. Both callbacks must be quick and must not
+        block (hand the result to an event loop, set an event); what they raise is logged.
+        A host that dies during the run gives ``WEDGED`` with the cause.
+        """
+        ...
 
 
 class HostPool(Protocol):
@@ -208,6 +245,29 @@ def outcome_from_dict(data: Mapping[str, Any]) -> Outcome:
         console_events=int(data.get("console_events") or 0),
         output_bytes=int(data.get("output_bytes") or 0),
     )
+
+
+def deliver_outcome(on_outcome: OutcomeCallback, outcome: Outcome) -> None:
+    """Call ``on_outcome``; what it raises is logged (the thread calling it must go on)."""
+    try:
+        on_outcome(outcome)
+    except Exception:
+        _log.exception("outcome callback failed")
+
+
+def wait_for_outcome(start: Callable[[OutcomeCallback], None]) -> Outcome:
+    """The blocking run over a non-blocking one: ``start(on_outcome)`` starts the run (raising
+    EngineError if it cannot), then this waits for the outcome it is guaranteed to deliver."""
+    done = threading.Event()
+    box: list[Outcome] = []
+
+    def on_outcome(outcome: Outcome) -> None:
+        box.append(outcome)
+        done.set()
+
+    start(on_outcome)
+    done.wait()
+    return box[0]
 
 
 def open_hosts(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import vmsystem
-from vmsystem.hosts.base import outcome_from_dict
+from vmsystem.hosts.base import OutcomeCallback, outcome_from_dict
 from vmsystem.hosts.harden import scrubbed_environment
 from vmsystem.hosts.procfs import describe_exit
 from vmsystem.hosts.protocol import Channel, ChannelClosed
@@ -45,13 +45,23 @@ _PACKAGE_ROOT = str(Path(vmsystem.__file__).resolve().parent.parent)
 class Call:
     """A request in flight: a reply, or a run's console lines and outcome."""
 
-    __slots__ = ("done", "error", "outcome", "sink")
+    __slots__ = ("done", "error", "on_outcome", "outcome", "sink")
 
-    def __init__(self, sink: ConsoleSink | None = None) -> None:
+    def __init__(
+        self, sink: ConsoleSink | None = None, on_outcome: OutcomeCallback | None = None
+    ) -> None:
         self.done = threading.Event()
         self.error: str | None = None
         self.outcome: Outcome | None = None
         self.sink = sink
+        self.on_outcome = on_outcome
+
+    def end(self, outcome: Outcome) -> None:
+        """The run ended: record its outcome and hand it on (on the calling thread)."""
+        self.outcome = outcome
+        self.done.set()
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
 
 
 class HostProcess:
@@ -185,8 +195,9 @@ class HostProcess:
         with self.lock:
             self.calls.pop(int(message["req"]), None)
         if op == "outcome":
-            call.outcome = outcome_from_dict(message["outcome"])
-        elif not message.get("ok"):
+            call.end(outcome_from_dict(message["outcome"]))
+            return
+        if not message.get("ok"):
             call.error = str(message.get("error") or "failed")
         call.done.set()
 
@@ -209,14 +220,16 @@ class HostProcess:
             runtimes = list(self.runtimes.values())
             self.runtimes.clear()
         self.ready.set()
-        for call in calls:
-            if call.sink is not None:
-                call.outcome = Outcome(OutcomeKind.WEDGED, message=cause)
-            else:
-                call.error = cause
-            call.done.set()
+        # Runtimes first: one with a run in flight ends that run with the cause (and is then
+        # not reported lost while idle); the calls' own ends are then no-ops.
         for runtime in runtimes:
             runtime.lost(cause)
+        for call in calls:
+            if call.on_outcome is not None:
+                call.end(Outcome(OutcomeKind.WEDGED, message=cause))
+            else:
+                call.error = cause
+                call.done.set()
         self.host.worker_died(self, cause)
 
     def _cause(self, returncode: int | None) -> str:

@@ -8,14 +8,15 @@ actor put a :class:`HostCore` behind their channel.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from vmsystem.hosts.base import RuntimeSpec
+from vmsystem.hosts.base import OutcomeCallback, RuntimeSpec, deliver_outcome
 from vmsystem.modules import ModuleScope, build_session_modules
 from vmsystem.runtime import (
     ConsoleSink,
@@ -23,6 +24,7 @@ from vmsystem.runtime import (
     EngineContext,
     EngineError,
     Outcome,
+    OutcomeKind,
     RunLimits,
     get_engine,
 )
@@ -33,32 +35,49 @@ _log = logging.getLogger(__name__)
 
 
 class LocalRuntime:
-    """A session's V8 context and module scope, in this process."""
+    """A session's V8 context and module scope, in this process.
+
+    ``run`` runs on the calling thread; ``start_run`` runs on the session's own run thread
+    (started at the first ``start_run``, ended by ``close``), which then calls ``on_outcome``.
+    """
 
     def __init__(self, host_id: str, context: EngineContext, scope: ModuleScope) -> None:
         self.host_id = host_id
         self.context = context
         self.scope = scope
-        self._close_lock = threading.Lock()
+        self._lock = threading.Lock()
         self._closed = False
+        self._busy = False
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] | None = None
 
     @property
     def alive(self) -> bool:
         """False once closed or lost."""
         return not self._closed and self.context.alive
 
-    def run(
+    def _claim(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise EngineError("context is closed")
+            if self._busy:
+                raise EngineError("context is already running code")
+            self._busy = True
+
+    def _release(self) -> None:
+        with self._lock:
+            self._busy = False
+
+    def _execute(
         self,
         code: str,
-        *,
-        filename: str | None = None,
+        filename: str | None,
         limits: RunLimits,
         sink: ConsoleSink,
-        args: Any = None,
-        env: Mapping[str, str] | None = None,
+        args: Any,
+        env: Mapping[str, str] | None,
     ) -> Outcome:
-        """Run ``code``; host calls (exec, SQL) block the engine's thread where the engine
-        cannot stop them, so they watch the scope's deadline and interrupt flag instead."""
+        # Host calls (exec, SQL) block the engine's thread where the engine cannot stop them,
+        # so they watch the scope's deadline and interrupt flag instead.
         scope = self.scope
         scope.interrupt.clear()
         scope.deadline = (
@@ -71,6 +90,60 @@ class LocalRuntime:
         finally:
             scope.deadline = None
 
+    def run(
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """Run ``code`` on the calling thread (no hand-off: the caller waits anyway)."""
+        self._claim()
+        try:
+            return self._execute(code, filename, limits, sink, args, env)
+        finally:
+            self._release()
+
+    def start_run(
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+        on_outcome: OutcomeCallback,
+    ) -> None:
+        """Run ``code`` on the session's run thread, which calls ``on_outcome`` with the
+        outcome (see :meth:`vmsystem.hosts.base.SessionRuntime.start_run`)."""
+        self._claim()
+
+        def job() -> None:
+            try:
+                outcome = self._execute(code, filename, limits, sink, args, env)
+            except EngineError as exc:
+                outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
+            except Exception as exc:
+                _log.exception("a run failed inside the host")
+                outcome = Outcome(OutcomeKind.WEDGED, message=f"internal error in the host: {exc}")
+            self._release()
+            deliver_outcome(on_outcome, outcome)
+
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = queue.SimpleQueue()
+                threading.Thread(
+                    target=_serve_jobs,
+                    args=(self._jobs,),
+                    name=f"session-{self.scope.session_id}",
+                    daemon=True,
+                ).start()
+            self._jobs.put(job)
+
     def cancel(self) -> bool:
         """Stop the current run, including a host call (exec, SQL) it is waiting in."""
         self.scope.interrupt.set()
@@ -78,13 +151,25 @@ class LocalRuntime:
 
     def close(self) -> None:
         """Release what host modules opened (database handles) and dispose the context."""
-        with self._close_lock:
+        with self._lock:
             if self._closed:
                 return
             self._closed = True
+            jobs = self._jobs
         self.scope.interrupt.set()
         run_cleanups(self.scope.cleanups)
         self.context.close()
+        if jobs is not None:
+            jobs.put(None)
+
+
+def _serve_jobs(jobs: queue.SimpleQueue[Callable[[], None] | None]) -> None:
+    """A session's run thread: run its jobs in order until told to end (None)."""
+    while True:
+        job = jobs.get()
+        if job is None:
+            return
+        job()
 
 
 def run_cleanups(cleanups: list[Any]) -> None:

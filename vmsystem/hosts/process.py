@@ -27,11 +27,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from vmsystem.hosts.base import HostInfo, LostCallback, RuntimeSpec
+from vmsystem.hosts.base import HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.hostprocess import START_TIMEOUT_S, Call, HostProcess, stop_process
 from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.hosts.remote import RemoteRuntime
-from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
+from vmsystem.hosts.watchdog import Watchdog
+from vmsystem.runtime import ConsoleSink, EngineError, RunLimits
 
 __all__ = ["ProcessPool", "ProcessRuntime"]
 
@@ -80,10 +81,15 @@ class _Host:
 
 
 class ProcessRuntime(RemoteRuntime):
-    """A session's runtime in a host process (see :class:`~vmsystem.hosts.base.SessionRuntime`)."""
+    """A session's runtime in a host process (see :class:`~vmsystem.hosts.base.SessionRuntime`).
 
-    def __init__(self, worker: HostProcess, session_id: str, on_lost: LostCallback) -> None:
-        super().__init__(worker.host.id, session_id, on_lost)
+    A run's outcome is delivered by the host's reader thread, the thread that reads it.
+    """
+
+    def __init__(
+        self, worker: HostProcess, session_id: str, on_lost: LostCallback, watchdog: Watchdog
+    ) -> None:
+        super().__init__(worker.host.id, session_id, on_lost, watchdog)
         self._worker = worker
 
     def _host_alive(self) -> bool:
@@ -94,50 +100,32 @@ class ProcessRuntime(RemoteRuntime):
         """The host process's pid."""
         return self._worker.pid
 
-    def run(
+    def _send_run(
         self,
         code: str,
-        *,
-        filename: str | None = None,
+        filename: str | None,
         limits: RunLimits,
         sink: ConsoleSink,
-        args: Any = None,
-        env: Mapping[str, str] | None = None,
-    ) -> Outcome:
-        """Run ``code`` in the host; a host death (or the last-resort kill) gives WEDGED."""
-        self._begin_run()
-        try:
-            call = Call(sink)
-            started = time.monotonic()
-            self._worker.request(
-                {
-                    "op": "run",
-                    "sid": self.session_id,
-                    "code": code,
-                    "filename": filename,
-                    "wall_ms": limits.wall_ms,
-                    "cpu_ms": limits.cpu_ms,
-                    "args": args,
-                    "env": dict(env) if env is not None else None,
-                },
-                call,
-            )
-            self._await(call, started, limits)
-            assert call.outcome is not None
-            return call.outcome
-        finally:
-            self._end_run()
+        args: Any,
+        env: Mapping[str, str] | None,
+        finish: OutcomeCallback,
+    ) -> None:
+        self._worker.request(
+            {
+                "op": "run",
+                "sid": self.session_id,
+                "code": code,
+                "filename": filename,
+                "wall_ms": limits.wall_ms,
+                "cpu_ms": limits.cpu_ms,
+                "args": args,
+                "env": dict(env) if env is not None else None,
+            },
+            Call(sink, finish),
+        )
 
-    def _await(self, call: Call, started: float, limits: RunLimits) -> None:
-        while not call.done.wait(0.1):
-            overdue = self._overdue(started, limits)
-            if overdue is not None:
-                self._worker.kill(f"{overdue} (the host was killed to end it)")
-                break
-        if not call.done.wait(START_TIMEOUT_S):
-            call.outcome = Outcome(
-                OutcomeKind.WEDGED, message=f"session host {self.host_id} stopped answering"
-            )
+    def _kill_host(self, reason: str) -> None:
+        self._worker.kill(reason)
 
     def cancel(self) -> bool:
         """Ask the host to stop the run (and the host call it waits in); False if idle."""
@@ -180,6 +168,7 @@ class ProcessPool:
         self.memory_mb = memory_mb
         self.lock = threading.Lock()
         self.closing = False
+        self.watchdog = Watchdog("process-hosts-watchdog")
         self._hosts: list[_Host] = []
         self._next_id = itertools.count(1)
         try:
@@ -210,7 +199,7 @@ class ProcessPool:
         try:
             worker.wait_ready()
             call = Call()
-            runtime = ProcessRuntime(worker, spec.session_id, on_lost)
+            runtime = ProcessRuntime(worker, spec.session_id, on_lost, self.watchdog)
             worker.request({"op": "create", "spec": spec.to_dict()}, call)
             if not call.done.wait(START_TIMEOUT_S):
                 raise EngineError(f"session host {host.id} did not create the runtime in time")
@@ -264,3 +253,4 @@ class ProcessPool:
                 worker.proc.wait()
         for worker in workers:
             worker.reader.join(timeout=5)
+        self.watchdog.close()

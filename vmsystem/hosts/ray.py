@@ -1,11 +1,13 @@
 """The Ray backend: session hosts as actors on a Ray cluster.
 
 Each host is a threaded actor (:class:`HostActor`) wrapping a :class:`HostCore`, the same
-in-host object a worker process serves. A run is an actor *streaming generator*: console batches
-come back to the daemon while the run goes on, then the outcome. A cancel is a concurrent actor
-call. Every actor also answers one never-ending ``watch`` call: when it fails, the actor is dead,
-its idle runtimes are reported lost and a new actor takes the host id (``restarts``). A run that
-has not ended ``KILL_GRACE_S`` after its wall limit (or a cancel) gets its actor killed.
+in-host object a worker process serves. A run is one actor call returning the outcome (with the
+run's console lines); Ray's completion callback delivers it. Console lines of a run still going
+after :data:`CONSOLE_POLL_AFTER_S` are fetched by ``console`` calls while it runs. A cancel is a
+concurrent actor call. Every actor also answers one never-ending ``watch`` call: when it fails,
+the actor is dead, its runs in flight end ``WEDGED``, its idle runtimes are reported lost and a
+new actor takes the host id (``restarts``). A run that has not ended ``KILL_GRACE_S`` after its
+wall limit (or a cancel) gets its actor killed.
 
 The actor hardens its process like a worker (``no_new_privs``, RLIMIT_DATA/FSIZE/NPROC) and
 drops ``VMSYSTEM_*`` from its environment; the rest of its environment is the Ray worker's.
@@ -13,24 +15,26 @@ drops ``VMSYSTEM_*`` from its environment; the rest of its environment is the Ra
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import itertools
 import logging
 import os
-import queue
 import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from vmsystem.hosts.base import (
     HostInfo,
     LostCallback,
+    OutcomeCallback,
     RuntimeSpec,
     outcome_from_dict,
     outcome_to_dict,
 )
 from vmsystem.hosts.remote import RemoteRuntime
+from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
 
 __all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
@@ -39,6 +43,15 @@ _log = logging.getLogger(__name__)
 
 #: How long to wait for an actor to start or answer a create/close.
 CALL_TIMEOUT_S = 60.0
+#: A run still going this long has its console lines fetched while it runs (a shorter one
+#: brings them back on its outcome).
+CONSOLE_POLL_AFTER_S = 0.05
+#: How long one console fetch waits in the actor for a line.
+CONSOLE_WAIT_S = 1.0
+#: How long a run whose actor died waits for the actor's watcher to name the cause.
+ACTOR_DEATH_WAIT_S = 10.0
+#: Finished runs an actor remembers (so a late console fetch of one returns at once).
+_FINISHED_KEPT = 1024
 
 
 def _ray() -> Any:
@@ -69,8 +82,32 @@ def start_local_cluster(num_cpus: int = 2) -> tuple[str, Any]:
     return str(ray.get_runtime_context().gcs_address), ray.shutdown
 
 
+class _ConsoleBuffer:
+    """The console lines of one run in an actor that no one has fetched yet."""
+
+    __slots__ = ("cond", "done", "lines", "seq")
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.lines: list[list[Any]] = []
+        self.seq = 0
+        self.done = False
+
+    def take(self) -> tuple[int, list[list[Any]]]:
+        """The pending lines and their batch number (under ``cond``)."""
+        lines, self.lines = self.lines, []
+        seq = self.seq
+        self.seq += 1
+        return seq, lines
+
+
 class HostActor:
-    """The sessions of one host, inside a Ray actor process (see :class:`HostCore`)."""
+    """The sessions of one host, inside a Ray actor process (see :class:`HostCore`).
+
+    A run is one :meth:`run` call, run on the actor's own call thread; its console lines come
+    back on the outcome, or, for a run still going after :data:`CONSOLE_POLL_AFTER_S`, from
+    :meth:`console` calls the daemon then makes (batches numbered so they arrive in order).
+    """
 
     def __init__(self, host_id: str, memory_mb: int) -> None:
         for name in [k for k in os.environ if k.upper().startswith("VMSYSTEM_")]:
@@ -81,6 +118,9 @@ class HostActor:
         apply_limits(memory_mb)
         self.core = HostCore(host_id)
         self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._buffers: dict[str, _ConsoleBuffer] = {}
+        self._finished: collections.OrderedDict[str, None] = collections.OrderedDict()
 
     def pid(self) -> int:
         """The actor's process id."""
@@ -100,33 +140,59 @@ class HostActor:
         """Build a session's runtime (raises EngineError with the reason)."""
         self.core.create(RuntimeSpec.from_dict(spec))
 
-    def run(self, sid: str, message: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Stream ``{"lines": [...]}`` batches while the run goes on, then ``{"outcome": ...}``."""
-        items: queue.Queue[dict[str, Any]] = queue.Queue()
+    def _buffer(self, rid: str) -> _ConsoleBuffer | None:
+        with self._lock:
+            if rid in self._finished:
+                return None
+            return self._buffers.setdefault(rid, _ConsoleBuffer())
 
-        def target() -> None:
-            try:
-                outcome = self.core.run(
-                    sid,
-                    message["code"],
-                    filename=message.get("filename"),
-                    limits=RunLimits(wall_ms=message.get("wall_ms"), cpu_ms=message.get("cpu_ms")),
-                    sink=lambda lines: items.put({"lines": [list(line) for line in lines]}),
-                    args=message.get("args"),
-                    env=message.get("env"),
-                )
-            except EngineError as exc:
-                outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
-            except Exception as exc:
-                outcome = Outcome(OutcomeKind.WEDGED, message=f"internal error in the host: {exc}")
-            items.put({"outcome": outcome_to_dict(outcome)})
+    def run(self, sid: str, rid: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Run code in the session: ``{"outcome", "lines", "seq"}`` (the console lines not
+        fetched by :meth:`console` while it ran, and their batch number)."""
+        buffer = self._buffer(rid) or _ConsoleBuffer()
 
-        threading.Thread(target=target, daemon=True).start()
-        while True:
-            item = items.get()
-            yield item
-            if "outcome" in item:
-                return
+        def sink(lines: list[Any]) -> None:
+            with buffer.cond:
+                buffer.lines.extend(list(line) for line in lines)
+                buffer.cond.notify_all()
+
+        try:
+            outcome = self.core.run(
+                sid,
+                message["code"],
+                filename=message.get("filename"),
+                limits=RunLimits(wall_ms=message.get("wall_ms"), cpu_ms=message.get("cpu_ms")),
+                sink=sink,
+                args=message.get("args"),
+                env=message.get("env"),
+            )
+        except EngineError as exc:
+            outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
+        except Exception as exc:
+            outcome = Outcome(OutcomeKind.WEDGED, message=f"internal error in the host: {exc}")
+        with buffer.cond:
+            seq, lines = buffer.take()
+            buffer.done = True
+            buffer.cond.notify_all()
+        with self._lock:
+            self._buffers.pop(rid, None)
+            self._finished[rid] = None
+            while len(self._finished) > _FINISHED_KEPT:
+                self._finished.popitem(last=False)
+        return {"outcome": outcome_to_dict(outcome), "lines": lines, "seq": seq}
+
+    def console(self, rid: str) -> dict[str, Any]:
+        """The run's next console batch (waits up to :data:`CONSOLE_WAIT_S` for one):
+        ``{"done", "lines", "seq"}``; ``seq`` is None when there are no lines."""
+        buffer = self._buffer(rid)
+        if buffer is None:
+            return {"done": True, "lines": [], "seq": None}
+        with buffer.cond:
+            buffer.cond.wait_for(lambda: bool(buffer.lines) or buffer.done, CONSOLE_WAIT_S)
+            if buffer.done or not buffer.lines:
+                return {"done": buffer.done, "lines": [], "seq": None}
+            seq, lines = buffer.take()
+        return {"done": False, "lines": lines, "seq": seq}
 
     def cancel(self, sid: str) -> bool:
         """Cancel the session's run."""
@@ -195,7 +261,7 @@ class _Actor:
         error: BaseException | str = "the actor ended"
         try:
             ray.get(self._watch_ref)
-        except Exception as exc:
+        except BaseException as exc:  # Ray raises SystemExit here when it shuts down
             error = exc
         cause = self.describe(error)
         with self.lock:
@@ -250,35 +316,70 @@ class _RayHost:
         )
 
 
-class RayRuntime(RemoteRuntime):
-    """A session's runtime in a Ray host actor (see :class:`SessionRuntime`)."""
+class _ConsoleRelay:
+    """Hands a run's console batches to its sink in batch order, then its outcome."""
 
-    def __init__(self, actor: _Actor, session_id: str, on_lost: LostCallback) -> None:
-        super().__init__(actor.host.id, session_id, on_lost)
+    def __init__(self, sink: ConsoleSink, finish: OutcomeCallback) -> None:
+        self._sink = sink
+        self._finish = finish
+        self._lock = threading.Lock()
+        self._next = 0
+        self._pending: dict[int, tuple[list[Any], Outcome | None]] = {}
+        self.ended = False
+
+    def deliver(self, seq: int, lines: list[Any], outcome: Outcome | None = None) -> None:
+        # Under the lock: a console batch and the outcome may arrive on different threads.
+        with self._lock:
+            self._pending[seq] = (lines, outcome)
+            while self._next in self._pending:
+                batch, final = self._pending.pop(self._next)
+                self._next += 1
+                if batch:
+                    try:
+                        self._sink([(str(a), str(b), float(c)) for a, b, c in batch])
+                    except Exception:
+                        _log.exception("console sink failed")
+                if final is not None:
+                    self.ended = True
+                    self._finish(final)
+
+    def fail(self, outcome: Outcome) -> None:
+        self.ended = True
+        self._finish(outcome)
+
+
+class RayRuntime(RemoteRuntime):
+    """A session's runtime in a Ray host actor (see :class:`SessionRuntime`).
+
+    A run is one actor call; its outcome is delivered by Ray's completion callback.
+    """
+
+    def __init__(
+        self, actor: _Actor, session_id: str, on_lost: LostCallback, watchdog: Watchdog
+    ) -> None:
+        super().__init__(actor.host.id, session_id, on_lost, watchdog)
         self._actor = actor
+        self._runs = itertools.count(1)
 
     def _host_alive(self) -> bool:
         return self._actor.alive
 
-    def run(
+    def _send_run(
         self,
         code: str,
-        *,
-        filename: str | None = None,
+        filename: str | None,
         limits: RunLimits,
         sink: ConsoleSink,
-        args: Any = None,
-        env: Mapping[str, str] | None = None,
-    ) -> Outcome:
-        """Run ``code`` in the actor; console batches reach ``sink`` while it runs."""
-        self._begin_run()
-        done = threading.Event()
-        watchdog = threading.Thread(
-            target=self._watchdog, args=(done, time.monotonic(), limits), daemon=True
-        )
+        args: Any,
+        env: Mapping[str, str] | None,
+        finish: OutcomeCallback,
+    ) -> None:
+        rid = f"{self.session_id}:{next(self._runs)}"
+        relay = _ConsoleRelay(sink, finish)
         try:
-            stream = self._actor.handle.run.remote(
+            ref = self._actor.handle.run.remote(
                 self.session_id,
+                rid,
                 {
                     "code": code,
                     "filename": filename,
@@ -288,37 +389,51 @@ class RayRuntime(RemoteRuntime):
                     "env": dict(env) if env is not None else None,
                 },
             )
-            watchdog.start()
-            return self._consume(stream, sink)
-        finally:
-            done.set()
-            self._end_run()
-
-    def _consume(self, stream: Any, sink: ConsoleSink) -> Outcome:
-        ray = _ray()
-        try:
-            for ref in stream:
-                item = ray.get(ref)
-                if "outcome" in item:
-                    return outcome_from_dict(item["outcome"])
-                lines = [(str(a), str(b), float(c)) for a, b, c in item["lines"]]
-                try:
-                    sink(lines)
-                except Exception:
-                    _log.exception("console sink failed")
         except Exception as exc:
-            self._actor.watcher.join(timeout=10)
-            return Outcome(
-                OutcomeKind.WEDGED, message=self._actor.cause or self._actor.describe(exc)
-            )
-        return Outcome(OutcomeKind.WEDGED, message=f"session host {self.host_id} ended the run")
+            raise EngineError(self._actor.cause or self._actor.describe(exc)) from exc
+        ref.future().add_done_callback(lambda future: self._run_done(relay, future))
+        # Console lines of a short run come back on its outcome: only a run still going
+        # after a moment has them fetched while it runs.
+        self._watchdog.arm(CONSOLE_POLL_AFTER_S, lambda: self._poll(relay, rid))
 
-    def _watchdog(self, done: threading.Event, started: float, limits: RunLimits) -> None:
-        while not done.wait(0.1):
-            overdue = self._overdue(started, limits)
-            if overdue is not None:
-                self._actor.kill(overdue)
-                return
+    def _run_done(self, relay: _ConsoleRelay, future: concurrent.futures.Future[Any]) -> None:
+        try:
+            item = future.result()
+        except Exception as exc:
+            relay.ended = True
+            failure = Outcome(OutcomeKind.WEDGED, message=self._actor.describe(exc))
+            if isinstance(exc, _ray().exceptions.RayActorError):
+                # The actor died: its watcher ends the run with the cause it names.
+                self._watchdog.arm(ACTOR_DEATH_WAIT_S, lambda: relay.fail(failure))
+            else:
+                relay.fail(failure)
+            return
+        relay.deliver(int(item["seq"]), item["lines"], outcome_from_dict(item["outcome"]))
+
+    def _poll(self, relay: _ConsoleRelay, rid: str) -> None:
+        if relay.ended or not self._actor.alive:
+            return
+        try:
+            ref = self._actor.handle.console.remote(rid)
+        except Exception:
+            return  # the run's own call reports the actor's end
+        ref.future().add_done_callback(lambda future: self._polled(relay, rid, future))
+
+    def _polled(
+        self, relay: _ConsoleRelay, rid: str, future: concurrent.futures.Future[Any]
+    ) -> None:
+        try:
+            item = future.result()
+        except Exception:
+            return
+        if item["seq"] is not None:
+            relay.deliver(int(item["seq"]), item["lines"])
+        if not item["done"]:
+            # Not from Ray's callback thread: the next call is made on the watchdog's.
+            self._watchdog.arm(0, lambda: self._poll(relay, rid))
+
+    def _kill_host(self, reason: str) -> None:
+        self._actor.kill(reason)
 
     def cancel(self) -> bool:
         """Ask the actor to stop the run; False if idle."""
@@ -380,6 +495,7 @@ class RayPool:
                 raise EngineError(f"cannot join the Ray cluster at {address}: {exc}") from exc
             self._owns_ray = True
         self.actor_class = ray.remote(HostActor)
+        self.watchdog = Watchdog("ray-hosts-watchdog")
         self._hosts: list[_RayHost] = []
         self._next_id = itertools.count(1)
         try:
@@ -411,7 +527,7 @@ class RayPool:
                 host.actor.reserved += 1
         actor = host.actor
         try:
-            runtime = RayRuntime(actor, spec.session_id, on_lost)
+            runtime = RayRuntime(actor, spec.session_id, on_lost, self.watchdog)
             try:
                 ray.get(actor.handle.create.remote(spec.to_dict()), timeout=CALL_TIMEOUT_S)
             except Exception as exc:
@@ -463,6 +579,7 @@ class RayPool:
             hosts = list(self._hosts)
         for host in hosts:
             self._stop(host.actor)
+        self.watchdog.close()
         if self._owns_ray:
             with contextlib.suppress(Exception):
                 _ray().shutdown()

@@ -1,40 +1,87 @@
 """What a runtime in another process (a host process or a Ray actor) keeps on the daemon's side.
 
 The lifecycle bookkeeping shared by :class:`~vmsystem.hosts.process.ProcessRuntime` and
-:class:`~vmsystem.hosts.ray.RayRuntime`: one run at a time, cancellation time, close, loss of
-the host (``on_lost`` only for a runtime lost while idle: a run in flight reports ``WEDGED``
-itself), and when a run is overdue so that its host must be killed (the last resort).
+:class:`~vmsystem.hosts.ray.RayRuntime`: one run at a time, its outcome delivered exactly once,
+cancellation, close, loss of the host (``on_lost`` only for a runtime lost while idle: a run in
+flight reports ``WEDGED`` itself), and the last-resort kill of a host whose run is overdue,
+armed on the pool's one :class:`~vmsystem.hosts.watchdog.Watchdog` (no thread per run).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Mapping
+from typing import Any
 
-from vmsystem.hosts.base import KILL_GRACE_S, LostCallback
-from vmsystem.runtime import EngineError, RunLimits
+from vmsystem.hosts.base import (
+    KILL_GRACE_S,
+    LostCallback,
+    OutcomeCallback,
+    deliver_outcome,
+    wait_for_outcome,
+)
+from vmsystem.hosts.watchdog import Timer, Watchdog
+from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
 
-__all__ = ["RemoteRuntime"]
+__all__ = ["ANSWER_TIMEOUT_S", "RemoteRuntime"]
 
 _log = logging.getLogger(__name__)
 
+#: How long a killed host may take to report its runs' end before they are ended without it.
+ANSWER_TIMEOUT_S = 60.0
+
+
+class _Flight:
+    """The run in flight: its callback and its armed timers."""
+
+    __slots__ = ("cancel_timer", "done", "on_outcome", "timers")
+
+    def __init__(self, on_outcome: OutcomeCallback) -> None:
+        self.on_outcome = on_outcome
+        self.done = False
+        self.timers: list[Timer] = []
+        self.cancel_timer: Timer | None = None
+
 
 class RemoteRuntime:
-    """Daemon-side state of a session's runtime that lives in another process."""
+    """Daemon-side state of a session's runtime that lives in another process.
 
-    def __init__(self, host_id: str, session_id: str, on_lost: LostCallback) -> None:
+    Backends implement :meth:`_host_alive`, :meth:`_send_run` and :meth:`_kill_host`.
+    """
+
+    def __init__(
+        self, host_id: str, session_id: str, on_lost: LostCallback, watchdog: Watchdog
+    ) -> None:
         self.host_id = host_id
         self.session_id = session_id
         self._on_lost = on_lost
+        self._watchdog = watchdog
         self._lock = threading.Lock()
         self._closed = False
         self._lost_cause: str | None = None
-        self._running = False
-        self._cancelled_at: float | None = None
+        self._flight: _Flight | None = None
 
     def _host_alive(self) -> bool:
-        """Whether the process holding the runtime is alive (backends override)."""
+        """Whether the process holding the runtime is alive."""
+        raise NotImplementedError
+
+    def _send_run(
+        self,
+        code: str,
+        filename: str | None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any,
+        env: Mapping[str, str] | None,
+        finish: OutcomeCallback,
+    ) -> None:
+        """Send the run to the host; ``finish(outcome)`` when its outcome (or the host's
+        death) arrives. Raises EngineError if the host cannot take it."""
+        raise NotImplementedError
+
+    def _kill_host(self, reason: str) -> None:
+        """Kill the host process (its death then ends the run in flight)."""
         raise NotImplementedError
 
     @property
@@ -42,30 +89,130 @@ class RemoteRuntime:
         """False once closed or lost."""
         return not self._closed and self._lost_cause is None and self._host_alive()
 
-    def _begin_run(self) -> None:
-        """Mark a run in progress; EngineError if the runtime is lost, closed or busy."""
+    @property
+    def _running(self) -> bool:
+        return self._flight is not None
+
+    def start_run(
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+        on_outcome: OutcomeCallback,
+    ) -> None:
+        """Start a run in the host (see :meth:`vmsystem.hosts.base.SessionRuntime.start_run`)."""
+        flight = _Flight(on_outcome)
         with self._lock:
             if self._lost_cause is not None:
                 raise EngineError(self._lost_cause)
             if self._closed:
                 raise EngineError("context is closed")
-            if self._running:
+            if self._flight is not None:
                 raise EngineError("context is already running code")
-            self._running = True
-            self._cancelled_at = None
+            self._flight = flight
+            if limits.wall_ms is not None:
+                flight.timers.append(
+                    self._watchdog.arm(
+                        limits.wall_ms / 1000 + KILL_GRACE_S,
+                        lambda: self._overdue(
+                            flight,
+                            f"a run did not stop within {KILL_GRACE_S:g} s of its wall limit "
+                            f"({limits.wall_ms:g} ms; the host was killed to end it)",
+                        ),
+                    )
+                )
+        try:
+            self._send_run(
+                code, filename, limits, sink, args, env, lambda o: self._finish(flight, o)
+            )
+        except BaseException:
+            with self._lock:
+                self._settle(flight)
+            raise
 
-    def _end_run(self) -> None:
+    def run(
+        self,
+        code: str,
+        *,
+        filename: str | None = None,
+        limits: RunLimits,
+        sink: ConsoleSink,
+        args: Any = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Outcome:
+        """:meth:`start_run` and wait for its outcome."""
+        return wait_for_outcome(
+            lambda on_outcome: self.start_run(
+                code,
+                filename=filename,
+                limits=limits,
+                sink=sink,
+                args=args,
+                env=env,
+                on_outcome=on_outcome,
+            )
+        )
+
+    def _settle(self, flight: _Flight) -> bool:
+        """Mark ``flight`` ended (under the lock); False if it already was."""
+        if flight.done:
+            return False
+        flight.done = True
+        for timer in flight.timers:
+            timer.cancel()
+        if self._flight is flight:
+            self._flight = None
+        return True
+
+    def _finish(self, flight: _Flight, outcome: Outcome) -> None:
         with self._lock:
-            self._running = False
+            if not self._settle(flight):
+                return
+        deliver_outcome(flight.on_outcome, outcome)
+
+    def _overdue(self, flight: _Flight, why: str) -> None:
+        """A watchdog action: the run went on past its grace; kill its host, and end the run
+        without the host's word if even that is not reported in time."""
+        if flight.done:
+            return
+        self._kill_host(why)
+        flight.timers.append(
+            self._watchdog.arm(
+                ANSWER_TIMEOUT_S,
+                lambda: self._finish(
+                    flight,
+                    Outcome(
+                        OutcomeKind.WEDGED,
+                        message=f"session host {self.host_id} stopped answering",
+                    ),
+                ),
+            )
+        )
 
     def _note_cancel(self) -> bool:
-        """Record a cancel request; False when nothing runs (nothing to cancel)."""
+        """Record a cancel request (arming its kill deadline); False when nothing runs."""
         with self._lock:
-            if not self._running or self._closed:
+            flight = self._flight
+            if flight is None or self._closed:
                 return False
-            if self._cancelled_at is None:
-                self._cancelled_at = time.monotonic()
+            self._arm_cancel(flight)
             return True
+
+    def _arm_cancel(self, flight: _Flight) -> None:
+        if flight.cancel_timer is None:
+            flight.cancel_timer = self._watchdog.arm(
+                KILL_GRACE_S,
+                lambda: self._overdue(
+                    flight,
+                    f"a run did not stop within {KILL_GRACE_S:g} s of its cancellation "
+                    "(the host was killed to end it)",
+                ),
+            )
+            flight.timers.append(flight.cancel_timer)
 
     def _begin_close(self) -> bool | None:
         """Mark the runtime closed: None if it already was, else whether a run is in flight
@@ -74,34 +221,26 @@ class RemoteRuntime:
             if self._closed:
                 return None
             self._closed = True
-            if self._running and self._cancelled_at is None:
-                self._cancelled_at = time.monotonic()
-            return self._running
-
-    def _overdue(self, started: float, limits: RunLimits) -> str | None:
-        """Why the run begun at ``started`` must be ended by killing its host (it went on
-        :data:`KILL_GRACE_S` past its wall limit or its cancellation), or None."""
-        now = time.monotonic()
-        cancelled = self._cancelled_at
-        if cancelled is not None and now > cancelled + KILL_GRACE_S:
-            return f"a run did not stop within {KILL_GRACE_S:g} s of its cancellation"
-        if limits.wall_ms is not None and now > started + limits.wall_ms / 1000 + KILL_GRACE_S:
-            return (
-                f"a run did not stop within {KILL_GRACE_S:g} s of its wall limit "
-                f"({limits.wall_ms:g} ms)"
-            )
-        return None
+            flight = self._flight
+            if flight is not None:
+                self._arm_cancel(flight)
+            return flight is not None
 
     def _lost(self, cause: str, *, pool_closing: bool) -> None:
-        """The host died: remember why; tell the owner if no run was in flight (a run in
-        flight reports the loss as its outcome). At the pool's close nothing is lost: the
-        owner is closing its sessions itself."""
+        """The host died: remember why; a run in flight ends ``WEDGED`` with the cause, else
+        the owner is told (``on_lost``). At the pool's close nothing is lost: the owner is
+        closing its sessions itself."""
         with self._lock:
-            if self._closed or self._lost_cause is not None:
+            flight = self._flight
+            if self._lost_cause is None:
+                self._lost_cause = cause
+            elif flight is None:
                 return
-            self._lost_cause = cause
-            running = self._running
-        if not running and not pool_closing:
+            closed = self._closed
+        if flight is not None:
+            self._finish(flight, Outcome(OutcomeKind.WEDGED, message=cause))
+            return
+        if not closed and not pool_closing:
             try:
                 self._on_lost(cause)
             except Exception:

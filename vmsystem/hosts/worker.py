@@ -2,8 +2,9 @@
 
 It hardens itself (:mod:`vmsystem.hosts.harden`), then serves a :class:`HostCore` over the
 channel on file descriptor ``FD`` (:mod:`vmsystem.hosts.protocol`). The reading loop never
-blocks on a run: each create, run and close gets a thread, so the sessions of one host run
-concurrently and a cancel is read while a run goes on. At the end of the stream (the daemon
+blocks on a run: a run goes to its session's run thread (which sends the outcome), a create
+or close to a small pool of threads, so the sessions of one host run concurrently and a cancel
+is read while a run goes on. At the end of the stream (the daemon
 closed the channel or died) the host exits.
 """
 
@@ -33,9 +34,9 @@ class _Server:
 
         self.channel = channel
         self.core = HostCore(host_id)
-        # Reused threads (a new thread per run costs more than a small run); the bound is
+        # Creates and closes (building or disposing an isolate takes a while); the bound is
         # far above what the sessions of one host can have in flight.
-        self.pool = ThreadPoolExecutor(max_workers=1024, thread_name_prefix="host-run")
+        self.pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="host-call")
 
     def send(self, message: dict[str, Any]) -> None:
         # If the daemon is gone, the reading loop ends the process.
@@ -56,6 +57,8 @@ class _Server:
             self.send({"op": "reply", "req": message["req"], "ok": True})
 
     def run(self, message: dict[str, Any]) -> None:
+        """Start the run on its session's run thread (read on the reading thread), which
+        sends the outcome itself."""
         from vmsystem.hosts.base import outcome_to_dict
         from vmsystem.runtime import EngineError, Outcome, OutcomeKind, RunLimits
 
@@ -64,21 +67,21 @@ class _Server:
         def sink(lines: list[Any]) -> None:
             self.send({"op": "console", "req": req, "lines": lines})
 
+        def on_outcome(outcome: Outcome) -> None:
+            self.send({"op": "outcome", "req": req, "outcome": outcome_to_dict(outcome)})
+
         try:
-            outcome = self.core.run(
-                message["sid"],
+            self.core.get(message["sid"]).start_run(
                 message["code"],
                 filename=message.get("filename"),
                 limits=RunLimits(wall_ms=message.get("wall_ms"), cpu_ms=message.get("cpu_ms")),
                 sink=sink,
                 args=message.get("args"),
                 env=message.get("env"),
+                on_outcome=on_outcome,
             )
         except EngineError as exc:
-            outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
-        except Exception as exc:
-            outcome = Outcome(OutcomeKind.WEDGED, message=f"internal error in the host: {exc}")
-        self.send({"op": "outcome", "req": req, "outcome": outcome_to_dict(outcome)})
+            on_outcome(Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}"))
 
     def close(self, message: dict[str, Any]) -> None:
         try:
@@ -95,7 +98,7 @@ class _Server:
                 return
             op = message.get("op")
             if op == "run":
-                self.spawn(self.run, message)
+                self.run(message)
             elif op == "cancel":
                 self.core.cancel(str(message.get("sid")))
             elif op == "create":
