@@ -43,7 +43,10 @@ maps codes back to its own typed errors; the CLI prints them as one line.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from vmsystem.models import Execution
 
 __all__ = [
     "Conflict",
@@ -268,10 +271,18 @@ class InvalidPath(Unprocessable):
 
 
 class OutputLimitExceeded(Unprocessable):
-    """The execution produced more events or output than the template allows."""
+    """The execution produced more events or output than the template allows.
+
+    ``execution``: the finished execution the limit stopped (None when raised without one)."""
 
     code = "OUTPUT_LIMIT_EXCEEDED"
     default_message = "Execution exceeded configured output/event limits"
+
+    def __init__(
+        self, message: str | None = None, *, execution: Execution | None = None, **details: Any
+    ) -> None:
+        super().__init__(message, **details)
+        self.execution = execution
 
 
 class StartupModeUnsupported(Unprocessable):

@@ -113,8 +113,9 @@ class ForkService:
                 replay_of=original.id,
             )
         except OutputLimitExceeded as exc:
-            final: Execution = exc.execution  # type: ignore[attr-defined]
-            return final
+            if exc.execution is None:
+                raise
+            return exc.execution
 
     def _difference(self, original: Execution, replay: Execution) -> str | None:
         """Why ``replay`` diverged from ``original``, or None."""

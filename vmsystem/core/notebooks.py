@@ -291,7 +291,9 @@ class NotebookService:
             try:
                 execution = self._executions.repl(session.id, source)
             except OutputLimitExceeded as exc:
-                execution = exc.execution  # type: ignore[attr-defined]
+                if exc.execution is None:
+                    raise
+                execution = exc.execution
             except VmError as exc:
                 if count == 0 and failed == 0:
                     raise

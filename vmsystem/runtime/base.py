@@ -93,9 +93,9 @@ class ContextOptions:
     deterministic_seed: int | None = None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Outcome:
-    """The result of :meth:`EngineContext.run`."""
+    """The result of :meth:`EngineContext.run` (change it with :func:`dataclasses.replace`)."""
 
     kind: OutcomeKind
     value: dict[str, Any] | None = None

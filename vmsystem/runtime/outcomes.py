@@ -4,6 +4,7 @@ finish call's report, and any stop that was requested while it ran."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from vmsystem.runtime.base import Outcome, OutcomeKind
@@ -43,46 +44,48 @@ def outcome_of(
     reason, message = stop
     value = report.get("value")
     if reason is not None:
-        outcome.kind = reason
-        outcome.message = message or _REASON_MESSAGES.get(reason, "")
         if reason == OutcomeKind.MEMORY and not message:
-            outcome.message = f"memory limit exceeded: V8 heap over {mem_mb} MB"
-    elif result_type == MrTypes.oom_exception:
-        outcome.kind = OutcomeKind.MEMORY
-        outcome.message = f"memory limit exceeded: V8 heap over {mem_mb} MB"
-    elif result_type in (MrTypes.terminated_exception, MrTypes.timeout_exception):
-        outcome.kind = OutcomeKind.CANCELLED
-        outcome.message = "execution terminated"
-    elif result_type in ERROR_TYPES:
+            message = f"memory limit exceeded: V8 heap over {mem_mb} MB"
+        return replace(outcome, kind=reason, message=message or _REASON_MESSAGES.get(reason, ""))
+    if result_type == MrTypes.oom_exception:
+        return replace(
+            outcome,
+            kind=OutcomeKind.MEMORY,
+            message=f"memory limit exceeded: V8 heap over {mem_mb} MB",
+        )
+    if result_type in (MrTypes.terminated_exception, MrTypes.timeout_exception):
+        return replace(outcome, kind=OutcomeKind.CANCELLED, message="execution terminated")
+    if result_type in ERROR_TYPES:
         text = result_text()
         if result_type == MrTypes.parse_exception and filename:
             # A syntax error stops V8 before it reads the trailing sourceURL comment, so its
             # location says <anonymous> instead of the file being run.
             head, sep, rest = text.partition("\n")
             text = head.replace("<anonymous>:", f"{filename}:", 1) + sep + rest
-        outcome.kind = OutcomeKind.EXCEPTION
-        outcome.exception = parse_exception(text, result_type == MrTypes.parse_exception)
-    elif isinstance(report.get("error"), dict):
+        exception = parse_exception(text, result_type == MrTypes.parse_exception)
+        return replace(outcome, kind=OutcomeKind.EXCEPTION, exception=exception)
+    if isinstance(report.get("error"), dict):
         # A rejected top-level await, or an uncaught exception in a timer callback.
-        outcome.kind = OutcomeKind.EXCEPTION
-        outcome.exception = _error_payload(report["error"])
-    elif result_type == MrTypes.invalid:
+        exception = _error_payload(report["error"])
+        return replace(outcome, kind=OutcomeKind.EXCEPTION, exception=exception)
+    if result_type == MrTypes.invalid:
         # mini-racer cannot marshal a BigInt completion value (the only value it leaves
         # untyped), so the finish call never sees it: only the type is known. The REPL
         # transform hands the prelude the value of a last expression statement, so this is
         # left for BigInts produced otherwise (the last statement is an if, a block...).
         hint = "[BigInt: use String(value) to see it]"
-        outcome.value = {"type": "bigint", "preview": hint, "inspect": hint}
-    elif isinstance(value, dict) and isinstance(value.get("type"), str):
-        outcome.value = value
-    else:
-        outcome.kind = OutcomeKind.EXCEPTION
-        outcome.exception = {
+        return replace(outcome, value={"type": "bigint", "preview": hint, "inspect": hint})
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return replace(outcome, value=value)
+    return replace(
+        outcome,
+        kind=OutcomeKind.EXCEPTION,
+        exception={
             "name": "Error",
             "message": "the runtime could not report the result (were built-ins such as "
             "JSON.stringify replaced?)",
-        }
-    return outcome
+        },
+    )
 
 
 def _int(value: Any) -> int:

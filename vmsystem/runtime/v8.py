@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from vmsystem.runtime.base import (
@@ -288,11 +289,11 @@ class V8Context:
             self.phase = Phase.IDLE
             with self._state_lock:
                 self._running = False
-        outcome.duration_ms = (time.monotonic() - start) * 1000
+        duration_ms = (time.monotonic() - start) * 1000
         cpu_end = self.cpu_time_ms
         if cpu_start is not None and cpu_end is not None:
-            outcome.cpu_ms = round(cpu_end - cpu_start, 3)
-        return outcome
+            return replace(outcome, duration_ms=duration_ms, cpu_ms=round(cpu_end - cpu_start, 3))
+        return replace(outcome, duration_ms=duration_ms)
 
     def _await(
         self,

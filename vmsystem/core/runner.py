@@ -1,0 +1,408 @@
+"""The runner: start, record, announce and cancel executions in live sessions.
+
+One execution per session at a time (a second gets SESSION_BUSY at once). Every execution is
+recorded: the ``running`` row is committed before the code starts, events stream through the
+bus while they are written in batches, and the final row is committed before the terminal
+event is published and the session is free again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Executor, Future
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from vmsystem.core.errors import (
+    OutputLimitExceeded,
+    SessionBusy,
+    SessionNotFound,
+    SessionNotReady,
+    StoreUnavailable,
+    ValidationError,
+)
+from vmsystem.core.events import EventBus
+from vmsystem.core.ids import new_id, normalize_id, utcnow
+from vmsystem.core.paths import read_worktree_file
+from vmsystem.core.provenance import execution_provenance
+from vmsystem.core.reader import ExecutionReader
+from vmsystem.core.registry import LiveSession, RuntimeRegistry
+from vmsystem.core.runs import ActiveRuns, Recording, RunRequest, conclude, within_event_limit
+from vmsystem.models import Event, EventType, Execution, ExecutionKind, ExecutionStatus
+from vmsystem.runtime import EngineError, Outcome, OutcomeKind
+from vmsystem.store import Store, StoreError, WriteOp
+from vmsystem.store.writer import (
+    FinishExecution,
+    InsertEvents,
+    InsertExecution,
+    TouchSession,
+    WriteGroup,
+)
+
+__all__ = ["ExecutionRunner"]
+
+_log = logging.getLogger(__name__)
+
+
+class ExecutionRunner:
+    """Run code in sessions and cancel it; reads go through ``reader``."""
+
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        registry: RuntimeRegistry,
+        executor: Executor,
+        active: ActiveRuns,
+        reader: ExecutionReader,
+    ) -> None:
+        self._store = store
+        self._bus = bus
+        self._registry = registry
+        self._executor = executor
+        self._active = active
+        self._reader = reader
+        self._refusing: str | None = None
+        self._lock = threading.Lock()
+        self._last_start: dict[str, datetime] = {}
+
+    def refuse_new(self, reason: str) -> None:
+        """From now on, new executions fail with SESSION_NOT_READY saying ``reason``."""
+        self._refusing = reason
+
+    def running(self) -> list[Execution]:
+        """Executions currently running in this process."""
+        return self._active.running()
+
+    # ------------------------------------------------------------------ requests
+    def repl(
+        self,
+        session_id: str,
+        input: str,
+        *,
+        wait: bool = True,
+        execution_id: str | None = None,
+        replay_of: str | None = None,
+    ) -> Execution:
+        """Run a REPL snippet; returns the finished execution (or the running one if not ``wait``).
+        ``replay_of``: the execution (of another session) this one replays, for a fork.
+
+        Raises OUTPUT_LIMIT_EXCEEDED (with ``.execution``) when the output limit stopped it.
+        """
+        if not isinstance(input, str) or not input.strip():
+            raise ValidationError("input is required")
+        live = self._live_session(session_id)
+        request = RunRequest(
+            ExecutionKind.REPL,
+            input,
+            input=input,
+            wait=wait,
+            execution_id=execution_id,
+            replay_of=replay_of,
+        )
+        return self.start(live, request)
+
+    def run_file(
+        self,
+        session_id: str,
+        path: str,
+        *,
+        args: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+        execution_id: str | None = None,
+        replay_of: str | None = None,
+    ) -> Execution:
+        """Run a worktree file; ``args`` become ``__ARGS__`` and ``env`` ``process.env``."""
+        if not isinstance(path, str) or not path.strip():
+            raise ValidationError("path is required")
+        if env is not None and not all(isinstance(v, str) for v in env.values()):
+            raise ValidationError("env values must be strings")
+        try:  # checked here, so that a bad value is the caller's error, not a lost runtime
+            orjson.dumps(args or {})
+        except TypeError as exc:
+            raise ValidationError(f"args must be JSON (64-bit integers at most): {exc}") from None
+        live = self._live_session(session_id)
+        rel, code = read_worktree_file(live.worktree, path, session_id=live.session_id)
+        request = RunRequest(
+            ExecutionKind.RUN_FILE,
+            code,
+            path=rel,
+            args=dict(args or {}),
+            env=dict(env or {}),
+            wait=wait,
+            execution_id=execution_id,
+            replay_of=replay_of,
+        )
+        return self.start(live, request)
+
+    def run_startup(self, live: LiveSession, path: str, code: str) -> Execution:
+        """Run a startup file in a session being created (recorded as kind ``startup``).
+
+        The session is not registered yet, so a lost runtime is not marked here: the failed
+        startup execution fails the session's creation."""
+        request = RunRequest(ExecutionKind.STARTUP, code, path=path)
+        run = self._open(self._new(live, request))
+        final = self._record(run, self._run_code(run, live, request))
+        self._announce(run, final)
+        return final
+
+    def record_restart(self, session_id: str, message: str) -> Execution:
+        """Record a session's restart: an execution of kind ``restart`` with one ``system``
+        event (``SESSION_RESTARTED``), published to the session's streams."""
+        started = self._new(None, RunRequest(ExecutionKind.RESTART, ""), session_id=session_id)
+        run = self._recording(started)
+        event = run.make(
+            EventType.SYSTEM, {"level": "info", "code": "SESSION_RESTARTED", "message": message}
+        )
+        final = replace(
+            started,
+            status=ExecutionStatus.OK,
+            ended_at=event.ts,
+            metrics={"duration_ms": 0.0, "cpu_ms": None, "event_count": 1, "output_bytes": 0},
+        )
+        try:
+            self._store.write(WriteGroup((InsertExecution(final), InsertEvents([event]))))
+            self._bus.publish(run.live, [event], final=True)
+        finally:
+            self._bus.close(run.live)
+        return final
+
+    def _live_session(self, session_id: str) -> LiveSession:
+        sid = normalize_id(session_id, "session_id")
+        if self._refusing is not None:
+            raise SessionNotReady(
+                f"Session is not ready: {self._refusing}", session_id=sid, status="closing"
+            )
+        live = self._registry.get(sid)
+        if live is not None:
+            return live
+        row = self._store.get_session(sid)
+        if row is None:
+            raise SessionNotFound(session_id=sid)
+        raise SessionNotReady(
+            f"Session is not ready (status {row.status.value})",
+            session_id=sid,
+            status=row.status.value,
+        )
+
+    # ------------------------------------------------------------------ one run
+    def _write(self, op: WriteOp) -> Future[None]:
+        """Queue a write; a closed store (daemon stopping) gives a failed future, not a raise,
+        so the engine thread and the execution's bookkeeping always finish."""
+        try:
+            return self._store.submit(op)
+        except StoreError as exc:
+            failed: Future[None] = Future()
+            failed.set_exception(exc)
+            return failed
+
+    def _recording(self, execution: Execution) -> Recording:
+        live = self._bus.open(execution.id, execution.session_id)
+        return Recording(execution, live, self._bus, lambda ev: self._write(InsertEvents(ev)))
+
+    def _start_time(self, session_id: str) -> datetime:
+        """Now, but strictly after the session's previous start: timestamps have millisecond
+        precision, and a session's history is ordered by ``started_at`` (then ``id``), so two
+        executions starting in the same millisecond must not tie."""
+        now = utcnow()
+        with self._lock:
+            last = self._last_start.get(session_id)
+            if last is not None and now <= last:
+                now = last + timedelta(milliseconds=1)
+            if len(self._last_start) > 10000:  # only the same millisecond matters
+                self._last_start.clear()
+            self._last_start[session_id] = now
+        return now
+
+    def _new(
+        self, live: LiveSession | None, request: RunRequest, *, session_id: str = ""
+    ) -> Execution:
+        sid = live.session_id if live is not None else session_id
+        return Execution(
+            id=request.execution_id or new_id(),
+            session_id=sid,
+            kind=request.kind,
+            input=request.input,
+            path=request.path,
+            args=request.args,
+            env=request.env,
+            status=ExecutionStatus.RUNNING,
+            started_at=self._start_time(sid),
+            ended_at=None,
+            result=None,
+            error=None,
+            metrics={},
+            provenance=None
+            if live is None
+            else execution_provenance(live.provenance, live.host_id),
+            replay_of=request.replay_of,
+        )
+
+    def _open(self, execution: Execution) -> Recording:
+        """Commit a new execution's ``running`` row (with the REPL echo event), then track it.
+
+        Committed before the code starts, on this thread when the writer is idle: a write
+        queued to the writer thread would compete with the run for the GIL, which cost a
+        ``1+1`` more than the commit itself. Raises StoreUnavailable if it cannot be recorded.
+        """
+        run = self._recording(execution)
+        insert = InsertExecution(execution)
+        echo: list[Event] = []
+        first: WriteOp = insert
+        if execution.kind is ExecutionKind.REPL:
+            echo = [run.make(EventType.INPUT_ECHO, {"text": execution.input})]
+            first = WriteGroup((insert, InsertEvents(echo)))
+        try:
+            self._store.write(first, timeout=30)
+        except StoreError as exc:
+            # Never run code whose result could not be recorded (a corrupt or lost database).
+            self._bus.close(run.live)
+            raise StoreUnavailable(
+                f"the store cannot record executions, so no code runs: {exc}"
+            ) from exc
+        except BaseException:
+            self._bus.close(run.live)
+            raise
+        self._active.add(execution)
+        if echo:
+            self._bus.publish(run.live, echo)
+        return run
+
+    def start(self, live: LiveSession, request: RunRequest) -> Execution:
+        """Start ``request`` in ``live`` (SESSION_BUSY if it runs something); returns the
+        finished execution, or the running one when the request does not wait."""
+        if not live.busy.acquire(blocking=False):
+            raise SessionBusy(session_id=live.session_id, execution_id=live.current_execution)
+        try:
+            execution = self._new(live, request)
+            live.current_execution = execution.id
+            run = self._open(execution)
+        except BaseException:
+            live.current_execution = None
+            live.busy.release()
+            raise
+        if not request.wait:
+            try:
+                self._executor.submit(self._execute_live, run, live, request)
+            except RuntimeError as exc:  # the executor is shut down
+                failed = Outcome(OutcomeKind.CANCELLED, message=f"not started: {exc}")
+                self._execute_live(run, live, request, failed=failed)
+                raise SessionNotReady(
+                    f"Session is not ready: the execution could not start ({exc})",
+                    session_id=live.session_id,
+                    execution_id=execution.id,
+                ) from exc
+            return execution
+        final, outcome_kind = self._execute_live(run, live, request)
+        if outcome_kind is OutcomeKind.OUTPUT_LIMIT:
+            raise OutputLimitExceeded(
+                execution_id=final.id, session_id=final.session_id, execution=final
+            )
+        return final
+
+    def _execute_live(
+        self,
+        run: Recording,
+        live: LiveSession,
+        request: RunRequest,
+        *,
+        failed: Outcome | None = None,
+    ) -> tuple[Execution, OutcomeKind]:
+        """Run in a live session and end it: record the final row, free the session (marking
+        it lost when its runtime is), then publish the terminal event, in that order, so that
+        a client reacting to the terminal event finds the session free (or crashed).
+
+        ``failed``: the outcome of a run that could not be started."""
+        try:
+            outcome = failed or self._run_code(run, live, request)
+            final = self._record(run, outcome)
+        finally:
+            live.current_execution = None
+            live.busy.release()
+        if outcome.kind is OutcomeKind.WEDGED:
+            self._registry.mark_lost(live, outcome.message or "runtime lost")
+        self._announce(run, final, session_ended=outcome.kind is OutcomeKind.WEDGED)
+        return final, outcome.kind
+
+    def _run_code(self, run: Recording, live: LiveSession, request: RunRequest) -> Outcome:
+        """Run the code on the session's runtime; never raises (failures are outcomes)."""
+        try:
+            outcome = live.runtime.run(
+                request.code,
+                filename=request.path,
+                limits=live.limits,
+                sink=run.sink,
+                args=request.args if request.runs_file else None,
+                env=request.env if request.runs_file else None,
+            )
+            return within_event_limit(outcome, request.kind, live.max_events)
+        except EngineError as exc:
+            return Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
+        except Exception as exc:  # a bug must not leave the row running
+            _log.exception("execution %s failed internally", run.execution.id)
+            return Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}")
+
+    def _record(self, run: Recording, outcome: Outcome) -> Execution:
+        """Commit the final row and the terminal event of ``run``; returns the final execution
+        (the terminal event is published by :meth:`_announce`). Never raises."""
+        with run.lock:
+            final, terminal = conclude(run, outcome)
+            # Committed before anyone can see the end (the terminal event, the free session),
+            # and on this thread when the writer is idle: no hand-off on the common path.
+            try:
+                self._store.write(
+                    WriteGroup(
+                        (
+                            InsertEvents([terminal]),
+                            FinishExecution(final),
+                            TouchSession(final.session_id, final.ended_at or utcnow()),
+                        )
+                    ),
+                    timeout=30,
+                )
+            except Exception:
+                _log.exception("could not persist execution %s", final.id)
+            run.terminal = terminal
+        return final
+
+    def _announce(self, run: Recording, final: Execution, *, session_ended: bool = False) -> None:
+        """Publish the terminal event, end the session's streams if its runtime was lost, and
+        let the execution leave the bus (its final row is committed)."""
+        if run.terminal is not None:
+            self._bus.publish(run.live, [run.terminal], final=True)
+        if session_ended:
+            self._bus.end_session(final.session_id)
+        if _log.isEnabledFor(logging.INFO):
+            _log.info(
+                "execution finished",
+                extra={
+                    "execution_id": final.id,
+                    "session_id": final.session_id,
+                    "kind": final.kind.value,
+                    "status": final.status.value,
+                    "duration_ms": final.metrics.get("duration_ms"),
+                    "event_count": final.metrics.get("event_count"),
+                },
+            )
+        self._bus.close(run.live)
+        self._active.end(final.id)
+
+    # ------------------------------------------------------------------ cancel
+    def cancel(self, execution_id: str, *, timeout: float = 5.0) -> Execution:
+        """Stop a running execution (status ``cancelled``); a finished one is returned as is."""
+        eid = normalize_id(execution_id, "execution_id")
+        active = self._active.get(eid)
+        finished = self._active.waiter(eid)
+        if active is None:
+            return self._reader.get(eid)
+        live = self._registry.get(active.session_id)
+        if live is not None and live.current_execution == eid:
+            live.interrupt()
+        if finished is not None:
+            finished.wait(timeout)
+        return self._reader.get(eid)
