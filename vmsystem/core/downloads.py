@@ -2,11 +2,14 @@
 run in the background with per-library progress, and cancellable.
 
 A job fetches its libraries one after another (each one's sha256 and size are checked against
-the catalog before it is stored, as on the CLI). Cancelling stops the job at once: libraries
-not yet started are skipped; an ``npm pack`` already running finishes in the background and its
-file, verified like any other, may still land in the cache (npm gives no safe way to abort it
-half-way, and a verified file in the cache is harmless). Jobs live in memory: the newest
-:data:`KEEP_JOBS` are kept, and a daemon restart forgets them.
+the catalog before it is stored, as on the CLI). One library is fetched once however many jobs
+want it at the same time: a job asking for a ``name@version`` already being fetched waits for
+that fetch instead of starting another ``npm pack``. At most :data:`MAX_NPM_PROCESSES` npm
+processes run at once, across all jobs; further fetches queue.
+
+Cancelling stops the job at once: libraries not yet started are skipped, and a running
+``npm pack`` no other running job waits for is killed (its whole process group). Jobs live in
+memory: the newest :data:`KEEP_JOBS` are kept, and a daemon restart forgets them.
 """
 
 from __future__ import annotations
@@ -24,15 +27,24 @@ from vmsystem.core.errors import DownloadNotFound, LibraryNotFound, ValidationEr
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.libraries.cache import LibraryCache
 from vmsystem.libraries.catalog import CatalogEntry, catalog_entry, catalog_names
-from vmsystem.libraries.errors import DownloadError, LibraryError, NpmNotFoundError
+from vmsystem.libraries.errors import (
+    DownloadCancelled,
+    DownloadError,
+    LibraryError,
+    NpmNotFoundError,
+)
 from vmsystem.libraries.names import resolve_name
 
-__all__ = ["KEEP_JOBS", "DownloadJob", "LibraryDownloads", "LibraryProgress"]
+__all__ = ["KEEP_JOBS", "MAX_NPM_PROCESSES", "DownloadJob", "LibraryDownloads", "LibraryProgress"]
 
 _log = logging.getLogger(__name__)
 
 #: How many finished jobs are remembered (running ones are never dropped).
 KEEP_JOBS = 100
+#: Most ``npm pack`` processes running at once (each can take tens of MB).
+MAX_NPM_PROCESSES = 4
+#: How often a waiting job or queued fetch looks for a cancellation, in seconds.
+_POLL_S = 0.1
 
 JobStatus = Literal["running", "succeeded", "failed", "cancelled"]
 #: ``pending`` (not started), ``downloading``, ``downloaded``, ``cached`` (already in the
@@ -103,13 +115,29 @@ def _collect(events: list[str]) -> Callable[[str, str], None]:
     return report
 
 
+@dataclass
+class _Fetch:
+    """One library being fetched, shared by every job that wants it meanwhile."""
+
+    spec: str
+    #: Ids of the running jobs waiting for it; when the last one leaves, it is cancelled.
+    waiters: set[str] = field(default_factory=set)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+    events: list[str] = field(default_factory=list)
+    error: Exception | None = None
+
+
 class LibraryDownloads:
     """Starts, reports and cancels library download jobs over one :class:`LibraryCache`."""
 
-    def __init__(self, cache: LibraryCache) -> None:
+    def __init__(self, cache: LibraryCache, *, max_npm_processes: int = MAX_NPM_PROCESSES) -> None:
         self.cache = cache
         self._lock = threading.Lock()
         self._jobs: OrderedDict[str, DownloadJob] = OrderedDict()
+        #: Fetches under way by ``name@version``.
+        self._fetches: dict[str, _Fetch] = {}
+        self._npm_slots = threading.BoundedSemaphore(max_npm_processes)
 
     def _targets(self, names: Sequence[str]) -> builtins.list[CatalogEntry]:
         if not names:
@@ -172,8 +200,7 @@ class LibraryDownloads:
         with self._lock:
             job = self._job(job_id)
             if job.status == "running":
-                job.cancel_requested.set()
-                self._finish(job, "cancelled")
+                self._cancel(job)
             return job.snapshot()
 
     def cancel_all(self) -> None:
@@ -181,8 +208,16 @@ class LibraryDownloads:
         with self._lock:
             for job in self._jobs.values():
                 if job.status == "running":
-                    job.cancel_requested.set()
-                    self._finish(job, "cancelled")
+                    self._cancel(job)
+
+    def _cancel(self, job: DownloadJob) -> None:
+        """Under the lock: stop ``job``, and the fetches no other running job waits for."""
+        job.cancel_requested.set()
+        self._finish(job, "cancelled")
+        for fetch in self._fetches.values():
+            fetch.waiters.discard(job.id)
+            if not fetch.waiters:
+                fetch.cancelled.set()
 
     def _job(self, job_id: str) -> DownloadJob:
         key = normalize_id(job_id, "download_id")
@@ -220,9 +255,10 @@ class LibraryDownloads:
                 if job.cancel_requested.is_set():
                     return
                 self._set(job, index, "downloading")
-                events: builtins.list[str] = []
                 try:
-                    self.cache.download([target.spec], _collect(events))
+                    events = self._fetch(job, target)
+                    if events is None:
+                        return  # the job was cancelled
                 except NpmNotFoundError as exc:
                     self._fail_all(job, "NPM_NOT_FOUND", exc.message)
                     return
@@ -248,6 +284,52 @@ class LibraryDownloads:
                 self._finish(job, "failed")
             else:
                 self._finish(job, "succeeded")
+
+    def _fetch(self, job: DownloadJob, target: CatalogEntry) -> builtins.list[str] | None:
+        """Fetch ``target`` for ``job``, joining a fetch of it already under way; its
+        progress events, or None if the job was cancelled first. Raises the fetch's error."""
+        with self._lock:
+            if job.status != "running":
+                return None
+            fetch = self._fetches.get(target.spec)
+            if fetch is None or fetch.cancelled.is_set():  # a cancelled one is on its way out
+                fetch = self._fetches[target.spec] = _Fetch(target.spec)
+                threading.Thread(
+                    target=self._run_fetch,
+                    args=(fetch,),
+                    name=f"library-fetch-{target.spec}",
+                    daemon=True,
+                ).start()
+            fetch.waiters.add(job.id)
+        while not fetch.done.wait(_POLL_S):
+            if job.cancel_requested.is_set():
+                return None
+        if job.cancel_requested.is_set():
+            return None
+        if fetch.error is not None:
+            raise fetch.error
+        return fetch.events
+
+    def _run_fetch(self, fetch: _Fetch) -> None:
+        """One library's fetch: wait for an npm slot, then ``npm pack`` (cache hits take
+        none); ends with ``fetch.done`` set and the fetch no longer shared."""
+        try:
+            while not self._npm_slots.acquire(timeout=_POLL_S):
+                if fetch.cancelled.is_set():
+                    raise DownloadCancelled(f"{fetch.spec}: cancelled")
+            try:
+                if fetch.cancelled.is_set():
+                    raise DownloadCancelled(f"{fetch.spec}: cancelled")
+                self.cache.download([fetch.spec], _collect(fetch.events), cancelled=fetch.cancelled)
+            finally:
+                self._npm_slots.release()
+        except Exception as exc:  # handed to the waiting jobs
+            fetch.error = exc
+        finally:
+            with self._lock:
+                if self._fetches.get(fetch.spec) is fetch:
+                    del self._fetches[fetch.spec]
+            fetch.done.set()
 
     def _fail_all(self, job: DownloadJob, code: str, message: str) -> None:
         with self._lock:

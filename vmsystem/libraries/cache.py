@@ -375,9 +375,16 @@ class LibraryCache:
             targets[known.name] = known
         return builtins.list(targets.values())
 
-    def _fetch(self, npm: str, target: CatalogEntry) -> ManifestEntry:
+    def _fetch(
+        self, npm: str, target: CatalogEntry, cancelled: threading.Event | None
+    ) -> ManifestEntry:
         data = npm_pack_file(
-            npm, target.package, target.version, target.file, timeout=self._npm_timeout
+            npm,
+            target.package,
+            target.version,
+            target.file,
+            timeout=self._npm_timeout,
+            cancelled=cancelled,
         )
         actual = _sha256(data)
         if target.sha256 is not None and actual != target.sha256:
@@ -399,6 +406,7 @@ class LibraryCache:
         progress: ProgressCallback | None = None,
         *,
         max_workers: int = 4,
+        cancelled: threading.Event | None = None,
     ) -> builtins.list[ManifestEntry]:
         """Fetch catalog libraries with ``npm pack`` into the cache; return their entries.
 
@@ -408,7 +416,8 @@ class LibraryCache:
         matching sha256 is a cache hit and runs no npm. Misses are fetched concurrently;
         each file is checked against the catalog's pinned sha256 and size, written
         atomically and recorded in the manifest. ``progress`` is called on the calling
-        thread (see :data:`ProgressCallback`).
+        thread (see :data:`ProgressCallback`). Setting ``cancelled`` kills the running npm
+        processes (their process groups); their libraries fail with "cancelled".
 
         Raises :class:`NpmNotFoundError` if something must be fetched and npm is missing,
         and after trying every library :class:`DownloadError` whose ``failures`` and
@@ -437,7 +446,7 @@ class LibraryCache:
                 futures: dict[Future[ManifestEntry], CatalogEntry] = {}
                 for target in pending:
                     emit(target.spec, "downloading")
-                    futures[pool.submit(self._fetch, npm, target)] = target
+                    futures[pool.submit(self._fetch, npm, target, cancelled)] = target
                 for future in as_completed(futures):
                     target = futures[future]
                     try:

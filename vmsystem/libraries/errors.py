@@ -8,6 +8,7 @@ The core maps them to API error codes::
     ├── LibraryNotCachedError                 -> 424 LIBRARY_NOT_CACHED
     ├── IntegrityError                        -> 424 LIBRARY_NOT_CACHED (the cache needs repair)
     └── DownloadError
+        ├── DownloadCancelled
         └── NpmNotFoundError
 
 Every error carries a one-line ``message``; errors a user can fix also carry ``hint``, the
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from vmsystem.libraries.manifest import ManifestEntry
 
 __all__ = [
+    "DownloadCancelled",
     "DownloadError",
     "IntegrityError",
     "LibraryError",
@@ -86,3 +88,7 @@ class DownloadError(LibraryError):
 
 class NpmNotFoundError(DownloadError):
     """The ``npm`` executable is not available."""
+
+
+class DownloadCancelled(DownloadError):
+    """The download was cancelled while ``npm pack`` ran (npm's process group was killed)."""

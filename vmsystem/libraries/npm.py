@@ -4,22 +4,31 @@
 directory (user and global ``.npmrc``, ``npm_config_*`` variables, proxies and mirrors all
 apply). The wanted file is then read from the tarball in memory: nothing from the archive is
 ever extracted to disk, so member names cannot escape anywhere.
+
+npm runs in a process group of its own: a timeout or a cancellation kills the whole group
+(npm and anything it started), not just the ``npm`` process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
+import threading
+import time
 from pathlib import Path
 
-from vmsystem.libraries.errors import DownloadError, NpmNotFoundError
+from vmsystem.libraries.errors import DownloadCancelled, DownloadError, NpmNotFoundError
 
 __all__ = ["MAX_FILE_BYTES", "extract_package_file", "find_npm", "npm_pack_file"]
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
+#: How often a running npm is checked for cancellation, in seconds.
+_POLL_S = 0.1
 _NPM_HINT = (
     "install Node.js with npm, or add a file you have with "
     "`vm-system libs add FILE --name N --version V --global G`"
@@ -94,11 +103,13 @@ def npm_pack_file(
     *,
     timeout: float = 120.0,
     max_bytes: int = MAX_FILE_BYTES,
+    cancelled: threading.Event | None = None,
 ) -> bytes:
     """Run ``npm pack package@version`` in a temporary directory and return ``file``'s bytes.
 
     ``npm`` is an executable path (see :func:`find_npm`). No shell is involved; stdin is
-    closed so npm can never prompt. Raises :class:`DownloadError` on any failure.
+    closed so npm can never prompt. Setting ``cancelled`` kills npm's process group and
+    raises :class:`DownloadCancelled`. Raises :class:`DownloadError` on any failure.
     """
     spec = f"{package}@{version}"
     env = dict(os.environ)
@@ -112,22 +123,21 @@ def npm_pack_file(
         out.mkdir()
         argv = [npm, "pack", spec, "--pack-destination", str(out), "--ignore-scripts", "--json"]
         try:
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 argv,
                 cwd=tmp,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=timeout,
-                check=False,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired as exc:
-            raise DownloadError(f"npm pack {spec} timed out after {timeout:g} s") from exc
         except OSError as exc:
             raise DownloadError(f"cannot run npm ({npm}): {exc}") from exc
+        stdout, stderr = _wait(proc, spec, timeout, cancelled)
         if proc.returncode != 0:
-            detail = _tail(proc.stderr) or _tail(proc.stdout) or "no output"
+            detail = _tail(stderr) or _tail(stdout) or "no output"
             raise DownloadError(f"npm pack {spec} failed (exit {proc.returncode}): {detail}")
         tarballs = sorted(out.glob("*.tgz"))
         if len(tarballs) != 1:
@@ -135,3 +145,27 @@ def npm_pack_file(
                 f"npm pack {spec} produced {len(tarballs)} tarballs, expected exactly one"
             )
         return extract_package_file(tarballs[0], file, max_bytes=max_bytes)
+
+
+def _wait(
+    proc: subprocess.Popen[str], spec: str, timeout: float, cancelled: threading.Event | None
+) -> tuple[str, str]:
+    """npm's output once it exits; its process group is killed at the timeout or when
+    ``cancelled`` is set."""
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                return proc.communicate(timeout=_POLL_S)
+            except subprocess.TimeoutExpired:
+                pass
+            if cancelled is not None and cancelled.is_set():
+                raise DownloadCancelled(f"npm pack {spec} was cancelled")
+            if time.monotonic() >= deadline:
+                raise DownloadError(f"npm pack {spec} timed out after {timeout:g} s")
+    except BaseException:
+        # npm's group: npm and whatever it started, even if npm itself has just exited.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
