@@ -95,6 +95,8 @@ class RuntimeSettings:
 
     strict: bool = False
     console: bool = True
+    #: The default language of REPL input: ``javascript`` or ``typescript``.
+    language: str = "javascript"
 
 
 @dataclass(frozen=True, slots=True)

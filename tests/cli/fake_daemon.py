@@ -159,7 +159,7 @@ class FakeDaemon:
                     "max_events": 50000,
                     "max_output_kb": 256,
                 },
-                "runtime": {"strict": False, "console": True},
+                "runtime": {"strict": False, "console": True, "language": "javascript"},
                 "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
                 "deterministic": {"seed": None},
             },

@@ -13,6 +13,7 @@ import pytest
 from vmsystem.hosts import HostPool
 from vmsystem.modules import Grant
 from vmsystem.runtime import OutcomeKind, RunLimits
+from vmsystem.runtime.entries import module_entry, typescript_input
 
 from .conftest import Lost, Sink, run, spec, value
 
@@ -223,3 +224,28 @@ def test_hosts_are_listed_with_their_sessions(pool: HostPool) -> None:
     finally:
         rt.close()
     assert sum(h.sessions for h in pool.hosts()) == before
+
+
+def test_modules_and_typescript_load_from_the_worktree_inside_the_host(
+    pool: HostPool, worktree: Path, tmp_path: Path
+) -> None:
+    (worktree / "lib").mkdir()
+    (worktree / "lib" / "util.mjs").write_text("export const add = (a, b) => a + b;\n")
+    (worktree / "main.ts").write_text(
+        "import { add } from './lib/util.mjs';\nconst n: number = add(40, 2);\nconsole.log(n);\n"
+    )
+    (tmp_path / "outside.js").write_text("module.exports = 'outside';\n")
+    os.symlink(tmp_path / "outside.js", worktree / "link.js")
+    rt = pool.start_runtime(spec(worktree), Lost())
+    try:
+        sink = Sink()
+        outcome = run(rt, module_entry("main.ts", "") or "", sink=sink)
+        assert outcome.kind is OutcomeKind.OK, outcome.exception
+        assert sink.texts == ["42"]
+        assert value(rt, "require('./lib/util.mjs').add(1, 2)") == 3
+        refused = run(rt, "require('./link.js')")
+        assert refused.kind is OutcomeKind.EXCEPTION
+        assert "outside the session worktree" in (refused.exception or {})["message"]
+        assert value(rt, typescript_input("const k: number = 6; k * 7")) == 42
+    finally:
+        rt.close()

@@ -40,6 +40,7 @@ ADDED = {
     "crypto",
     "performance",
     "Symbol(vm-system.repl)",
+    "Symbol(vm-system.modules)",
 }
 
 

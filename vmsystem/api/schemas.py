@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -137,6 +137,11 @@ class ReplIn(_Strict):
     session_id: str
     input: str
     stream: bool = Field(False, description="Answer 202 at once; follow the event stream.")
+    language: Literal["javascript", "typescript"] | None = Field(
+        None,
+        description="The input's language (default: the template's settings.runtime.language); "
+        "TypeScript types are stripped before it runs.",
+    )
 
 
 class RunFileIn(_Strict):

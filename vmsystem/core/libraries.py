@@ -24,6 +24,8 @@ class LoadedLibrary:
     source: str
     #: sha256 of the cached file (verified when it was loaded).
     sha256: str = ""
+    #: The global the library defines (also what ``import``/``require`` of its name gives).
+    global_name: str = ""
 
 
 class LibraryResolver:
@@ -64,7 +66,9 @@ class LibraryResolver:
         except LibraryError as exc:
             raise LibraryNotCached(str(exc), library=spec) from None
         entry = loaded.entry
-        return LoadedLibrary(entry.name, entry.version, entry.file, loaded.source, entry.sha256)
+        return LoadedLibrary(
+            entry.name, entry.version, entry.file, loaded.source, entry.sha256, entry.global_name
+        )
 
     def catalog(self) -> list[dict[str, Any]]:
         """Catalog entries and locally added libraries, each with its cached status."""

@@ -25,6 +25,8 @@ class LiveSession:
     worktree: str
     runtime: SessionRuntime
     limits_of_snapshot: Limits
+    #: The default REPL input language (``settings.runtime.language``).
+    language: str = "javascript"
     busy: threading.Lock = field(default_factory=threading.Lock)
     current_execution: str | None = None
     #: What every execution's provenance takes from the session (set once libraries load).

@@ -34,6 +34,7 @@ from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.runs import ActiveRuns, Recording, RunRequest, conclude, within_event_limit
 from vmsystem.models import Event, EventType, Execution, ExecutionKind, ExecutionStatus
 from vmsystem.runtime import EngineError, Outcome, OutcomeKind
+from vmsystem.runtime.entries import LANGUAGES, module_entry, typescript_input
 from vmsystem.store import Store, StoreError, WriteOp
 from vmsystem.store.writer import (
     FinishExecution,
@@ -87,18 +88,26 @@ class ExecutionRunner:
         wait: bool = True,
         execution_id: str | None = None,
         replay_of: str | None = None,
+        language: str | None = None,
     ) -> Execution:
         """Run a REPL snippet; returns the finished execution (or the running one if not ``wait``).
         ``replay_of``: the execution (of another session) this one replays, for a fork.
+        ``language``: ``javascript`` or ``typescript`` (default: the template's
+        ``settings.runtime.language``).
 
         Raises OUTPUT_LIMIT_EXCEEDED (with ``.execution``) when the output limit stopped it.
         """
         if not isinstance(input, str) or not input.strip():
             raise ValidationError("input is required")
+        if language is not None and language not in LANGUAGES:
+            raise ValidationError(
+                f"language must be one of {', '.join(LANGUAGES)}", language=str(language)
+            )
         live = self._live_session(session_id)
+        typescript = (language or live.language) == "typescript"
         request = RunRequest(
             ExecutionKind.REPL,
-            input,
+            typescript_input(input) if typescript else input,
             input=input,
             wait=wait,
             execution_id=execution_id,
@@ -130,7 +139,7 @@ class ExecutionRunner:
         rel, code = read_worktree_file(live.worktree, path, session_id=live.session_id)
         request = RunRequest(
             ExecutionKind.RUN_FILE,
-            code,
+            module_entry(rel, code) or code,
             path=rel,
             args=dict(args or {}),
             env=dict(env or {}),
@@ -145,7 +154,7 @@ class ExecutionRunner:
 
         The session is not registered yet, so a lost runtime is not marked here: the failed
         startup execution fails the session's creation."""
-        request = RunRequest(ExecutionKind.STARTUP, code, path=path)
+        request = RunRequest(ExecutionKind.STARTUP, module_entry(path, code) or code, path=path)
         run = self._open(self._new(live, request))
         final = self._record(run, self._run_code(run, live, request))
         self._announce(run, final)

@@ -38,6 +38,7 @@ from vmsystem.models import (
     TemplateSnapshot,
 )
 from vmsystem.runtime import ContextOptions, OutcomeKind, RunLimits
+from vmsystem.runtime.entries import library_binding
 from vmsystem.store import Store
 
 __all__ = ["SessionService"]
@@ -124,6 +125,7 @@ class SessionService:
                 worktree=session.worktree_path,
                 runtime=self._hosts.start_runtime(spec, self._lost_while_idle(session.id)),
                 limits_of_snapshot=snapshot.settings.limits,
+                language=snapshot.settings.runtime.language,
             )
             loaded = self._load_libraries(live.runtime, list(snapshot.libraries))
             live.provenance = session_provenance(snapshot, loaded)
@@ -234,7 +236,10 @@ class SessionService:
                 exc.message = f"failed to load libraries: {exc.message}"
                 raise
             outcome = runtime.run(
-                library.source, filename=library.filename, limits=LIBRARY_LIMITS, sink=_discard
+                library.source + library_binding(library.name, library.global_name),
+                filename=library.filename,
+                limits=LIBRARY_LIMITS,
+                sink=_discard,
             )
             if outcome.kind is not OutcomeKind.OK:
                 detail = (outcome.exception or {}).get("message") or outcome.message

@@ -6,6 +6,7 @@ from typing import Any
 
 from vmsystem.core.errors import ValidationError
 from vmsystem.models import TemplateSettings
+from vmsystem.runtime.entries import LANGUAGES
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -69,6 +70,10 @@ def _check(section: str, key: str, value: Any) -> Any:
             raise ValidationError(
                 f"{name} must be null or an integer from 0 to {MAX_SEED}", setting=name
             )
+        return value
+    if section == "runtime" and key == "language":
+        if value not in LANGUAGES:
+            raise ValidationError(f"{name} must be one of {', '.join(LANGUAGES)}", setting=name)
         return value
     if section == "runtime":
         if not isinstance(value, bool):

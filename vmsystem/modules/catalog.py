@@ -125,8 +125,12 @@ def build_session_modules(
     modules (enabled) or withdraw them (disabled), see :func:`session_modules`. Raises
     ValueError for a name that is not a native module (the core validates names first).
     """
+    from vmsystem.modules.loader import loader_functions
+
     factories: dict[str, str] = {}
-    functions: dict[str, HostFunction] = {}
+    # The module loader (import/require of worktree files) is always there: it reads only
+    # inside the worktree, as run-file does.
+    functions: dict[str, HostFunction] = loader_functions(scope.worktree)
     for name in session_modules(names, scope.capabilities):
         problem = module_name_problem(name)
         if problem is not None:

@@ -47,7 +47,7 @@ _PRELUDE = "".join(
     for part in sorted((_JS / "prelude").glob("*.js"), key=lambda p: int(p.name.split("-")[0]))
 )
 #: The npm bundles the prelude loads on first use (built from ``runtime-js/``).
-BUNDLES = frozenset({"repl", "webapi"})
+BUNDLES = frozenset({"modules", "repl", "webapi"})
 _RESULT = 0  # callback id of task results (eval / call)
 _BELL = 1  # callback id of the prelude's bell
 #: Size of the host-call mailbox the prelude allocates.

@@ -36,7 +36,9 @@ __all__ = ["NO_LIMITS", "Run", "RunClock"]
 
 #: Inputs that may need the REPL transform (``transform`` in js/prelude/8-repl.js): it is
 #: skipped for the rest, which keeps a plain snippet as fast as before.
-_MAY_TRANSFORM = re.compile(r"\b(?:let|const|class|await)\b|\b[0-9][0-9a-fA-F_xXoObB]*n\b|BigInt")
+_MAY_TRANSFORM = re.compile(
+    r"\b(?:let|const|class|await|import)\b|\b[0-9][0-9a-fA-F_xXoObB]*n\b|BigInt"
+)
 #: Larger inputs (libraries, bundles) run as they are, and are transformed only when V8 refuses
 #: them for a top-level ``await``: acorn takes about 1.5 ms per KB in a fresh isolate, which
 #: every session creation loading a library would pay.
@@ -114,6 +116,8 @@ class Run:
                 params["args"] = args
             if env is not None:
                 params["env"] = dict(env)
+            if self.filename:  # a run-file script's require() resolves from its directory
+                params["filename"] = self.filename
             this = self.ctx._iso.str_handle(orjson.dumps(params).decode())
             begun = self.ctx._await(
                 lambda: self.ctx._iso.post_call(self.ctx._iso.begin, this), clock, cancelable=False

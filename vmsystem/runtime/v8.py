@@ -111,6 +111,8 @@ class V8Context:
             "console": self._options.console,
             "env": dict(self._options.env),
             "modules": dict(self._options.modules),
+            # import/require of worktree files and packages (the host's module loader).
+            "loader": "loader.resolve" in self._options.host_functions,
             "hidden_globals": list(self._options.hidden_globals),
             "deterministic_seed": self._options.deterministic_seed,
         }

@@ -60,6 +60,8 @@ export type LimitKey = (typeof LIMIT_KEYS)[number];
 export interface RuntimeSettings {
   strict: boolean;
   console: boolean;
+  /** The default language of REPL input. */
+  language?: 'javascript' | 'typescript';
 }
 
 export interface ResolverSettings {
@@ -325,6 +327,7 @@ export interface ReplRequest {
   session_id: Uuid;
   input: string;
   stream?: boolean;
+  language?: 'javascript' | 'typescript';
 }
 
 export interface RunFileRequest {

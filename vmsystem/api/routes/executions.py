@@ -79,6 +79,7 @@ async def repl(request: Request) -> Response:
             body.input,
             wait=not asynchronous,
             execution_id=execution_id,
+            language=body.language,
         )
         return _answer(x, asynchronous)
 

@@ -41,11 +41,43 @@
         });
       }
     },
-    result(v) { state.captured = v; return CAPTURED; },
+    // A result already captured (TypeScript input, transformed twice) stays as it is.
+    result(v) { if (v !== CAPTURED) state.captured = v; return CAPTURED; },
   });
   _defineProperty(G, REPL_KEY, { value: replHelper, writable: false, configurable: false, enumerable: false });
   const HELPER = "globalThis[Symbol.for(\"vm-system.repl\")]";
   const PARSE_OPTIONS = _freeze({ ecmaVersion: "latest", sourceType: "script", allowAwaitOutsideFunction: true, allowHashBang: true });
+  // A static import line needs the module grammar (tried when the script grammar fails).
+  const MODULE_OPTIONS = _freeze({ ecmaVersion: "latest", sourceType: "module", allowAwaitOutsideFunction: true, allowHashBang: true });
+  const MODULES = "globalThis[Symbol.for(\"vm-system.modules\")]";
+  // import(...) calls anywhere in `node` (the loader's dynamic import replaces them).
+  function importCalls(node, out) {
+    if (node === null || typeof node !== "object") return;
+    if (node.type === "ImportExpression") _push(out, node.start);
+    for (const key of _keys(node)) {
+      if (key === "type" || key === "start" || key === "end") continue;
+      const v = node[key];
+      if (_isArray(v)) { for (const x of v) if (x !== null && typeof x === "object") importCalls(x, out); }
+      else if (v !== null && typeof v === "object" && typeof v.type === "string") importCalls(v, out);
+    }
+  }
+  // `import { a, b as c } from "x"` becomes constant globals bound to the module's exports.
+  function importBinding(node, last) {
+    const spec = _stringify(node.source.value);
+    const names = newList();
+    let text = "";
+    for (const s of node.specifiers) {
+      const local = s.local.name;
+      _push(names, local);
+      const imported = s.type === "ImportDefaultSpecifier" ? "default"
+        : s.type === "ImportNamespaceSpecifier" ? "*"
+        : s.imported.type === "Identifier" ? s.imported.name : _String(s.imported.value);
+      text += "(" + local + " = " + MODULES + ".binding(" + spec + ", " + _stringify(imported) + "));";
+    }
+    if (names.length === 0) return ";" + MODULES + ".binding(" + spec + ", \"*\");" + (last ? "void 0;" : "");
+    return ";" + HELPER + ".declare(" + _stringify(names) + ");" + text + HELPER + ".seal(" +
+      _stringify(names) + ");" + (last ? "void 0;" : "");
+  }
   function bindingNames(node, out) {
     if (node === null) return;
     switch (node.type) {
@@ -85,10 +117,24 @@
     // inside the async wrapper, where it is a syntax error.
     if (_strStartsWith(source, "#!")) source = "//" + _strSlice(source, 2);
     let ast;
+    const Parser = loadBundle("repl").Parser;
     try {
-      ast = loadBundle("repl").Parser.parse(source, PARSE_OPTIONS);
+      ast = Parser.parse(source, PARSE_OPTIONS);
     } catch (e) {
-      return null;
+      try { ast = Parser.parse(source, MODULE_OPTIONS); } catch (x) { return null; }
+    }
+    const calls = newList();
+    if (_strIncludes(source, "import")) importCalls(ast, calls);
+    if (calls.length > 0) {
+      // import(x) becomes the loader's import(x) (V8 without a module loader refuses it); the
+      // rewritten input is parsed again (same lines).
+      let rewritten = "", from = 0;
+      for (let i = 0; i < calls.length; i++) {
+        rewritten += _strSlice(source, from, calls[i]) + MODULES + ".import";
+        from = calls[i] + 6;
+      }
+      const again = _apply(transform, rewritten + _strSlice(source, from), []);
+      return again !== null ? again : rewritten + _strSlice(source, from);
     }
     const body = ast.body;
     const tla = hasTopLevelAwait(ast);
@@ -114,6 +160,8 @@
         if (node.kind === "const") text += HELPER + ".seal(" + _stringify(names) + ");";
         if (i === lastIndex) text += "void 0;";
         replacement = text;
+      } else if (node.type === "ImportDeclaration") {
+        replacement = importBinding(node, i === lastIndex);
       } else if (node.type === "ClassDeclaration") {
         const name = node.id.name;
         replacement = ";" + HELPER + ".declare([" + _stringify(name) + "]);(" + name + " = " +

@@ -89,6 +89,7 @@
     state.idleTicks = 0;
     clearAllTimers();
     currentEnv = baseEnv;
+    modulesReset();
   }
 
   // The end of a run's script: finishOk is called with the script's completion value as
@@ -183,6 +184,7 @@
     const p = _parse(this);
     if (_hasOwn(p, "env")) currentEnv = _freeze(_assign(_create(null), config.env, p.env));
     if (_hasOwn(p, "args")) G.__ARGS__ = p.args;
+    if (_hasOwn(p, "filename") && typeof p.filename === "string") modFile = p.filename;
     return true;
   }
   reset();
