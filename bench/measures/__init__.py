@@ -12,6 +12,7 @@ from bench.measures import (
     http_latency,
     inprocess,
     memory,
+    modules,
     search,
     sessions,
     sse,
@@ -33,5 +34,6 @@ MEASURES: dict[str, ModuleType] = {
         memory,
         hosts,
         search,
+        modules,
     )
 }
