@@ -29,6 +29,7 @@ from vmsystem.core.paths import check_worktree, read_worktree_file
 from vmsystem.core.provenance import session_provenance
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.session_cap import SessionCap, capped
+from vmsystem.core.session_locks import SessionLocks
 from vmsystem.core.templates import TemplateService
 from vmsystem.hosts import HostPool, LostCallback, RuntimeSpec, SessionRuntime
 from vmsystem.models import (
@@ -51,7 +52,12 @@ PURGEABLE = (SessionStatus.CLOSED, SessionStatus.CRASHED)
 
 
 class SessionService:
-    """Session lifecycle: ``starting -> ready -> closed``, ``crashed`` on failures."""
+    """Session lifecycle: ``starting -> ready -> closed``, ``crashed`` on failures.
+
+    Changes of one session's state (create, restart, close, purge) are serialised by
+    :attr:`locks`; anything else that changes a session's state (the recovery of sessions
+    after a daemon restart) takes ``locks.hold(session_id)`` too.
+    """
 
     #: The live-session cap (``--max-sessions``); None: no cap.
     cap: SessionCap | None = None
@@ -73,6 +79,8 @@ class SessionService:
         self._templates = templates
         self._executions = executions
         self._libraries = libraries
+        #: The per-session state locks.
+        self.locks = SessionLocks()
         registry.on_lost(self._record_crash)
 
     # ------------------------------------------------------------------ create
@@ -109,9 +117,10 @@ class SessionService:
             template_snapshot=snapshot,
         )
         spec = self._runtime_spec(session)
-        self._store.insert_session(session)
-        self._boot(session, spec)
-        return self.get(session.id)
+        with self.locks.hold(session.id):
+            self._store.insert_session(session)
+            self._boot(session, spec)
+            return self.get(session.id)
 
     def _boot(self, session: Session, spec: RuntimeSpec) -> None:
         """Give a ``starting`` session its runtime: libraries, startup files, then ``ready``
@@ -154,7 +163,12 @@ class SessionService:
         the restart is recorded as an execution of kind ``restart``.
 
         SESSION_NOT_READY for a closed (or still starting) session, SESSION_BUSY while an
-        execution runs; a failed start leaves the session ``crashed`` as on creation."""
+        execution runs; a failed start leaves the session ``crashed`` as on creation. A close
+        arriving meanwhile waits for the restart to end, then closes the session."""
+        with self.locks.hold(normalize_id(session_id, "session_id")):
+            return self._restart(session_id, refresh_template=refresh_template)
+
+    def _restart(self, session_id: str, *, refresh_template: bool) -> Session:
         session = self.get(session_id)
         if session.status not in (SessionStatus.READY, SessionStatus.CRASHED):
             raise SessionNotReady(
@@ -275,8 +289,13 @@ class SessionService:
 
     # ------------------------------------------------------------------ close
     def close(self, session_id: str, *, reason: str | None = None) -> Session:
-        """Close a session (idempotent); a running execution is cancelled first."""
+        """Close a session (idempotent); a running execution is cancelled first, a restart
+        or start under way is waited for."""
         sid = normalize_id(session_id, "session_id")
+        with self.locks.hold(sid):
+            return self._close(sid, reason)
+
+    def _close(self, sid: str, reason: str | None) -> Session:
         live = self._registry.pop(sid)
         if live is not None:
             self._dispose(live)
@@ -297,6 +316,10 @@ class SessionService:
     def purge(self, session_id: str) -> Session:
         """Delete a closed or crashed session with its executions and events; returns the
         row as it was. A starting or ready session is refused (:class:`SessionActive`)."""
+        with self.locks.hold(normalize_id(session_id, "session_id")):
+            return self._purge(session_id)
+
+    def _purge(self, session_id: str) -> Session:
         row = self.get(session_id)
         if row.status not in PURGEABLE or self._registry.get(row.id) is not None:
             raise SessionActive(
@@ -322,7 +345,13 @@ class SessionService:
                 live.busy.release()
 
     def _record_crash(self, live: LiveSession, message: str) -> None:
-        """The registry lost the session's runtime (wedged, or its host died): record why."""
+        """The registry lost the session's runtime (wedged, or its host died): record why.
+
+        Without the state lock (the loss may be reported from a run that a close is waiting
+        for), so a session already closed stays closed."""
+        row = self._store.get_session(live.session_id)
+        if row is None or row.status is SessionStatus.CLOSED:
+            return
         self._store.update_session(
             live.session_id, status=SessionStatus.CRASHED, last_error=message
         )
