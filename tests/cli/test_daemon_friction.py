@@ -216,11 +216,11 @@ def test_text_output_on_a_terminal_is_readable(
     child.expect(pexpect.EOF)
     lines = child.before.replace("\r\n", "\n").splitlines()
     assert lines[1] == "Status: error"
-    assert lines[2] == "Error: RangeError: too far"
-    assert lines[3].lstrip().startswith("at "), "the stack on its own lines"
+    assert lines[2] == "", "the error is shown once, by its event"
     events = lines[lines.index("Events:") + 1 :]
     assert events[:4] == [f"> {code}", "0", "a", "b"]
     assert events[4] == "Uncaught RangeError: too far"
+    assert events[5].lstrip().startswith("at "), "the stack on its own lines"
     daemon.cli("session", "close", sid, check=True)
 
 

@@ -181,6 +181,37 @@ def test_deleting_a_session_removes_its_executions_from_the_index(
         assert connection.execute(text("SELECT count(*) FROM execution_search")).scalar() == 0
 
 
+def test_purging_one_session_keeps_the_other_sessions_pending_runs_searchable(
+    store: Store, session: Session
+) -> None:
+    other = f.session(session.template_id)
+    store.insert_session(other)
+    run(store, session.id, "tick from the doomed session")
+    kept = run(store, other.id, "tick from the kept session")
+    # Both wait for the index; the purge drops its own pending row, the other is indexed.
+    assert store.delete_session(session.id)
+    assert ids(store, "tick") == [kept.id]
+
+
+def test_an_execution_that_cannot_be_indexed_is_skipped_and_logged_and_the_others_indexed(
+    store: Store, session: Session, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    doomed = run(store, session.id, "tick vanishing")
+    kept = run(store, session.id, "tick staying")
+    later = run(store, session.id, "tick later")
+    # The row disappears behind the writer's back: indexing it fails on the foreign key.
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM events WHERE execution_id = :id"), {"id": doomed.id})
+        connection.execute(text("DELETE FROM executions WHERE id = :id"), {"id": doomed.id})
+    with caplog.at_level("WARNING", logger="vmsystem.store.writer"):
+        found = ids(store, "tick")
+    assert sorted(found) == sorted([kept.id, later.id])
+    assert any(doomed.id in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
+    # The writer goes on indexing afterwards.
+    again = run(store, session.id, "tick again")
+    assert again.id in ids(store, "again")
+
+
 def test_recovery_indexes_the_executions_it_finishes(store: Store, session: Session) -> None:
     e = f.execution(session.id, input="interrupted job")
     store.write(InsertExecution(e))

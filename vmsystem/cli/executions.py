@@ -76,21 +76,27 @@ FailOnError = Annotated[
 SETTLE_SECONDS = 5.0
 
 
-def _outcome_lines(execution: Execution, *, with_result: bool) -> None:
-    """``Result:``/``Error:``: compact JSON for scripts, readable text on a terminal."""
+def _outcome_lines(
+    execution: Execution, *, with_result: bool, events: list[Event] | None = None
+) -> None:
+    """``Result:``/``Error:``: compact JSON for scripts, readable text on a terminal.
+
+    On a terminal a result or error that one of ``events`` already shows (``=> 42``,
+    ``Uncaught ...``) is not repeated: one result line per run."""
     human = readable()
+    shown = {e["type"] for e in events or ()} if human else set()
     result = execution.get("result")
-    if with_result and result is not None:
+    if with_result and result is not None and "value" not in shown:
         echo(f"Result: {value_text(result) if human else compact(result)}")
     error = execution.get("error")
-    if error is not None:
+    if error is not None and "exception" not in shown:
         echo(f"Error: {error_text(error) if human else compact(error)}")
 
 
-def _summary(execution: Execution, *, with_result: bool) -> None:
+def _summary(execution: Execution, *, with_result: bool, events: list[Event] | None = None) -> None:
     echo(f"Execution ID: {execution['id']}")
     echo(f"Status: {execution['status']}")
-    _outcome_lines(execution, with_result=with_result)
+    _outcome_lines(execution, with_result=with_result, events=events)
 
 
 def _event(event: Event) -> str:
@@ -98,7 +104,7 @@ def _event(event: Event) -> str:
 
 
 def _block(execution: Execution, events: list[Event], *, with_result: bool) -> None:
-    _summary(execution, with_result=with_result)
+    _summary(execution, with_result=with_result, events=events)
     echo()
     echo("Events:")
     for event in events:
@@ -140,7 +146,7 @@ def _run(
         execution = _settle(client, execution["id"])
         if text:
             echo()
-            _summary(execution, with_result=with_result)
+            _summary(execution, with_result=with_result, events=events)
         else:
             render(output, {**execution, "events": events}, lambda: None)
     else:
@@ -460,7 +466,15 @@ def cancel(
 ) -> None:
     """Cancel a running execution; the session stays ready with its state.
 
-    A finished execution is left unchanged. Prints `Execution ID:` and `Status:`.
+    A finished execution is left unchanged, and the text output says there was nothing to
+    cancel. Prints `Execution ID:` and `Status:`.
     """
-    execution = client_of(ctx).cancel_execution(execution_id)
+    client = client_of(ctx)
+    was_running = client.get_execution(execution_id)["status"] == "running"
+    execution = client.cancel_execution(execution_id)
     render(output, execution, lambda: _summary(execution, with_result=True))
+    if output is OutputFormat.text and not was_running:
+        typer.echo(
+            f"Nothing to cancel: the execution had already ended ({execution['status']})",
+            err=True,
+        )

@@ -1,9 +1,9 @@
 """The ``vm-system`` command: global flags, the command tree and failure reporting.
 
 Global flags come before the subcommand, as with the original
-(``vm-system --server-url URL --db PATH template create ...``). Like the original's persistent
-flags they are also accepted after it (they are moved to the front before parsing), except
-after ``serve``, which has flags of its own.
+(``vm-system --server-url URL template create ...``, ``vm-system --db PATH serve``). Like the
+original's persistent flags they are also accepted after it (they are moved to the front before
+parsing), except after ``serve``, which has flags of its own.
 """
 
 from __future__ import annotations

@@ -160,6 +160,8 @@ class Column:
     def __init__(self, header: str, width: int | None = None) -> None:
         self.header = header
         self.width = width
+        #: An id column (``ID``, ``Session ID``, ...): shown whole on a terminal.
+        self.is_id = header == "ID" or header.endswith(" ID")
 
 
 def _is_terminal() -> bool:
@@ -179,7 +181,14 @@ def table(columns: Sequence[Column], rows: Iterable[Sequence[str]], dash: int) -
         from rich.table import Table
         from rich.text import Text
 
-        rich_table = Table(*(c.header for c in columns), header_style="bold")
+        rich_table = Table(header_style="bold")
+        for i, c in enumerate(columns):
+            if c.is_id:
+                # An id is never wrapped nor cut (it must copy whole); other columns give way.
+                longest = max((len(row[i]) for row in materialised), default=0)
+                rich_table.add_column(c.header, no_wrap=True, min_width=max(longest, 1))
+            else:
+                rich_table.add_column(c.header, overflow="fold")
         for row in materialised:
             rich_table.add_row(*(Text(cell) for cell in row))
         Console().print(rich_table)

@@ -7,12 +7,22 @@ from typing import Annotated
 
 import typer
 
-from vmsystem.client import APIError, SessionNotFound
-from vmsystem.client.types import Session
+from vmsystem.client import APIError, Client, SessionNotFound
+from vmsystem.client.types import Execution, Session
 
 from . import notebooks
 from .failures import CliError, kept_session_hint, report
-from .output import Column, OutputFormat, OutputOption, echo, render, table
+from .output import (
+    Column,
+    OutputFormat,
+    OutputOption,
+    echo,
+    error_text,
+    excerpt,
+    render,
+    table,
+    value_text,
+)
 from .refs import non_empty, template_id_of
 from .state import client_of
 
@@ -235,7 +245,8 @@ def fork(
     """Fork a session: a new session from its template snapshot and worktree (closed sessions
     too) with its successful REPL and run-file executions replayed in order; prints the
     executions whose replay diverged (replaying stops at the first that fails)."""
-    result = client_of(ctx).fork_session(session_id, until_execution_id=until)
+    client = client_of(ctx)
+    result = client.fork_session(session_id, until_execution_id=until)
 
     def text() -> None:
         echo(
@@ -244,8 +255,29 @@ def fork(
         )
         for d in result["diverged"]:
             echo(f"diverged: {d['original']} -> {d['replay'] or 'not run'}: {d['reason']}")
+            _divergence_lines(client, d["original"], d["replay"])
 
     render(output, result, text)
+
+
+def _outcome(execution: Execution) -> str:
+    """What an execution ended with, on one line: its value, its error, or its status."""
+    result = execution.get("result")
+    if execution["status"] == "ok" and result is not None:
+        return excerpt(value_text(result), 70)
+    error = execution.get("error")
+    if error is not None:
+        return f"{execution['status']}: " + excerpt(error_text(error).splitlines()[0], 60)
+    return execution["status"]
+
+
+def _divergence_lines(client: Client, original_id: str, replay_id: str | None) -> None:
+    """The diverging input and what the original and its replay ended with."""
+    original = client.get_execution(original_id)
+    echo(f"  input:    {excerpt(original.get('input') or original.get('path'), 70)}")
+    echo(f"  original: {_outcome(original)}")
+    replay = client.get_execution(replay_id) if replay_id is not None else None
+    echo(f"  replay:   {_outcome(replay) if replay is not None else 'not run'}")
 
 
 app.command("export")(notebooks.export)
@@ -261,14 +293,23 @@ def delete(
         typer.Option(
             "--purge",
             help="Delete the session with its executions and events instead of closing it "
-            "(only a closed or crashed session; close a ready one first).",
+            "(a closed or crashed session; with --force a ready one is closed first).",
         ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="With --purge: close the session first if it is live."),
     ] = False,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """Close a session, or with --purge delete a closed or crashed one and its history."""
+    """Close a session, or with --purge delete a closed or crashed one and its history
+    (`--purge --force` closes a live one, then purges it)."""
+    if force and not purge:
+        raise typer.BadParameter("--force only applies with --purge", param_hint="--force")
     client = client_of(ctx)
     if purge:
+        if force and client.get_session(session_id)["status"] in ("starting", "ready"):
+            client.delete_session(session_id)
         answer = client.purge_session(session_id)
         render(output, answer, lambda: echo(f"Purged session: {answer['session_id']}"))
         return

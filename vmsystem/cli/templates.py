@@ -267,20 +267,44 @@ def set_limits(
 
 
 # -- modules and libraries -------------------------------------------------------------------
-ModuleName = Annotated[str, typer.Option("--name", help="Native module: fs, exec or database.")]
-LibraryName = Annotated[
-    str, typer.Option("--name", help="Library: lodash, lodash@4.17.21 or lodash-4.17.21.")
+ModuleArg = Annotated[
+    str | None,
+    typer.Argument(help="Native module: fs, exec or database.", metavar="NAME", show_default=False),
 ]
+LibraryArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Library: lodash, lodash@4.17.21 or lodash-4.17.21.",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+NameOption = Annotated[
+    str | None,
+    typer.Option("--name", help="The same as NAME (the original's flag).", show_default=False),
+]
+
+
+def _name(positional: str | None, option: str | None) -> str:
+    """The name given as the NAME argument or as ``--name`` (exactly one of them)."""
+    if positional is not None and option is not None and positional != option:
+        raise typer.BadParameter("give the name once: NAME or --name", param_hint="NAME")
+    name = positional if positional is not None else option
+    if name is None or not name.strip():
+        raise typer.BadParameter("missing name: give NAME (or --name NAME)", param_hint="NAME")
+    return name
 
 
 @app.command("add-module")
 def add_module(
     ctx: typer.Context,
     template_id: TemplateId,
-    name: ModuleName,
+    module: ModuleArg = None,
+    name_option: NameOption = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Allow `require()` of a native module in the template's sessions."""
+    name = _name(module, name_option)
     client, tid = _template(ctx, template_id)
     answer = client.add_module(tid, name)
     render(output, answer, lambda: echo(f"Added module: {name} to template {template_id}"))
@@ -290,10 +314,12 @@ def add_module(
 def remove_module(
     ctx: typer.Context,
     template_id: TemplateId,
-    name: ModuleName,
+    module: ModuleArg = None,
+    name_option: NameOption = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Stop allowing a native module."""
+    name = _name(module, name_option)
     client, tid = _template(ctx, template_id)
     answer = client.remove_module(tid, name)
     render(output, answer, lambda: echo(f"Removed module: {name} from template {template_id}"))
@@ -313,7 +339,8 @@ def list_modules(
 def add_library(
     ctx: typer.Context,
     template_id: TemplateId,
-    name: LibraryName,
+    library: LibraryArg = None,
+    name_option: NameOption = None,
     download: Annotated[
         bool,
         typer.Option(
@@ -330,6 +357,7 @@ def add_library(
     When the daemon's cache lacks the library, a warning on stderr names the command that
     fetches it (sessions fail with LIBRARY_NOT_CACHED until then); --download fetches it first.
     """
+    name = _name(library, name_option)
     client, tid = _template(ctx, template_id)
     if download:
         fetch_libraries([name], cache_dir, progress=output is OutputFormat.text)
@@ -343,10 +371,12 @@ def add_library(
 def remove_library(
     ctx: typer.Context,
     template_id: TemplateId,
-    name: LibraryName,
+    library: LibraryArg = None,
+    name_option: NameOption = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Stop loading a library."""
+    name = _name(library, name_option)
     client, tid = _template(ctx, template_id)
     answer = client.remove_library(tid, name)
     render(output, answer, lambda: echo(f"Removed library: {name} from template {template_id}"))
@@ -390,12 +420,28 @@ def list_available_libraries(output: OutputOption = OutputFormat.text) -> None:
 def add_capability(
     ctx: typer.Context,
     template_id: TemplateId,
-    name: Annotated[
-        str, typer.Option("--name", help="Capability name (for example `write`, `run`).")
-    ],
-    kind: Annotated[
-        str, typer.Option("--kind", help="Capability kind (for example `fs`, `exec`).")
-    ] = "module",
+    capability: Annotated[
+        str | None,
+        typer.Argument(
+            help="KIND:NAME (for example `exec:run`), or NAME with --kind.",
+            metavar="KIND:NAME",
+            show_default=False,
+        ),
+    ] = None,
+    name_option: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="Capability name (for example `write`, `run`).", show_default=False
+        ),
+    ] = None,
+    kind_option: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Capability kind (for example `fs`, `exec`; default module).",
+            show_default=False,
+        ),
+    ] = None,
     config: Annotated[
         str,
         typer.Option(
@@ -415,14 +461,32 @@ def add_capability(
 
     Prints `Added capability: KIND:NAME to template ID`.
     """
+    kind, name = _capability(capability, kind_option, name_option)
     config_object = parse_json_object(config, "config")
     client, tid = _template(ctx, template_id)
-    capability = client.add_capability(tid, kind, name, enabled=enabled, config=config_object)
+    added = client.add_capability(tid, kind, name, enabled=enabled, config=config_object)
     render(
         output,
-        capability,
+        added,
         lambda: echo(f"Added capability: {kind}:{name} to template {template_id}"),
     )
+
+
+def _capability(
+    positional: str | None, kind_option: str | None, name_option: str | None
+) -> tuple[str, str]:
+    """``(kind, name)`` from ``KIND:NAME`` (or ``NAME``) and the ``--kind``/``--name`` flags."""
+    kind_given: str | None = None
+    name_given = positional
+    if positional is not None and ":" in positional:
+        kind_given, name_given = positional.split(":", 1)
+    if kind_given is not None and kind_option is not None and kind_given != kind_option:
+        raise typer.BadParameter("give the kind once: KIND:NAME or --kind", param_hint="--kind")
+    name = _name(name_given, name_option)
+    kind = kind_given or kind_option or "module"
+    if not kind.strip():
+        raise typer.BadParameter("the kind of KIND:NAME must not be empty", param_hint="KIND")
+    return kind, name
 
 
 @app.command("list-capabilities")

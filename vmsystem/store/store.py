@@ -85,6 +85,13 @@ class Store(
         self._writer.index()
         return super().search_executions(q, session_id=session_id, limit=limit, offset=offset)
 
+    def delete_session(self, session_id: str) -> bool:
+        """Delete a session with its executions and their events (see
+        :meth:`SessionStore.delete_session`); its executions still waiting for the search
+        index are dropped from that queue."""
+        self._writer.forget_session(session_id)
+        return super().delete_session(session_id)
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything submitted so far is committed (or failed).
 

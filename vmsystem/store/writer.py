@@ -414,15 +414,43 @@ class Writer:
                 raise translate(exc) from exc
             raise StoreError(f"cannot write {_describe(ops)}: {exc}") from exc
 
+    def forget_session(self, session_id: str) -> None:
+        """Drop the session's executions from those waiting for the search index (its rows
+        are about to be deleted: indexing them would fail on the foreign key)."""
+        with self._connection_lock:
+            self._unindexed = [e for e in self._unindexed if e.session_id != session_id]
+
     def _index_unindexed(self) -> None:
         """Index the pending finished executions in one transaction (connection lock held).
 
-        A failure is logged and the executions dropped from the queue: the next start-up's
-        recovery indexes whatever finished execution the index lacks.
+        If that transaction fails, each execution is indexed in its own, so that one failing
+        row (say, of a session deleted meanwhile) is skipped and logged while the others are
+        indexed. Start-up recovery indexes whatever finished execution the index still lacks.
         """
         pending, self._unindexed = self._unindexed, []
         if not pending:
             return
+        try:
+            self._index(pending)
+        except Exception as exc:
+            if len(pending) == 1:
+                log.warning("store writer: cannot index execution %s: %s", pending[0].id, exc)
+                return
+            log.warning(
+                "store writer: cannot index %d executions together (%s); indexing one by one",
+                len(pending),
+                exc,
+            )
+            for execution in pending:
+                try:
+                    self._index([execution])
+                except Exception as one:
+                    log.warning(
+                        "store writer: cannot index execution %s (skipped): %s", execution.id, one
+                    )
+
+    def _index(self, executions: list[Execution]) -> None:
+        """Index ``executions`` in one transaction; rolled back and re-raised on failure."""
         try:
             if self._connection is None:
                 self._connection = self._db.engine.raw_connection()
@@ -430,14 +458,14 @@ class Writer:
             try:
                 if self._db.is_sqlite:
                     cursor.execute("BEGIN IMMEDIATE")
-                self._indexer.index(cursor, pending)
+                self._indexer.index(cursor, executions)
             finally:
                 cursor.close()
             self._connection.commit()
             self._db.on_commit()
         except Exception as exc:
-            log.warning("store writer: cannot index %d executions: %s", len(pending), exc)
             self._rollback(exc)
+            raise
 
     def _rollback(self, exc: Exception) -> None:
         """Roll back after a failure; drop the connection unless it is known to be healthy."""
