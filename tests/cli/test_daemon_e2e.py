@@ -478,3 +478,47 @@ def test_sdk_types_describe_the_real_json(vm: sdk.Client, tmp_path: Path) -> Non
     assert set(vm.engine_catalog()[0]) == keys(types.EngineInfo)
     assert set(vm.capability_catalog()[0]) >= keys(types.CapabilityInfo) - {"config_schema"}
     vm.close_session(session["id"])
+
+
+def test_modules_typescript_and_a_library_imported_by_name(
+    daemon: Daemon, vm: sdk.Client, tmp_path: Path
+) -> None:
+    lib = tmp_path / "pairs.js"
+    lib.write_text("globalThis.Pairs = { pair: (a, b) => [a, b] };\n")
+    daemon.cli(
+        "libs",
+        "add",
+        str(lib),
+        "--name",
+        "pairs",
+        "--version",
+        "1.0.0",
+        "--global",
+        "Pairs",
+        check=True,
+    )
+    tid = template_id(
+        daemon.cli("template", "create", "--name", unique("modules"), check=True).stdout
+    )
+    daemon.cli("template", "add-library", tid, "--name", "pairs-1.0.0", check=True)
+    root = tmp_path / "project"
+    (root / "lib").mkdir(parents=True)
+    (root / "lib" / "util.mts").write_text("export const twice = (n: number): number => 2 * n;\n")
+    (root / "main.ts").write_text(
+        "import { twice } from './lib/util.mjs';\nimport Pairs from 'pairs';\n"
+        "const cjs = require('pairs');\n"
+        "console.log(JSON.stringify(Pairs.pair(twice(21), cjs === Pairs)));\n"
+    )
+    sid = _session_for(daemon, tid, root)
+    out = daemon.cli("exec", "run-file", sid, "main.ts", check=True).stdout
+    assert "Status: ok" in out and "[42,true]" in out, out
+    typed = daemon.cli(
+        "exec", "repl", sid, "const n: number = 2; n * 21", "--language", "typescript", check=True
+    ).stdout
+    assert "Status: ok" in typed and '"preview":"42"' in typed, typed
+    x = vm.run_repl(
+        sid, "type T = { a: number }; const t: T = { a: 7 }; t.a * 6", language="typescript"
+    )
+    assert x["status"] == "ok" and x["result"] is not None and x["result"]["json"] == 42
+    bad = daemon.cli("exec", "repl", sid, "1", "--language", "cobol")
+    assert bad.returncode != 0

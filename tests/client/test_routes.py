@@ -258,6 +258,15 @@ ROUTES: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str
         {"session_id": S, "input": "1+1", "stream": True},
     ),
     (
+        "run_repl",
+        (S, "const n: number = 1"),
+        {"language": "typescript"},
+        "POST",
+        "/api/v1/executions/repl",
+        {},
+        {"session_id": S, "input": "const n: number = 1", "language": "typescript"},
+    ),
+    (
         "run_file",
         (S, "a.js"),
         {"args": {"n": 1}, "env": {"K": "v"}},

@@ -101,6 +101,37 @@ async def test_lists_the_tools_with_schemas_and_the_transcript_template(
         assert [t.uri_template for t in templates] == ["vmsystem://sessions/{id}/transcript"]
 
 
+async def test_run_file_runs_a_typescript_module_and_run_js_takes_typescript(
+    daemon: Daemon, transport: str, tmp_path: Path
+) -> None:
+    async with connect(daemon.url, transport, TOKEN) as client:
+        session_id = await new_session(client, daemon, tmp_path)
+        root = Path(worktree(tmp_path))
+        (root / "lib").mkdir()
+        (root / "lib" / "util.mjs").write_text("export const add = (a, b) => a + b;\n")
+        (root / "main.ts").write_text(
+            "import { add } from './lib/util.mjs';\nconst n: number = add(40, 2);\n"
+            "console.log(n);\n"
+        )
+        run = {"session_id": session_id, "path": "main.ts"}
+        ran = data(await client.call_tool("run_file", run))
+        assert ran["status"] == "ok", ran
+        assert ran["console"] == [{"level": "log", "text": "42"}]
+        typed = data(
+            await client.call_tool(
+                "run_js",
+                {
+                    "session_id": session_id,
+                    "code": "const k: number = 6; const m = await import('./lib/util.mjs'); "
+                    "m.add(k, 36)",
+                    "language": "typescript",
+                },
+            )
+        )
+        assert typed["status"] == "ok", typed
+        assert typed["value"]["json"] == 42
+
+
 async def test_create_session_and_state_persists_across_run_js(
     daemon: Daemon, transport: str, tmp_path: Path
 ) -> None:

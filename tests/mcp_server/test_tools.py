@@ -38,6 +38,7 @@ class FakeBackend:
         self.failure: Exception | None = None
         self.block = False
         self.cancelled: list[str] = []
+        self.languages: list[str | None] = []
 
     def _fail(self) -> None:
         if self.failure is not None:
@@ -62,7 +63,8 @@ class FakeBackend:
     async def close_session(self, session_id: str) -> Json:
         return {"id": session_id, "status": "closed", "template_snapshot": {"name": "demo"}}
 
-    async def start_repl(self, session_id: str, code: str) -> Json:
+    async def start_repl(self, session_id: str, code: str, language: str | None = None) -> Json:
+        self.languages.append(language)
         self._fail()
         return execution("running")
 
@@ -162,6 +164,17 @@ async def test_a_limit_hit_is_a_result_that_says_the_session_lives_on() -> None:
     assert result.structured_content["status"] == "timeout"
     text = result.content[0].text  # type: ignore[union-attr]
     assert "WALL_TIME_EXCEEDED" in text and "wall_ms" in text and "still ready" in text
+
+
+async def test_run_js_passes_its_language_to_the_backend() -> None:
+    backend = FakeBackend()
+    async with client(backend) as mcp:
+        typed = {"session_id": SESSION, "code": "1 as number", "language": "typescript"}
+        assert not (await mcp.call_tool("run_js", typed)).is_error
+        assert not (await mcp.call_tool("run_js", {"session_id": SESSION, "code": "1"})).is_error
+        bad = {"session_id": SESSION, "code": "1", "language": "cobol"}
+        assert (await mcp.call_tool("run_js", bad)).is_error
+    assert backend.languages == ["typescript", None]
 
 
 async def test_api_errors_are_tool_errors_with_code_message_and_details() -> None:

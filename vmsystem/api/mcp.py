@@ -66,9 +66,11 @@ class CoreBackend:
     async def close_session(self, session_id: str) -> Json:
         return session_json(await self._call(self.vm.sessions.close, session_id))
 
-    async def start_repl(self, session_id: str, code: str) -> Json:
+    async def start_repl(self, session_id: str, code: str, language: str | None = None) -> Json:
         return execution_json(
-            await self._call(self.vm.executions.repl, session_id, code, wait=False)
+            await self._call(
+                self.vm.executions.repl, session_id, code, wait=False, language=language
+            )
         )
 
     async def start_file(

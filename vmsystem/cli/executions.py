@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -35,6 +36,14 @@ from .refs import non_empty
 from .state import client_of
 
 __all__ = ["app"]
+
+
+class Language(StrEnum):
+    """REPL input languages (as the daemon takes them)."""
+
+    javascript = "javascript"
+    typescript = "typescript"
+
 
 app = typer.Typer(
     name="exec",
@@ -217,6 +226,14 @@ def repl(
             dir_okay=False,
         ),
     ] = None,
+    language: Annotated[
+        Language | None,
+        typer.Option(
+            "--language",
+            help="The snippet's language (default: the template's settings.runtime.language).",
+            show_default=False,
+        ),
+    ] = None,
     follow: Follow = False,
     fail_on_error: FailOnError = False,
     output: OutputOption = OutputFormat.text,
@@ -231,7 +248,12 @@ def repl(
     source = snippet(code, file)
     _run(
         ctx,
-        lambda client, stream: client.run_repl(session_id, source, stream=stream),
+        lambda client, stream: client.run_repl(
+            session_id,
+            source,
+            stream=stream,
+            language=language.value if language is not None else None,
+        ),
         follow=follow,
         fail_on_error=fail_on_error,
         output=output,

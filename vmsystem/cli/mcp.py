@@ -83,8 +83,9 @@ class ClientBackend:
     async def close_session(self, session_id: str) -> Json:
         return cast(Json, await _call(self.client.close_session(session_id)))
 
-    async def start_repl(self, session_id: str, code: str) -> Json:
-        return cast(Json, await _call(self.client.run_repl(session_id, code, stream=True)))
+    async def start_repl(self, session_id: str, code: str, language: str | None = None) -> Json:
+        run = self.client.run_repl(session_id, code, stream=True, language=language)
+        return cast(Json, await _call(run))
 
     async def start_file(
         self,

@@ -364,9 +364,13 @@ class AsyncClient:
         page's ``next_offset``); ``limit`` 1..100, daemon default 20."""
         return await self._call(Routes.search_executions(q, session_id, limit, offset))
 
-    async def run_repl(self, session_id: str, input: str, *, stream: bool = False) -> Execution:
-        """Run a REPL snippet; wait for the outcome, or with ``stream=True`` return it running."""
-        return await self._call(Routes.run_repl(session_id, input, stream))
+    async def run_repl(
+        self, session_id: str, input: str, *, stream: bool = False, language: str | None = None
+    ) -> Execution:
+        """Run a REPL snippet; wait for the outcome, or with ``stream=True`` return it running.
+        ``language``: ``"javascript"`` or ``"typescript"`` (default: the template's
+        ``settings.runtime.language``)."""
+        return await self._call(Routes.run_repl(session_id, input, stream, language))
 
     async def run_file(
         self,

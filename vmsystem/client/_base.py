@@ -402,10 +402,14 @@ class Routes:
         return Call("GET", f"{API}/executions/search", params=params)
 
     @staticmethod
-    def run_repl(session_id: str, input: str, stream: bool) -> Call[Execution]:
+    def run_repl(
+        session_id: str, input: str, stream: bool, language: str | None = None
+    ) -> Call[Execution]:
         body: dict[str, Any] = {"session_id": session_id, "input": input}
         if stream:
             body["stream"] = True
+        if language is not None:
+            body["language"] = language
         return Call("POST", f"{API}/executions/repl", body=body, waits=not stream, idempotent=True)
 
     @staticmethod

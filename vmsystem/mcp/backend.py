@@ -50,8 +50,9 @@ class Backend(Protocol):
         """Close a session (idempotent)."""
         ...
 
-    async def start_repl(self, session_id: str, code: str) -> Json:
-        """Start a REPL snippet; returns the running execution at once."""
+    async def start_repl(self, session_id: str, code: str, language: str | None = None) -> Json:
+        """Start a REPL snippet (``language``: javascript or typescript, default the
+        template's); returns the running execution at once."""
         ...
 
     async def start_file(

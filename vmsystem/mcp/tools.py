@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,17 +76,28 @@ class SessionArgs(_Args):
 class RunJsArgs(_Args):
     session_id: str = Field(description="Session ID of a ready session.")
     code: str = Field(
-        description="JavaScript to evaluate as a classic script in the session's global "
-        "scope: var/let/const/function/class declarations and globals persist for later calls "
-        "(re-declaring a const is a SyntaxError). The completion value (the last expression) "
-        "is the result. No top-level await, ES modules or timers; a Promise is not awaited, "
-        "but its callbacks run before the call ends."
+        description="JavaScript (or TypeScript, see language) to evaluate in the session's "
+        "global scope, like a REPL line: var/let/const/function/class declarations and globals "
+        "persist for later calls (a later call may declare a name again). The completion value "
+        "(the last expression) is the result. Top-level await and timers work; "
+        "`await import('./lib/x.mjs')` loads a worktree module (paths relative to the "
+        "worktree root) and a static `import { a } from './x.mjs'` line binds `a` for later "
+        "calls."
+    )
+    language: Literal["javascript", "typescript"] | None = Field(
+        None,
+        description="The code's language; typescript strips types before it runs (default: "
+        "the template's settings.runtime.language, normally javascript).",
     )
 
 
 class RunFileArgs(_Args):
     session_id: str = Field(description="Session ID of a ready session.")
-    path: str = Field(description="Path of a .js file, relative to the session's worktree.")
+    path: str = Field(
+        description="Path of a file relative to the session's worktree: .js (a script, or an ES "
+        "module when it uses import/export), .mjs, .cjs, .ts, .mts, .cts or .tsx (a module: "
+        "its imports resolve inside the worktree, node_modules packages included)."
+    )
     args: dict[str, Any] | None = Field(
         None, description="JSON object given to the script as the global __ARGS__."
     )
@@ -159,7 +170,7 @@ async def _close_session(backend: Backend, args: SessionArgs, _report: Report) -
 
 
 async def _run_js(backend: Backend, args: RunJsArgs, report: Report) -> Answer:
-    started = await backend.start_repl(args.session_id, args.code)
+    started = await backend.start_repl(args.session_id, args.code, args.language)
     return Answer(*await follow_run(backend, started, report))
 
 
@@ -254,8 +265,9 @@ TOOLS: tuple[Tool[Any], ...] = (
     Tool(
         "run_file",
         "Run a worktree file",
-        "Run a JavaScript file from the session's worktree in the session (it shares the "
-        "session's globals)." + _RUN_NOTE,
+        "Run a JavaScript or TypeScript file from the session's worktree in the session (a "
+        "script shares the session's globals; a module's imports load from the worktree)."
+        + _RUN_NOTE,
         RunFileArgs,
         _run_file,
         output=RunResult,

@@ -20,6 +20,9 @@
   const DYNAMIC_IMPORT = /\bimport[ \t]*\(/;
   const NAMESPACE = /(^|[\n;}])[ \t]*(export[ \t]+)?(namespace|module)[ \t]+[\w.$]+[ \t]*\{/;
   const IMPORT_META = /\bimport[ \t]*\.[ \t]*meta\b/g;
+  const NAMED_EXPORT_FROM = "get: () => obj[importedName]}";
+  const NAMED_EXPORT_FROM_CJS =
+    "get: () => importedName === \"default\" && !(obj && obj.__esModule) ? obj : obj[importedName]}";
   const _regexpReplace = uncurry(_RegExp.prototype[_Symbol.replace]);
   const _strLastIndexOf = uncurry(_String.prototype.lastIndexOf);
   const _regexpExecM = uncurry(_RegExp.prototype.exec);
@@ -117,6 +120,9 @@
       code = _strSlice(code, 13);   // sucrase makes CommonJS strict; Node does not
     }
     if (_strIncludes(code, "import")) code = _regexpReplace(IMPORT_META, code, "__vmImportMeta");
+    // `export { default as x } from './c.cjs'`: the default of a CommonJS module is its
+    // module.exports (Node's interop), which sucrase's helper does not know.
+    if (_strIncludes(code, NAMED_EXPORT_FROM)) code = _strReplace(code, NAMED_EXPORT_FROM, NAMED_EXPORT_FROM_CJS);
     return { code, esm };
   }
   function sucrase(source, path, transforms, keepImports) {
@@ -185,9 +191,8 @@
         throw new _SyntaxError(_String(e.message) + " (" + desc.path + ")");
       }
     }
-    const require = compiled.esm
-      ? function require(spec) { return esmView(loadModule(spec, rec, "import")); }
-      : function require(spec) { return loadModule(spec, rec, "require"); };
+    const mode = compiled.esm ? "import" : "require";
+    const require = function require(spec) { return loadModule(spec, rec, mode); };
     const meta = _freeze({ url: "file://" + desc.file, filename: desc.file, dirname: dirOf(desc.file),
                            resolve: undefined });
     rec.promise = _apply(fn, rec.module.exports,
@@ -213,22 +218,6 @@
     } catch (e) {
       return new _Promise((resolve, reject) => reject(e));
     }
-  }
-  // What an ES module's import of a CommonJS module (or a native module, or a library) sees:
-  // a namespace whose default is module.exports and whose names are its properties, marked
-  // __esModule so that the compiled import takes it as it is (Node's interop).
-  const esmViews = new _WeakMap();
-  function esmView(exports) {
-    const object = exports !== null && (typeof exports === "object" || typeof exports === "function");
-    if (object && exports.__esModule) return exports;
-    if (object) {
-      const cached = _apply(_weakMapGet, esmViews, [exports]);
-      if (cached !== undefined) return cached;
-    }
-    const ns = namespaceOf(exports);
-    _defineProperty(ns, "__esModule", { value: true, enumerable: false });
-    if (object) _apply(_weakMapSet, esmViews, [exports, ns]);
-    return ns;
   }
   function namespaceOf(exports) {
     if (exports !== null && (typeof exports === "object" || typeof exports === "function") && exports.__esModule) {
