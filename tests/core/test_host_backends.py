@@ -126,3 +126,37 @@ def test_a_host_that_dies_mid_run_marks_its_session_crashed(
     assert session.status is SessionStatus.CRASHED and session.last_error
     fresh = _session(system, worktree)  # the host was restarted
     assert system.executions.repl(fresh, "1 + 1").result is not None
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["idle", "in-flight"])
+def test_a_host_death_ends_the_session_stream_and_marks_it_crashed(
+    system: VmSystem, worktree: Path, busy: bool
+) -> None:
+    if system.hosts.kind == "inprocess":
+        pytest.skip("the in-process host is the test process itself")
+    sid = _session(system, worktree, wall_ms=30000)
+    host_id = system.sessions.get(sid).host_id
+    (pid,) = [h.pid for h in system.hosts.hosts() if h.id == host_id]
+    assert pid is not None
+    woken = threading.Event()
+    follower = system.executions.follow_session(sid, woken.set)
+    try:
+        if busy:
+            system.executions.repl(sid, "console.log('up'); while (true) {}", wait=False)
+            deadline = time.monotonic() + 30
+            while not follower.read():
+                assert woken.wait(max(deadline - time.monotonic(), 0.01)), "no event came"
+                woken.clear()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while not follower.finished:
+            follower.read()
+            woken.wait(0.1)
+            woken.clear()
+            assert time.monotonic() < deadline, "the session's stream never ended"
+    finally:
+        follower.close()
+    session = system.sessions.get(sid)
+    assert session.status is SessionStatus.CRASHED
+    assert session.last_error and "died" in session.last_error
+    assert sid not in system.registry.ids()

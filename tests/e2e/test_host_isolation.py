@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import DaemonFactory, create_session, create_template, wait_for
+from .conftest import DaemonFactory, create_session, create_template, iter_sse, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -148,3 +149,45 @@ def _zombie(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_kill_9_of_the_host_of_an_idle_session_ends_its_event_stream_crashed(
+    start_daemon: DaemonFactory, worktree: Path
+) -> None:
+    daemon = start_daemon("--hosts", "process", "--sessions-per-host", "1", "--host-processes", "2")
+    with daemon.client() as http:
+        template = create_template(http, "idle")
+        session = create_session(http, template["id"], worktree)
+        following = threading.Event()
+        ended = threading.Event()
+        seen: list[str] = []
+
+        def follow() -> None:
+            with (
+                daemon.client() as c,
+                c.stream("GET", f"/sessions/{session['id']}/events/stream") as r,
+            ):
+                for message in iter_sse(r):
+                    seen.append(message.data)
+                    following.set()
+            ended.set()
+
+        threading.Thread(target=follow, daemon=True).start()
+        # The stream is followed once it shows an execution of the session; then it is idle.
+        for _ in range(200):
+            done = http.post(
+                "/executions/repl", json={"session_id": session["id"], "input": "'seen'"}
+            ).json()
+            assert done["status"] == "ok"
+            if following.wait(0.05):
+                break
+        assert following.is_set(), "the session stream never showed an execution"
+        (host,) = [
+            h for h in http.get("/runtime/summary").json()["hosts"] if h["id"] == session["host_id"]
+        ]
+        os.kill(host["pid"], signal.SIGKILL)
+        assert ended.wait(2), "the session's event stream did not end within 2 s"
+        row = http.get(f"/sessions/{session['id']}").json()
+        assert row["status"] == "crashed"
+        assert "SIGKILL" in row["last_error"]
+        assert http.get("/runtime/summary").json()["active_sessions"] == 0

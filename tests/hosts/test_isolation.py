@@ -75,8 +75,8 @@ def test_a_crashing_input_ends_its_run_typed_and_other_hosts_keep_their_state(
         outcome.kind is OutcomeKind.EXCEPTION
         and (outcome.exception or {}).get("name") == "RangeError"
     )
-    assert refused or outcome.kind in (OutcomeKind.WEDGED, OutcomeKind.MEMORY), outcome
-    if outcome.kind is OutcomeKind.WEDGED:
+    assert refused or outcome.kind in (OutcomeKind.LOST, OutcomeKind.MEMORY), outcome
+    if outcome.kind is OutcomeKind.LOST:
         assert f"session host {rt.host_id}" in outcome.message
         assert "died" in outcome.message
         assert not rt.alive
@@ -97,7 +97,7 @@ def test_kill_9_during_a_run_ends_it_wedged_and_the_host_restarts(isolated: Host
     restarts = next(h.restarts for h in isolated.hosts() if h.id == rt.host_id)
     threading.Timer(0.3, os.kill, (pid, signal.SIGKILL)).start()
     outcome = run(rt, "while (true) {}", RunLimits(wall_ms=30000, cpu_ms=None))
-    assert outcome.kind is OutcomeKind.WEDGED
+    assert outcome.kind is OutcomeKind.LOST
     assert f"session host {rt.host_id}" in outcome.message
     assert "died" in outcome.message
     if isolated.kind == "process":
@@ -144,7 +144,7 @@ def test_a_run_that_ignores_its_wall_limit_gets_its_host_killed(isolated: HostPo
     outcome = run(rt, code, RunLimits(wall_ms=2000, cpu_ms=None))
     elapsed = time.monotonic() - started
     rt.close()
-    if outcome.kind is OutcomeKind.WEDGED:
+    if outcome.kind is OutcomeKind.LOST:
         assert "did not stop within" in outcome.message or "died" in outcome.message
     else:  # the engine stopped it itself (or it aborted on memory): typed either way
         assert outcome.kind in (OutcomeKind.WALL_TIMEOUT, OutcomeKind.MEMORY), outcome

@@ -172,7 +172,7 @@ def test_a_host_death_during_start_run_delivers_wedged_once(
         assert host.pid is not None
         os.kill(host.pid, signal.SIGKILL)
         outcome = delivery.wait()
-        assert outcome.kind is OutcomeKind.WEDGED
+        assert outcome.kind is OutcomeKind.LOST
         assert "died" in outcome.message
         assert len(delivery.outcomes) == 1
         rt.close()

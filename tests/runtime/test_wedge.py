@@ -43,7 +43,7 @@ def test_endless_microtask_wedges_the_runtime_which_is_freed(engine: V8Engine) -
         outcome = run(ctx, MICROTASK_LOOP, limits=RunLimits(wall_ms=200, cpu_ms=None))
         elapsed = time.monotonic() - started
         print(f"\nwedge detected after {elapsed * 1000:.0f} ms")
-        assert outcome.kind == "wedged"
+        assert outcome.kind == "lost"
         assert "wedged" in outcome.message
         assert elapsed < 5
         assert ctx.alive is False
@@ -68,7 +68,7 @@ def test_wedge_from_a_timer_is_caught_by_the_next_run(ctx: V8Context) -> None:
     outcome = run(ctx, "1 + 1", limits=RunLimits(wall_ms=200, cpu_ms=None))
     elapsed = time.monotonic() - started
     print(f"\ntimer wedge reported after {elapsed * 1000:.0f} ms")
-    assert outcome.kind == "wedged"
+    assert outcome.kind == "lost"
     assert ctx.alive is False
     assert elapsed < 10
 
@@ -77,7 +77,7 @@ def test_wedge_from_a_timer_with_run_file_args(ctx: V8Context) -> None:
     assert value(ctx, TIMER_LOOP) == "armed"
     time.sleep(0.3)
     outcome = run(ctx, "__ARGS__", args={"a": 1}, limits=RunLimits(wall_ms=200, cpu_ms=None))
-    assert outcome.kind == "wedged"
+    assert outcome.kind == "lost"
     assert ctx.alive is False
 
 
@@ -96,7 +96,7 @@ def test_cancel_of_a_run_stuck_behind_a_wedge_ends_it(ctx: V8Context) -> None:
     assert ctx.cancel() is True
     thread.join(15)
     assert not thread.is_alive(), "a run without limits behind a wedged isolate never ended"
-    assert getattr(result["outcome"], "kind", None) == "wedged"
+    assert getattr(result["outcome"], "kind", None) == "lost"
 
 
 @pytest.mark.usefixtures("short_grace")
@@ -106,7 +106,7 @@ def test_microtasks_queued_while_reporting_the_result_are_caught(ctx: V8Context)
     outcome = run(ctx, code, limits=RunLimits(wall_ms=300, cpu_ms=None))
     assert outcome.kind == "ok"
     outcome = run(ctx, "2", limits=RunLimits(wall_ms=200, cpu_ms=None))
-    assert outcome.kind == "wedged"
+    assert outcome.kind == "lost"
     assert not ctx.alive
 
 

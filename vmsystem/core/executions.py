@@ -11,6 +11,7 @@ from concurrent.futures import Executor
 
 from vmsystem.core.events import EventBus
 from vmsystem.core.reader import MAX_EVENTS_PAGE, MAX_EXECUTIONS_PAGE, ExecutionReader
+from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.runner import ExecutionRunner
 from vmsystem.core.runs import ActiveRuns, RunRequest
@@ -35,7 +36,8 @@ class ExecutionService(ExecutionRunner, ExecutionReader):
         bus: EventBus,
         registry: RuntimeRegistry,
         executor: Executor,
+        lost: RuntimeLoss,
     ) -> None:
         active = ActiveRuns()
         ExecutionReader.__init__(self, store, bus, registry, active)
-        ExecutionRunner.__init__(self, store, bus, registry, executor, active, self)
+        ExecutionRunner.__init__(self, store, bus, registry, executor, active, self, lost)

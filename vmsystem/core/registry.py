@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +11,7 @@ from vmsystem.hosts import SessionRuntime
 from vmsystem.models import Limits
 from vmsystem.runtime import RunLimits
 
-__all__ = ["LiveSession", "LostListener", "RuntimeRegistry"]
+__all__ = ["LiveSession", "RuntimeRegistry"]
 
 _log = logging.getLogger(__name__)
 
@@ -57,36 +56,22 @@ class LiveSession:
         self.runtime.close()
 
 
-#: Told when a live session's runtime is lost: ``(live session, why)``.
-LostListener = Callable[[LiveSession, str], None]
-
-
 class RuntimeRegistry:
     """Live sessions by id (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, LiveSession] = {}
-        self._lost_listeners: list[LostListener] = []
 
-    def on_lost(self, listener: LostListener) -> None:
-        """Call ``listener`` whenever :meth:`mark_lost` unregisters a session."""
-        self._lost_listeners.append(listener)
-
-    def mark_lost(self, live: LiveSession, message: str) -> None:
-        """The session's runtime is lost (wedged, or its host died): unregister and dispose
-        it, then tell the listeners (the session service records it as ``crashed``).
-        Idempotent: only the call that unregisters the session acts."""
+    def discard(self, session_id: str, runtime: SessionRuntime | None = None) -> LiveSession | None:
+        """Unregister and return the live session (only if its runtime is ``runtime``, when
+        given); None if it is not registered (or has another runtime)."""
         with self._lock:
-            if self._sessions.get(live.session_id) is not live:
-                return
-            del self._sessions[live.session_id]
-        live.dispose()
-        for listener in self._lost_listeners:
-            try:
-                listener(live, message)
-            except Exception:
-                _log.exception("runtime-lost listener failed")
+            live = self._sessions.get(session_id)
+            if live is None or (runtime is not None and live.runtime is not runtime):
+                return None
+            del self._sessions[session_id]
+            return live
 
     def add(self, live: LiveSession) -> None:
         """Register a ready session."""

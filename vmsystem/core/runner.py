@@ -27,6 +27,7 @@ from vmsystem.core.errors import (
 )
 from vmsystem.core.events import EventBus
 from vmsystem.core.ids import new_id, normalize_id, utcnow
+from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.paths import read_worktree_file
 from vmsystem.core.provenance import execution_provenance
 from vmsystem.core.reader import ExecutionReader
@@ -60,8 +61,10 @@ class ExecutionRunner:
         executor: Executor,
         active: ActiveRuns,
         reader: ExecutionReader,
+        lost: RuntimeLoss,
     ) -> None:
         self._store = store
+        self._lost = lost
         self._bus = bus
         self._registry = registry
         self._executor = executor
@@ -333,9 +336,15 @@ class ExecutionRunner:
         finally:
             live.current_execution = None
             live.busy.release()
-        if outcome.kind is OutcomeKind.WEDGED:
-            self._registry.mark_lost(live, outcome.message or "runtime lost")
-        self._announce(run, final, session_ended=outcome.kind is OutcomeKind.WEDGED)
+        if outcome.kind is OutcomeKind.LOST:
+            self._lost.runtime_lost(
+                live.session_id,
+                outcome.message or "runtime lost",
+                running=lambda: self._announce(run, final),
+                runtime=live.runtime,
+            )
+        else:
+            self._announce(run, final)
         return final, outcome.kind
 
     def _run_code(self, run: Recording, live: LiveSession, request: RunRequest) -> Outcome:
@@ -351,10 +360,10 @@ class ExecutionRunner:
             )
             return within_event_limit(outcome, request.kind, live.max_events)
         except EngineError as exc:
-            return Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
+            return Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}")
         except Exception as exc:  # a bug must not leave the row running
             _log.exception("execution %s failed internally", run.execution.id)
-            return Outcome(OutcomeKind.WEDGED, message=f"internal error: {exc}")
+            return Outcome(OutcomeKind.LOST, message=f"internal error: {exc}")
 
     def _record(self, run: Recording, outcome: Outcome) -> Execution:
         """Commit the final row and the terminal event of ``run``; returns the final execution
@@ -379,13 +388,11 @@ class ExecutionRunner:
             run.terminal = terminal
         return final
 
-    def _announce(self, run: Recording, final: Execution, *, session_ended: bool = False) -> None:
-        """Publish the terminal event, end the session's streams if its runtime was lost, and
-        let the execution leave the bus (its final row is committed)."""
+    def _announce(self, run: Recording, final: Execution) -> None:
+        """Publish the terminal event and let the execution leave the bus (its final row is
+        committed)."""
         if run.terminal is not None:
             self._bus.publish(run.live, [run.terminal], final=True)
-        if session_ended:
-            self._bus.end_session(final.session_id)
         if _log.isEnabledFor(logging.INFO):
             _log.info(
                 "execution finished",

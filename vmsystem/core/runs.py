@@ -29,7 +29,7 @@ _SYSTEM_OUTCOMES: dict[OutcomeKind, tuple[ExecutionStatus, str]] = {
     OutcomeKind.MEMORY: (ExecutionStatus.ERROR, "MEMORY_LIMIT_EXCEEDED"),
     OutcomeKind.OUTPUT_LIMIT: (ExecutionStatus.ERROR, "OUTPUT_LIMIT_EXCEEDED"),
     OutcomeKind.CANCELLED: (ExecutionStatus.CANCELLED, "CANCELLED"),
-    OutcomeKind.WEDGED: (ExecutionStatus.ERROR, "SESSION_CRASHED"),
+    OutcomeKind.LOST: (ExecutionStatus.ERROR, "SESSION_CRASHED"),
 }
 _UNDEFINED = {"type": "undefined", "preview": "undefined", "inspect": "undefined"}
 

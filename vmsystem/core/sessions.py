@@ -24,6 +24,7 @@ from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.libraries import LibraryResolver, LoadedLibrary
+from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.modules import Grant, normalize_module_name, session_modules
 from vmsystem.core.paths import check_worktree, read_worktree_file
 from vmsystem.core.provenance import session_provenance
@@ -31,7 +32,7 @@ from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.session_cap import SessionCap, capped
 from vmsystem.core.session_locks import SessionLocks
 from vmsystem.core.templates import TemplateService
-from vmsystem.hosts import HostPool, LostCallback, RuntimeSpec, SessionRuntime
+from vmsystem.hosts import HostPool, RuntimeSpec, SessionRuntime
 from vmsystem.models import (
     ExecutionStatus,
     Session,
@@ -71,8 +72,10 @@ class SessionService:
         executions: ExecutionService,
         libraries: LibraryResolver,
         bus: EventBus,
+        lost: RuntimeLoss,
     ) -> None:
         self._store = store
+        self._lost = lost
         self._bus = bus
         self._hosts = hosts
         self._registry = registry
@@ -81,7 +84,6 @@ class SessionService:
         self._libraries = libraries
         #: The per-session state locks.
         self.locks = SessionLocks()
-        registry.on_lost(self._record_crash)
 
     # ------------------------------------------------------------------ create
     @capped
@@ -128,19 +130,26 @@ class SessionService:
         disposed, and the error (naming the session) raised."""
         snapshot = session.template_snapshot
         live: LiveSession | None = None
+        on_lost = _LostWhileIdle(self._lost, session.id)
         try:
             live = LiveSession(
                 session_id=session.id,
                 worktree=session.worktree_path,
-                runtime=self._hosts.start_runtime(spec, self._lost_while_idle(session.id)),
+                runtime=self._hosts.start_runtime(spec, on_lost),
                 limits_of_snapshot=snapshot.settings.limits,
                 language=snapshot.settings.runtime.language,
             )
+            on_lost.runtime = live.runtime
             loaded = self._load_libraries(live.runtime, list(snapshot.libraries))
             live.provenance = session_provenance(snapshot, loaded)
             self._run_startup_files(session, live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
+            if not live.runtime.alive:
+                # Lost between its last startup run and its registration: no report follows.
+                self._lost.runtime_lost(
+                    session.id, f"session host {live.host_id} died", runtime=live.runtime
+                )
             _log.info(
                 "session ready",
                 extra={"session_id": session.id, "template_id": snapshot.id, "host": live.host_id},
@@ -230,16 +239,6 @@ class SessionService:
             modules=modules,
             grants=grants,
         )
-
-    def _lost_while_idle(self, session_id: str) -> LostCallback:
-        """What the host calls when the session's runtime is lost between runs (host died)."""
-
-        def lost(message: str) -> None:
-            live = self._registry.get(session_id)
-            if live is not None:
-                self._registry.mark_lost(live, message)
-
-        return lost
 
     def _load_libraries(self, runtime: SessionRuntime, specs: list[str]) -> list[LoadedLibrary]:
         loaded: list[LoadedLibrary] = []
@@ -344,18 +343,6 @@ class SessionService:
             if acquired:
                 live.busy.release()
 
-    def _record_crash(self, live: LiveSession, message: str) -> None:
-        """The registry lost the session's runtime (wedged, or its host died): record why.
-
-        Without the state lock (the loss may be reported from a run that a close is waiting
-        for), so a session already closed stays closed."""
-        row = self._store.get_session(live.session_id)
-        if row is None or row.status is SessionStatus.CLOSED:
-            return
-        self._store.update_session(
-            live.session_id, status=SessionStatus.CRASHED, last_error=message
-        )
-
     def close_idle(self, idle_seconds: float) -> list[str]:
         """Close ready sessions without activity for ``idle_seconds``."""
         closed = []
@@ -408,3 +395,18 @@ class SessionService:
 
 def _discard(_lines: builtins.list[tuple[str, str, float]]) -> None:
     """Library code's console output is not recorded."""
+
+
+class _LostWhileIdle:
+    """The ``on_lost`` a session's runtime is started with: the host reports the runtime lost
+    between runs (its host died), which takes the one crash path."""
+
+    def __init__(self, lost: RuntimeLoss, session_id: str) -> None:
+        self._lost = lost
+        self._session_id = session_id
+        #: The runtime reported on (set once started): a report about another does nothing.
+        self.runtime: SessionRuntime | None = None
+
+    def __call__(self, cause: str) -> None:
+        if self.runtime is not None:
+            self._lost.runtime_lost(self._session_id, cause, runtime=self.runtime)

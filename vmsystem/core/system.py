@@ -28,6 +28,7 @@ from vmsystem.core.forks import ForkService
 from vmsystem.core.idempotency import IdempotencyService
 from vmsystem.core.ids import utcnow
 from vmsystem.core.libraries import LibraryResolver
+from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.notebooks import NotebookService
 from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.session_cap import DEFAULT_MAX_SESSIONS, SessionCap
@@ -91,7 +92,9 @@ class VmSystem:
         self.libraries = LibraryResolver(cache_dir or default_cache_dir())
         self.downloads = LibraryDownloads(self.libraries.cache)
         self.templates = TemplateService(store, self.libraries)
-        self.executions = ExecutionService(store, self.bus, self.registry, self.executor)
+        #: The one crash path (see :mod:`vmsystem.core.lost`); recovery listens here.
+        self.lost = RuntimeLoss(store, self.registry, self.bus)
+        self.executions = ExecutionService(store, self.bus, self.registry, self.executor, self.lost)
         #: Idempotency-Key claims of the submitting routes (persisted, 24 h).
         self.idempotency = IdempotencyService(store)
         self.sessions = SessionService(
@@ -102,6 +105,7 @@ class VmSystem:
             self.executions,
             self.libraries,
             self.bus,
+            self.lost,
         )
         self.sessions.cap = SessionCap(self.registry, max_sessions)
         self.forks = ForkService(self.sessions, self.executions)

@@ -163,7 +163,7 @@ class SessionRuntime(EngineContext, Protocol):
 
     The contract of :class:`vmsystem.runtime.base.EngineContext`, plus the host's id and
     :meth:`start_run`. ``run`` sets the module scope's deadline (``limits.wall_ms``) and clears
-    its interrupt flag before the run, and a lost host gives ``OutcomeKind.WEDGED``; ``cancel``
+    its interrupt flag before the run, and a lost host gives ``OutcomeKind.LOST``; ``cancel``
     sets the interrupt flag (stopping a host call such as ``exec.run``) and cancels the engine's
     run; ``close`` runs the modules' cleanups and disposes the context. ``run`` is
     :meth:`start_run` plus a wait for its outcome.
@@ -191,7 +191,7 @@ class SessionRuntime(EngineContext, Protocol):
         possibly before ``start_run`` returns. ``sink`` gets the console batches while the run
         goes on, all of them before ``on_outcome``. Both callbacks must be quick and must not
         block (hand the result to an event loop, set an event); what they raise is logged.
-        A host that dies during the run gives ``WEDGED`` with the cause.
+        A host that dies during the run gives ``LOST`` with the cause.
         """
         ...
 
@@ -205,7 +205,7 @@ class HostPool(Protocol):
         """A new runtime for ``spec``; raises EngineError (saying why) if it cannot be made.
 
         ``on_lost(message)`` is called once, from any thread, when the runtime is lost while no
-        run is in progress. A run in progress when its host dies returns ``WEDGED`` with the
+        run is in progress. A run in progress when its host dies returns ``LOST`` with the
         cause instead, and ``on_lost`` is then not called for that runtime.
         """
         ...

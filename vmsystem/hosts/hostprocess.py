@@ -226,7 +226,7 @@ class HostProcess:
             runtime.lost(cause)
         for call in calls:
             if call.on_outcome is not None:
-                call.end(Outcome(OutcomeKind.WEDGED, message=cause))
+                call.end(Outcome(OutcomeKind.LOST, message=cause))
             else:
                 call.error = cause
                 call.done.set()

@@ -126,10 +126,10 @@ class LocalRuntime:
             try:
                 outcome = self._execute(code, filename, limits, sink, args, env)
             except EngineError as exc:
-                outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
+                outcome = Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}")
             except Exception as exc:
                 _log.exception("a run failed inside the host")
-                outcome = Outcome(OutcomeKind.WEDGED, message=f"internal error in the host: {exc}")
+                outcome = Outcome(OutcomeKind.LOST, message=f"internal error in the host: {exc}")
             self._release()
             deliver_outcome(on_outcome, outcome)
 

@@ -8,7 +8,7 @@ stays there.
 
 Supervision: each host has a reader thread; the end of its channel means the host died. The
 pool then reaps it, names the cause (exit status or signal, and V8's own last words from the
-host's stderr), ends the runs in flight ``WEDGED`` with that cause, tells the idle runtimes'
+host's stderr), ends the runs in flight ``LOST`` with that cause, tells the idle runtimes'
 owners (``on_lost``) and starts a new process under the same host id (``restarts`` counts
 them). A run that has not ended ``KILL_GRACE_S`` after its wall limit (or after a cancel) gets
 its host killed: the last resort for a builtin that never checks for termination.

@@ -5,7 +5,7 @@ in-host object a worker process serves. A run is one actor call returning the ou
 run's console lines); Ray's completion callback delivers it. Console lines of a run still going
 after :data:`CONSOLE_POLL_AFTER_S` are fetched by ``console`` calls while it runs. A cancel is a
 concurrent actor call. Every actor also answers one never-ending ``watch`` call: when it fails,
-the actor is dead, its runs in flight end ``WEDGED``, its idle runtimes are reported lost and a
+the actor is dead, its runs in flight end ``LOST``, its idle runtimes are reported lost and a
 new actor takes the host id (``restarts``). A run that has not ended ``KILL_GRACE_S`` after its
 wall limit (or a cancel) gets its actor killed.
 
@@ -167,9 +167,9 @@ class HostActor:
                 env=message.get("env"),
             )
         except EngineError as exc:
-            outcome = Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}")
+            outcome = Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}")
         except Exception as exc:
-            outcome = Outcome(OutcomeKind.WEDGED, message=f"internal error in the host: {exc}")
+            outcome = Outcome(OutcomeKind.LOST, message=f"internal error in the host: {exc}")
         with buffer.cond:
             seq, lines = buffer.take()
             buffer.done = True
@@ -401,7 +401,7 @@ class RayRuntime(RemoteRuntime):
             item = future.result()
         except Exception as exc:
             relay.ended = True
-            failure = Outcome(OutcomeKind.WEDGED, message=self._actor.describe(exc))
+            failure = Outcome(OutcomeKind.LOST, message=self._actor.describe(exc))
             if isinstance(exc, _ray().exceptions.RayActorError):
                 # The actor died: its watcher ends the run with the cause it names.
                 self._watchdog.arm(ACTOR_DEATH_WAIT_S, lambda: relay.fail(failure))

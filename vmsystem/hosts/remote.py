@@ -3,7 +3,7 @@
 The lifecycle bookkeeping shared by :class:`~vmsystem.hosts.process.ProcessRuntime` and
 :class:`~vmsystem.hosts.ray.RayRuntime`: one run at a time, its outcome delivered exactly once,
 cancellation, close, loss of the host (``on_lost`` only for a runtime lost while idle: a run in
-flight reports ``WEDGED`` itself), and the last-resort kill of a host whose run is overdue,
+flight reports ``LOST`` itself), and the last-resort kill of a host whose run is overdue,
 armed on the pool's one :class:`~vmsystem.hosts.watchdog.Watchdog` (no thread per run).
 """
 
@@ -186,7 +186,7 @@ class RemoteRuntime:
                 lambda: self._finish(
                     flight,
                     Outcome(
-                        OutcomeKind.WEDGED,
+                        OutcomeKind.LOST,
                         message=f"session host {self.host_id} stopped answering",
                     ),
                 ),
@@ -227,7 +227,7 @@ class RemoteRuntime:
             return flight is not None
 
     def _lost(self, cause: str, *, pool_closing: bool) -> None:
-        """The host died: remember why; a run in flight ends ``WEDGED`` with the cause, else
+        """The host died: remember why; a run in flight ends ``LOST`` with the cause, else
         the owner is told (``on_lost``). At the pool's close nothing is lost: the owner is
         closing its sessions itself."""
         with self._lock:
@@ -238,7 +238,7 @@ class RemoteRuntime:
                 return
             closed = self._closed
         if flight is not None:
-            self._finish(flight, Outcome(OutcomeKind.WEDGED, message=cause))
+            self._finish(flight, Outcome(OutcomeKind.LOST, message=cause))
             return
         if not closed and not pool_closing:
             try:

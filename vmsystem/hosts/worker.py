@@ -81,7 +81,7 @@ class _Server:
                 on_outcome=on_outcome,
             )
         except EngineError as exc:
-            on_outcome(Outcome(OutcomeKind.WEDGED, message=f"runtime lost: {exc}"))
+            on_outcome(Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}"))
 
     def close(self, message: dict[str, Any]) -> None:
         try:

@@ -58,7 +58,7 @@ class OutcomeKind(StrEnum):
     MEMORY = "memory"
     OUTPUT_LIMIT = "output_limit"
     CANCELLED = "cancelled"
-    WEDGED = "wedged"  # the runtime cannot be recovered; the context is closed
+    LOST = "lost"  # the runtime cannot go on (its host died, or its engine is wedged)
 
 
 @dataclass(frozen=True, slots=True)

@@ -331,7 +331,7 @@ class Run:
         if self.ctx._close_requested or self.ctx._closed:
             if self.ctx._close_requested:
                 return Outcome(OutcomeKind.CANCELLED, message="execution cancelled: context closed")
-            return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
+            return Outcome(OutcomeKind.LOST, message=self._wedged_message())
         report = self._rescue()
         if report is not None:
             self.ctx._deliver(report.get("lines"))
@@ -344,7 +344,7 @@ class Run:
                 console_events=self.ctx._events,
             )
         self.ctx._dispose()
-        return Outcome(OutcomeKind.WEDGED, message=self._wedged_message())
+        return Outcome(OutcomeKind.LOST, message=self._wedged_message())
 
     def _rescue(self) -> dict[str, Any] | None:
         """Stop stray JS that keeps the isolate busy between tasks; the report of finishErr,

@@ -3,7 +3,7 @@
 While a run is in progress only tasks are posted to the isolate (``mr_eval``,
 ``mr_call_function``), never the synchronous helpers (``array_push``, ``get_object_item``...):
 those block forever when stray JS (an endless loop in a promise callback or a timer) occupies
-the isolate, whereas a task that never answers is detected and reported as ``WEDGED``.
+the isolate, whereas a task that never answers is detected and reported as ``LOST``.
 """
 
 from __future__ import annotations
@@ -423,5 +423,5 @@ class V8Context:
                 self._iso.cancel_task(self._task)
         self._iso.free()
         # Wake a run waiting in another thread, or it sits out its whole deadline before
-        # reporting WEDGED.
+        # reporting LOST.
         self._iso.results.put(STOP)
