@@ -10,8 +10,8 @@ from __future__ import annotations
 from concurrent.futures import Executor
 
 from vmsystem.core.events import EventBus
-from vmsystem.core.reader import MAX_EVENTS_PAGE, MAX_EXECUTIONS_PAGE, ExecutionReader
 from vmsystem.core.lost import RuntimeLoss
+from vmsystem.core.reader import MAX_EVENTS_PAGE, MAX_EXECUTIONS_PAGE, ExecutionReader
 from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.runner import ExecutionRunner
 from vmsystem.core.runs import ActiveRuns, RunRequest

@@ -562,7 +562,9 @@ class RayPool:
             ray.get(actor.handle.shutdown.remote(), timeout=5)
         with contextlib.suppress(Exception):
             ray.kill(actor.handle, no_restart=True)
-        actor.watcher.join(timeout=10)
+        # The watcher itself stops a surplus actor when its last (lost) runtime is disposed.
+        if actor.watcher is not threading.current_thread():
+            actor.watcher.join(timeout=10)
 
     def hosts(self) -> list[HostInfo]:
         """Every host actor, by id."""
