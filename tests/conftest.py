@@ -35,7 +35,9 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def vm(db_path: Path, cache_dir: Path) -> Iterator[VmSystem]:
     """A complete in-process vm-system on a fresh SQLite database."""
-    system = open_system(str(db_path), cache_dir=cache_dir)
+    system = open_system(
+        str(db_path), cache_dir=cache_dir, worktrees_dir=db_path.parent / "worktrees"
+    )
     try:
         yield system
     finally:

@@ -37,6 +37,7 @@ __all__ = [
     "Template",
     "TemplateSettings",
     "TemplateSnapshot",
+    "WorktreeSettings",
 ]
 
 
@@ -116,14 +117,23 @@ class DeterministicSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WorktreeSettings:
+    """Managed worktrees (``settings.worktree``): ``seed`` names a directory or a tar/zip
+    archive on the daemon's machine copied into every new managed worktree (None: empty)."""
+
+    seed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateSettings:
     """A template's settings: ``{"limits": {...}, "runtime": {...}, "resolver": {...},
-    "deterministic": {...}}``."""
+    "deterministic": {...}, "worktree": {...}}``."""
 
     limits: Limits = field(default_factory=Limits)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
     resolver: ResolverSettings = field(default_factory=ResolverSettings)
     deterministic: DeterministicSettings = field(default_factory=DeterministicSettings)
+    worktree: WorktreeSettings = field(default_factory=WorktreeSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (as stored and served)."""
@@ -132,6 +142,7 @@ class TemplateSettings:
             "runtime": asdict(self.runtime),
             "resolver": {k: list(v) for k, v in asdict(self.resolver).items()},
             "deterministic": asdict(self.deterministic),
+            "worktree": asdict(self.worktree),
         }
 
     @classmethod
@@ -144,6 +155,7 @@ class TemplateSettings:
             runtime=_section(RuntimeSettings, data.get("runtime")),
             resolver=_section(ResolverSettings, data.get("resolver")),
             deterministic=_section(DeterministicSettings, data.get("deterministic")),
+            worktree=_section(WorktreeSettings, data.get("worktree")),
         )
 
 
@@ -307,6 +319,11 @@ class Session:
     closed_at: datetime | None
     last_error: str | None
     template_snapshot: TemplateSnapshot
+    #: The worktree was created by the daemon (under ``--worktrees-dir``) and is removed when
+    #: the last session using it is purged (or after the retention once closed).
+    worktree_managed: bool = False
+    #: When a managed worktree was removed after the retention (None: still there).
+    worktree_removed_at: datetime | None = None
     #: The host a live session's runtime is on (not stored: None once the session is not live).
     host_id: str | None = None
 

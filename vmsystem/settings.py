@@ -132,6 +132,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Most header fields accepted in one request; more: 431 HEADERS_TOO_LARGE.",
     ),
     Setting(
+        "max_file_bytes",
+        "--max-file-bytes",
+        "VMSYSTEM_MAX_FILE_BYTES",
+        int,
+        67108864,
+        "Largest file or archive the files API accepts or serves in one request, and the most "
+        "an uploaded archive (or a template's worktree seed) may unpack to (larger: 413 "
+        "PAYLOAD_TOO_LARGE).",
+    ),
+    Setting(
         "max_sessions",
         "--max-sessions",
         "VMSYSTEM_MAX_SESSIONS",
@@ -156,6 +166,26 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         None,
         "Close sessions idle for this many seconds (off by default).",
+    ),
+    Setting(
+        "worktrees_dir",
+        "--worktrees-dir",
+        "VMSYSTEM_WORKTREES_DIR",
+        str,
+        None,
+        "Where sessions created without worktree_path get their managed worktree (one "
+        "directory per session, created by the session's host: with --hosts ray, on the "
+        "actor's node).",
+        default_doc="~/.local/share/vm-system/worktrees",
+    ),
+    Setting(
+        "worktree_retention",
+        "--worktree-retention",
+        "VMSYSTEM_WORKTREE_RETENTION",
+        float,
+        None,
+        "Remove a closed session's managed worktree this many seconds after it closed (by "
+        "default it is kept until the session is purged).",
     ),
     Setting(
         "cache_dir",
@@ -240,9 +270,12 @@ class ServeSettings:
     max_request_bytes: int = 1048576
     max_header_bytes: int = 65536
     max_header_count: int = 100
+    max_file_bytes: int = 67108864
     max_sessions: int = 1000
     request_read_timeout: float = 10.0
     session_idle_timeout: float | None = None
+    worktrees_dir: str | None = None
+    worktree_retention: float | None = None
     cache_dir: str | None = None
     hosts: str = "process"
     host_processes: int | None = None
@@ -285,6 +318,11 @@ class ServeSettings:
     def db_location(self) -> str:
         """The database to open: the flag or the embedded default path."""
         return self.db or str(default_db_path())
+
+    @property
+    def managed_worktrees_dir(self) -> Path | None:
+        """The managed worktrees' directory (None: the core's default)."""
+        return Path(self.worktrees_dir).expanduser() if self.worktrees_dir else None
 
     @property
     def library_cache_dir(self) -> Path:

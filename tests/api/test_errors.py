@@ -3,8 +3,10 @@ envelope ``{"error": {code, message, details?}}``."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tarfile
 import threading
 import time
 from collections.abc import Callable
@@ -155,7 +157,7 @@ def test_missing_or_empty_template_name_is_validation_error(
         ("/executions/repl", {"session_id": UNKNOWN_ID, "input": ""}),
         ("/executions/run-file", {"session_id": UNKNOWN_ID}),
         ("/sessions", {"worktree_path": "/tmp"}),
-        ("/sessions", {"template_id": UNKNOWN_ID}),
+        ("/sessions", {"template_id": ""}),
     ],
 )
 def test_missing_required_fields_are_validation_error(
@@ -782,6 +784,31 @@ def test_escaping_or_non_file_run_file_paths_are_invalid_path_and_record_nothing
     r = client.post(f"{API}/executions/run-file", json={"session_id": session["id"], "path": path})
     assert_envelope(r, 422, "INVALID_PATH")
     assert client.get(f"{API}/executions?session_id={session['id']}").json() == []
+
+
+@produces("INVALID_ARCHIVE")
+def test_a_damaged_archive_or_a_link_member_is_invalid_archive(
+    client: TestClient, session: dict[str, Any], worktree: Path
+) -> None:
+    url = f"{API}/sessions/{session['id']}/archive"
+    assert_envelope(client.post(url, content=b"not an archive"), 422, "INVALID_ARCHIVE")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        link = tarfile.TarInfo("passwd")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        archive.addfile(link)
+    assert_envelope(client.post(url, content=buffer.getvalue()), 422, "INVALID_ARCHIVE")
+    assert list(worktree.iterdir()) == []
+
+
+@produces("RANGE_NOT_SATISFIABLE")
+def test_a_range_past_the_end_of_a_file_is_range_not_satisfiable(
+    client: TestClient, session: dict[str, Any], worktree: Path
+) -> None:
+    (worktree / "f.txt").write_text("12345")
+    r = client.get(f"{API}/sessions/{session['id']}/files/f.txt", headers={"Range": "bytes=5-"})
+    assert_envelope(r, 416, "RANGE_NOT_SATISFIABLE")
 
 
 @produces("OUTPUT_LIMIT_EXCEEDED")

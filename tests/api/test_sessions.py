@@ -16,6 +16,8 @@ SESSION_KEYS = {
     "workspace_id",
     "base_commit_oid",
     "worktree_path",
+    "worktree_managed",
+    "worktree_removed_at",
     "status",
     "created_at",
     "last_activity_at",

@@ -18,6 +18,7 @@ from vmsystem.api.middleware import GuardMiddleware, HostPolicy, RequestMiddlewa
 from vmsystem.api.routes import (
     executions,
     exports,
+    files,
     forks,
     libraries,
     sessions,
@@ -38,6 +39,7 @@ def create_app(
     max_request_bytes: int = 1048576,
     max_header_bytes: int = 65536,
     max_header_count: int = 100,
+    max_file_bytes: int | None = None,
     close_on_shutdown: bool = True,
     allowed_hosts: tuple[str, ...] = (),
 ) -> FastAPI:
@@ -71,6 +73,7 @@ def create_app(
         executions.router,
         sessions.router,
         forks.router,
+        files.router,
         exports.router,
         templates.router,
         libraries.router,
@@ -94,13 +97,14 @@ def create_app(
         max_request_bytes=max_request_bytes,
         max_header_bytes=max_header_bytes,
         max_header_count=max_header_count,
+        max_file_bytes=max_file_bytes if max_file_bytes is not None else vm.files.max_file_bytes,
         hosts=HostPolicy(allowed_hosts, cors_origins),
     )
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(cors_origins),
-            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             # The Mcp-* headers: browser-based MCP clients of /mcp (docs/mcp.md).
             allow_headers=[
                 "Authorization",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ __all__ = ["LOOPBACK_HOSTS", "GuardMiddleware", "HostPolicy", "RequestMiddleware
 _log = logging.getLogger("vmsystem.http")
 _ID_PARAMS = frozenset({"session_id", "execution_id", "template_id"})
 _PUBLIC_API = {"/api/v1/health"}
+#: Routes whose bodies are files or archives: limited by ``--max-file-bytes``.
+_FILE_ROUTE = re.compile(r"^/api/v1/sessions/[^/]+/(files|archive)(/|$)")
 _PROTECTED_PREFIXES = ("/api/", "/mcp", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 
@@ -176,12 +179,15 @@ class GuardMiddleware:
         hosts: HostPolicy | None = None,
         max_header_bytes: int = 65536,
         max_header_count: int = 100,
+        max_file_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.token = auth_token.encode() if auth_token else None
         self.max_bytes = max_request_bytes
         self.max_header_bytes = max_header_bytes
         self.max_header_count = max_header_count
+        #: The body limit of file and archive uploads (``--max-file-bytes``).
+        self.max_file_bytes = max_file_bytes if max_file_bytes is not None else max_request_bytes
         self.hosts = hosts or HostPolicy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -189,11 +195,12 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        early = self._reject(scope, headers, scope["path"])
+        limit = self.max_file_bytes if _FILE_ROUTE.match(scope["path"]) else self.max_bytes
+        early = self._reject(scope, headers, scope["path"], limit)
         if early is None and b"transfer-encoding" in headers and b"content-length" not in headers:
             # A chunked body has no declared size: read it (up to the limit) before the app
             # runs, so that an oversized one is refused with 413 rather than a parse error.
-            receive, early = await self._buffer(receive)
+            receive, early = await self._buffer(receive, limit)
         if early is not None:
             await early(scope, receive, send)
             return
@@ -205,9 +212,9 @@ class GuardMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, self._limited(receive), send_tracked)
+            await self.app(scope, self._limited(receive, limit), send_tracked)
         except _TooLarge:
-            await self._too_large()(scope, receive, send)
+            await self._too_large(limit)(scope, receive, send)
         except Exception as exc:
             # Without this the server-error fallback would answer outside the other
             # middleware (no X-Request-Id, no CORS); re-raised for the server's log.
@@ -217,13 +224,11 @@ class GuardMiddleware:
                 )
             raise
 
-    def _too_large(self) -> Any:
-        return error_response(
-            PayloadTooLarge(f"request body is larger than {self.max_bytes} bytes")
-        )
+    def _too_large(self, limit: int) -> Any:
+        return error_response(PayloadTooLarge(f"request body is larger than {limit} bytes"))
 
-    async def _buffer(self, receive: Receive) -> tuple[Receive, Any]:
-        """Read the whole body (at most ``max_bytes``) and replay it to the app."""
+    async def _buffer(self, receive: Receive, limit: int) -> tuple[Receive, Any]:
+        """Read the whole body (at most ``limit`` bytes) and replay it to the app."""
         chunks: list[bytes] = []
         size = 0
         first: Message | None = None
@@ -234,8 +239,8 @@ class GuardMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                return receive, self._too_large()
+            if size > limit:
+                return receive, self._too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -252,7 +257,7 @@ class GuardMiddleware:
 
         return replay, None
 
-    def _reject(self, scope: Scope, headers: dict[bytes, bytes], path: str) -> Any:
+    def _reject(self, scope: Scope, headers: dict[bytes, bytes], path: str, limit: int) -> Any:
         # The daemon's protocol refuses such a head before reading it (vmsystem.api.protocol);
         # this check holds the same limits under any other ASGI server.
         fields = scope["headers"]
@@ -299,8 +304,8 @@ class GuardMiddleware:
             # No file or route has a NUL byte (the file system refuses one outright).
             return error_response(RouteNotFound(f"No route for {path!r}"))
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            return self._too_large()
+        if length is not None and length.isdigit() and int(length) > limit:
+            return self._too_large(limit)
         return None
 
     def _cross_site(self, headers: dict[bytes, bytes], host: str) -> bool:
@@ -319,7 +324,7 @@ class GuardMiddleware:
             return False
         return not headers.get(b"authorization", b"").lower().startswith(b"bearer ")
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def limited() -> Message:
@@ -327,7 +332,7 @@ class GuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 

@@ -100,6 +100,8 @@ def session_json(s: Session) -> dict[str, Any]:
         "workspace_id": s.workspace_id,
         "base_commit_oid": s.base_commit_oid,
         "worktree_path": s.worktree_path,
+        "worktree_managed": s.worktree_managed,
+        "worktree_removed_at": iso(s.worktree_removed_at),
         "status": s.status.value,
         "created_at": iso(s.created_at),
         "last_activity_at": iso(s.last_activity_at),

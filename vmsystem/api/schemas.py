@@ -104,10 +104,15 @@ class StartupFileIn(_Strict):
 
 
 class SessionIn(_Strict):
-    """Start a session from a template (ID or name) in an existing absolute directory."""
+    """Start a session from a template (ID or name) in an existing absolute directory, or
+    (without ``worktree_path``) in a managed worktree the daemon creates."""
 
     template_id: str = Field(description="Template ID, or the template's name.")
-    worktree_path: str
+    worktree_path: str | None = Field(
+        None,
+        description="An existing absolute directory on the daemon's machine; omitted or null: "
+        "a fresh managed worktree under --worktrees-dir, removed when the session is purged.",
+    )
     workspace_id: str | None = None
     base_commit_oid: str | None = None
 

@@ -28,8 +28,10 @@ The daemon answers every failure with one envelope,
         │   ├── TemplateInUse          TEMPLATE_IN_USE (409)
         │   └── IdempotencyInProgress  IDEMPOTENCY_IN_PROGRESS (409)
         ├── PayloadTooLarge            PAYLOAD_TOO_LARGE (413)
+        ├── RangeNotSatisfiable        RANGE_NOT_SATISFIABLE (416)
         ├── Unprocessable
         │   ├── InvalidPath            INVALID_PATH (422)
+        │   ├── InvalidArchive         INVALID_ARCHIVE (422)
         │   ├── OutputLimitExceeded    OUTPUT_LIMIT_EXCEEDED (422)
         │   ├── StartupModeUnsupported STARTUP_MODE_UNSUPPORTED (422)
         │   ├── ModuleNotAllowed       MODULE_NOT_ALLOWED (422)
@@ -278,6 +280,12 @@ class IdempotencyInProgress(Conflict):
     error_code = "IDEMPOTENCY_IN_PROGRESS"
 
 
+class RangeNotSatisfiable(APIError):
+    """416 RANGE_NOT_SATISFIABLE: the ``Range`` starts past the end of the file."""
+
+    error_code = "RANGE_NOT_SATISFIABLE"
+
+
 class PayloadTooLarge(APIError):
     """413 PAYLOAD_TOO_LARGE."""
 
@@ -292,6 +300,12 @@ class InvalidPath(Unprocessable):
     """422 INVALID_PATH: absolute, ``..`` or symlink escape, or a directory."""
 
     error_code = "INVALID_PATH"
+
+
+class InvalidArchive(Unprocessable):
+    """422 INVALID_ARCHIVE: a damaged archive or a refused member; nothing was written."""
+
+    error_code = "INVALID_ARCHIVE"
 
 
 class OutputLimitExceeded(Unprocessable):

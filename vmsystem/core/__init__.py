@@ -4,6 +4,7 @@ It imports nothing from the HTTP, CLI or client layers (``tests/test_architectur
 """
 
 from vmsystem.core.errors import VmError
+from vmsystem.core.files import FileContent, FileEntry
 from vmsystem.core.system import VmSystem, open_system
 from vmsystem.hosts import HostInfo, HostPool, open_hosts
 from vmsystem.models import (
@@ -39,6 +40,8 @@ __all__ = [
     "ExecutionKind",
     "ExecutionMatch",
     "ExecutionStatus",
+    "FileContent",
+    "FileEntry",
     "HostInfo",
     "HostPool",
     "Limits",

@@ -25,8 +25,10 @@ maps codes back to its own typed errors; the CLI prints them as one line.
     │   ├── TemplateInUse         TEMPLATE_IN_USE
     │   └── IdempotencyInProgress IDEMPOTENCY_IN_PROGRESS
     ├── PayloadTooLarge           PAYLOAD_TOO_LARGE
+    ├── RangeNotSatisfiable       RANGE_NOT_SATISFIABLE
     ├── Unprocessable
     │   ├── InvalidPath           INVALID_PATH
+    │   ├── InvalidArchive        INVALID_ARCHIVE
     │   ├── OutputLimitExceeded   OUTPUT_LIMIT_EXCEEDED
     │   ├── StartupModeUnsupported STARTUP_MODE_UNSUPPORTED
     │   ├── ModuleNotAllowed      MODULE_NOT_ALLOWED
@@ -60,6 +62,7 @@ __all__ = [
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
+    "InvalidArchive",
     "InvalidHost",
     "InvalidPath",
     "InvalidRequest",
@@ -70,6 +73,7 @@ __all__ = [
     "NotFound",
     "OutputLimitExceeded",
     "PayloadTooLarge",
+    "RangeNotSatisfiable",
     "RouteNotFound",
     "SessionActive",
     "SessionBusy",
@@ -256,6 +260,13 @@ class HeadersTooLarge(VmError):
     default_message = "Request header fields too large"
 
 
+class RangeNotSatisfiable(VmError):
+    """A ``Range`` starts past the end of the file."""
+
+    code = "RANGE_NOT_SATISFIABLE"
+    default_message = "Range not satisfiable"
+
+
 class Unprocessable(VmError):
     """The request is well-formed but cannot be carried out as asked."""
 
@@ -268,6 +279,14 @@ class InvalidPath(Unprocessable):
 
     code = "INVALID_PATH"
     default_message = "Path escapes allowed worktree"
+
+
+class InvalidArchive(Unprocessable):
+    """An uploaded archive is damaged or has a member that is refused (``..``, absolute, a
+    link or a device); nothing of it was written."""
+
+    code = "INVALID_ARCHIVE"
+    default_message = "Archive refused"
 
 
 class OutputLimitExceeded(Unprocessable):

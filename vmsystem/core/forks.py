@@ -61,6 +61,7 @@ class ForkService:
             workspace_id=source.workspace_id,
             base_commit_oid=source.base_commit_oid,
             snapshot=source.template_snapshot,
+            managed=source.worktree_managed,
         )
         diverged: list[Divergence] = []
         replayed = 0

@@ -26,9 +26,9 @@ from vmsystem.core.errors import (
     ValidationError,
 )
 from vmsystem.core.events import EventBus
+from vmsystem.core.files import read_source
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.lost import RuntimeLoss
-from vmsystem.core.paths import read_worktree_file
 from vmsystem.core.provenance import execution_provenance
 from vmsystem.core.reader import ExecutionReader
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
@@ -139,7 +139,7 @@ class ExecutionRunner:
         except TypeError as exc:
             raise ValidationError(f"args must be JSON (64-bit integers at most): {exc}") from None
         live = self._live_session(session_id)
-        rel, code = read_worktree_file(live.worktree, path, session_id=live.session_id)
+        rel, code = read_source(live.runtime, path, live.session_id)
         request = RunRequest(
             ExecutionKind.RUN_FILE,
             module_entry(rel, code) or code,

@@ -6,6 +6,8 @@ import builtins
 import logging
 import os
 from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
 
 from vmsystem.core.capabilities import hidden_globals, session_environment
 from vmsystem.core.errors import (
@@ -22,11 +24,12 @@ from vmsystem.core.errors import (
 )
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
+from vmsystem.core.files import DEFAULT_MAX_FILE_BYTES, read_source, seed_archive, worktree_call
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.libraries import LibraryResolver, LoadedLibrary
 from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.modules import Grant, normalize_module_name, session_modules
-from vmsystem.core.paths import check_worktree, read_worktree_file
+from vmsystem.core.paths import check_worktree
 from vmsystem.core.provenance import session_provenance
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.session_cap import SessionCap, capped
@@ -39,6 +42,7 @@ from vmsystem.models import (
     SessionStatus,
     TemplateSnapshot,
 )
+from vmsystem.modules.worktree import FileRequest
 from vmsystem.runtime import ContextOptions, OutcomeKind, RunLimits
 from vmsystem.runtime.entries import library_binding
 from vmsystem.store import Store
@@ -62,6 +66,8 @@ class SessionService:
 
     #: The live-session cap (``--max-sessions``); None: no cap.
     cap: SessionCap | None = None
+    #: The largest template seed unpacked into a new managed worktree (``--max-file-bytes``).
+    max_seed_bytes: int = DEFAULT_MAX_FILE_BYTES
 
     def __init__(
         self,
@@ -73,9 +79,12 @@ class SessionService:
         libraries: LibraryResolver,
         bus: EventBus,
         lost: RuntimeLoss,
+        worktrees_dir: Path,
     ) -> None:
         self._store = store
         self._lost = lost
+        #: Where managed worktrees are created (on the machine of the host that holds each).
+        self.worktrees_dir = Path(os.path.abspath(worktrees_dir))
         self._bus = bus
         self._hosts = hosts
         self._registry = registry
@@ -90,44 +99,58 @@ class SessionService:
     def create(
         self,
         template_id: str,
-        worktree_path: str,
+        worktree_path: str | None = None,
         *,
         workspace_id: str | None = None,
         base_commit_oid: str | None = None,
         session_id: str | None = None,
         snapshot: TemplateSnapshot | None = None,
+        managed: bool = False,
     ) -> Session:
         """Start a session synchronously; on any failure the row is ``crashed`` and an error
-        names the cause (nothing stays registered). ``session_id``: the id to give it (an
-        idempotent request chooses it up front). ``snapshot``: start from this template
-        snapshot instead of the template's current state (a fork keeps its source's)."""
+        names the cause (nothing stays registered). ``worktree_path``: an existing absolute
+        directory on the daemon's machine, or None for a managed worktree (a fresh directory
+        ``<worktrees_dir>/<session id>`` created by the session's host, with the template's
+        seed unpacked into it). ``managed``: ``worktree_path`` is another session's managed
+        worktree, shared (a fork's). ``session_id``: the id to give it (an idempotent request
+        chooses it up front). ``snapshot``: start from this template snapshot instead of the
+        template's current state (a fork keeps its source's)."""
         if snapshot is None:
             snapshot = TemplateSnapshot.of(self._templates.resolve(template_id))
-        worktree = check_worktree(worktree_path)
+        sid = session_id or new_id()
+        fresh = worktree_path is None
+        if fresh:
+            worktree = str(self.worktrees_dir / sid)
+        elif managed:
+            worktree = str(worktree_path)
+        else:
+            worktree = str(check_worktree(worktree_path))
         now = utcnow()
         session = Session(
-            id=session_id or new_id(),
+            id=sid,
             template_id=snapshot.id,
             workspace_id=(workspace_id or "").strip() or "default",
             base_commit_oid=(base_commit_oid or "").strip() or "HEAD",
-            worktree_path=str(worktree),
+            worktree_path=worktree,
             status=SessionStatus.STARTING,
             created_at=now,
             last_activity_at=now,
             closed_at=None,
             last_error=None,
             template_snapshot=snapshot,
+            worktree_managed=fresh or managed,
         )
         spec = self._runtime_spec(session)
         with self.locks.hold(session.id):
             self._store.insert_session(session)
-            self._boot(session, spec)
+            self._boot(session, spec, seed=fresh)
             return self.get(session.id)
 
-    def _boot(self, session: Session, spec: RuntimeSpec) -> None:
-        """Give a ``starting`` session its runtime: libraries, startup files, then ``ready``
-        and registered. On any failure the row is ``crashed`` with ``last_error``, the runtime
-        disposed, and the error (naming the session) raised."""
+    def _boot(self, session: Session, spec: RuntimeSpec, *, seed: bool = False) -> None:
+        """Give a ``starting`` session its runtime: the template's seed (``seed``: a new
+        managed worktree), libraries, startup files, then ``ready`` and registered. On any
+        failure the row is ``crashed`` with ``last_error``, the runtime disposed, and the error
+        (naming the session) raised."""
         snapshot = session.template_snapshot
         live: LiveSession | None = None
         on_lost = _LostWhileIdle(self._lost, session.id)
@@ -140,6 +163,8 @@ class SessionService:
                 language=snapshot.settings.runtime.language,
             )
             on_lost.runtime = live.runtime
+            if seed and snapshot.settings.worktree.seed:
+                self._unpack_seed(session, live.runtime, snapshot.settings.worktree.seed)
             loaded = self._load_libraries(live.runtime, list(snapshot.libraries))
             live.provenance = session_provenance(snapshot, loaded)
             self._run_startup_files(session, live)
@@ -238,7 +263,24 @@ class SessionService:
             ),
             modules=modules,
             grants=grants,
+            managed=session.worktree_managed,
         )
+
+    def _unpack_seed(self, session: Session, runtime: SessionRuntime, seed: str) -> None:
+        """Copy the template's seed into the new managed worktree, through its host."""
+        data = seed_archive(seed, self.max_seed_bytes)
+        try:
+            worktree_call(
+                runtime,
+                FileRequest("unpack", data=data, max_bytes=self.max_seed_bytes),
+                session.id,
+            )
+        except VmError as exc:
+            if isinstance(exc, StartupFailed):
+                raise
+            raise StartupFailed(
+                f"startup failed: the worktree seed {seed}: {exc.message}", seed=seed
+            ) from None
 
     def _load_libraries(self, runtime: SessionRuntime, specs: list[str]) -> list[LoadedLibrary]:
         loaded: list[LoadedLibrary] = []
@@ -267,7 +309,7 @@ class SessionService:
         startup = sorted(session.template_snapshot.startup_files, key=lambda s: s.order_index)
         for item in startup:
             try:
-                rel, code = read_worktree_file(session.worktree_path, item.path)
+                rel, code = read_source(live.runtime, item.path, session.id)
             except InvalidPath as exc:
                 exc.message = f"startup failed: {item.path}: {exc.message}"
                 raise
@@ -330,7 +372,38 @@ class SessionService:
         self._store.flush()
         self._store.delete_session(row.id)
         _log.info("session purged", extra={"session_id": row.id})
+        if row.worktree_managed and row.worktree_removed_at is None:
+            self._remove_worktree(row)
         return row
+
+    def _remove_worktree(self, row: Session) -> bool:
+        """Delete a managed worktree unless another session (a fork) still uses it; whether it
+        was deleted. An explicit worktree is never deleted."""
+        if not row.worktree_managed or self._store.sessions_using_worktree(
+            row.worktree_path, besides=row.id
+        ):
+            return False
+        try:
+            self._hosts.remove_worktree(row.worktree_path)
+        except Exception:
+            _log.exception("removing the managed worktree %s failed", row.worktree_path)
+            return False
+        _log.info("managed worktree removed", extra={"session_id": row.id})
+        return True
+
+    def expire_worktrees(self, retention_seconds: float) -> list[str]:
+        """Remove the managed worktrees of sessions closed more than
+        ``retention_seconds`` ago; the sessions stay, with ``worktree_removed_at`` set.
+        Returns their ids."""
+        cutoff = utcnow() - timedelta(seconds=retention_seconds)
+        expired = []
+        for row in self._store.expired_worktrees(cutoff):
+            with self.locks.hold(row.id):
+                if self._registry.get(row.id) is not None or not self._remove_worktree(row):
+                    continue
+                self._store.update_session(row.id, worktree_removed_at=utcnow())
+                expired.append(row.id)
+        return expired
 
     def _dispose(self, live: LiveSession) -> None:
         if live.current_execution is not None:

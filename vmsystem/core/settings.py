@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from vmsystem.core.errors import ValidationError
@@ -75,10 +76,26 @@ def _check(section: str, key: str, value: Any) -> Any:
         if value not in LANGUAGES:
             raise ValidationError(f"{name} must be one of {', '.join(LANGUAGES)}", setting=name)
         return value
+    if section == "worktree":
+        return _check_seed(name, value)
     if section == "runtime":
         if not isinstance(value, bool):
             raise ValidationError(f"{name} must be a boolean", setting=name)
         return value
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError(f"{name} must be a list of strings", setting=name)
+    return value
+
+
+def _check_seed(name: str, value: Any) -> str | None:
+    """A seed is null or an absolute path to a directory or an archive file on the daemon's
+    machine (checked again, and read, when a managed worktree is created)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not os.path.isabs(value):
+        raise ValidationError(f"{name} must be null or an absolute path", setting=name)
+    if not (os.path.isdir(value) or os.path.isfile(value)):
+        raise ValidationError(
+            f"{name} must name an existing directory or archive file", setting=name, path=value
+        )
     return value

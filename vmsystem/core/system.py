@@ -24,6 +24,7 @@ from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.exports import ExportService
+from vmsystem.core.files import DEFAULT_MAX_FILE_BYTES, FileService, default_worktrees_dir
 from vmsystem.core.forks import ForkService
 from vmsystem.core.idempotency import IdempotencyService
 from vmsystem.core.ids import utcnow
@@ -78,6 +79,9 @@ class VmSystem:
         session_idle_timeout: float | None = None,
         executor_threads: int = DEFAULT_EXECUTOR_THREADS,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
+        worktrees_dir: Path | None = None,
+        worktree_retention: float | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.store = store
         #: The one pool for blocking work: the HTTP layer's core calls and background runs.
@@ -106,8 +110,12 @@ class VmSystem:
             self.libraries,
             self.bus,
             self.lost,
+            worktrees_dir or default_worktrees_dir(),
         )
         self.sessions.cap = SessionCap(self.registry, max_sessions)
+        self.sessions.max_seed_bytes = max_file_bytes
+        #: Live sessions' worktree files, through their hosts.
+        self.files = FileService(store, self.registry, max_file_bytes)
         self.forks = ForkService(self.sessions, self.executions)
         self.notebooks = NotebookService(self.sessions, self.executions, self.engine.version)
         self.exports = ExportService(self.sessions, self.executions, self.notebooks)
@@ -117,9 +125,12 @@ class VmSystem:
         self._shutdown_lock = threading.Lock()
         self._stop = threading.Event()
         self._culler: threading.Thread | None = None
-        if session_idle_timeout:
+        if session_idle_timeout or worktree_retention is not None:
             self._culler = threading.Thread(
-                target=self._cull, args=(session_idle_timeout,), name="idle-culler", daemon=True
+                target=self._cull,
+                args=(session_idle_timeout, worktree_retention),
+                name="idle-culler",
+                daemon=True,
             )
             self._culler.start()
 
@@ -146,11 +157,16 @@ class VmSystem:
             )
         return RecoveryReport(sessions, executions)
 
-    def _cull(self, idle_seconds: float) -> None:
-        interval = min(max(idle_seconds / 4, 0.2), 30.0)
+    def _cull(self, idle_seconds: float | None, retention: float | None) -> None:
+        """Close idle sessions and remove expired managed worktrees, every so often."""
+        periods = [p for p in (idle_seconds, retention) if p is not None]
+        interval = min(max(min(periods) / 4, 0.2), 30.0)
         while not self._stop.wait(interval):
             try:
-                self.sessions.close_idle(idle_seconds)
+                if idle_seconds:
+                    self.sessions.close_idle(idle_seconds)
+                if retention is not None:
+                    self.sessions.expire_worktrees(retention)
             except Exception:  # keep culling even if one pass fails
                 _log.exception("idle session culling failed")
 
@@ -237,12 +253,18 @@ def open_system(
     hosts: HostPool | str = "inprocess",
     executor_threads: int = DEFAULT_EXECUTOR_THREADS,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
+    worktrees_dir: str | Path | None = None,
+    worktree_retention: float | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> VmSystem:
     """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart.
 
     ``hosts``: where sessions' runtimes live: a :class:`~vmsystem.hosts.HostPool`, or the name
     of a backend with its defaults (``inprocess``, the default; ``process``; ``ray``). A pool
-    passed in is closed by the system's shutdown."""
+    passed in is closed by the system's shutdown. ``worktrees_dir``: where sessions created
+    without a worktree get theirs (default: ``worktrees`` in the user's data directory);
+    ``worktree_retention``: seconds after which a closed session's managed worktree is removed
+    (None: at purge); ``max_file_bytes``: the files API's per-request limit."""
     store = open_store(db)
     pool = open_hosts(hosts) if isinstance(hosts, str) else hosts
     try:
@@ -253,6 +275,9 @@ def open_system(
             session_idle_timeout=session_idle_timeout,
             executor_threads=executor_threads,
             max_sessions=max_sessions,
+            worktrees_dir=Path(worktrees_dir) if worktrees_dir else None,
+            worktree_retention=worktree_retention,
+            max_file_bytes=max_file_bytes,
         )
     except BaseException:
         pool.close()

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from vmsystem.modules import Grant
+from vmsystem.modules.worktree import FileReply, FileRequest
 from vmsystem.runtime import (
     ConsoleSink,
     ContextOptions,
@@ -87,6 +88,8 @@ class RuntimeSpec:
     ``options`` has no host functions and its ``env`` is already resolved by the core (a host
     process's own environment is scrubbed); ``modules`` are the native modules to wire (the
     template's list with ``module:`` grants applied); ``grants`` the template's capabilities.
+    ``managed``: the worktree is the daemon's to manage, and the host creates the directory
+    where it runs if it is missing.
     """
 
     session_id: str
@@ -94,6 +97,7 @@ class RuntimeSpec:
     options: ContextOptions
     modules: tuple[str, ...] = ()
     grants: tuple[Grant, ...] = ()
+    managed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (what travels to a host process)."""
@@ -115,6 +119,7 @@ class RuntimeSpec:
             },
             "modules": list(self.modules),
             "grants": [g.to_dict() for g in self.grants],
+            "managed": self.managed,
         }
 
     @classmethod
@@ -138,6 +143,7 @@ class RuntimeSpec:
             ),
             modules=tuple(data["modules"]),
             grants=tuple(Grant.from_dict(g) for g in data["grants"]),
+            managed=bool(data.get("managed")),
         )
 
 
@@ -161,12 +167,12 @@ class HostInfo:
 class SessionRuntime(EngineContext, Protocol):
     """One session's live runtime, on some host.
 
-    The contract of :class:`vmsystem.runtime.base.EngineContext`, plus the host's id and
-    :meth:`start_run`. ``run`` sets the module scope's deadline (``limits.wall_ms``) and clears
-    its interrupt flag before the run, and a lost host gives ``OutcomeKind.LOST``; ``cancel``
-    sets the interrupt flag (stopping a host call such as ``exec.run``) and cancels the engine's
-    run; ``close`` runs the modules' cleanups and disposes the context. ``run`` is
-    :meth:`start_run` plus a wait for its outcome.
+    The contract of :class:`vmsystem.runtime.base.EngineContext`, plus the host's id,
+    :meth:`start_run` and :meth:`files`. ``run`` sets the module scope's deadline
+    (``limits.wall_ms``) and clears its interrupt flag before the run, and a lost host gives
+    ``OutcomeKind.LOST``; ``cancel`` sets the interrupt flag (stopping a host call such as
+    ``exec.run``) and cancels the engine's run; ``close`` runs the modules' cleanups and
+    disposes the context. ``run`` is :meth:`start_run` plus a wait for its outcome.
     """
 
     host_id: str
@@ -195,6 +201,12 @@ class SessionRuntime(EngineContext, Protocol):
         """
         ...
 
+    def files(self, request: FileRequest) -> FileReply:
+        """Run a file operation on the session's worktree where the host holds it (any time,
+        also while code runs). Raises :class:`~vmsystem.modules.worktree.WorktreeError` when
+        the operation is refused or fails, EngineError when the host is gone."""
+        ...
+
 
 class HostPool(Protocol):
     """Hosts of one kind, holding sessions' runtimes."""
@@ -212,6 +224,11 @@ class HostPool(Protocol):
 
     def hosts(self) -> list[HostInfo]:
         """Every host of the pool."""
+        ...
+
+    def remove_worktree(self, path: str) -> None:
+        """Delete a managed worktree (a purged session's) where the pool's hosts keep them:
+        this machine for ``inprocess`` and ``process``, every live actor's node for ``ray``."""
         ...
 
     def close(self) -> None:

@@ -45,7 +45,7 @@ _PACKAGE_ROOT = str(Path(vmsystem.__file__).resolve().parent.parent)
 class Call:
     """A request in flight: a reply, or a run's console lines and outcome."""
 
-    __slots__ = ("done", "error", "on_outcome", "outcome", "sink")
+    __slots__ = ("done", "error", "failure", "on_outcome", "outcome", "result", "sink")
 
     def __init__(
         self, sink: ConsoleSink | None = None, on_outcome: OutcomeCallback | None = None
@@ -55,6 +55,9 @@ class Call:
         self.outcome: Outcome | None = None
         self.sink = sink
         self.on_outcome = on_outcome
+        #: A reply's payload (a file operation's result) and a refused file operation.
+        self.result: dict[str, Any] | None = None
+        self.failure: dict[str, Any] | None = None
 
     def end(self, outcome: Outcome) -> None:
         """The run ended: record its outcome and hand it on (on the calling thread)."""
@@ -199,6 +202,9 @@ class HostProcess:
             return
         if not message.get("ok"):
             call.error = str(message.get("error") or "failed")
+            call.failure = message.get("failure")
+        else:
+            call.result = message.get("result")
         call.done.set()
 
     def _died(self) -> None:

@@ -12,6 +12,7 @@ import threading
 from vmsystem.hosts.base import HostInfo, LostCallback, RuntimeSpec
 from vmsystem.hosts.local import LocalRuntime, build_runtime
 from vmsystem.hosts.procfs import rss_bytes
+from vmsystem.modules.worktree import remove_worktree
 from vmsystem.runtime import Engine, EngineError, get_engine
 
 __all__ = ["LOCAL_HOST_ID", "InProcessPool"]
@@ -74,6 +75,10 @@ class InProcessPool:
                 restarts=0,
             )
         ]
+
+    def remove_worktree(self, path: str) -> None:
+        """Delete a managed worktree (this process holds every session's)."""
+        remove_worktree(path)
 
     def close(self) -> None:
         """Close every runtime started here (idempotent)."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from vmsystem.hosts.base import OutcomeCallback, RuntimeSpec, deliver_outcome
 from vmsystem.modules import ModuleScope, build_session_modules
+from vmsystem.modules.worktree import FileReply, FileRequest, create_worktree, perform
 from vmsystem.runtime import (
     ConsoleSink,
     Engine,
@@ -144,6 +145,13 @@ class LocalRuntime:
                 ).start()
             self._jobs.put(job)
 
+    def files(self, request: FileRequest) -> FileReply:
+        """A file operation on the session's worktree (see :mod:`vmsystem.modules.worktree`);
+        EngineError once the runtime is closed."""
+        if self._closed:
+            raise EngineError("the session's runtime is closed")
+        return perform(self.scope.worktree, request)
+
     def cancel(self) -> bool:
         """Stop the current run, including a host call (exec, SQL) it is waiting in."""
         self.scope.interrupt.set()
@@ -184,8 +192,14 @@ def run_cleanups(cleanups: list[Any]) -> None:
 def build_runtime(spec: RuntimeSpec, engine: Engine, host_id: str) -> LocalRuntime:
     """A runtime for ``spec``: its modules' host functions wired to a fresh context.
 
-    Raises EngineError if the modules or the context cannot be built.
+    Raises EngineError if the modules or the context cannot be built (or a managed worktree
+    cannot be created).
     """
+    if spec.managed:
+        try:
+            create_worktree(spec.worktree)
+        except OSError as exc:
+            raise EngineError(f"cannot create the managed worktree {spec.worktree}: {exc}") from exc
     scope = ModuleScope(
         spec.session_id,
         Path(spec.worktree),
@@ -258,6 +272,10 @@ class HostCore:
         return self.get(session_id).run(
             code, filename=filename, limits=limits, sink=sink, args=args, env=env
         )
+
+    def files(self, session_id: str, request: FileRequest) -> FileReply:
+        """A file operation on a held runtime's worktree (EngineError if it is gone)."""
+        return self.get(session_id).files(request)
 
     def cancel(self, session_id: str) -> bool:
         """Cancel the session's run; False if none was running (or no such runtime)."""

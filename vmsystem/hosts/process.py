@@ -32,6 +32,7 @@ from vmsystem.hosts.hostprocess import START_TIMEOUT_S, Call, HostProcess, stop_
 from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
+from vmsystem.modules.worktree import FileReply, FileRequest, WorktreeError, remove_worktree
 from vmsystem.runtime import ConsoleSink, EngineError, RunLimits
 
 __all__ = ["ProcessPool", "ProcessRuntime"]
@@ -40,6 +41,8 @@ _log = logging.getLogger(__name__)
 
 #: How long a close waits for the host's answer.
 CLOSE_TIMEOUT_S = 10.0
+#: How long a file operation may take in the host (a large archive on a slow disk).
+FILES_TIMEOUT_S = 300.0
 
 
 class _Host:
@@ -126,6 +129,23 @@ class ProcessRuntime(RemoteRuntime):
 
     def _kill_host(self, reason: str) -> None:
         self._worker.kill(reason)
+
+    def files(self, request: FileRequest) -> FileReply:
+        """Run a file operation in the host; WorktreeError if refused, EngineError if the host
+        is gone or does not answer."""
+        if not self.alive:
+            raise EngineError(self._lost_cause or "the session's runtime is closed")
+        call = Call()
+        self._worker.request(
+            {"op": "files", "sid": self.session_id, "request": request.to_dict()}, call
+        )
+        if not call.done.wait(FILES_TIMEOUT_S):
+            raise EngineError(f"session host {self.host_id} did not answer a file operation")
+        if call.failure is not None:
+            raise WorktreeError.from_dict(call.failure)
+        if call.error is not None:
+            raise EngineError(call.error)
+        return FileReply.from_dict(call.result or {})
 
     def cancel(self) -> bool:
         """Ask the host to stop the run (and the host call it waits in); False if idle."""
@@ -228,6 +248,11 @@ class ProcessPool:
             host.retired = True
             self._hosts.remove(host)
         stop_process(worker)
+
+    def remove_worktree(self, path: str) -> None:
+        """Delete a managed worktree: host processes run on this machine, so the daemon does
+        it itself."""
+        remove_worktree(path)
 
     def hosts(self) -> list[HostInfo]:
         """Every host, by id."""

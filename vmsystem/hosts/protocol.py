@@ -11,10 +11,14 @@ run         ``req``, ``sid``, ``code``, ``filename``, ``wall_ms``, ``cpu_ms``, `
             ``env``; answered by ``console`` frames while it runs, then ``outcome``
 cancel      ``sid`` (no answer: the run's ``outcome`` says how it ended)
 close       ``req``, ``sid``; answered by ``reply``
+files       ``req``, ``sid``, ``request`` (:meth:`FileRequest.to_dict`); answered by ``reply``
+            with ``result`` (:meth:`FileReply.to_dict`) or ``failure``
+            (:meth:`WorktreeError.to_dict`)
 shutdown    (none): close every runtime and exit
 ==========  ===========================================================================
 
-Host to daemon: ``ready`` (``pid``) once, ``reply`` (``req``, ``ok``, ``error``),
+Host to daemon: ``ready`` (``pid``) once, ``reply`` (``req``, ``ok``, ``error``, and for
+``files`` ``result`` or ``failure``),
 ``console`` (``req``, ``lines``: ``[[level, text, ts_ms], ...]``) and ``outcome`` (``req``,
 ``outcome``: :func:`outcome_to_dict`).
 """

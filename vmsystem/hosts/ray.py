@@ -35,6 +35,7 @@ from vmsystem.hosts.base import (
 )
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
+from vmsystem.modules.worktree import FileReply, FileRequest, WorktreeError
 from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
 
 __all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
@@ -52,6 +53,8 @@ CONSOLE_WAIT_S = 1.0
 ACTOR_DEATH_WAIT_S = 10.0
 #: Finished runs an actor remembers (so a late console fetch of one returns at once).
 _FINISHED_KEPT = 1024
+#: How long a file operation may take in an actor (a large archive on a slow disk).
+FILES_TIMEOUT_S = 300.0
 
 
 def _ray() -> Any:
@@ -197,6 +200,20 @@ class HostActor:
     def cancel(self, sid: str) -> bool:
         """Cancel the session's run."""
         return self.core.cancel(sid)
+
+    def files(self, sid: str, request: dict[str, Any]) -> dict[str, Any]:
+        """A file operation on the session's worktree, on this actor's node: ``{"result"}``
+        or ``{"failure"}`` (a refusal travels as data, not as a Ray task error)."""
+        try:
+            return {"result": self.core.files(sid, FileRequest.from_dict(request)).to_dict()}
+        except WorktreeError as exc:
+            return {"failure": exc.to_dict()}
+
+    def remove_worktree(self, path: str) -> bool:
+        """Delete a managed worktree on this actor's node (False if it is not there)."""
+        from vmsystem.modules.worktree import remove_worktree
+
+        return remove_worktree(path)
 
     def close(self, sid: str) -> None:
         """Close the session's runtime."""
@@ -435,6 +452,24 @@ class RayRuntime(RemoteRuntime):
     def _kill_host(self, reason: str) -> None:
         self._actor.kill(reason)
 
+    def files(self, request: FileRequest) -> FileReply:
+        """Run a file operation in the actor (on its node); WorktreeError if refused,
+        EngineError if the actor is gone or does not answer."""
+        if not self.alive:
+            raise EngineError(self._lost_cause or "the session's runtime is closed")
+        try:
+            answer = _ray().get(
+                self._actor.handle.files.remote(self.session_id, request.to_dict()),
+                timeout=FILES_TIMEOUT_S,
+            )
+        except Exception as exc:
+            cause = getattr(exc, "cause", None) or exc
+            text = str(cause).strip()
+            raise EngineError(text.splitlines()[-1] if text else type(exc).__name__) from exc
+        if "failure" in answer:
+            raise WorktreeError.from_dict(answer["failure"])
+        return FileReply.from_dict(answer["result"])
+
     def cancel(self) -> bool:
         """Ask the actor to stop the run; False if idle."""
         if not self._note_cancel():
@@ -565,6 +600,20 @@ class RayPool:
         # The watcher itself stops a surplus actor when its last (lost) runtime is disposed.
         if actor.watcher is not threading.current_thread():
             actor.watcher.join(timeout=10)
+
+    def remove_worktree(self, path: str) -> None:
+        """Delete a managed worktree on the node of every live actor (the one that held the
+        session is among them unless it died and came back on another node; a worktree that is
+        not on a node is skipped there)."""
+        ray = _ray()
+        with self.lock:
+            actors = [h.actor for h in self._hosts if h.actor.alive]
+        refs = [a.handle.remove_worktree.remote(path) for a in actors]
+        for ref in refs:
+            try:
+                ray.get(ref, timeout=CALL_TIMEOUT_S)
+            except Exception:
+                _log.exception("removing the managed worktree %s failed on a host", path)
 
     def hosts(self) -> list[HostInfo]:
         """Every host actor, by id."""

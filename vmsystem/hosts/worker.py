@@ -2,9 +2,10 @@
 
 It hardens itself (:mod:`vmsystem.hosts.harden`), then serves a :class:`HostCore` over the
 channel on file descriptor ``FD`` (:mod:`vmsystem.hosts.protocol`). The reading loop never
-blocks on a run: a run goes to its session's run thread (which sends the outcome), a create
-or close to a small pool of threads, so the sessions of one host run concurrently and a cancel
-is read while a run goes on. At the end of the stream (the daemon
+blocks on a run: a run goes to its session's run thread (which sends the outcome), a create,
+close or file operation (``files``) to a small pool of threads, so the sessions of one host run
+concurrently, a cancel is read while a run goes on and files are served while code runs. At
+the end of the stream (the daemon
 closed the channel or died) the host exits.
 """
 
@@ -83,6 +84,20 @@ class _Server:
         except EngineError as exc:
             on_outcome(Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}"))
 
+    def files(self, message: dict[str, Any]) -> None:
+        from vmsystem.modules.worktree import FileRequest, WorktreeError
+
+        req = message["req"]
+        try:
+            reply = self.core.files(str(message["sid"]), FileRequest.from_dict(message["request"]))
+        except WorktreeError as exc:
+            answer = {"op": "reply", "req": req, "ok": False, "error": exc.message}
+            self.send({**answer, "failure": exc.to_dict()})
+        except Exception as exc:
+            self.send({"op": "reply", "req": req, "ok": False, "error": str(exc)})
+        else:
+            self.send({"op": "reply", "req": req, "ok": True, "result": reply.to_dict()})
+
     def close(self, message: dict[str, Any]) -> None:
         try:
             self.core.close(message["sid"])
@@ -105,6 +120,8 @@ class _Server:
                 self.spawn(self.create, message)
             elif op == "close":
                 self.spawn(self.close, message)
+            elif op == "files":
+                self.spawn(self.files, message)
             elif op == "shutdown":
                 return
 

@@ -92,6 +92,8 @@ def session_params(s: Session) -> dict[str, Any]:
         "closed_at": s.closed_at,
         "last_error": s.last_error,
         "template_snapshot": s.template_snapshot.to_dict(),
+        "worktree_managed": s.worktree_managed,
+        "worktree_removed_at": s.worktree_removed_at,
     }
 
 
@@ -109,6 +111,8 @@ def session_from_row(row: Row[Any]) -> Session:
         closed_at=row.closed_at,
         last_error=row.last_error,
         template_snapshot=TemplateSnapshot.from_dict(row.template_snapshot),
+        worktree_managed=bool(row.worktree_managed),
+        worktree_removed_at=row.worktree_removed_at,
     )
 
 

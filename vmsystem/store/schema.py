@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -142,6 +143,10 @@ sessions = Table(
     Column("closed_at", UtcDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("template_snapshot", JsonText, nullable=False),
+    # A worktree the daemon created (and removes at purge, or after the retention: then
+    # ``worktree_removed_at`` says when).
+    Column("worktree_managed", Boolean, nullable=False, server_default=false()),
+    Column("worktree_removed_at", UtcDateTime, nullable=True),
     PrimaryKeyConstraint("id", name="pk_sessions"),
     Index("ix_sessions_template_id", "template_id"),
     Index("ix_sessions_origin_template_id", "origin_template_id"),

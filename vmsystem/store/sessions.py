@@ -69,6 +69,7 @@ class SessionStore:
         last_activity_at: datetime | None = None,
         clear_last_error: bool = False,
         template_snapshot: TemplateSnapshot | None = None,
+        worktree_removed_at: datetime | None = None,
     ) -> None:
         """Change the given fields (``None`` = unchanged; ``clear_last_error`` sets it to
         NULL). An unknown session is a no-op."""
@@ -85,10 +86,40 @@ class SessionStore:
             values["last_error"] = last_error
         if last_activity_at is not None:
             values["last_activity_at"] = last_activity_at
+        if worktree_removed_at is not None:
+            values["worktree_removed_at"] = worktree_removed_at
         if not values:
             return
         with self._db.write() as connection:
             connection.execute(update(sessions).where(sessions.c.id == session_id).values(values))
+
+    def sessions_using_worktree(self, path: str, *, besides: str) -> int:
+        """How many sessions other than ``besides`` have ``path`` as their worktree (a fork
+        shares its source's)."""
+        query = (
+            select(func.count())
+            .select_from(sessions)
+            .where(sessions.c.worktree_path == path, sessions.c.id != besides)
+        )
+        with self._db.read() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def expired_worktrees(self, closed_before: datetime) -> list[Session]:
+        """Closed sessions with a managed worktree still in place, closed before
+        ``closed_before`` (oldest first)."""
+        query = (
+            select(sessions)
+            .where(
+                sessions.c.worktree_managed.is_(True),
+                sessions.c.worktree_removed_at.is_(None),
+                sessions.c.closed_at.is_not(None),
+                sessions.c.closed_at < closed_before,
+                sessions.c.status == str(SessionStatus.CLOSED),
+            )
+            .order_by(sessions.c.closed_at)
+        )
+        with self._db.read() as connection:
+            return [session_from_row(row) for row in connection.execute(query)]
 
     def count_sessions(self, template_id: str, statuses: Sequence[SessionStatus]) -> int:
         """How many sessions of the template have one of ``statuses``."""
