@@ -62,15 +62,16 @@ def test_a_managed_session_runs_uploaded_files(http: httpx.Client) -> None:
     worktree = Path(session["worktree_path"])
     assert worktree.is_absolute() and worktree.is_dir()
     files = f"/sessions/{session['id']}/files"
-    library = b"globalThis.k = 41;\n"
-    app = b"k + 1\n"
+    library = b"export const k = 41;\n"
+    app = b"import { k } from './lib/k.mjs';\nconsole.log('answer', k + 1);\n"
     assert http.put(f"{files}/lib/k.mjs", content=library).status_code == 200
     assert http.put(f"{files}/app.mjs", content=app).status_code == 200
-    for path, expected in (("lib/k.mjs", None), ("app.mjs", 42)):
-        run = http.post("/executions/run-file", json={"session_id": session["id"], "path": path})
-        assert run.status_code == 201 and run.json()["status"] == "ok", run.text
-        if expected is not None:
-            assert run.json()["result"]["json"] == expected
+    run = http.post("/executions/run-file", json={"session_id": session["id"], "path": "app.mjs"})
+    assert run.status_code == 201 and run.json()["status"] == "ok", run.text
+    events = http.get(f"/executions/{run.json()['id']}/events").json()
+    assert any(e["type"] == "console" and "answer 42" in e["payload"]["text"] for e in events), (
+        events
+    )
     assert http.get(f"{files}/lib/k.mjs").content == library
     assert http.get(f"{files}/app.mjs").content == app
     listing = http.get(files, params={"recursive": "true"}).json()["entries"]
