@@ -350,6 +350,9 @@ class Execution:
     provenance: dict[str, Any] | None = None
     #: The execution of another session this one replays (a fork's replay); None otherwise.
     replay_of: str | None = None
+    #: Its position in its session (1, 2, 3...), assigned by the store when it is inserted
+    #: (None before). Not compared: a record made before the insert is the same execution.
+    ordinal: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

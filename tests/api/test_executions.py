@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .conftest import API, TestClient, create_session, events, patch_limits, repl
-from .helpers import UUID, after_millisecond, wait_for
+from .helpers import UUID, wait_for
 
 EXECUTION_KEYS = {
     "id",
@@ -28,6 +28,7 @@ EXECUTION_KEYS = {
     "metrics",
     "provenance",
     "replay_of",
+    "ordinal",
 }
 EVENT_KEYS = {"execution_id", "seq", "ts", "type", "payload"}
 
@@ -169,11 +170,12 @@ def test_executions_list_is_newest_first_with_limit(
     assert client.get(url).json() == []
     ids = []
     for i in range(3):
-        x = repl(client, session["id"], str(i))
+        x = repl(client, session["id"], str(i))  # the same millisecond or not: ordinals order
         ids.append(x["id"])
-        after_millisecond(x["started_at"])
+        assert x["ordinal"] == i + 1
     listed = client.get(url).json()
     assert [x["id"] for x in listed] == ids[::-1]
+    assert [x["ordinal"] for x in listed] == [3, 2, 1]
     assert all(set(x) == EXECUTION_KEYS for x in listed)
     assert [x["id"] for x in client.get(f"{url}&limit=2").json()] == ids[:0:-1]
     assert len(client.get(f"{url}&limit=1000").json()) == 3

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from vmsystem.core import VmSystem
 from vmsystem.core.errors import ExecutionNotFound
+from vmsystem.core.ids import new_id
 from vmsystem.models import Event
+from vmsystem.store import InsertExecution, WriteGroup
 
 
 def _session(vm: VmSystem, worktree: Path, **limits: int) -> str:
@@ -83,7 +87,8 @@ def test_a_session_follower_sees_later_executions_and_ends_with_the_session(
     sid = _session(vm, worktree)
     before = vm.executions.repl(sid, "console.log('before'); 1")
     wake = threading.Event()
-    follower = vm.executions.follow_session(sid, wake.set, resume=(before.id, 1))
+    assert before.ordinal == 1
+    follower = vm.executions.follow_session(sid, wake.set, resume=(before.ordinal, 1))
     after = vm.executions.repl(sid, "console.log('after'); 2")
     vm.sessions.close(sid)
     events = _drain(lambda: follower.read(limit=2), lambda: follower.finished, wake)
@@ -95,3 +100,49 @@ def test_a_session_follower_sees_later_executions_and_ends_with_the_session(
         (after.id, 2),
         (after.id, 3),
     ]
+
+
+def test_a_session_follower_still_resumes_after_an_execution_id(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sid = _session(vm, worktree)
+    before = vm.executions.repl(sid, "console.log('before'); 1")
+    after = vm.executions.repl(sid, "2")
+    vm.sessions.close(sid)
+    wake = threading.Event()
+    follower = vm.executions.follow_session(sid, wake.set, resume=(before.id, 2))
+    events = _drain(follower.read, lambda: follower.finished, wake)
+    follower.close()
+    assert [(e.execution_id, e.seq) for e in events] == [
+        (before.id, 3),
+        (after.id, 1),
+        (after.id, 2),
+    ]
+
+
+def test_resuming_a_session_older_than_the_newest_thousand_executions_is_one_query(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sid = _session(vm, worktree)
+    first = vm.executions.repl(sid, "console.log('first'); 1")
+    later = [replace(first, id=new_id()) for _ in range(1100)]
+    vm.store.write(WriteGroup(tuple(InsertExecution(e) for e in later)))
+    engine = vm.store._db.engine
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    wake = threading.Event()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        follower = vm.executions.follow_session(sid, wake.set, resume=(first.ordinal or 0, 1))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [q for q in statements if not q.startswith("BEGIN")] == [statements[-1]]
+    page = follower.read()
+    assert [(e.execution_id, e.seq) for e in page] == [(first.id, 2), (first.id, 3)]
+    assert follower.ordinal == first.ordinal == 1
+    assert follower.read() == []  # the later ones have no events
+    assert follower.ordinal == 1101  # ... and were all walked, oldest first
+    follower.close()

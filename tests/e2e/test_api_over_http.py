@@ -164,9 +164,13 @@ def test_session_stream_carries_every_execution_of_the_session(
                 if terminals == 2:
                     break
     by_exec: dict[str, list[int]] = {}
+    ordinals: dict[str, str] = {}
     for m in messages:
-        assert m.id == f"{m.data['execution_id']}:{m.data['seq']}"
+        ordinal, _, seq = (m.id or "").partition(":")
+        assert seq == str(m.data["seq"])  # ids are ordinal:seq
+        assert ordinals.setdefault(m.data["execution_id"], ordinal) == ordinal
         by_exec.setdefault(m.data["execution_id"], []).append(m.data["seq"])
+    assert int(ordinals[b["id"]]) == int(ordinals[a["id"]]) + 1
     assert by_exec == {a["id"]: [1, 2, 3], b["id"]: [1, 2, 3]}
     assert [m.data["execution_id"] for m in messages] == [a["id"]] * 3 + [b["id"]] * 3
 
@@ -190,6 +194,35 @@ def test_session_stream_resumes_after_last_event_id(
         (b["id"], 1),
         (b["id"], 2),
     ]
+
+
+def test_session_stream_resumes_after_an_ordinal_last_event_id(
+    http: httpx.Client, session: dict[str, Any]
+) -> None:
+    got: list[SseMessage] = []
+    with http.stream("GET", f"/sessions/{session['id']}/events/stream") as r:
+        a = http.post(
+            "/executions/repl", json={"session_id": session["id"], "input": "console.log('a'); 1"}
+        ).json()
+        for message in iter_sse(r):
+            got.append(message)
+            if message.event == "value":
+                break
+    b = http.post("/executions/repl", json={"session_id": session["id"], "input": "2"}).json()
+    resumed: list[SseMessage] = []
+    headers = {"Last-Event-ID": got[1].id or ""}  # after a's console line
+    with http.stream("GET", f"/sessions/{session['id']}/events/stream", headers=headers) as r:
+        for message in iter_sse(r):
+            resumed.append(message)
+            if message.data["execution_id"] == b["id"] and message.event == "value":
+                break
+    assert [(m.data["execution_id"], m.data["seq"]) for m in resumed] == [
+        (a["id"], 3),
+        (b["id"], 1),
+        (b["id"], 2),
+    ]
+    ordinal = int((got[0].id or "").partition(":")[0])
+    assert [m.id for m in resumed] == [f"{ordinal}:3", f"{ordinal + 1}:1", f"{ordinal + 1}:2"]
 
 
 def test_cancel_over_http_stops_an_endless_loop_quickly(

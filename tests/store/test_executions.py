@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, event, func, select
 
 from vmsystem.store import (
     EventType,
@@ -14,6 +16,8 @@ from vmsystem.store import (
     InsertExecution,
     Session,
     Store,
+    WriteGroup,
+    open_store,
 )
 from vmsystem.store.schema import events, executions, sessions
 
@@ -27,6 +31,11 @@ def session(store: Store) -> Session:
     s = f.session(t.id)
     store.insert_session(s)
     return s
+
+
+def store_engine(store: Store) -> Engine:
+    """The engine the store reads through (its statements are what is counted)."""
+    return store._db.engine
 
 
 def write(store: Store, *ops: InsertExecution | InsertEvents | FinishExecution) -> None:
@@ -63,20 +72,58 @@ def test_execution_exists_once_written(store: Store, session: Session) -> None:
     assert store.execution_exists(e.id) is True
 
 
-def test_list_executions_is_newest_first_with_limit(store: Store, session: Session) -> None:
+def test_list_executions_is_newest_first_by_ordinal_with_limit(
+    store: Store, session: Session
+) -> None:
+    # Inserted out of wall-clock order (a clock step): the insert order decides.
     made = [f.execution(session.id, started=s) for s in (2, 0, 3, 1)]
     write(store, *(InsertExecution(e) for e in made))
     listed = store.list_executions(session.id)
-    assert [e.started_at for e in listed] == [f.at(3), f.at(2), f.at(1), f.at(0)]
-    assert [e.started_at for e in store.list_executions(session.id, limit=2)] == [f.at(3), f.at(2)]
+    assert [e.id for e in listed] == [e.id for e in reversed(made)]
+    assert [e.ordinal for e in listed] == [4, 3, 2, 1]
+    assert [e.id for e in store.list_executions(session.id, limit=2)] == [made[3].id, made[2].id]
 
 
-def test_list_executions_breaks_started_at_ties_by_id(store: Store, session: Session) -> None:
-    made = [f.execution(session.id, started=7) for _ in range(6)]
-    write(store, *(InsertExecution(e) for e in made))
-    assert [e.id for e in store.list_executions(session.id)] == sorted(
-        (e.id for e in made), reverse=True
-    )
+def test_ordinals_count_per_session_from_one_and_are_returned_by_the_write(
+    store: Store, session: Session
+) -> None:
+    other = f.session(session.template_id)
+    store.insert_session(other)
+    a, b, c = f.execution(session.id), f.execution(other.id), f.execution(session.id)
+    assert store.write(InsertExecution(a)) == {a.id: 1}
+    assert store.submit(InsertExecution(b)).result(10) == {b.id: 1}
+    assert store.write(WriteGroup((InsertExecution(c), FinishExecution(f.finished(c))))) == {
+        c.id: 2
+    }
+    assert [store.get_execution(e.id).ordinal for e in (a, b, c)] == [1, 1, 2]  # type: ignore[union-attr]
+
+
+def test_two_stores_writing_one_session_at_once_give_distinct_ordinals(
+    db_url: str, store: Store, session: Session
+) -> None:
+    second = open_store(db_url)
+    try:
+        made: list[list[str]] = [[], []]
+
+        def insert(target: Store, into: list[str]) -> None:
+            for _ in range(25):
+                e = f.execution(session.id)
+                target.write(InsertExecution(e))
+                into.append(e.id)
+
+        threads = [
+            threading.Thread(target=insert, args=(s, ids))
+            for s, ids in zip((store, second), made, strict=True)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(made[0]) == len(made[1]) == 25
+        listed = store.list_executions(session.id, limit=100)
+        assert sorted(e.ordinal or 0 for e in listed) == list(range(1, 51))
+    finally:
+        second.close()
 
 
 def test_list_executions_only_lists_that_session(store: Store, session: Session) -> None:
@@ -92,14 +139,33 @@ def test_page_executions_walks_the_whole_history_oldest_first(
 ) -> None:
     made = [f.execution(session.id, started=s) for s in (2, 0, 3, 1, 2, 2)]
     write(store, *(InsertExecution(e) for e in made))
-    expected = [e.id for e in sorted(made, key=lambda e: (e.started_at, e.id))]
     pages: list[list[str]] = []
-    after = None
+    after = 0
     while page := store.page_executions(session.id, after=after, limit=2):
         pages.append([e.id for e in page])
-        after = (page[-1].started_at, page[-1].id)
+        after = page[-1].ordinal or 0
     assert [len(p) for p in pages] == [2, 2, 2]
-    assert [eid for p in pages for eid in p] == expected
+    assert [eid for p in pages for eid in p] == [e.id for e in made]
+
+
+def test_executions_from_an_ordinal_is_one_query_whatever_the_history(
+    store: Store, session: Session
+) -> None:
+    made = [f.execution(session.id) for _ in range(1200)]
+    write(store, WriteGroup(tuple(InsertExecution(e) for e in made)))
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(store_engine(store), "before_cursor_execute", record)
+    try:
+        found = store.executions_from(session.id, 7)
+    finally:
+        event.remove(store_engine(store), "before_cursor_execute", record)
+    assert found == [(e.id, n) for n, e in enumerate(made[6:], 7)]
+    assert [q for q in statements if not q.startswith("BEGIN")] == [statements[-1]]
+    assert "ordinal >=" in statements[-1]
 
 
 def test_list_events_is_in_seq_order_after_a_seq_with_limit(store: Store, session: Session) -> None:

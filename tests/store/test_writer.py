@@ -52,11 +52,11 @@ class PausedWriter:
     def __init__(self, store: Store, max_batch: int = 1000, db: Database | None = None) -> None:
         self.writer = Writer(db or store._db, max_batch=max_batch, start=False)
         self.transactions: list[list[WriteOp]] = []
-        original: Callable[[list[WriteOp]], None] = self.writer._transaction
+        original: Callable[[list[WriteOp]], dict[str, int]] = self.writer._transaction
 
-        def recording(ops: list[WriteOp]) -> None:
+        def recording(ops: list[WriteOp]) -> dict[str, int]:
             self.transactions.append(list(ops))
-            original(ops)
+            return original(ops)
 
         self.writer._transaction = recording  # type: ignore[method-assign]
 
@@ -64,13 +64,18 @@ class PausedWriter:
         """Record the rows each run of prepared statement ``name`` gets."""
         prepared = getattr(self.writer._statements, name)
         calls: list[list[dict[str, Any]]] = []
-        original = prepared.run
+        original, original_returning = prepared.run, prepared.returning
 
         def run(cursor: Any, rows: list[dict[str, Any]]) -> int:
             calls.append(rows)
             return int(original(cursor, rows))
 
+        def returning(cursor: Any, row: dict[str, Any]) -> Any:
+            calls.append([row])
+            return original_returning(cursor, row)
+
         prepared.run = run
+        prepared.returning = returning
         return calls
 
 
@@ -88,7 +93,7 @@ def test_submit_returns_a_future_that_resolves_once_committed(
 ) -> None:
     e = f.execution(session.id)
     future = store.submit(InsertExecution(e))
-    assert future.result(timeout=5) is None
+    assert future.result(timeout=5) == {e.id: 1}  # the ordinal the execution was given
     assert store.get_execution(e.id) == e  # visible without flush: it is committed
 
 
@@ -114,7 +119,7 @@ def test_queued_ops_are_written_in_one_transaction(paused: PausedWriter, session
     paused.writer.start()
     paused.writer.flush(5)
     assert [len(t) for t in paused.transactions] == [5]
-    assert all(x.result(0) is None for x in futures)
+    assert all(x.result(0) == {e.id: 1} for x in futures)
 
 
 def test_insert_and_finish_in_one_batch_become_one_insert_of_the_final_row(
@@ -230,7 +235,7 @@ def test_an_unserialisable_value_fails_only_its_op(store: Store, session: Sessio
     store.flush(5)
     assert isinstance(bad.exception(0), StoreError)
     assert isinstance(naive.exception(0), StoreError)
-    assert good.result(0) is None
+    assert good.result(0) == {}
     assert [x.seq for x in store.list_events(e.id)] == [1]
 
 
@@ -352,7 +357,7 @@ def test_flush_times_out_while_the_database_is_locked(store: Store, session: Ses
         locker.execute("ROLLBACK")
         locker.close()
     store.flush(timeout=10)
-    assert future.result(0) is None
+    assert future.result(0) == {e.id: 1}
     assert store.execution_exists(e.id)
 
 
@@ -412,9 +417,9 @@ def test_write_on_an_idle_writer_commits_on_the_calling_thread(
     threads: list[threading.Thread] = []
     original = store._writer._transaction
 
-    def recording(ops: list[WriteOp]) -> None:
+    def recording(ops: list[WriteOp]) -> dict[str, int]:
         threads.append(threading.current_thread())
-        original(ops)
+        return original(ops)
 
     store._writer._transaction = recording  # type: ignore[method-assign]
     e = f.execution(session.id)
@@ -457,7 +462,7 @@ def test_write_raises_the_ops_own_error_and_the_writer_goes_on(
         store.write(InsertExecution(f.execution(f.new_id())))
     e = f.execution(session.id)
     store.write(InsertExecution(e))
-    assert store.submit(FinishExecution(f.finished(e))).result(5) is None
+    assert store.submit(FinishExecution(f.finished(e))).result(5) == {}
 
 
 def test_write_after_close_is_refused(store: Store, session: Session) -> None:

@@ -130,6 +130,7 @@ def execution_json(x: Execution) -> dict[str, Any]:
         "metrics": x.metrics,
         "provenance": x.provenance,
         "replay_of": x.replay_of,
+        "ordinal": x.ordinal,
     }
 
 

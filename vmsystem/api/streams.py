@@ -1,9 +1,10 @@
 """Server-Sent Events: one execution's events, or every event of a session, live.
 
-Each message: ``event: <type>``, ``id: <execution_id>:<seq>``, ``data: <event JSON>``.
-Execution streams resume after ``?after_seq=N`` or a ``Last-Event-ID`` header; session
-streams after a ``Last-Event-ID`` of the form ``execution_id:seq``. Events reach the stream
-from the bus as they are produced; they never wait for the database writer.
+Each message: ``event: <type>``, ``id``, ``data: <event JSON>``. An execution stream's ids are
+``<execution_id>:<seq>`` and it resumes after ``?after_seq=N`` or a ``Last-Event-ID`` header; a
+session stream's ids are ``<ordinal>:<seq>`` (the execution's position in its session) and it
+resumes after such a ``Last-Event-ID`` (one indexed query, however old the point). Events reach
+the stream from the bus as they are produced; they never wait for the database writer.
 
 Both adapt the core's followers (:mod:`vmsystem.core.follow`): the bus only wakes a stream,
 which then reads the next page (at most :data:`PAGE` events) itself. Slow clients: nothing is
@@ -35,6 +36,7 @@ __all__ = [
     "execution_stream",
     "follow_events",
     "parse_last_event_id",
+    "parse_session_event_id",
     "session_stream",
 ]
 
@@ -62,11 +64,29 @@ def parse_last_event_id(value: str | None) -> tuple[str | None, int | None]:
         raise ValidationError("Last-Event-ID must be 'execution_id:seq' or a number") from None
 
 
-def _message(event: Event) -> ServerSentEvent:
+def parse_session_event_id(value: str | None) -> tuple[int | str, int] | None:
+    """A session stream's ``ordinal:seq`` (or, as earlier versions sent, ``execution_id:seq``);
+    None when absent (or a bare seq, which names no execution: the stream starts now)."""
+    if not value:
+        return None
+    head, sep, tail = value.strip().rpartition(":")
+    try:
+        seq = clamp_seq(int(tail))
+        if not sep:
+            return None
+        if head.isdigit():
+            return min(int(head), MAX_SEQ), seq
+        return normalize_id(head, "Last-Event-ID"), seq
+    except ValueError:
+        raise ValidationError("Last-Event-ID of a session stream must be 'ordinal:seq'") from None
+
+
+def _message(event: Event, key: int | str | None = None) -> ServerSentEvent:
+    """An SSE message of ``event``; its id is ``key:seq`` (the execution's id by default)."""
     return ServerSentEvent(
         data=orjson.dumps(event_json(event)).decode(),
         event=event.type.value,
-        id=f"{event.execution_id}:{event.seq}",
+        id=f"{event.execution_id if key is None else key}:{event.seq}",
     )
 
 
@@ -145,15 +165,14 @@ async def execution_stream(
 async def session_stream(request: Request, session_id: str, last_event_id: str | None) -> Response:
     """Stream every event of a session's executions (live; resumable with Last-Event-ID).
 
-    A bare sequence number means nothing across executions, so only ``execution_id:seq``
-    resumes a session stream.
+    A bare sequence number means nothing across executions, so only ``ordinal:seq`` (the
+    ``id`` of the stream's messages) resumes a session stream.
 
     The stream ends when the session closes or crashes.
     """
     system = vm(request)
     session = await run_blocking(request, system.sessions.get, session_id)
-    resume_exec, resume_seq = parse_last_event_id(last_event_id)
-    resume = (resume_exec, resume_seq or 0) if resume_exec is not None else None
+    resume = parse_session_event_id(last_event_id)
     waker = _Waker()
     follower = await run_blocking(
         request, system.executions.follow_session, session.id, waker, resume=resume
@@ -165,7 +184,7 @@ async def session_stream(request: Request, session_id: str, last_event_id: str |
                 waker.rearm()
                 page = await run_in(system, follower.read, PAGE)
                 for event in page:
-                    yield _message(event)
+                    yield _message(event, follower.ordinal)
                 if not page:
                     if follower.finished:
                         return  # the session closed or crashed

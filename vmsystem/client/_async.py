@@ -330,7 +330,7 @@ class AsyncClient:
         """Follow every event of every execution of a session (SSE), resuming after drops.
 
         It starts with events from now on, or resumes after ``last_event_id``
-        (``"execution_id:seq"``, the ``id`` of an SSE message). The generator ends when the
+        (``"ordinal:seq"``, the ``id`` of an SSE message). The generator ends when the
         session is closed or crashed; otherwise it runs until the caller stops iterating.
         """
         state = EventStream(

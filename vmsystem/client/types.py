@@ -258,6 +258,8 @@ class Execution(TypedDict):
     provenance: Provenance | None
     #: The execution (of another session) this one replays, for a fork's replays.
     replay_of: str | None
+    #: Its position in its session (1, 2, 3...): the order of the session's history.
+    ordinal: int | None
 
 
 class ForkDivergence(TypedDict):

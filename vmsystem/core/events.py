@@ -40,6 +40,8 @@ class LiveExecution:
 
     execution_id: str
     session_id: str
+    #: Its position in its session (set once its row is committed, before any event).
+    ordinal: int = 0
     events: list[Event] = field(default_factory=list)
     done: bool = False
     subscribers: list[Subscription] = field(default_factory=list)

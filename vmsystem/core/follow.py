@@ -84,11 +84,12 @@ class ExecutionFollower:
 
 
 class SessionFollower:
-    """Every event of a session's executions from now on (optionally resuming after
-    ``execution_id:seq``), until the session closes or crashes.
+    """Every event of a session's executions from now on (optionally resuming from a
+    backlog), until the session closes or crashes.
 
     Executions of one session run one at a time, so events come execution by execution, in
-    order. ``wake()`` is called whenever something may be readable.
+    order. ``wake()`` is called whenever something may be readable. After each
+    :meth:`read`, :attr:`ordinal` is the ordinal of the execution the page came from.
     """
 
     def __init__(
@@ -98,16 +99,18 @@ class SessionFollower:
         session_id: str,
         wake: Callable[[], None],
         *,
-        backlog: list[tuple[str, int]] | None = None,
+        backlog: list[tuple[str, int, int]] | None = None,
     ) -> None:
         self._bus = bus
         self._store = store
         self.session_id = session_id
         self.ended = False
         self._lock = threading.Lock()
-        #: Executions with events still to read, oldest first: ``(execution_id, after seq)``.
-        self._pending: list[tuple[str, int]] = list(backlog or [])
-        self._known = {eid for eid, _ in self._pending}
+        #: Executions with events still to read, oldest first:
+        #: ``(execution_id, ordinal, after seq)``.
+        self._pending: list[tuple[str, int, int]] = list(backlog or [])
+        self._known = {eid for eid, _, _ in self._pending}
+        self.ordinal = 0
         self._wake = wake
         self._current: ExecutionFollower | None = None
         sub, running = bus.watch_session(session_id, self._on_news)
@@ -116,12 +119,16 @@ class SessionFollower:
         self._start_after = running
 
     def _on_news(self, execution_id: str | None) -> None:
+        if execution_id is not None and execution_id not in self._known:
+            live = self._bus.get(execution_id)
+            ordinal = live.ordinal if live is not None else 0
         with self._lock:
             if execution_id is None:
                 self.ended = True
             elif execution_id not in self._known:
                 self._known.add(execution_id)
-                self._pending.append((execution_id, self._start_after.get(execution_id, 0)))
+                after = self._start_after.get(execution_id, 0)
+                self._pending.append((execution_id, ordinal, after))
         self._wake()
 
     def mark_ended(self) -> None:
@@ -136,10 +143,11 @@ class SessionFollower:
                 with self._lock:
                     if not self._pending:
                         return []
-                    execution_id, after = self._pending[0]
+                    execution_id, ordinal, after = self._pending[0]
                 self._current = ExecutionFollower(
                     self._bus, self._store, execution_id, after, self._wake
                 )
+                self.ordinal = ordinal
             page = self._current.read(limit)
             if self._current.done:
                 self._current.close()

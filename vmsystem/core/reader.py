@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterator
-from datetime import datetime
 
 from vmsystem.core.errors import ExecutionNotFound, ValidationError
 from vmsystem.core.events import EventBus
@@ -60,10 +59,10 @@ class ExecutionReader:
         """Every execution of a session, oldest first, read ``page`` rows at a time (a whole
         history without holding it in memory; running ones as last committed)."""
         sid = normalize_id(session_id, "session_id")
-        after: tuple[datetime, str] | None = None
+        after = 0
         while rows := self._store.page_executions(sid, after=after, limit=page):
             yield from rows
-            after = (rows[-1].started_at, rows[-1].id)
+            after = rows[-1].ordinal or 0
 
     def events(
         self, execution_id: str, *, after_seq: int = 0, limit: int = 1000
@@ -113,20 +112,24 @@ class ExecutionReader:
         session_id: str,
         wake: Callable[[], None],
         *,
-        resume: tuple[str, int] | None = None,
+        resume: tuple[int | str, int] | None = None,
     ) -> SessionFollower:
         """Follow every event of a session's executions from now on, or after ``resume``
-        (``(execution_id, seq)``: that execution's later events and every later execution's),
-        until the session closes or crashes."""
+        (``(ordinal, seq)``: that execution's later events and every later execution's; an
+        execution id in place of the ordinal is looked up first), until the session closes
+        or crashes. Resuming is one indexed query, however long the history."""
         sid = normalize_id(session_id, "session_id")
-        backlog: builtins.list[tuple[str, int]] = []
+        backlog: builtins.list[tuple[str, int, int]] = []
         if resume is not None:
-            # The resumed execution and every later one, read oldest first page by page.
-            for execution in self.history(sid):
-                if backlog:
-                    backlog.append((execution.id, 0))
-                elif execution.id == resume[0]:
-                    backlog.append(resume)
+            start, after_seq = resume
+            if isinstance(start, str):
+                found = self._store.execution_ordinal(normalize_id(start, "Last-Event-ID"))
+                start = found[1] if found is not None and found[0] == sid else 0
+            if start > 0:
+                backlog = [
+                    (eid, ordinal, after_seq if ordinal == start else 0)
+                    for eid, ordinal in self._store.executions_from(sid, start)
+                ]
         follower = SessionFollower(self._bus, self._store, sid, wake, backlog=backlog)
         if self._registry.get(sid) is None:
             follower.mark_ended()  # closed or crashed: nothing follows the backlog

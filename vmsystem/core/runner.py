@@ -9,10 +9,8 @@ event is published and the session is free again.
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import Executor, Future
 from dataclasses import replace
-from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -36,7 +34,7 @@ from vmsystem.core.runs import ActiveRuns, Recording, RunRequest, conclude, with
 from vmsystem.models import Event, EventType, Execution, ExecutionKind, ExecutionStatus
 from vmsystem.runtime import EngineError, Outcome, OutcomeKind
 from vmsystem.runtime.entries import LANGUAGES, module_entry, typescript_input
-from vmsystem.store import Store, StoreError, WriteOp
+from vmsystem.store import Ordinals, Store, StoreError, WriteOp
 from vmsystem.store.writer import (
     FinishExecution,
     InsertEvents,
@@ -71,8 +69,6 @@ class ExecutionRunner:
         self._active = active
         self._reader = reader
         self._refusing: str | None = None
-        self._lock = threading.Lock()
-        self._last_start: dict[str, datetime] = {}
 
     def refuse_new(self, reason: str) -> None:
         """From now on, new executions fail with SESSION_NOT_READY saying ``reason``."""
@@ -178,7 +174,10 @@ class ExecutionRunner:
             metrics={"duration_ms": 0.0, "cpu_ms": None, "event_count": 1, "output_bytes": 0},
         )
         try:
-            self._store.write(WriteGroup((InsertExecution(final), InsertEvents([event]))))
+            group = WriteGroup((InsertExecution(final), InsertEvents([event])))
+            ordinals = self._store.write(group)
+            final = replace(final, ordinal=ordinals.get(final.id))
+            run.live.ordinal = final.ordinal or 0
             self._bus.publish(run.live, [event], final=True)
         finally:
             self._bus.close(run.live)
@@ -203,33 +202,19 @@ class ExecutionRunner:
         )
 
     # ------------------------------------------------------------------ one run
-    def _write(self, op: WriteOp) -> Future[None]:
+    def _write(self, op: WriteOp) -> Future[Ordinals]:
         """Queue a write; a closed store (daemon stopping) gives a failed future, not a raise,
         so the engine thread and the execution's bookkeeping always finish."""
         try:
             return self._store.submit(op)
         except StoreError as exc:
-            failed: Future[None] = Future()
+            failed: Future[Ordinals] = Future()
             failed.set_exception(exc)
             return failed
 
     def _recording(self, execution: Execution) -> Recording:
         live = self._bus.open(execution.id, execution.session_id)
         return Recording(execution, live, self._bus, lambda ev: self._write(InsertEvents(ev)))
-
-    def _start_time(self, session_id: str) -> datetime:
-        """Now, but strictly after the session's previous start: timestamps have millisecond
-        precision, and a session's history is ordered by ``started_at`` (then ``id``), so two
-        executions starting in the same millisecond must not tie."""
-        now = utcnow()
-        with self._lock:
-            last = self._last_start.get(session_id)
-            if last is not None and now <= last:
-                now = last + timedelta(milliseconds=1)
-            if len(self._last_start) > 10000:  # only the same millisecond matters
-                self._last_start.clear()
-            self._last_start[session_id] = now
-        return now
 
     def _new(
         self, live: LiveSession | None, request: RunRequest, *, session_id: str = ""
@@ -244,7 +229,7 @@ class ExecutionRunner:
             args=request.args,
             env=request.env,
             status=ExecutionStatus.RUNNING,
-            started_at=self._start_time(sid),
+            started_at=utcnow(),
             ended_at=None,
             result=None,
             error=None,
@@ -270,7 +255,7 @@ class ExecutionRunner:
             echo = [run.make(EventType.INPUT_ECHO, {"text": execution.input})]
             first = WriteGroup((insert, InsertEvents(echo)))
         try:
-            self._store.write(first, timeout=30)
+            ordinals = self._store.write(first, timeout=30)
         except StoreError as exc:
             # Never run code whose result could not be recorded (a corrupt or lost database).
             self._bus.close(run.live)
@@ -280,7 +265,9 @@ class ExecutionRunner:
         except BaseException:
             self._bus.close(run.live)
             raise
-        self._active.add(execution)
+        run.execution = replace(execution, ordinal=ordinals.get(execution.id))
+        run.live.ordinal = run.execution.ordinal or 0
+        self._active.add(run.execution)
         if echo:
             self._bus.publish(run.live, echo)
         return run
@@ -309,7 +296,7 @@ class ExecutionRunner:
                     session_id=live.session_id,
                     execution_id=execution.id,
                 ) from exc
-            return execution
+            return run.execution
         final, outcome_kind = self._execute_live(run, live, request)
         if outcome_kind is OutcomeKind.OUTPUT_LIMIT:
             raise OutputLimitExceeded(

@@ -19,7 +19,8 @@ class UniqueViolation(StoreError):
     ``constraint`` names what collided, independent of the database backend:
     ``template_name``, ``template_id``, ``capability``, ``capability_id``,
     ``startup_file_path``, ``startup_file_id``, ``template_module``, ``template_library``,
-    ``session_id``, ``execution_id`` or ``event_seq`` (``unknown`` if it cannot be told).
+    ``session_id``, ``execution_id``, ``execution_ordinal`` or ``event_seq`` (``unknown`` if
+    it cannot be told).
     """
 
     def __init__(self, constraint: str, message: str | None = None) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import select, text
 
 from vmsystem.models import Event, EventType, Execution
 from vmsystem.store.database import Database
@@ -19,6 +19,10 @@ __all__ = ["ExecutionStore"]
 _EVENTS_PAGE = text(
     "SELECT seq, ts, type, payload FROM events"
     " WHERE execution_id = :eid AND seq > :after ORDER BY seq LIMIT :lim"
+)
+_FROM_ORDINAL = text(
+    "SELECT id, ordinal FROM executions"
+    " WHERE session_id = :sid AND ordinal >= :ordinal ORDER BY ordinal"
 )
 _EVENT_TYPES = {t.value: t for t in EventType}
 
@@ -46,34 +50,45 @@ class ExecutionStore:
             return None if row is None else execution_from_row(row)
 
     def list_executions(self, session_id: str, *, limit: int = 50) -> list[Execution]:
-        """The session's executions, newest first (``started_at`` DESC, then ``id`` DESC)."""
+        """The session's executions, newest first (``ordinal`` DESC)."""
         query = (
             select(executions)
             .where(executions.c.session_id == session_id)
-            .order_by(executions.c.started_at.desc(), executions.c.id.desc())
+            .order_by(executions.c.ordinal.desc())
             .limit(limit)
         )
         with self._db.read() as connection:
             return [execution_from_row(row) for row in connection.execute(query)]
 
     def page_executions(
-        self, session_id: str, *, after: tuple[datetime, str] | None = None, limit: int = 500
+        self, session_id: str, *, after: int = 0, limit: int = 500
     ) -> list[Execution]:
-        """The session's executions oldest first (``started_at``, then ``id``), after the
-        ``(started_at, id)`` cursor ``after``: page through a whole history with the last
-        row's cursor."""
-        query = select(executions).where(executions.c.session_id == session_id)
-        if after is not None:
-            at, eid = after
-            query = query.where(
-                or_(
-                    executions.c.started_at > at,
-                    and_(executions.c.started_at == at, executions.c.id > eid),
-                )
-            )
-        query = query.order_by(executions.c.started_at.asc(), executions.c.id.asc()).limit(limit)
+        """The session's executions oldest first (by ``ordinal``), those after the ordinal
+        ``after``: page through a whole history with the last row's ordinal."""
+        query = (
+            select(executions)
+            .where(executions.c.session_id == session_id, executions.c.ordinal > after)
+            .order_by(executions.c.ordinal.asc())
+            .limit(limit)
+        )
         with self._db.read() as connection:
             return [execution_from_row(row) for row in connection.execute(query)]
+
+    def executions_from(self, session_id: str, ordinal: int) -> list[tuple[str, int]]:
+        """``(id, ordinal)`` of the session's executions from ``ordinal`` on, oldest first:
+        where a session stream resumes (one query on the ``(session_id, ordinal)`` index)."""
+        with self._db.read() as connection:
+            rows = connection.execute(_FROM_ORDINAL, {"sid": session_id, "ordinal": ordinal})
+            return [(eid, n) for eid, n in rows]
+
+    def execution_ordinal(self, execution_id: str) -> tuple[str, int] | None:
+        """``(session_id, ordinal)`` of an execution, or None."""
+        query = select(executions.c.session_id, executions.c.ordinal).where(
+            executions.c.id == execution_id
+        )
+        with self._db.read() as connection:
+            row = connection.execute(query).first()
+            return None if row is None else (row.session_id, row.ordinal)
 
     def list_events(
         self, execution_id: str, *, after_seq: int = 0, limit: int | None = None

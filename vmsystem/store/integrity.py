@@ -25,17 +25,24 @@ _SEMANTIC_NAMES: dict[str, str] = {
     "pk_sessions": "session_id",
     "pk_executions": "execution_id",
     "pk_events": "event_seq",
+    "uq_executions_session_id_ordinal": "execution_ordinal",
 }
 
 
 def _sqlite_keys() -> dict[str, str]:
-    """SQLite names the columns, not the constraint: ``UNIQUE constraint failed: t.a, t.b``."""
+    """SQLite names the columns, not the constraint (or unique index):
+    ``UNIQUE constraint failed: t.a, t.b``."""
     keys: dict[str, str] = {}
     for table in metadata.tables.values():
         for constraint in table.constraints:
             if isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint):
                 name = str(constraint.name)
                 columns = ", ".join(f"{table.name}.{column.name}" for column in constraint.columns)
+                keys[columns] = _SEMANTIC_NAMES.get(name, name)
+        for index in table.indexes:
+            if index.unique:
+                name = str(index.name)
+                columns = ", ".join(f"{table.name}.{column.name}" for column in index.columns)
                 keys[columns] = _SEMANTIC_NAMES.get(name, name)
     return keys
 

@@ -134,6 +134,7 @@ def execution_from_row(row: Row[Any]) -> Execution:
         metrics=row.metrics,
         provenance=row.provenance,
         replay_of=row.replay_of,
+        ordinal=row.ordinal,
     )
 
 

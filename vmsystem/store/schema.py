@@ -177,7 +177,11 @@ executions = Table(
     Column("metrics", JsonText, nullable=False),
     Column("provenance", JsonText, nullable=True),
     Column("replay_of", Text, nullable=True),
+    # The execution's position in its session (1, 2, 3...), assigned in the insert's
+    # transaction (migration 0006): the order of history, exports and session streams.
+    Column("ordinal", Integer, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("id", name="pk_executions"),
+    Index("uq_executions_session_id_ordinal", "session_id", "ordinal", unique=True),
     Index("ix_executions_session_id_started_at", "session_id", "started_at"),
     Index("ix_executions_status", "status"),
 )

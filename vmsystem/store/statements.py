@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Dialect, bindparam, insert, update
+from sqlalchemy import Dialect, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -36,6 +36,9 @@ class Cursor(Protocol):
     def fetchall(self) -> Sequence[Any]:
         """The rows of the last query."""
 
+    def fetchone(self) -> Any:
+        """The next row of the last query (None at the end)."""
+
 
 class _Prepared:
     """A statement compiled for one dialect: SQL text plus the order of its parameters."""
@@ -58,6 +61,15 @@ class _Prepared:
             cursor.executemany(self.sql, params)
         return int(cursor.rowcount)
 
+    def returning(self, cursor: Cursor, row: dict[str, Any]) -> Any:
+        """Execute once for ``row``; the first column of the one row it returns."""
+        params: Any = row
+        if self._keys is not None:
+            params = tuple([row[k] for k in self._keys])
+        cursor.execute(self.sql, params)
+        returned = cursor.fetchone()
+        return None if returned is None else returned[0]
+
 
 def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
@@ -75,7 +87,24 @@ class WriteStatements:
     """
 
     def __init__(self, dialect: Dialect) -> None:
-        self.insert_execution = _Prepared(insert(executions), dialect)
+        # The ordinal is the session's next one, taken in the insert itself (an index lookup
+        # on the unique (session_id, ordinal)): a second writer inserting into the same session
+        # at once fails on that index instead of duplicating it, and its retry takes the next.
+        last = func.coalesce(func.max(executions.c.ordinal), literal_column("0"))
+        next_ordinal = (
+            select(last + literal_column("1"))
+            .where(executions.c.session_id == bindparam("ordinal_session_id"))
+            .scalar_subquery()
+        )
+        values: dict[str, Any] = {
+            c.name: bindparam(c.name) for c in executions.columns if c.name != "ordinal"
+        }
+        self.insert_execution = _Prepared(
+            insert(executions)
+            .values(**values, ordinal=next_ordinal)
+            .returning(executions.c.ordinal),
+            dialect,
+        )
         self.insert_event = _Prepared(insert(events), dialect)
         self.finish_execution = _Prepared(
             update(executions)
@@ -94,6 +123,14 @@ class WriteStatements:
             .where(sessions.c.id == bindparam("session_id"))
             .values(last_activity_at=bindparam("last_activity_at")),
             dialect,
+        )
+        #: PostgreSQL only (SQLite's BEGIN IMMEDIATE already serializes writers): lock the
+        #: sessions whose executions a transaction inserts, in id order, so that two writers
+        #: take a session's next ordinals one after the other instead of colliding.
+        self.lock_sessions: str | None = (
+            None
+            if dialect.name == "sqlite"
+            else "SELECT id FROM sessions WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE"
         )
         timestamp: Callable[[datetime], Any] = to_micros if dialect.name == "sqlite" else _aware
         self._timestamp = timestamp
@@ -119,6 +156,7 @@ class WriteStatements:
             "metrics": _json(e.metrics),
             "provenance": _json(e.provenance),
             "replay_of": e.replay_of,
+            "ordinal_session_id": e.session_id,
         }
 
     def event_row(self, e: Event) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from vmsystem.store.recovery import RecoveryStore
 from vmsystem.store.search import SearchStore
 from vmsystem.store.sessions import SessionStore
 from vmsystem.store.templates import TemplateStore
-from vmsystem.store.writer import WriteOp, Writer
+from vmsystem.store.writer import Ordinals, WriteOp, Writer
 
 __all__ = ["Store", "open_store"]
 
@@ -65,17 +65,19 @@ class Store(
             raise StoreError("database has no schema version")
         return revision
 
-    def submit(self, op: WriteOp) -> Future[None]:
-        """Queue an execution/event write (non-blocking); the future resolves on commit.
+    def submit(self, op: WriteOp) -> Future[Ordinals]:
+        """Queue an execution/event write (non-blocking); the future resolves on commit, to
+        the ordinals given to the executions it inserted.
 
         The future carries the op's own :class:`StoreError` if it cannot be written.
         """
         return self._writer.submit(op)
 
-    def write(self, op: WriteOp, timeout: float | None = None) -> None:
+    def write(self, op: WriteOp, timeout: float | None = None) -> Ordinals:
         """Commit an execution/event write and wait for it (on the calling thread when the
-        writer is idle). Raises the op's own :class:`StoreError` if it cannot be written."""
-        self._writer.write(op, timeout)
+        writer is idle); returns the ordinals given to the executions it inserted. Raises the
+        op's own :class:`StoreError` if it cannot be written."""
+        return self._writer.write(op, timeout)
 
     def search_executions(
         self, q: str, *, session_id: str | None = None, limit: int = 20, offset: int = 0

@@ -18,9 +18,11 @@ import dataclasses
 import logging
 import queue
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Final
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,7 +30,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from vmsystem.models import Event, Execution, ExecutionStatus
 from vmsystem.store.database import Database
-from vmsystem.store.errors import StoreError
+from vmsystem.store.errors import StoreError, UniqueViolation
 from vmsystem.store.integrity import is_integrity_error, translate, translate_driver_error
 from vmsystem.store.search import SearchIndexer
 from vmsystem.store.statements import Cursor, WriteStatements
@@ -38,6 +40,7 @@ __all__ = [
     "FinishExecution",
     "InsertEvents",
     "InsertExecution",
+    "Ordinals",
     "TouchSession",
     "WriteGroup",
     "WriteOp",
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 
 #: Finished executions that wait for the search index before it is written.
 INDEX_BATCH = 128
+#: Attempts of a transaction whose execution insert lost a race for a session's ordinal.
+ORDINAL_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,10 @@ class WriteGroup:
 
 
 WriteOp = InsertExecution | FinishExecution | InsertEvents | TouchSession | WriteGroup
+#: What a committed write tells: the ordinal the store gave each execution it inserted (by
+#: execution id; a batch's writes share one mapping, which covers them all).
+Ordinals = Mapping[str, int]
+_NONE: Final[Ordinals] = MappingProxyType({})
 
 
 def _flatten(ops: list[WriteOp]) -> list[WriteOp]:
@@ -109,7 +118,9 @@ class _Stop:
 _STOP: Final = _Stop()
 
 #: A queued item: an operation (``None`` for a flush barrier) and its future.
-_Item = tuple[WriteOp | None, "Future[None]"]
+_Item = tuple[WriteOp | None, "Future[Ordinals]"]
+#: The outcome of one item: what it committed, or why it failed.
+_Outcome = Ordinals | Exception
 
 
 def _finished(inserted: Execution, finish: Execution) -> Execution:
@@ -124,13 +135,14 @@ def _finished(inserted: Execution, finish: Execution) -> Execution:
     )
 
 
-def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> None:
+def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> dict[str, int]:
     """Apply ``ops`` in the cursor's transaction with as few statements as possible.
 
     Statements run as: execution inserts, event inserts, finishes, touches, each as one
     ``executemany`` where possible. An insert followed by a finish of the same execution
     becomes a single insert of the final row. Foreign keys only need parents written first,
     which this order guarantees for every sequence that is valid one op at a time.
+    Execution inserts run one by one: each returns the ordinal it was given (returned).
     """
     ops = _flatten(ops)
     inserts: dict[str, Execution] = {}
@@ -154,9 +166,12 @@ def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> N
                 finishes.append(op.execution)
         elif isinstance(op, TouchSession):
             touches.append(statements.touch_row(op.session_id, op.last_activity_at))
-    rows = [statements.execution_row(e) for e in (*inserts.values(), *duplicate_inserts)]
-    if rows:
-        statements.insert_execution.run(cursor, rows)
+    ordinals: dict[str, int] = {}
+    if statements.lock_sessions is not None and (inserts or duplicate_inserts):
+        ids = sorted({e.session_id for e in (*inserts.values(), *duplicate_inserts)})
+        cursor.execute(statements.lock_sessions, {"ids": ids})
+    for e in (*inserts.values(), *duplicate_inserts):
+        ordinals[e.id] = statements.insert_execution.returning(cursor, statements.execution_row(e))
     if event_rows:
         statements.insert_event.run(cursor, event_rows)
     for finish in finishes:
@@ -165,6 +180,7 @@ def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> N
     for touch in touches:
         if statements.touch_session.run(cursor, [touch]) != 1:
             raise StoreError(f"cannot touch session {touch['session_id']}: it does not exist")
+    return ordinals
 
 
 def _ended(ops: list[WriteOp]) -> list[Execution]:
@@ -214,13 +230,14 @@ class Writer:
         first batch)."""
         self._thread.start()
 
-    def submit(self, op: WriteOp) -> Future[None]:
-        """Queue ``op`` (non-blocking); the future resolves once it is committed.
+    def submit(self, op: WriteOp) -> Future[Ordinals]:
+        """Queue ``op`` (non-blocking); the future resolves once it is committed, to the
+        ordinals given to the executions it inserted.
 
         Raises :class:`StoreError` if the writer is closed. Cancelling the future before the
         writer picks the op up drops the op.
         """
-        future: Future[None] = Future()
+        future: Future[Ordinals] = Future()
         with self._lock:
             if self._closed:
                 raise StoreError("store is closed")
@@ -228,9 +245,10 @@ class Writer:
             self._queue.put((op, future))
         return future
 
-    def write(self, op: WriteOp, timeout: float | None = None) -> None:
+    def write(self, op: WriteOp, timeout: float | None = None) -> Ordinals:
         """Commit ``op`` and wait for it: on the calling thread when the writer is idle (no
         thread hand-off), else through the queue after everything submitted before it.
+        Returns the ordinals given to the executions it inserted.
 
         Raises :class:`StoreError` if it cannot be written (or the writer is closed), and
         :class:`TimeoutError` if a queued write takes longer than ``timeout`` seconds.
@@ -242,18 +260,18 @@ class Writer:
                 raise StoreError("store is closed")
             inline = self._pending == 0 and self._connection_lock.acquire(blocking=False)
             if not inline:
-                future: Future[None] = Future()
+                future: Future[Ordinals] = Future()
                 self._pending += 1
                 self._queue.put((op, future))
         if not inline:
-            future.result(timeout)
-            return
+            return future.result(timeout)
         try:
             (outcome,) = self._write([op])  # the queued path's retry and logging, too
         finally:
             self._connection_lock.release()
-        if outcome is not None:
+        if isinstance(outcome, Exception):
             raise outcome
+        return outcome
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every op submitted before this call is committed (or failed).
@@ -262,7 +280,7 @@ class Writer:
         """
         if threading.current_thread() is self._thread:
             raise StoreError("flush() called from the writer thread (a future callback?)")
-        barrier: Future[None] = Future()
+        barrier: Future[Ordinals] = Future()
         with self._lock:
             if self._closed:
                 return
@@ -293,7 +311,7 @@ class Writer:
     def _run(self) -> None:
         while True:
             batch, taken, stop = self._take()
-            outcomes: list[Exception | None] = []
+            outcomes: list[_Outcome] = []
             if batch:
                 try:
                     with self._connection_lock:
@@ -307,10 +325,10 @@ class Writer:
                 with self._lock:
                     self._pending -= taken
             for (_, future), outcome in zip(batch, outcomes, strict=True):
-                if outcome is None:
-                    future.set_result(None)
-                else:
+                if isinstance(outcome, Exception):
                     future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
             if stop:
                 with self._connection_lock:  # an inline write may still be using it
                     self._index_unindexed()
@@ -339,13 +357,14 @@ class Writer:
             except queue.Empty:
                 return items, taken, False
 
-    def _write(self, batch: list[WriteOp | None]) -> list[Exception | None]:
+    def _write(self, batch: list[WriteOp | None]) -> list[_Outcome]:
         """Write a batch (``None``: a flush barrier) in one transaction; the outcome of each
-        item (None: committed)."""
+        item (an exception, or the ordinals committed)."""
         ops = [op for op in batch if op is not None]
+        ordinals: Ordinals = _NONE
         if ops:
             try:
-                self._transaction(ops)
+                ordinals = self._transaction(ops)
             except Exception as exc:
                 # Retry one by one if there is something to isolate, or if the connection was
                 # dropped as broken (a fresh one may well succeed).
@@ -357,36 +376,50 @@ class Writer:
                     )
                     return self._write_one_by_one(batch)
                 self._fail(ops[0], exc)
-                return [None if op is None else exc for op in batch]
+                return [_NONE if op is None else exc for op in batch]
         if len(self._unindexed) >= INDEX_BATCH:
             self._index_unindexed()
-        return [None] * len(batch)
+        return [ordinals] * len(batch)
 
-    def _write_one_by_one(self, batch: list[WriteOp | None]) -> list[Exception | None]:
+    def _write_one_by_one(self, batch: list[WriteOp | None]) -> list[_Outcome]:
         """Each op in its own transaction. Once one fails for a reason that is not its own
         (the connection was dropped: database gone, locked, ...), the rest fail with it
         instead of each waiting for the same failure."""
         unavailable: StoreError | None = None
-        outcomes: list[Exception | None] = []
+        outcomes: list[_Outcome] = []
         for op in batch:
             if op is None:
-                outcomes.append(None)
+                outcomes.append(_NONE)
             elif unavailable is not None:
                 outcomes.append(unavailable)
             else:
                 try:
-                    self._transaction([op])
+                    outcomes.append(self._transaction([op]))
                 except StoreError as exc:
                     self._fail(op, exc)
                     outcomes.append(exc)
                     if self._connection is None:
                         unavailable = exc
-                else:
-                    outcomes.append(None)
         return outcomes
 
-    def _transaction(self, ops: list[WriteOp]) -> None:
-        """Apply ``ops`` in one transaction on the writer's own connection, then commit.
+    def _transaction(self, ops: list[WriteOp]) -> dict[str, int]:
+        """Apply ``ops`` in one transaction on the writer's own connection, then commit;
+        returns the ordinals given to the executions inserted.
+
+        Another writer on the same database (a second daemon on one PostgreSQL) may take a
+        session's next ordinal first: the unique index refuses the second, which is retried
+        and takes the one after.
+        """
+        for attempt in range(ORDINAL_RETRIES):
+            try:
+                return self._transaction_once(ops)
+            except UniqueViolation as exc:
+                if exc.constraint != "execution_ordinal" or attempt == ORDINAL_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _transaction_once(self, ops: list[WriteOp]) -> dict[str, int]:
+        """One attempt of :meth:`_transaction`.
 
         Raises :class:`StoreError` (``UniqueViolation``/``ForeignKeyViolation`` included).
         """
@@ -398,12 +431,13 @@ class Writer:
             try:
                 if self._db.is_sqlite:
                     cursor.execute("BEGIN IMMEDIATE")
-                _apply(self._statements, cursor, ops)
+                ordinals = _apply(self._statements, cursor, ops)
             finally:
                 cursor.close()
             connection.commit()
             self._db.on_commit()
             self._unindexed.extend(_ended(ops))
+            return ordinals
         except Exception as exc:
             self._rollback(exc)
             if isinstance(exc, StoreError):

@@ -305,6 +305,8 @@ export interface Execution {
   provenance?: Provenance | null;
   /** The execution (of another session) this one replays, for a fork's replays. */
   replay_of?: Uuid | null;
+  /** Its position in its session (1, 2, 3...): the order of the session's history. */
+  ordinal?: number | null;
 }
 
 /** POST /sessions/{id}/fork: the new session, how many executions were replayed, which diverged. */
