@@ -77,6 +77,7 @@ class EventType(StrEnum):
     VALUE = "value"
     EXCEPTION = "exception"
     SYSTEM = "system"
+    DISPLAY = "display"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 90.0
 
 
 def free_port() -> int:

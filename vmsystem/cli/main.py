@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from vmsystem import __version__
-from vmsystem.cli import executions, libs, ops, sessions, templates
+from vmsystem.cli import executions, kernel, libs, ops, sessions, templates
 from vmsystem.cli.failures import CliError, report
 from vmsystem.cli.mcp import mcp
 from vmsystem.cli.repl import repl
@@ -167,6 +167,7 @@ app.command("repl")(repl)
 app.add_typer(ops.app, name="ops")
 app.add_typer(libs.app, name="libs")
 app.command("mcp")(mcp)
+app.add_typer(kernel.app, name="kernel")
 
 
 @app.command("help")

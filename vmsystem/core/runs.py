@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from vmsystem.core.display import line_event
 from vmsystem.core.events import EventBus, LiveExecution
 from vmsystem.core.ids import utcnow
 from vmsystem.models import Event, EventType, Execution, ExecutionKind, ExecutionStatus
@@ -93,10 +94,7 @@ class Recording:
     def sink(self, lines: list[ConsoleLine]) -> None:
         """Record console lines; called on the runtime's thread while JS waits: keep it short."""
         with self.lock:
-            events = [
-                self.make(EventType.CONSOLE, {"level": level, "text": text}, _ts(ms))
-                for level, text, ms in lines
-            ]
+            events = [self.make(*line_event(level, text), _ts(ms)) for level, text, ms in lines]
             self._write(events)
             self._bus.publish(self.live, events)
 

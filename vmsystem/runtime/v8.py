@@ -25,6 +25,7 @@ from vmsystem.runtime.base import (
     OutcomeKind,
     RunLimits,
 )
+from vmsystem.runtime.display import DISPLAY_LEVEL, bundle_text
 from vmsystem.runtime.isolate import MAILBOX_BYTES, STOP, Isolate, bundle_source
 from vmsystem.runtime.native import ERROR_TYPES, dll, handle_type
 from vmsystem.runtime.run import Run, RunClock
@@ -205,7 +206,10 @@ class V8Context:
                 continue
             if not isinstance(text, str):
                 continue
-            if level not in CONSOLE_LEVELS:
+            if level == DISPLAY_LEVEL:
+                if bundle_text(text) is None:
+                    continue
+            elif level not in CONSOLE_LEVELS:
                 level = "log"
             if not isinstance(ts, int | float) or not self._run_started_ms <= ts <= now:
                 ts = now

@@ -42,6 +42,8 @@
     }
     let out = "{\"type\":" + _stringify(type) + ",\"preview\":" + _stringify(preview) + ",\"inspect\":" + _stringify(shown);
     if (json !== undefined) out += ",\"json\":" + json;
+    const bundle = resultBundle(v);
+    if (bundle !== undefined) out += ",\"display\":" + bundle;
     return out + "}";
   }
   function describeError(e) {
