@@ -21,7 +21,10 @@ from tests.e2e.conftest import Daemon, daemon_env, wait_for
 
 pytestmark = pytest.mark.e2e
 
-SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    '<rect width="10" height="10"/></svg>'
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +32,24 @@ def jupyter_prefix(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> 
     """A Jupyter data prefix holding the vm-system kernelspec, installed by the CLI."""
     prefix = tmp_path_factory.mktemp("jupyter-prefix")
     installed = subprocess.run(
-        [sys.executable, "-m", "vmsystem", "--server-url", daemon.url, "kernel", "install",
-         "--prefix", str(prefix), "--template", "kernel-tests"],
-        capture_output=True, text=True, env=daemon_env(), timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "vmsystem",
+            "--server-url",
+            daemon.url,
+            "kernel",
+            "install",
+            "--prefix",
+            str(prefix),
+            "--template",
+            "kernel-tests",
+        ],
+        capture_output=True,
+        text=True,
+        env=daemon_env(),
+        timeout=120,
+        check=False,
     )
     assert installed.returncode == 0, installed.stderr
     assert "Installed kernelspec vm-system" in installed.stdout
@@ -74,7 +92,11 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
     with daemon.client() as http:
         http.post("/templates", json={"name": "kernel-tests"})
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "vm-system", "display_name": "JS", "language": "javascript"}
+    nb.metadata["kernelspec"] = {
+        "name": "vm-system",
+        "display_name": "JS",
+        "language": "javascript",
+    }
     nb.cells = [
         nbformat.v4.new_code_cell("const a = 20"),
         nbformat.v4.new_code_cell("a + 22"),
@@ -83,7 +105,10 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
         nbformat.v4.new_code_cell("throw new Error('x')"),
     ]
     client = NotebookClient(
-        nb, kernel_name="vm-system", timeout=60, allow_errors=True,
+        nb,
+        kernel_name="vm-system",
+        timeout=60,
+        allow_errors=True,
         resources={"metadata": {"path": str(kernel_cwd)}},
     )
     client.execute()
@@ -100,7 +125,9 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
     assert outputs[4][0]["evalue"] == "x"
     # The kernel shut down with the notebook: its session is closed, and it ran in the
     # notebook's folder.
-    closed = [s for s in _sessions(daemon, "closed") if s["worktree_path"] == str(kernel_cwd.resolve())]
+    closed = [
+        s for s in _sessions(daemon, "closed") if s["worktree_path"] == str(kernel_cwd.resolve())
+    ]
     assert len(closed) == 1
 
 
@@ -108,10 +135,16 @@ def test_a_notebook_cell_error_stops_nbclient_like_any_kernel(
     jupyter_prefix: Path, daemon: Daemon, kernel_cwd: Path
 ) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "vm-system", "display_name": "JS", "language": "javascript"}
+    nb.metadata["kernelspec"] = {
+        "name": "vm-system",
+        "display_name": "JS",
+        "language": "javascript",
+    }
     nb.cells = [nbformat.v4.new_code_cell("null.x"), nbformat.v4.new_code_cell("1")]
     client = NotebookClient(
-        nb, kernel_name="vm-system", timeout=60,
+        nb,
+        kernel_name="vm-system",
+        timeout=60,
         resources={"metadata": {"path": str(kernel_cwd)}},
     )
     with pytest.raises(CellExecutionError, match="TypeError"):
@@ -132,7 +165,9 @@ def kernel(jupyter_prefix: Path, kernel_cwd: Path) -> Iterator[Any]:
         manager.shutdown_kernel(now=False)
 
 
-def _execute(client: Any, code: str, timeout: float = 60) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _execute(
+    client: Any, code: str, timeout: float = 60
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     msg_id = client.execute(code)
     outputs: list[dict[str, Any]] = []
     while True:
@@ -160,7 +195,10 @@ def test_interrupting_an_endless_cell_cancels_it_and_the_kernel_keeps_its_state(
     manager, client = kernel
     with daemon.client() as http:
         http.post("/templates", json={"name": "kernel-tests"})
-        http.patch("/templates/kernel-tests", json={"settings": {"limits": {"wall_ms": 60000, "cpu_ms": 60000}}})
+        http.patch(
+            "/templates/kernel-tests",
+            json={"settings": {"limits": {"wall_ms": 60000, "cpu_ms": 60000}}},
+        )
     reply, _ = _execute(client, "globalThis.kept = 41")
     assert reply["status"] == "ok"
     msg_id = client.execute("while (true) {}")
@@ -195,7 +233,9 @@ def test_kernel_info_is_complete_and_restart_keep_the_session(kernel: Any, daemo
     reply, outputs = _execute(client, "typeof before")
     assert reply["status"] == "ok"
     # A restart is a session restart: a fresh runtime, the same session id.
-    assert [o["data"]["text/plain"] for o in outputs if o["type"] == "execute_result"] == ["'undefined'"]
+    assert [o["data"]["text/plain"] for o in outputs if o["type"] == "execute_result"] == [
+        "'undefined'"
+    ]
     ready_after = {s["id"] for s in _sessions(daemon, "ready")}
     assert ready_before & ready_after
 
@@ -204,9 +244,24 @@ def test_an_unreachable_daemon_is_an_error_output_not_a_dead_kernel(
     jupyter_prefix: Path, kernel_cwd: Path
 ) -> None:
     installed = subprocess.run(
-        [sys.executable, "-m", "vmsystem", "--server-url", "http://127.0.0.1:9", "kernel",
-         "install", "--prefix", str(jupyter_prefix), "--name", "vm-system-down"],
-        capture_output=True, text=True, env=daemon_env(), timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "vmsystem",
+            "--server-url",
+            "http://127.0.0.1:9",
+            "kernel",
+            "install",
+            "--prefix",
+            str(jupyter_prefix),
+            "--name",
+            "vm-system-down",
+        ],
+        capture_output=True,
+        text=True,
+        env=daemon_env(),
+        timeout=120,
+        check=False,
     )
     assert installed.returncode == 0, installed.stderr
     manager = KernelManager(kernel_name="vm-system-down")

@@ -74,7 +74,7 @@ def _traceback(payload: dict[str, Any]) -> list[str]:
     return [f"{payload.get('name', 'Error')}: {payload.get('message', '')}"]
 
 
-class VmSystemKernel(Kernel):  # type: ignore[misc]  # ipykernel ships no type information
+class VmSystemKernel(Kernel):
     """A Jupyter kernel whose code runs in a vm-system session (see the module doc)."""
 
     implementation = "vm-system"
@@ -83,7 +83,7 @@ class VmSystemKernel(Kernel):  # type: ignore[misc]  # ipykernel ships no type i
     help_links: list[dict[str, str]] = []
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self._language = _language()
         self.language_info = dict(LANGUAGES[self._language])
         self._client = AsyncClient()
@@ -174,6 +174,9 @@ class VmSystemKernel(Kernel):  # type: ignore[misc]  # ipykernel ships no type i
             "traceback": _traceback(error),
         }
 
+    def _send(self, msg_type: str, content: dict[str, Any]) -> None:
+        self.send_response(self.iopub_socket, msg_type, content)  # type: ignore[no-untyped-call]
+
     def _ok(self) -> dict[str, Any]:
         return {
             "status": "ok",
@@ -185,7 +188,7 @@ class VmSystemKernel(Kernel):  # type: ignore[misc]  # ipykernel ships no type i
     def _fail(self, ename: str, evalue: str, silent: bool) -> dict[str, Any]:
         content = {"ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
         if not silent:
-            self.send_response(self.iopub_socket, "error", content)
+            self._send("error", content)
         return {"status": "error", "execution_count": self.execution_count, **content}
 
     def _publish(self, event: Event) -> None:
@@ -193,28 +196,28 @@ class VmSystemKernel(Kernel):  # type: ignore[misc]  # ipykernel ships no type i
         if kind == "console":
             name = "stderr" if payload.get("level") in _STDERR_LEVELS else "stdout"
             text = f"{payload.get('text', '')}\n"
-            self.send_response(self.iopub_socket, "stream", {"name": name, "text": text})
+            self._send("stream", {"name": name, "text": text})
         elif kind == "display":
             content = {"data": payload.get("data", {}), "metadata": payload.get("metadata", {})}
-            self.send_response(self.iopub_socket, "display_data", content)
+            self._send("display_data", content)
         elif kind == "value":
             if payload.get("type") == "undefined":
                 return  # as Deno's and IJavascript's kernels: no Out[] for undefined
             data: dict[str, Any] = dict(payload.get("display") or {})
             data["text/plain"] = payload.get("inspect") or payload.get("preview", "")
             content = {"execution_count": self.execution_count, "data": data, "metadata": {}}
-            self.send_response(self.iopub_socket, "execute_result", content)
+            self._send("execute_result", content)
         elif kind == "exception":
             content = {
                 "ename": str(payload.get("name", "Error")),
                 "evalue": str(payload.get("message", "")),
                 "traceback": _traceback(payload),
             }
-            self.send_response(self.iopub_socket, "error", content)
+            self._send("error", content)
         elif kind == "system" and payload.get("level") == "error":
             code, message = str(payload.get("code", "")), str(payload.get("message", ""))
             content = {"ename": code, "evalue": message, "traceback": [f"{code}: {message}"]}
-            self.send_response(self.iopub_socket, "error", content)
+            self._send("error", content)
 
     # ------------------------------------------------------------------ interrupt
     def _on_sigint(self, signum: int, frame: FrameType | None) -> None:

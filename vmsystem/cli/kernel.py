@@ -107,7 +107,9 @@ def install(
     if sum((user, sys_prefix, bool(prefix))) > 1:
         raise CliError("give at most one of --user, --sys-prefix and --prefix")
     kernel_name = name or ("vm-system" if language == "javascript" else "vm-system-ts")
-    shown = display_name or ("JavaScript (vm-system)" if language == "javascript" else "TypeScript (vm-system)")
+    shown = display_name or (
+        "JavaScript (vm-system)" if language == "javascript" else "TypeScript (vm-system)"
+    )
     spec = kernel_spec(
         display_name=shown,
         language=language,
