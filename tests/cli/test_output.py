@@ -20,6 +20,11 @@ def test_console_events_read_as_their_text() -> None:
     assert event_text(event("console", level="error", text="a\nb")) == "a\nb"
 
 
+def test_display_events_read_as_their_plain_text() -> None:
+    shown = event("display", data={"image/svg+xml": "<svg/>", "text/plain": "chart"}, metadata={})
+    assert event_text(shown) == "chart"
+
+
 def test_values_prefer_the_inspect_form() -> None:
     assert value_text({"type": "object", "preview": "[object Object]", "inspect": "{ a: 1 }"}) == (
         "{ a: 1 }"

@@ -230,3 +230,27 @@ def test_run_notebook_takes_v45_cells_without_ids_and_upgrades_v3(
     assert ran.cells[0].outputs[0].data["application/json"] == 1
     assert upgraded.nbformat == 4
     assert upgraded.cells[0].outputs[0].data["application/json"] == 9
+
+
+def test_display_bundles_export_as_display_data_in_order_and_as_text_in_markdown(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sid = _session(vm, worktree)
+    vm.executions.repl(
+        sid,
+        "console.log('before'); display({'image/svg+xml': '<svg/>', 'text/plain': 'chart'});"
+        " console.log('after');"
+        " ({[Symbol.for('Jupyter.display')]() { return {'text/html': '<b>x</b>'} }})",
+    )
+    nb = _valid(orjson.loads(_body(vm, sid, "ipynb")))
+    outputs = nb.cells[0].outputs
+    assert [o.output_type for o in outputs] == [
+        "stream",
+        "display_data",
+        "stream",
+        "execute_result",
+    ]
+    assert outputs[1].data == {"image/svg+xml": "<svg/>", "text/plain": "chart"}
+    assert outputs[3].data["text/html"] == "<b>x</b>"
+    markdown = _body(vm, sid, "md").decode()
+    assert "[display] chart" in markdown

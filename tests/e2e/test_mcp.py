@@ -402,3 +402,27 @@ async def test_refused_without_the_token(daemon: Daemon, transport: str) -> None
         assert answer.is_error
         assert text(answer).startswith("UNAUTHORIZED:")
         assert "--auth-token" in text(answer)
+
+
+async def test_displayed_images_come_back_as_image_content(
+    daemon: Daemon, transport: str, tmp_path: Path
+) -> None:
+    png = (
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJ"
+        "RU5ErkJggg=="
+    )
+    async with connect(daemon.url, transport, TOKEN) as client:
+        session_id = await new_session(client, daemon, tmp_path)
+        code = (
+            f"display({{'image/png': '{png}', 'text/plain': 'dot'}});"
+            " display({'image/svg+xml': '<svg/>', 'text/plain': 'chart'}); 1"
+        )
+        answer = await client.call_tool("run_js", {"session_id": session_id, "code": code})
+        result = data(answer)
+        assert [d["text"] for d in result["displays"]] == ["dot", "chart"]
+        images = [c for c in answer.content if c.type == "image"]
+        assert [(i.mime_type, i.data) for i in images] == [
+            ("image/png", png),
+            ("image/svg+xml", "PHN2Zy8+"),
+        ]
+        assert "display (image/png, text/plain): dot" in text(answer)

@@ -128,13 +128,16 @@ def error_text(error: dict[str, Any]) -> str:
 
 
 def event_text(event: dict[str, Any] | Any) -> str:
-    """One event as a person reads it: console output as its text, ``> code`` for the echoed
+    """One event as a person reads it: console output as its text (a display bundle as its
+    ``text/plain``), ``> code`` for the echoed
     input, ``=> value``, ``Uncaught Name: message`` (with the stack) and ``[level] CODE:
     message`` for system events."""
     payload: dict[str, Any] = event.get("payload") or {}
     kind = event["type"]
     if kind == "console":
         return str(payload.get("text", ""))
+    if kind == "display":  # a MIME bundle: a terminal shows its text/plain
+        return str((payload.get("data") or {}).get("text/plain", ""))
     if kind == "input_echo":
         lines = str(payload.get("text", "")).splitlines() or [""]
         return "\n".join(("> " if i == 0 else "... ") + line for i, line in enumerate(lines))

@@ -106,6 +106,8 @@ def _print_event(event: Event) -> None:
     if kind == "console":
         text = str(payload.get("text", ""))
         (_err if payload.get("level") in ("warn", "error") else _out)(text)
+    elif kind == "display":
+        _out(str((payload.get("data") or {}).get("text/plain", "")))
     elif kind == "value":
         _out(_shown_value(payload))
     elif kind == "exception":

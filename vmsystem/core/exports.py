@@ -164,6 +164,9 @@ def _markdown_execution(number: int, execution: Execution, events: Iterator[Even
         payload = event.payload
         if event.type is EventType.CONSOLE:
             console.append(f"[{payload.get('level', 'log')}] {payload.get('text', '')}")
+        elif event.type is EventType.DISPLAY:
+            data = payload.get("data") or {}
+            console.append(f"[display] {data.get('text/plain', '')}")
         elif event.type is EventType.VALUE:
             shown = payload.get("inspect") or payload.get("preview", "")
             tail = f"Result ({payload.get('type', 'value')}):\n\n" + _fence(str(shown)) + "\n"

@@ -121,11 +121,21 @@ def value_output(value: dict[str, Any], execution_count: int | None) -> dict[str
     data: dict[str, Any] = {"text/plain": str(value.get("inspect") or value.get("preview", ""))}
     if "json" in value:
         data["application/json"] = value["json"]
+    data.update(value.get("display") or {})
     return {
         "output_type": "execute_result",
         "execution_count": execution_count,
         "data": data,
         "metadata": {},
+    }
+
+
+def display_output(payload: dict[str, Any]) -> dict[str, Any]:
+    """The ``display_data`` output of a ``display`` event."""
+    return {
+        "output_type": "display_data",
+        "data": dict(payload.get("data") or {}),
+        "metadata": dict(payload.get("metadata") or {}),
     }
 
 
@@ -144,7 +154,9 @@ def error_output(error: dict[str, Any]) -> dict[str, Any]:
 def outputs_of(
     execution: Execution, events: Iterable[Event], execution_count: int | None
 ) -> list[dict[str, Any]]:
-    """The outputs of one execution from its events (console, then value or error)."""
+    """The outputs of one execution from its events, in order: console lines as ``stream``
+    outputs, ``display()`` bundles as ``display_data``, then the value or the error."""
+    outputs: list[dict[str, Any]] = []
     console: list[tuple[str, str]] = []
     tail: dict[str, Any] | None = None
     for event in events:
@@ -152,13 +164,17 @@ def outputs_of(
             level = str(event.payload.get("level", "log"))
             stream = "stderr" if level in _STDERR_LEVELS else "stdout"
             console.append((stream, str(event.payload.get("text", ""))))
+        elif event.type is EventType.DISPLAY:
+            outputs.extend(_merge_streams(console))
+            console = []
+            outputs.append(display_output(event.payload))
         elif event.type is EventType.VALUE:
             tail = value_output(event.payload, execution_count)
         elif event.type is EventType.EXCEPTION or (
             event.type is EventType.SYSTEM and event.payload.get("level") == "error"
         ):
             tail = error_output(event.payload)
-    outputs = list(_merge_streams(console))
+    outputs.extend(_merge_streams(console))
     if tail is None and execution.status is not ExecutionStatus.OK and execution.error:
         tail = error_output(execution.error)  # a run whose terminal event is missing
     if tail is not None:

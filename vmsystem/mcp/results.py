@@ -3,6 +3,7 @@ and as text a model reads at a glance."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -15,6 +16,8 @@ __all__ = [
     "MAX_CONSOLE_LINES",
     "ConsoleCollector",
     "ConsoleLine",
+    "Display",
+    "Image",
     "RunResult",
     "run_result",
     "run_text",
@@ -24,6 +27,15 @@ __all__ = [
 MAX_CONSOLE_LINES = 200
 #: ... and at most this many characters of them.
 MAX_CONSOLE_CHARS = 32_000
+
+#: Images (from display() bundles and a result's bundle) returned as image content, at most.
+MAX_IMAGES = 8
+#: ... each of at most this many base64 characters.
+MAX_IMAGE_CHARS = 2_000_000
+#: The MIME types returned as image content (PNG and JPEG data is base64 already).
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+#: An image for the tool result's content: (MIME type, base64 data).
+Image = tuple[str, str]
 
 #: Why an execution stopped, for a reader who only sees the text.
 _STOP_NOTES = {
@@ -42,6 +54,13 @@ class ConsoleLine(BaseModel):
     text: str
 
 
+class Display(BaseModel):
+    """One display() output of the run (a MIME bundle)."""
+
+    text: str = Field(description="Its text/plain form")
+    mime_types: list[str] = Field(description="The MIME types of the bundle")
+
+
 class RunResult(BaseModel):
     """The outcome of one execution."""
 
@@ -57,6 +76,10 @@ class RunResult(BaseModel):
     console_omitted: int = Field(
         description="Console lines left out of `console` (read them with get_events)."
     )
+    displays: list[Display] = Field(
+        default_factory=list,
+        description="display() outputs, in order (capped); images also come as image content.",
+    )
     error: dict[str, Any] | None = Field(
         description="Otherwise: {name, message, stack?} for a JS exception, or {code, message} "
         "when vm-system stopped the run (WALL_TIME_EXCEEDED, CPU_TIME_EXCEEDED, "
@@ -66,24 +89,44 @@ class RunResult(BaseModel):
 
 
 class ConsoleCollector:
-    """Keeps the first console lines of a run, within the caps."""
+    """Keeps the first console lines and display() outputs of a run, within the caps."""
 
     def __init__(self) -> None:
         self.lines: list[ConsoleLine] = []
+        self.displays: list[Display] = []
+        self.images: list[Image] = []
         self.omitted = 0
         self._chars = 0
 
     def add(self, event: Json) -> None:
-        """Take a ``console`` event (other events are ignored)."""
+        """Take a ``console`` or ``display`` event (other events are ignored)."""
+        payload = event.get("payload") or {}
+        if event.get("type") == "display":
+            self.add_bundle(payload.get("data") or {})
+            return
         if event.get("type") != "console":
             return
-        payload = event.get("payload") or {}
         text = str(payload.get("text", ""))
         if len(self.lines) >= MAX_CONSOLE_LINES or self._chars + len(text) > MAX_CONSOLE_CHARS:
             self.omitted += 1
             return
         self._chars += len(text)
         self.lines.append(ConsoleLine(level=str(payload.get("level", "log")), text=text))
+
+    def add_bundle(self, bundle: dict[str, Any], *, listed: bool = True) -> None:
+        """Take a MIME bundle: listed in ``displays``, its image (if any) kept for content."""
+        text = str(bundle.get("text/plain", ""))
+        if listed and len(self.displays) < MAX_CONSOLE_LINES:
+            self.displays.append(Display(text=text, mime_types=sorted(bundle)))
+        for mime in _IMAGE_TYPES:
+            data = bundle.get(mime)
+            if not isinstance(data, str) or len(self.images) >= MAX_IMAGES:
+                continue
+            if mime == "image/svg+xml":
+                data = base64.b64encode(data.encode()).decode()
+            if len(data) <= MAX_IMAGE_CHARS:
+                self.images.append((mime, data))
+            break
 
 
 def run_result(execution: Json, console: ConsoleCollector) -> RunResult:
@@ -96,6 +139,7 @@ def run_result(execution: Json, console: ConsoleCollector) -> RunResult:
         value=execution.get("result"),
         console=console.lines,
         console_omitted=console.omitted,
+        displays=console.displays,
         error=execution.get("error"),
         metrics=execution.get("metrics") or {},
     )
@@ -143,6 +187,8 @@ def run_text(result: RunResult) -> str:
             lines.append(f"  {prefix}{line.text}")
     if result.console_omitted:
         lines.append(f"  ... {result.console_omitted} more console lines (see get_events)")
+    for display in result.displays:
+        lines.append(f"display ({', '.join(display.mime_types)}): {display.text}")
     if result.value is not None:
         lines.extend(describe_value(result.value))
     if result.error is not None:

@@ -10,7 +10,7 @@ from contextlib import suppress
 import anyio
 
 from vmsystem.mcp.backend import Backend, Json
-from vmsystem.mcp.results import ConsoleCollector, run_result, run_text
+from vmsystem.mcp.results import ConsoleCollector, Image, run_result, run_text
 
 __all__ = ["MAX_PROGRESS_MESSAGE", "PROGRESS_INTERVAL_S", "Report", "follow_run"]
 
@@ -64,8 +64,11 @@ class _Batch:
         self.last_sent = time.monotonic()
 
 
-async def follow_run(backend: Backend, started: Json, report: Report) -> tuple[str, Json]:
-    """Follow a started execution to its end; its result as (text, JSON).
+async def follow_run(
+    backend: Backend, started: Json, report: Report
+) -> tuple[str, Json, tuple[Image, ...]]:
+    """Follow a started execution to its end; its result as (text, JSON, images), the
+    images being those of its display() outputs and of its value's MIME bundle.
 
     If the tool call itself is cancelled (the client gave up), the execution is cancelled
     too, so that the session does not stay busy with a run nobody waits for.
@@ -82,8 +85,11 @@ async def follow_run(backend: Backend, started: Json, report: Report) -> tuple[s
         with anyio.CancelScope(shield=True), anyio.move_on_after(10), suppress(Exception):
             await backend.cancel_execution(execution_id)
         raise
+    value = final.get("result") or {}
+    if isinstance(value.get("display"), dict):
+        console.add_bundle(value["display"], listed=False)
     result = run_result(final, console)
-    return run_text(result), result.model_dump(mode="json")
+    return run_text(result), result.model_dump(mode="json"), tuple(console.images)
 
 
 async def _follow(

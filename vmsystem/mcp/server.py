@@ -99,10 +99,12 @@ def build_server(backend: Backend, *, version: str) -> Server[Any]:
         except Exception:
             _log.exception("MCP tool %s failed", tool.name)
             return _failure("INTERNAL", f"internal error in tool {tool.name}")
-        return types.CallToolResult(
-            content=[types.TextContent(type="text", text=answer.text)],
-            structured_content=answer.data,
-        )
+        content: list[types.ContentBlock] = [
+            types.TextContent(type="text", text=answer.text)
+        ]
+        for mime, data in answer.images:
+            content.append(types.ImageContent(type="image", data=data, mime_type=mime))
+        return types.CallToolResult(content=content, structured_content=answer.data)
 
     async def list_resources(
         _ctx: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None

@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from vmsystem.mcp.backend import Backend, Json
-from vmsystem.mcp.results import RunResult
+from vmsystem.mcp.results import Image, RunResult
 from vmsystem.mcp.runs import Report, follow_run
 
 __all__ = ["TOOLS", "Answer", "Tool"]
@@ -24,10 +24,12 @@ A = TypeVar("A", bound=BaseModel)
 
 @dataclass(frozen=True)
 class Answer:
-    """A tool's successful result: text for the model, the same content as JSON."""
+    """A tool's successful result: text for the model, the same content as JSON, and images
+    (MIME type, base64) that the run displayed."""
 
     text: str
     data: Json
+    images: tuple[Image, ...] = ()
 
 
 @dataclass(frozen=True)
