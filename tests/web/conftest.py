@@ -40,7 +40,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 AUTH_TOKEN = "browser-test-token"
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 90.0
 # Playwright's default for expect() and actions, in milliseconds.
 UI_TIMEOUT_MS = 10_000
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from vmsystem.cli.failures import CliError
+from vmsystem.cli.output import OutputFormat, OutputOption, echo, render
 from vmsystem.cli.state import state_of
 from vmsystem.client import ENV_SERVER_URL
 
@@ -91,6 +92,7 @@ def install(
     prefix: Annotated[
         str, typer.Option("--prefix", help="Install under this prefix (PREFIX/share/jupyter).")
     ] = "",
+    output: OutputOption = OutputFormat.text,
 ) -> None:
     """Write a kernelspec so that Jupyter (Lab, Notebook, VS Code, nbclient) can use vm-system.
 
@@ -125,4 +127,5 @@ def install(
             user=user,
             prefix=sys.prefix if sys_prefix else (prefix or None),
         )
-    typer.echo(f"Installed kernelspec {kernel_name} in {destination}")
+    answer = {"name": kernel_name, "path": destination, "spec": spec}
+    render(output, answer, lambda: echo(f"Installed kernelspec {kernel_name} in {destination}"))

@@ -99,9 +99,7 @@ def build_server(backend: Backend, *, version: str) -> Server[Any]:
         except Exception:
             _log.exception("MCP tool %s failed", tool.name)
             return _failure("INTERNAL", f"internal error in tool {tool.name}")
-        content: list[types.ContentBlock] = [
-            types.TextContent(type="text", text=answer.text)
-        ]
+        content: list[types.ContentBlock] = [types.TextContent(type="text", text=answer.text)]
         for mime, data in answer.images:
             content.append(types.ImageContent(type="image", data=data, mime_type=mime))
         return types.CallToolResult(content=content, structured_content=answer.data)

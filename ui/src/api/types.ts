@@ -253,7 +253,12 @@ export interface ValuePayload {
   /** Node `util.inspect`-style text (absent in executions stored before it existed). */
   inspect?: string;
   json?: JsonValue;
+  /** The value's own MIME bundle, when it has a `[Symbol.for("Jupyter.display")]()` method. */
+  display?: MimeBundle;
 }
+
+/** A MIME bundle (`display()`): MIME type -> data; `text/plain` is always there. */
+export type MimeBundle = Record<string, JsonValue>;
 
 export interface ExceptionPayload {
   name: string;
@@ -379,6 +384,10 @@ export interface ConsolePayload {
   level: ConsoleLevel | string;
   text: string;
 }
+export interface DisplayPayload {
+  data: MimeBundle;
+  metadata: Record<string, JsonValue>;
+}
 export interface SystemPayload {
   level: string;
   code: string;
@@ -398,10 +407,11 @@ export type ConsoleEvent = EventBase<'console', ConsolePayload>;
 export type ValueEvent = EventBase<'value', ValuePayload>;
 export type ExceptionEvent = EventBase<'exception', ExceptionPayload>;
 export type SystemEvent = EventBase<'system', SystemPayload>;
+export type DisplayEvent = EventBase<'display', DisplayPayload>;
 
-export type ExecutionEvent = InputEchoEvent | ConsoleEvent | ValueEvent | ExceptionEvent | SystemEvent;
+export type ExecutionEvent = InputEchoEvent | ConsoleEvent | ValueEvent | ExceptionEvent | SystemEvent | DisplayEvent;
 export type EventType = ExecutionEvent['type'];
-export const EVENT_TYPES: EventType[] = ['input_echo', 'console', 'value', 'exception', 'system'];
+export const EVENT_TYPES: EventType[] = ['input_echo', 'console', 'display', 'value', 'exception', 'system'];
 
 export interface ListEventsParams {
   after_seq?: number;

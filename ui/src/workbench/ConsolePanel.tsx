@@ -2,6 +2,7 @@ import { useLayoutEffect, useMemo, useRef } from 'react';
 import type { ExecutionEvent, Limits } from '../api/types';
 import { outcomeText } from '../lib/outcome';
 import { clockTime, plural } from '../lib/format';
+import { MimeView } from '../components/MimeView';
 import { consoleLines } from './state';
 
 const MAX_LINES = 5000;
@@ -73,6 +74,11 @@ export function ConsolePanel({ events, running, executionId, limits }: ConsolePa
                   ›
                 </span>
                 <span className="console-text">{l.text}</span>
+              </div>
+            ) : l.kind === 'display' && l.bundle ? (
+              <div key={l.seq} className="console-line console-display" data-testid="display-line" data-seq={l.seq}>
+                <span className="console-ts">{clockTime(l.ts)}</span>
+                <MimeView bundle={l.bundle} />
               </div>
             ) : l.kind === 'system' ? (
               <div key={l.seq} className={`console-line console-system level-${l.level}`} data-testid="system-line" data-code={l.code} data-seq={l.seq}>

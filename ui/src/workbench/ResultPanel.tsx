@@ -1,4 +1,5 @@
 import { JsonTree } from '../components/JsonTree';
+import { MimeView } from '../components/MimeView';
 import { StatusBadge } from '../components/StatusBadge';
 import type { ExceptionPayload, ExecutionError, JsonValue, Limits, SystemErrorPayload, ValuePayload } from '../api/types';
 import { outcomeText } from '../lib/outcome';
@@ -14,6 +15,7 @@ export function ValueView({ value }: { value: ValuePayload }) {
   const structured = value.json !== undefined && value.json !== null && typeof value.json === 'object';
   return (
     <div className="value-view" data-testid="result-value">
+      {value.display && <MimeView bundle={value.display} />}
       <p>
         <span className="tag" data-testid="result-type">
           {value.type}

@@ -92,6 +92,12 @@ describe('runReducer', () => {
     expect(s).toMatchObject({ phase: 'done', status: 'timeout' });
   });
 
+  it('shows a display() bundle as a display line with its text/plain', () => {
+    const data = { 'image/svg+xml': '<svg/>', 'text/plain': 'chart' };
+    const lines = consoleLines([ev(1, 'display', { data, metadata: {} })]);
+    expect(lines).toEqual([{ seq: 1, ts: '2026-11-22T10:00:00.001Z', kind: 'display', level: 'display', text: 'chart', bundle: data }]);
+  });
+
   it('keeps the first terminal event and lets the stored status win', () => {
     let s = reduce([{ type: 'submit' }, { type: 'started', execution: execution() }]);
     s = runReducer(s, { type: 'events', events: [ev(1, 'exception', { name: 'Error', message: 'boom' })] });

@@ -2,7 +2,7 @@
 // order, each once), the terminal event, and the final execution record.
 import type { ApiError } from '../api/errors';
 import { isTerminalEvent, statusFromTerminal } from '../api/follow';
-import type { Execution, ExecutionEvent, ExecutionStatus } from '../api/types';
+import type { Execution, ExecutionEvent, ExecutionStatus, MimeBundle } from '../api/types';
 
 export type RunPhase =
   | 'idle' // nothing run yet
@@ -139,7 +139,7 @@ export function runReducer(state: RunState, action: RunAction): RunState {
   }
 }
 
-export type ConsoleLineKind = 'echo' | 'console' | 'system';
+export type ConsoleLineKind = 'echo' | 'console' | 'system' | 'display';
 
 export interface ConsoleLine {
   seq: number;
@@ -148,9 +148,12 @@ export interface ConsoleLine {
   level: string;
   text: string;
   code?: string;
+  /** The MIME bundle of a `display` line. */
+  bundle?: MimeBundle;
 }
 
-/** The lines the console panel shows: input echo, console output and system notices, in seq order. */
+/** The lines the console panel shows: input echo, console output, display() outputs and system
+ * notices, in seq order. */
 export function consoleLines(events: ExecutionEvent[]): ConsoleLine[] {
   const out: ConsoleLine[] = [];
   for (const ev of events) {
@@ -160,6 +163,16 @@ export function consoleLines(events: ExecutionEvent[]): ConsoleLine[] {
         break;
       case 'console':
         out.push({ seq: ev.seq, ts: ev.ts, kind: 'console', level: ev.payload.level, text: ev.payload.text });
+        break;
+      case 'display':
+        out.push({
+          seq: ev.seq,
+          ts: ev.ts,
+          kind: 'display',
+          level: 'display',
+          text: String(ev.payload.data['text/plain'] ?? ''),
+          bundle: ev.payload.data,
+        });
         break;
       case 'system':
         out.push({
