@@ -1,8 +1,8 @@
 """Managed worktrees: sessions get ``worktree_managed`` (the daemon created the directory and
 removes it) and ``worktree_removed_at`` (when the retention removed it).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
