@@ -341,6 +341,35 @@ def test_ctrl_enter_in_the_editor_runs_the_code(
     expect(page.get_by_test_id("result-preview")).to_contain_text("again")
 
 
+# --------------------------------------------------------------------------- modules
+
+
+def test_the_workbench_runs_typescript_snippets_and_a_typescript_module_file(
+    page: Page, web_daemon: WebDaemon, tmp_path: Path
+) -> None:
+    session = api_session(web_daemon, tmp_path, "typescript")
+    root = Path(session["worktree_path"])
+    (root / "lib").mkdir()
+    (root / "lib" / "util.mjs").write_text("export const add = (a, b) => a + b;\n")
+    (root / "main.ts").write_text(
+        "import { add } from './lib/util.mjs';\nconst n: number = add(40, 2);\n"
+        "console.log('from main.ts', n);\n"
+    )
+    open_workbench(page, session["id"])
+    language = page.get_by_test_id("workbench-language-select")
+    expect(language).to_have_value("javascript")
+    language.select_option("typescript")
+    run_code(page, "const n: number = 2; n * 21", status="ok")
+    expect(page.get_by_test_id("result-preview")).to_have_text("42")
+    page.get_by_test_id("workbench-mode-file").click()
+    page.get_by_test_id("runfile-path-input").fill("main.ts")
+    previous = page.get_by_test_id("execution-id").text_content() or ""
+    page.get_by_test_id("run-button").click()
+    expect(page.get_by_test_id("execution-id")).not_to_have_text(previous)
+    expect(page.get_by_test_id("execution-status")).to_have_text("ok")
+    expect(page.get_by_test_id("console-line")).to_have_text(re.compile("from main.ts 42"))
+
+
 # --------------------------------------------------------------------------- auth
 
 

@@ -57,11 +57,14 @@ export interface Limits {
 export const LIMIT_KEYS = ['wall_ms', 'cpu_ms', 'mem_mb', 'max_events', 'max_output_kb'] as const;
 export type LimitKey = (typeof LIMIT_KEYS)[number];
 
+/** The languages of REPL input. */
+export type Language = 'javascript' | 'typescript';
+
 export interface RuntimeSettings {
   strict: boolean;
   console: boolean;
   /** The default language of REPL input. */
-  language?: 'javascript' | 'typescript';
+  language?: Language;
 }
 
 export interface ResolverSettings {
@@ -334,7 +337,7 @@ export interface ReplRequest {
   session_id: Uuid;
   input: string;
   stream?: boolean;
-  language?: 'javascript' | 'typescript';
+  language?: Language;
 }
 
 export interface RunFileRequest {

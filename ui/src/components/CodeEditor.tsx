@@ -11,6 +11,8 @@ export interface CodeEditorProps {
   onRun?: () => void;
   label?: string;
   testId?: string;
+  /** Highlight TypeScript syntax (fixed when the editor is created: key the editor to change it). */
+  typescript?: boolean;
 }
 
 const theme = EditorView.theme({
@@ -21,8 +23,15 @@ const theme = EditorView.theme({
   '.cm-gutters': { backgroundColor: 'var(--surface-2)', borderRight: '1px solid var(--border)', color: 'var(--text-muted)' },
 });
 
-/** CodeMirror 6 JavaScript editor. Tab moves focus (no tab trapping); Ctrl/Cmd+Enter runs. */
-export default function CodeEditor({ value, onChange, onRun, label = 'JavaScript code', testId = 'workbench-editor' }: CodeEditorProps) {
+/** CodeMirror 6 JavaScript (or TypeScript) editor. Tab moves focus (no tab trapping); Ctrl/Cmd+Enter runs. */
+export default function CodeEditor({
+  value,
+  onChange,
+  onRun,
+  label = 'JavaScript code',
+  testId = 'workbench-editor',
+  typescript = false,
+}: CodeEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const onChangeRef = useRef(onChange);
@@ -49,7 +58,7 @@ export default function CodeEditor({ value, onChange, onRun, label = 'JavaScript
             ]),
           ),
           basicSetup,
-          javascript(),
+          javascript({ typescript }),
           theme,
           EditorView.lineWrapping,
           EditorView.contentAttributes.of({ 'aria-label': label, 'data-testid': `${testId}-input` }),

@@ -79,6 +79,28 @@ async function mount() {
 }
 
 describe('WorkbenchPage', () => {
+  it('sends the chosen language, which defaults to the template setting', async () => {
+    const typed = { ...SESSION, template_snapshot: { settings: { runtime: { language: 'typescript' } } } } as unknown as Session;
+    daemon.on('GET', '/api/v1/sessions/s1', typed);
+    daemon.on('POST', '/api/v1/executions/repl', () => jsonResponse(exec({ status: 'ok' }), 201));
+    daemon.on('GET', '/api/v1/executions/e1', exec({ status: 'ok' }));
+    const view = await mount();
+    const select = view.byTestId('workbench-language-select') as HTMLSelectElement;
+    await waitFor(() => expect(select.value).toBe('typescript'));
+    await click(view.byTestId('run-button'));
+    await waitFor(() => expect(daemon.calls.filter((c) => c.method === 'POST').length).toBe(1));
+    expect((daemon.calls.find((c) => c.method === 'POST')?.body as { language?: string }).language).toBe('typescript');
+    await act(async () => {
+      select.value = 'javascript';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await waitFor(() => expect((view.byTestId('run-button') as HTMLButtonElement).disabled).toBe(false));
+    await click(view.byTestId('run-button'));
+    await waitFor(() => expect(daemon.calls.filter((c) => c.method === 'POST').length).toBe(2));
+    const posts = daemon.calls.filter((c) => c.method === 'POST');
+    expect((posts[1].body as { language?: string }).language).toBe('javascript');
+  });
+
   it('runs a snippet with stream:true, shows live console lines in order and the result tree', async () => {
     daemon.on('POST', '/api/v1/executions/repl', () => jsonResponse(exec(), 202));
     daemon.on('GET', /\/api\/v1\/executions\/e1\/events\/stream/, () =>
@@ -95,7 +117,12 @@ describe('WorkbenchPage', () => {
     await click(view.byTestId('run-button'));
     await waitFor(() => expect(view.byTestId('execution-status').textContent).toBe('ok'));
     const post = daemon.calls.find((c) => c.method === 'POST');
-    expect(post?.body).toEqual({ session_id: 's1', input: 'console.log("a"); console.log("b"); ({a: 1})', stream: true });
+    expect(post?.body).toEqual({
+      session_id: 's1',
+      input: 'console.log("a"); console.log("b"); ({a: 1})',
+      stream: true,
+      language: 'javascript',
+    });
     const lines = view.allByTestId('console-line');
     expect(lines.map((l) => l.querySelector('.console-text')?.textContent)).toEqual(['a', 'b']);
     expect(lines[1].dataset.level).toBe('warn');

@@ -2,7 +2,7 @@ import { lazy, Suspense, useCallback, useEffect, useState, type KeyboardEvent } 
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { keys, templateNameMap, useSessions, useTemplates } from '../api/queries';
-import type { JsonObject } from '../api/types';
+import type { JsonObject, Language } from '../api/types';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { Empty, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
@@ -90,6 +90,8 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
   const [code, setCode] = useState(() => loadString(DRAFT_KEY, DEFAULT_CODE));
   const [runFile, setRunFile] = useState<RunFileDraft>(loadRunFileDraft);
   const [invalid, setInvalid] = useState<string | null>(null);
+  // null: the template's settings.runtime.language.
+  const [chosenLanguage, setChosenLanguage] = useState<Language | null>(null);
   const { state, run, cancel, reset, active } = useRunner();
 
   const session = useQuery({
@@ -99,6 +101,7 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
     refetchInterval: 10000,
   });
   const limits = session.data?.template_snapshot?.settings?.limits;
+  const language: Language = chosenLanguage ?? session.data?.template_snapshot?.settings?.runtime?.language ?? 'javascript';
 
   // Without a session in the URL, reopen the last one used if it is still ready.
   const ready = useSessions({ status: 'ready' });
@@ -126,7 +129,7 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
         return;
       }
       setInvalid(null);
-      void run({ kind: 'repl', sessionId, input: code });
+      void run({ kind: 'repl', sessionId, input: code, language });
       return;
     }
     const path = runFile.path.trim();
@@ -150,7 +153,7 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
     }
     setInvalid(null);
     void run({ kind: 'run_file', sessionId, path, args, env: env as Record<string, string> });
-  }, [sessionId, isReady, active, mode, code, runFile, run]);
+  }, [sessionId, isReady, active, mode, code, runFile, run, language]);
 
   const doCancel = async () => {
     const err = await cancel();
@@ -235,17 +238,37 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
               </div>
               <div className="panel-body">
                 {mode === 'repl' ? (
-                  <Suspense fallback={<Loading label="Loading editor…" />}>
-                    <CodeEditor value={code} onChange={setCode} onRun={doRun} />
-                  </Suspense>
+                  <>
+                    <label className="field language-picker">
+                      <span>Language</span>
+                      <select
+                        value={language}
+                        onChange={(e) => setChosenLanguage(e.target.value as Language)}
+                        data-testid="workbench-language-select"
+                      >
+                        <option value="javascript">JavaScript</option>
+                        <option value="typescript">TypeScript</option>
+                      </select>
+                    </label>
+                    <Suspense fallback={<Loading label="Loading editor…" />}>
+                      <CodeEditor
+                        key={language}
+                        value={code}
+                        onChange={setCode}
+                        onRun={doRun}
+                        typescript={language === 'typescript'}
+                        label={language === 'typescript' ? 'TypeScript code' : 'JavaScript code'}
+                      />
+                    </Suspense>
+                  </>
                 ) : (
                   <div className="stack" data-testid="runfile-form">
                     <label className="field">
-                      <span>File path (relative to the worktree)</span>
+                      <span>File path (relative to the worktree: a script, an ES or CommonJS module, or TypeScript)</span>
                       <input
                         value={runFile.path}
                         onChange={(e) => setRunFile((r) => ({ ...r, path: e.target.value }))}
-                        placeholder="scripts/report.js"
+                        placeholder="main.ts, app.mjs or scripts/report.js"
                         spellCheck={false}
                         data-testid="runfile-path-input"
                       />

@@ -3,11 +3,11 @@ import { useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { ApiError, toApiError } from '../api/errors';
 import { followExecution, sleep } from '../api/follow';
-import type { Execution, ExecutionEvent, JsonObject } from '../api/types';
+import type { Execution, ExecutionEvent, JsonObject, Language } from '../api/types';
 import { initialRunState, isActive, runReducer } from './state';
 
 export type RunRequest =
-  | { kind: 'repl'; sessionId: string; input: string }
+  | { kind: 'repl'; sessionId: string; input: string; language?: Language }
   | { kind: 'run_file'; sessionId: string; path: string; args: JsonObject; env: Record<string, string> };
 
 /** Fetch the stored execution until it leaves `running` (the stream does not wait for the write). */
@@ -92,7 +92,7 @@ export function useRunner() {
       try {
         ex =
           req.kind === 'repl'
-            ? await api.repl({ session_id: req.sessionId, input: req.input, stream: true })
+            ? await api.repl({ session_id: req.sessionId, input: req.input, stream: true, language: req.language })
             : await api.runFile({
                 session_id: req.sessionId,
                 path: req.path,
