@@ -286,3 +286,15 @@ def test_a_template_library_is_importable_by_its_name(mctx: V8Context) -> None:
     assert run(mctx, source + library_binding("mylib", "Lib")).kind is OutcomeKind.OK
     assert value(mctx, "require('mylib').hello()") == "hi"
     assert value(mctx, "const { default: L } = await import('mylib'); L.hello()") == "hi"
+
+
+def test_a_module_that_threw_is_evaluated_again_on_the_next_import(
+    mctx: V8Context, root: Path
+) -> None:
+    write(
+        root, {"flaky.cjs": "if (!globalThis.ready) throw new Error('not yet');\nexports.ok = 1;\n"}
+    )
+    failed = run(mctx, "require('./flaky.cjs')")
+    assert failed.kind is OutcomeKind.EXCEPTION
+    assert (failed.exception or {})["message"] == "not yet"
+    assert value(mctx, "globalThis.ready = true; require('./flaky.cjs').ok") == 1

@@ -253,6 +253,10 @@ def loader_functions(worktree: Path) -> dict[str, HostFunction]:
     """The loader's host functions (``loader.resolve``, ``loader.read``, ``loader.versions``)
     for a session whose worktree is ``worktree``."""
     resolver = _Resolver(Path(os.path.realpath(worktree)))
+    # The version of each module whose source went out with a resolve answer: the prelude has
+    # probably kept it, so it is not sent again while unchanged (the prelude reads it with
+    # loader.read when it has not).
+    sent: dict[str, str] = {}
 
     def resolve(args: list[Any]) -> dict[str, Any] | None:
         specifier, base, mode = [*args, None, None, None][:3]
@@ -260,13 +264,23 @@ def loader_functions(worktree: Path) -> dict[str, HostFunction]:
             raise HostError("module specifier must be a non-empty string", "TypeError")
         directory = base if isinstance(base, str) and base else "."
         found = resolver.resolve(specifier, directory, "import" if mode == "import" else "require")
-        return resolver.describe(found) if found is not None else None
+        if found is None:
+            return None
+        desc = resolver.describe(found)
+        if sent.get(desc["path"]) != desc["version"]:
+            loaded = read_file(found, desc["path"])
+            if loaded["version"] == desc["version"]:
+                desc["source"] = loaded["source"]
+                sent[desc["path"]] = desc["version"]
+        return desc
 
     def read(args: list[Any]) -> dict[str, Any]:
         path = args[0] if args else None
         if not isinstance(path, str):
             raise HostError("module path must be a string", "TypeError")
-        target = resolver.inside(path, path)
+        return read_file(resolver.inside(path, path), path)
+
+    def read_file(target: Path, path: str) -> dict[str, Any]:
         try:
             fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as handle:

@@ -148,7 +148,8 @@
   // Evaluate the module `desc` names (entry: the run-file's own module, which may await at
   // top level); its record.
   function evaluate(desc, entry) {
-    const read = hostCall("loader.read", [desc.path]);
+    // The resolve answer carries the source unless the host sent this version before.
+    const read = _hasOwn(desc, "source") ? desc : hostCall("loader.read", [desc.path]);
     const module = { exports: {}, id: desc.file, filename: desc.file, loaded: false };
     const rec = { path: desc.path, version: read.version, module, deps: newList(), promise: null };
     modRecords[desc.path] = rec;
