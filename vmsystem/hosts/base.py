@@ -24,7 +24,6 @@ from vmsystem.runtime import (
     EngineContext,
     EngineError,
     Outcome,
-    OutcomeKind,
     RunLimits,
 )
 
@@ -42,8 +41,6 @@ __all__ = [
     "default_processes",
     "deliver_outcome",
     "open_hosts",
-    "outcome_from_dict",
-    "outcome_to_dict",
     "wait_for_outcome",
 ]
 
@@ -82,8 +79,8 @@ def default_processes() -> int:
 
 @dataclass(frozen=True)
 class RuntimeSpec:
-    """Everything a host needs to build one session's runtime (plain data: picklable,
-    JSON-able).
+    """Everything a host needs to build one session's runtime (plain data: picklable, and
+    JSON-able through :mod:`vmsystem.hosts.wire`, from its declared fields).
 
     ``options`` has no host functions and its ``env`` is already resolved by the core (a host
     process's own environment is scrubbed); ``modules`` are the native modules to wire (the
@@ -98,53 +95,6 @@ class RuntimeSpec:
     modules: tuple[str, ...] = ()
     grants: tuple[Grant, ...] = ()
     managed: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (what travels to a host process)."""
-        options = self.options
-        return {
-            "session_id": self.session_id,
-            "worktree": self.worktree,
-            "options": {
-                "mem_mb": options.mem_mb,
-                "max_console_events": options.max_console_events,
-                "max_events": options.max_events,
-                "max_output_kb": options.max_output_kb,
-                "console": options.console,
-                "strict": options.strict,
-                "env": dict(options.env),
-                "modules": dict(options.modules),
-                "hidden_globals": list(options.hidden_globals),
-                "deterministic_seed": options.deterministic_seed,
-            },
-            "modules": list(self.modules),
-            "grants": [g.to_dict() for g in self.grants],
-            "managed": self.managed,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RuntimeSpec:
-        """The inverse of :meth:`to_dict`."""
-        o = data["options"]
-        return cls(
-            session_id=str(data["session_id"]),
-            worktree=str(data["worktree"]),
-            options=ContextOptions(
-                mem_mb=int(o["mem_mb"]),
-                max_console_events=int(o["max_console_events"]),
-                max_events=int(o["max_events"]),
-                max_output_kb=int(o["max_output_kb"]),
-                console=bool(o["console"]),
-                strict=bool(o["strict"]),
-                env={str(k): str(v) for k, v in o["env"].items()},
-                modules={str(k): str(v) for k, v in o["modules"].items()},
-                hidden_globals=tuple(o["hidden_globals"]),
-                deterministic_seed=_optional_int(o.get("deterministic_seed")),
-            ),
-            modules=tuple(data["modules"]),
-            grants=tuple(Grant.from_dict(g) for g in data["grants"]),
-            managed=bool(data.get("managed")),
-        )
 
 
 @dataclass(frozen=True)
@@ -236,34 +186,6 @@ class HostPool(Protocol):
         ...
 
 
-def outcome_to_dict(outcome: Outcome) -> dict[str, Any]:
-    """An outcome as JSON."""
-    return {
-        "kind": outcome.kind.value,
-        "value": outcome.value,
-        "exception": outcome.exception,
-        "message": outcome.message,
-        "duration_ms": outcome.duration_ms,
-        "cpu_ms": outcome.cpu_ms,
-        "console_events": outcome.console_events,
-        "output_bytes": outcome.output_bytes,
-    }
-
-
-def outcome_from_dict(data: Mapping[str, Any]) -> Outcome:
-    """The inverse of :func:`outcome_to_dict`."""
-    return Outcome(
-        kind=OutcomeKind(data["kind"]),
-        value=data.get("value"),
-        exception=data.get("exception"),
-        message=str(data.get("message") or ""),
-        duration_ms=float(data.get("duration_ms") or 0.0),
-        cpu_ms=data.get("cpu_ms"),
-        console_events=int(data.get("console_events") or 0),
-        output_bytes=int(data.get("output_bytes") or 0),
-    )
-
-
 def deliver_outcome(on_outcome: OutcomeCallback, outcome: Outcome) -> None:
     """Call ``on_outcome``; what it raises is logged (the thread calling it must go on)."""
     try:
@@ -334,7 +256,3 @@ def open_hosts(
             address=ray_address,
         )
     raise EngineError(f"unknown host kind {kind!r} (known: {', '.join(HOST_KINDS)})")
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)

@@ -18,11 +18,13 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import vmsystem
-from vmsystem.hosts.base import OutcomeCallback, outcome_from_dict
+from vmsystem.hosts import wire
+from vmsystem.hosts.base import OutcomeCallback
 from vmsystem.hosts.harden import scrubbed_environment
 from vmsystem.hosts.procfs import describe_exit
 from vmsystem.hosts.protocol import Channel, ChannelClosed
@@ -45,7 +47,7 @@ _PACKAGE_ROOT = str(Path(vmsystem.__file__).resolve().parent.parent)
 class Call:
     """A request in flight: a reply, or a run's console lines and outcome."""
 
-    __slots__ = ("done", "error", "failure", "on_outcome", "outcome", "result", "sink")
+    __slots__ = ("done", "error", "files", "on_outcome", "outcome", "sink")
 
     def __init__(
         self, sink: ConsoleSink | None = None, on_outcome: OutcomeCallback | None = None
@@ -55,9 +57,8 @@ class Call:
         self.outcome: Outcome | None = None
         self.sink = sink
         self.on_outcome = on_outcome
-        #: A reply's payload (a file operation's result) and a refused file operation.
-        self.result: dict[str, Any] | None = None
-        self.failure: dict[str, Any] | None = None
+        #: A file operation's answer.
+        self.files: wire.FilesResult | None = None
 
     def end(self, outcome: Outcome) -> None:
         """The run ended: record its outcome and hand it on (on the calling thread)."""
@@ -100,6 +101,8 @@ class HostProcess:
         self.pid = self.proc.pid
         self.channel = Channel(parent)
         self.ready = threading.Event()
+        #: The host's Ready (its engine and versions), once it came.
+        self.hello: wire.Ready | None = None
         self.alive = True
         self.cause: str | None = None
         self.kill_reason: str | None = None
@@ -123,23 +126,23 @@ class HostProcess:
         return len(self.runtimes) + self.reserved
 
     # ------------------------------------------------------------------ requests
-    def request(self, message: dict[str, Any], call: Call) -> int:
-        """Send a request and register its call; ChannelClosed/EngineError if the host is gone."""
+    def request(self, make: Callable[[int], wire.Message], call: Call) -> int:
+        """Send the request ``make(req)`` and register its call; EngineError if the host is
+        gone."""
         with self.lock:
             if not self.alive:
                 raise EngineError(self.cause or f"session host {self.host.id} is gone")
             req = next(self._ids)
             self.calls[req] = call
-        message["req"] = req
         try:
-            self.channel.send(message)
+            self.channel.send(make(req))
         except ChannelClosed:
             with self.lock:
                 self.calls.pop(req, None)
             raise EngineError(self.cause or f"session host {self.host.id} is gone") from None
         return req
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: wire.Message) -> None:
         with contextlib.suppress(ChannelClosed):
             self.channel.send(message)
 
@@ -169,42 +172,47 @@ class HostProcess:
     def _read(self) -> None:
         try:
             while True:
-                message = self.channel.receive()
-                self._dispatch(message)
+                self._dispatch(self.channel.receive())
         except ChannelClosed:
             pass
+        except wire.WireError as exc:
+            _log.error("session host %s: %s", self.host.id, exc)
+            self.kill(str(exc))
         except Exception:
             _log.exception("session host %s: bad message", self.host.id)
             self.kill("it sent a message the daemon could not read")
         self._died()
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        op = message.get("op")
-        if op == "ready":
+    def _dispatch(self, message: wire.Message) -> None:
+        if isinstance(message, wire.Ready):
+            wire.check_ready(message, f"session host {self.host.id} (pid {self.pid})")
+            self.hello = message
             self.ready.set()
             return
+        if not isinstance(
+            message, wire.ConsoleBatch | wire.RunOutcome | wire.Reply | wire.FilesResult
+        ):
+            raise wire.WireError(f"the daemon does not take {message.op!r} messages")
         with self.lock:
-            call = self.calls.get(int(message.get("req", 0)))
+            call = self.calls.get(message.req)
         if call is None:
             return
-        if op == "console":
+        if isinstance(message, wire.ConsoleBatch):
             if call.sink is not None:
-                lines = [(str(a), str(b), float(c)) for a, b, c in message.get("lines") or []]
                 try:
-                    call.sink(lines)
+                    call.sink(message.lines)
                 except Exception:
                     _log.exception("console sink failed")
             return
         with self.lock:
-            self.calls.pop(int(message["req"]), None)
-        if op == "outcome":
-            call.end(outcome_from_dict(message["outcome"]))
+            self.calls.pop(message.req, None)
+        if isinstance(message, wire.RunOutcome):
+            call.end(message.outcome)
             return
-        if not message.get("ok"):
-            call.error = str(message.get("error") or "failed")
-            call.failure = message.get("failure")
-        else:
-            call.result = message.get("result")
+        if isinstance(message, wire.FilesResult):
+            call.files = message
+        elif not message.ok:
+            call.error = message.error or "failed"
         call.done.set()
 
     def _died(self) -> None:
@@ -256,7 +264,7 @@ class HostProcess:
 
 
 def stop_process(worker: HostProcess) -> None:
-    worker.send({"op": "shutdown"})
+    worker.send(wire.Shutdown())
     try:
         worker.proc.wait(timeout=3)
     except subprocess.TimeoutExpired:

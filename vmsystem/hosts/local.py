@@ -16,9 +16,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from vmsystem.hosts import wire
 from vmsystem.hosts.base import OutcomeCallback, RuntimeSpec, deliver_outcome
 from vmsystem.modules import ModuleScope, build_session_modules
-from vmsystem.modules.worktree import FileReply, FileRequest, create_worktree, perform
+from vmsystem.modules.worktree import (
+    FileReply,
+    FileRequest,
+    WorktreeError,
+    create_worktree,
+    perform,
+)
 from vmsystem.runtime import (
     ConsoleSink,
     Engine,
@@ -297,3 +304,27 @@ class HostCore:
             self._runtimes.clear()
         for runtime in runtimes:
             runtime.close()
+
+
+def files_result(core: HostCore, message: wire.Files) -> wire.FilesResult:
+    """Serve a :class:`~vmsystem.hosts.wire.Files` message on ``core`` (worker and Ray
+    actor alike): the reply, the refusal, or the error."""
+    try:
+        reply = core.files(message.sid, message.request)
+    except WorktreeError as exc:
+        refusal = wire.Refusal(exc.code, exc.message, dict(exc.details))
+        return wire.FilesResult(message.req, refusal=refusal)
+    except Exception as exc:
+        return wire.FilesResult(message.req, error=str(exc))
+    return wire.FilesResult(message.req, reply=reply)
+
+
+def files_reply(result: wire.FilesResult) -> FileReply:
+    """What :func:`files_result` answered, on the daemon's side: the reply, or
+    WorktreeError (refused) or EngineError (failed)."""
+    if result.refusal is not None:
+        r = result.refusal
+        raise WorktreeError(r.code, r.message, **r.details)
+    if result.error is not None or result.reply is None:
+        raise EngineError(result.error or "the host gave no answer to a file operation")
+    return result.reply

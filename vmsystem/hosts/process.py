@@ -27,12 +27,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from vmsystem.hosts import wire
 from vmsystem.hosts.base import HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.hostprocess import START_TIMEOUT_S, Call, HostProcess, stop_process
+from vmsystem.hosts.local import files_reply
 from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
-from vmsystem.modules.worktree import FileReply, FileRequest, WorktreeError, remove_worktree
+from vmsystem.modules.worktree import FileReply, FileRequest, remove_worktree
 from vmsystem.runtime import ConsoleSink, EngineError, RunLimits
 
 __all__ = ["ProcessPool", "ProcessRuntime"]
@@ -114,16 +116,15 @@ class ProcessRuntime(RemoteRuntime):
         finish: OutcomeCallback,
     ) -> None:
         self._worker.request(
-            {
-                "op": "run",
-                "sid": self.session_id,
-                "code": code,
-                "filename": filename,
-                "wall_ms": limits.wall_ms,
-                "cpu_ms": limits.cpu_ms,
-                "args": args,
-                "env": dict(env) if env is not None else None,
-            },
+            lambda req: wire.Run(
+                req=req,
+                sid=self.session_id,
+                code=code,
+                limits=limits,
+                filename=filename,
+                args=args,
+                env=dict(env) if env is not None else None,
+            ),
             Call(sink, finish),
         )
 
@@ -136,22 +137,18 @@ class ProcessRuntime(RemoteRuntime):
         if not self.alive:
             raise EngineError(self._lost_cause or "the session's runtime is closed")
         call = Call()
-        self._worker.request(
-            {"op": "files", "sid": self.session_id, "request": request.to_dict()}, call
-        )
+        self._worker.request(lambda req: wire.Files(req, self.session_id, request), call)
         if not call.done.wait(FILES_TIMEOUT_S):
             raise EngineError(f"session host {self.host_id} did not answer a file operation")
-        if call.failure is not None:
-            raise WorktreeError.from_dict(call.failure)
-        if call.error is not None:
-            raise EngineError(call.error)
-        return FileReply.from_dict(call.result or {})
+        if call.files is None:
+            raise EngineError(call.error or f"session host {self.host_id} is gone")
+        return files_reply(call.files)
 
     def cancel(self) -> bool:
         """Ask the host to stop the run (and the host call it waits in); False if idle."""
         if not self._note_cancel():
             return False
-        self._worker.send({"op": "cancel", "sid": self.session_id})
+        self._worker.send(wire.Cancel(self.session_id))
         return True
 
     def close(self) -> None:
@@ -161,10 +158,10 @@ class ProcessRuntime(RemoteRuntime):
             return
         worker = self._worker
         if running:
-            worker.send({"op": "cancel", "sid": self.session_id})
+            worker.send(wire.Cancel(self.session_id))
         call = Call()
         try:
-            worker.request({"op": "close", "sid": self.session_id}, call)
+            worker.request(lambda req: wire.Close(req, self.session_id), call)
             call.done.wait(CLOSE_TIMEOUT_S)
         except EngineError:
             pass
@@ -220,7 +217,7 @@ class ProcessPool:
             worker.wait_ready()
             call = Call()
             runtime = ProcessRuntime(worker, spec.session_id, on_lost, self.watchdog)
-            worker.request({"op": "create", "spec": spec.to_dict()}, call)
+            worker.request(lambda req: wire.Create(req, spec), call)
             if not call.done.wait(START_TIMEOUT_S):
                 raise EngineError(f"session host {host.id} did not create the runtime in time")
             if call.error is not None:
@@ -267,7 +264,7 @@ class ProcessPool:
             hosts = list(self._hosts)
         workers = [h.worker for h in hosts]
         for worker in workers:
-            worker.send({"op": "shutdown"})
+            worker.send(wire.Shutdown())
         deadline = time.monotonic() + 3.0
         for worker in workers:
             try:

@@ -1,26 +1,8 @@
 """The channel between the daemon and a host process: length-prefixed JSON frames.
 
-A frame is a 4-byte big-endian length and that many bytes of JSON (orjson): one message, a
-JSON object with an ``op``. Daemon to host:
-
-==========  ===========================================================================
-op          fields
-==========  ===========================================================================
-create      ``req``, ``spec`` (:meth:`RuntimeSpec.to_dict`); answered by ``reply``
-run         ``req``, ``sid``, ``code``, ``filename``, ``wall_ms``, ``cpu_ms``, ``args``,
-            ``env``; answered by ``console`` frames while it runs, then ``outcome``
-cancel      ``sid`` (no answer: the run's ``outcome`` says how it ended)
-close       ``req``, ``sid``; answered by ``reply``
-files       ``req``, ``sid``, ``request`` (:meth:`FileRequest.to_dict`); answered by ``reply``
-            with ``result`` (:meth:`FileReply.to_dict`) or ``failure``
-            (:meth:`WorktreeError.to_dict`)
-shutdown    (none): close every runtime and exit
-==========  ===========================================================================
-
-Host to daemon: ``ready`` (``pid``) once, ``reply`` (``req``, ``ok``, ``error``, and for
-``files`` ``result`` or ``failure``),
-``console`` (``req``, ``lines``: ``[[level, text, ts_ms], ...]``) and ``outcome`` (``req``,
-``outcome``: :func:`outcome_to_dict`).
+A frame is a 4-byte big-endian length and that many bytes of JSON (orjson): one message of
+:mod:`vmsystem.hosts.wire` (its ``op`` and fields, through the wire's one codec). A frame that
+is not a message of the protocol is a :class:`~vmsystem.hosts.wire.WireError`.
 """
 
 from __future__ import annotations
@@ -33,6 +15,8 @@ import threading
 from typing import Any
 
 import orjson
+
+from vmsystem.hosts.wire import Message, decode, encode
 
 __all__ = ["MAX_FRAME_BYTES", "Channel", "ChannelClosed"]
 
@@ -63,9 +47,9 @@ class Channel:
         self._send_lock = threading.Lock()
         self._buffer = bytearray()
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: Message) -> None:
         """Send one message; ChannelClosed if the other side is gone."""
-        frame = _encode(message)
+        frame = _encode(encode(message))
         try:
             with self._send_lock:
                 self.sock.sendall(frame)
@@ -85,15 +69,13 @@ class Channel:
         del self._buffer[:size]
         return data
 
-    def receive(self) -> dict[str, Any]:
-        """The next message (blocks); ChannelClosed at the end of the stream."""
+    def receive(self) -> Message:
+        """The next message (blocks); ChannelClosed at the end of the stream, WireError for a
+        frame that is not a message of the protocol."""
         (size,) = _HEADER.unpack(self._read_exactly(_HEADER.size))
         if size > MAX_FRAME_BYTES:
             raise ChannelClosed(f"frame of {size} bytes exceeds {MAX_FRAME_BYTES}")
-        message = orjson.loads(self._read_exactly(size))
-        if not isinstance(message, dict):
-            raise ChannelClosed("a frame is not a JSON object")
-        return message
+        return decode(orjson.loads(self._read_exactly(size)))
 
     def close(self) -> None:
         """Close the socket (idempotent)."""

@@ -25,17 +25,12 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from vmsystem.hosts.base import (
-    HostInfo,
-    LostCallback,
-    OutcomeCallback,
-    RuntimeSpec,
-    outcome_from_dict,
-    outcome_to_dict,
-)
+from vmsystem.hosts import wire
+from vmsystem.hosts.base import HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
+from vmsystem.hosts.local import files_reply
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
-from vmsystem.modules.worktree import FileReply, FileRequest, WorktreeError
+from vmsystem.modules.worktree import FileReply, FileRequest
 from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
 
 __all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
@@ -125,9 +120,21 @@ class HostActor:
         self._buffers: dict[str, _ConsoleBuffer] = {}
         self._finished: collections.OrderedDict[str, None] = collections.OrderedDict()
 
-    def pid(self) -> int:
-        """The actor's process id."""
-        return os.getpid()
+    def ready(self) -> dict[str, Any]:
+        """The actor's :class:`~vmsystem.hosts.wire.Ready` (its pid, engine and versions)."""
+        import vmsystem
+        from vmsystem.runtime import get_engine
+
+        engine = get_engine("v8")
+        return wire.encode(
+            wire.Ready(
+                pid=os.getpid(),
+                protocol_version=wire.PROTOCOL_VERSION,
+                engine=engine.name,
+                engine_version=engine.version,
+                vmsystem_version=vmsystem.__version__,
+            )
+        )
 
     def rss_bytes(self) -> int | None:
         """The actor process's resident set size."""
@@ -139,9 +146,13 @@ class HostActor:
         """Never returns while the actor lives: its failure tells the daemon of a death."""
         self._stop.wait()
 
-    def create(self, spec: dict[str, Any]) -> None:
-        """Build a session's runtime (raises EngineError with the reason)."""
-        self.core.create(RuntimeSpec.from_dict(spec))
+    def create(self, data: dict[str, Any]) -> None:
+        """Build a session's runtime from a :class:`~vmsystem.hosts.wire.Create` (raises
+        EngineError with the reason)."""
+        message = wire.decode(data)
+        if not isinstance(message, wire.Create):
+            raise wire.WireError(f"create takes a create message, not {message.op!r}")
+        self.core.create(message.spec)
 
     def _buffer(self, rid: str) -> _ConsoleBuffer | None:
         with self._lock:
@@ -149,9 +160,13 @@ class HostActor:
                 return None
             return self._buffers.setdefault(rid, _ConsoleBuffer())
 
-    def run(self, sid: str, rid: str, message: dict[str, Any]) -> dict[str, Any]:
-        """Run code in the session: ``{"outcome", "lines", "seq"}`` (the console lines not
-        fetched by :meth:`console` while it ran, and their batch number)."""
+    def run(self, rid: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Run a :class:`~vmsystem.hosts.wire.Run`: ``{"outcome", "lines", "seq"}``, its
+        :class:`~vmsystem.hosts.wire.RunOutcome` and the console lines not fetched by
+        :meth:`console` while it ran, with their batch number."""
+        message = wire.decode(data)
+        if not isinstance(message, wire.Run):
+            raise wire.WireError(f"run takes a run message, not {message.op!r}")
         buffer = self._buffer(rid) or _ConsoleBuffer()
 
         def sink(lines: list[Any]) -> None:
@@ -161,13 +176,13 @@ class HostActor:
 
         try:
             outcome = self.core.run(
-                sid,
-                message["code"],
-                filename=message.get("filename"),
-                limits=RunLimits(wall_ms=message.get("wall_ms"), cpu_ms=message.get("cpu_ms")),
+                message.sid,
+                message.code,
+                filename=message.filename,
+                limits=message.limits,
                 sink=sink,
-                args=message.get("args"),
-                env=message.get("env"),
+                args=message.args,
+                env=message.env,
             )
         except EngineError as exc:
             outcome = Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}")
@@ -182,7 +197,11 @@ class HostActor:
             self._finished[rid] = None
             while len(self._finished) > _FINISHED_KEPT:
                 self._finished.popitem(last=False)
-        return {"outcome": outcome_to_dict(outcome), "lines": lines, "seq": seq}
+        return {
+            "outcome": wire.encode(wire.RunOutcome(message.req, outcome)),
+            "lines": lines,
+            "seq": seq,
+        }
 
     def console(self, rid: str) -> dict[str, Any]:
         """The run's next console batch (waits up to :data:`CONSOLE_WAIT_S` for one):
@@ -201,13 +220,16 @@ class HostActor:
         """Cancel the session's run."""
         return self.core.cancel(sid)
 
-    def files(self, sid: str, request: dict[str, Any]) -> dict[str, Any]:
-        """A file operation on the session's worktree, on this actor's node: ``{"result"}``
-        or ``{"failure"}`` (a refusal travels as data, not as a Ray task error)."""
-        try:
-            return {"result": self.core.files(sid, FileRequest.from_dict(request)).to_dict()}
-        except WorktreeError as exc:
-            return {"failure": exc.to_dict()}
+    def files(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A :class:`~vmsystem.hosts.wire.Files` operation on this actor's node: its
+        :class:`~vmsystem.hosts.wire.FilesResult` (a refusal travels as data, not as a Ray
+        task error)."""
+        from vmsystem.hosts.local import files_result
+
+        message = wire.decode(data)
+        if not isinstance(message, wire.Files):
+            raise wire.WireError(f"files takes a files message, not {message.op!r}")
+        return wire.encode(files_result(self.core, message))
 
     def remove_worktree(self, path: str) -> bool:
         """Delete a managed worktree on this actor's node (False if it is not there)."""
@@ -236,11 +258,17 @@ class _Actor:
             max_concurrency=pool.sessions_per_host * 3 + 8, num_cpus=0
         ).remote(host.id, pool.memory_mb)
         try:
-            self.pid: int | None = ray.get(self.handle.pid.remote(), timeout=CALL_TIMEOUT_S)
+            hello = wire.decode(ray.get(self.handle.ready.remote(), timeout=CALL_TIMEOUT_S))
+            if not isinstance(hello, wire.Ready):
+                raise wire.WireError(f"the actor answered {hello.op!r} for ready")
+            wire.check_ready(hello, f"session host {host.id} (ray actor, pid {hello.pid})")
         except Exception as exc:
             with contextlib.suppress(Exception):
-                ray.kill(self.handle)
+                ray.kill(self.handle, no_restart=True)
             raise EngineError(f"session host {host.id} (ray actor) did not start: {exc}") from exc
+        #: The actor's Ready (its pid, engine and versions).
+        self.hello = hello
+        self.pid: int | None = hello.pid
         self.alive = True
         self.cause: str | None = None
         self.kill_reason: str | None = None
@@ -395,16 +423,18 @@ class RayRuntime(RemoteRuntime):
         relay = _ConsoleRelay(sink, finish)
         try:
             ref = self._actor.handle.run.remote(
-                self.session_id,
                 rid,
-                {
-                    "code": code,
-                    "filename": filename,
-                    "wall_ms": limits.wall_ms,
-                    "cpu_ms": limits.cpu_ms,
-                    "args": args,
-                    "env": dict(env) if env is not None else None,
-                },
+                wire.encode(
+                    wire.Run(
+                        req=0,
+                        sid=self.session_id,
+                        code=code,
+                        limits=limits,
+                        filename=filename,
+                        args=args,
+                        env=dict(env) if env is not None else None,
+                    )
+                ),
             )
         except Exception as exc:
             raise EngineError(self._actor.cause or self._actor.describe(exc)) from exc
@@ -425,7 +455,14 @@ class RayRuntime(RemoteRuntime):
             else:
                 relay.fail(failure)
             return
-        relay.deliver(int(item["seq"]), item["lines"], outcome_from_dict(item["outcome"]))
+        try:
+            ended = wire.decode(item["outcome"])
+            if not isinstance(ended, wire.RunOutcome):
+                raise wire.WireError(f"a run answered {ended.op!r}")
+        except (wire.WireError, KeyError, TypeError) as exc:
+            relay.fail(Outcome(OutcomeKind.LOST, message=f"session host {self.host_id}: {exc}"))
+            return
+        relay.deliver(int(item["seq"]), item["lines"], ended.outcome)
 
     def _poll(self, relay: _ConsoleRelay, rid: str) -> None:
         if relay.ended or not self._actor.alive:
@@ -458,17 +495,21 @@ class RayRuntime(RemoteRuntime):
         if not self.alive:
             raise EngineError(self._lost_cause or "the session's runtime is closed")
         try:
-            answer = _ray().get(
-                self._actor.handle.files.remote(self.session_id, request.to_dict()),
-                timeout=FILES_TIMEOUT_S,
+            answer = wire.decode(
+                _ray().get(
+                    self._actor.handle.files.remote(
+                        wire.encode(wire.Files(0, self.session_id, request))
+                    ),
+                    timeout=FILES_TIMEOUT_S,
+                )
             )
         except Exception as exc:
             cause = getattr(exc, "cause", None) or exc
             text = str(cause).strip()
             raise EngineError(text.splitlines()[-1] if text else type(exc).__name__) from exc
-        if "failure" in answer:
-            raise WorktreeError.from_dict(answer["failure"])
-        return FileReply.from_dict(answer["result"])
+        if not isinstance(answer, wire.FilesResult):
+            raise EngineError(f"session host {self.host_id} answered {answer.op!r} to files")
+        return files_reply(answer)
 
     def cancel(self) -> bool:
         """Ask the actor to stop the run; False if idle."""
@@ -564,7 +605,10 @@ class RayPool:
         try:
             runtime = RayRuntime(actor, spec.session_id, on_lost, self.watchdog)
             try:
-                ray.get(actor.handle.create.remote(spec.to_dict()), timeout=CALL_TIMEOUT_S)
+                ray.get(
+                    actor.handle.create.remote(wire.encode(wire.Create(0, spec))),
+                    timeout=CALL_TIMEOUT_S,
+                )
             except Exception as exc:
                 cause = getattr(exc, "cause", None) or exc
                 raise EngineError(str(cause).strip().splitlines()[-1]) from exc

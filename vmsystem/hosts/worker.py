@@ -5,8 +5,7 @@ channel on file descriptor ``FD`` (:mod:`vmsystem.hosts.protocol`). The reading 
 blocks on a run: a run goes to its session's run thread (which sends the outcome), a create,
 close or file operation (``files``) to a small pool of threads, so the sessions of one host run
 concurrently, a cancel is read while a run goes on and files are served while code runs. At
-the end of the stream (the daemon
-closed the channel or died) the host exits.
+the end of the stream (the daemon closed the channel or died) the host exits.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ import socket
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
+from vmsystem.hosts import wire
 from vmsystem.hosts.harden import apply_limits
 from vmsystem.hosts.protocol import Channel, ChannelClosed
 
@@ -39,91 +38,89 @@ class _Server:
         # far above what the sessions of one host can have in flight.
         self.pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="host-call")
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: wire.Message) -> None:
         # If the daemon is gone, the reading loop ends the process.
         with contextlib.suppress(ChannelClosed):
             self.channel.send(message)
 
-    def spawn(self, target: Any, message: dict[str, Any]) -> None:
-        self.pool.submit(target, message)
-
-    def create(self, message: dict[str, Any]) -> None:
-        from vmsystem.hosts.base import RuntimeSpec
-
+    def create(self, message: wire.Create) -> None:
         try:
-            self.core.create(RuntimeSpec.from_dict(message["spec"]))
+            self.core.create(message.spec)
         except Exception as exc:
-            self.send({"op": "reply", "req": message["req"], "ok": False, "error": str(exc)})
+            self.send(wire.Reply(message.req, ok=False, error=str(exc)))
         else:
-            self.send({"op": "reply", "req": message["req"], "ok": True})
+            self.send(wire.Reply(message.req, ok=True))
 
-    def run(self, message: dict[str, Any]) -> None:
+    def run(self, message: wire.Run) -> None:
         """Start the run on its session's run thread (read on the reading thread), which
-        sends the outcome itself."""
-        from vmsystem.hosts.base import outcome_to_dict
-        from vmsystem.runtime import EngineError, Outcome, OutcomeKind, RunLimits
+        sends the console batches and the outcome itself."""
+        from vmsystem.runtime import ConsoleLine, EngineError, Outcome, OutcomeKind
 
-        req = message["req"]
+        req = message.req
 
-        def sink(lines: list[Any]) -> None:
-            self.send({"op": "console", "req": req, "lines": lines})
+        def sink(lines: list[ConsoleLine]) -> None:
+            self.send(wire.ConsoleBatch(req, lines))
 
         def on_outcome(outcome: Outcome) -> None:
-            self.send({"op": "outcome", "req": req, "outcome": outcome_to_dict(outcome)})
+            self.send(wire.RunOutcome(req, outcome))
 
         try:
-            self.core.get(message["sid"]).start_run(
-                message["code"],
-                filename=message.get("filename"),
-                limits=RunLimits(wall_ms=message.get("wall_ms"), cpu_ms=message.get("cpu_ms")),
+            self.core.get(message.sid).start_run(
+                message.code,
+                filename=message.filename,
+                limits=message.limits,
                 sink=sink,
-                args=message.get("args"),
-                env=message.get("env"),
+                args=message.args,
+                env=message.env,
                 on_outcome=on_outcome,
             )
         except EngineError as exc:
             on_outcome(Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}"))
 
-    def files(self, message: dict[str, Any]) -> None:
-        from vmsystem.modules.worktree import FileRequest, WorktreeError
+    def files(self, message: wire.Files) -> None:
+        from vmsystem.hosts.local import files_result
 
-        req = message["req"]
-        try:
-            reply = self.core.files(str(message["sid"]), FileRequest.from_dict(message["request"]))
-        except WorktreeError as exc:
-            answer = {"op": "reply", "req": req, "ok": False, "error": exc.message}
-            self.send({**answer, "failure": exc.to_dict()})
-        except Exception as exc:
-            self.send({"op": "reply", "req": req, "ok": False, "error": str(exc)})
-        else:
-            self.send({"op": "reply", "req": req, "ok": True, "result": reply.to_dict()})
+        self.send(files_result(self.core, message))
 
-    def close(self, message: dict[str, Any]) -> None:
+    def close(self, message: wire.Close) -> None:
         try:
-            self.core.close(message["sid"])
+            self.core.close(message.sid)
         finally:
-            self.send({"op": "reply", "req": message["req"], "ok": True})
+            self.send(wire.Reply(message.req, ok=True))
 
     def serve(self) -> None:
-        self.send({"op": "ready", "pid": os.getpid()})
+        import vmsystem
+        from vmsystem.runtime import get_engine
+
+        engine = get_engine("v8")
+        self.send(
+            wire.Ready(
+                pid=os.getpid(),
+                protocol_version=wire.PROTOCOL_VERSION,
+                engine=engine.name,
+                engine_version=engine.version,
+                vmsystem_version=vmsystem.__version__,
+            )
+        )
         while True:
             try:
                 message = self.channel.receive()
             except ChannelClosed:
                 return
-            op = message.get("op")
-            if op == "run":
+            if isinstance(message, wire.Run):
                 self.run(message)
-            elif op == "cancel":
-                self.core.cancel(str(message.get("sid")))
-            elif op == "create":
-                self.spawn(self.create, message)
-            elif op == "close":
-                self.spawn(self.close, message)
-            elif op == "files":
-                self.spawn(self.files, message)
-            elif op == "shutdown":
+            elif isinstance(message, wire.Cancel):
+                self.core.cancel(message.sid)
+            elif isinstance(message, wire.Create):
+                self.pool.submit(self.create, message)
+            elif isinstance(message, wire.Close):
+                self.pool.submit(self.close, message)
+            elif isinstance(message, wire.Files):
+                self.pool.submit(self.files, message)
+            elif isinstance(message, wire.Shutdown):
                 return
+            else:
+                raise wire.WireError(f"a host does not take {message.op!r} messages")
 
     def shutdown(self) -> None:
         closer = threading.Thread(target=self.core.close_all, daemon=True)

@@ -88,7 +88,10 @@ class ContextOptions:
     strict: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
     modules: Mapping[str, str] = field(default_factory=dict)
-    host_functions: Mapping[str, HostFunction] = field(default_factory=dict)
+    #: Built inside the host, next to the isolate: never sent to one (see hosts/wire.py).
+    host_functions: Mapping[str, HostFunction] = field(
+        default_factory=dict, metadata={"wire": False}
+    )
     hidden_globals: tuple[str, ...] = ()
     deterministic_seed: int | None = None
 
