@@ -168,3 +168,26 @@ def test_piped_input_runs_each_statement(daemon: Daemon, session: str) -> None:
         "add(2)",
         "console.log('done')",
     ]
+
+
+def test_piped_typescript_input_with_the_language_flag(daemon: Daemon, session: str) -> None:
+    program = "const n: number = 2\ninterface P { x: number }\nn * 21\n"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vmsystem",
+            "--server-url",
+            daemon.url,
+            "repl",
+            session,
+            "--language",
+            "typescript",
+        ],
+        input=program,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["undefined", "undefined", "42"]

@@ -35,6 +35,7 @@ from vmsystem.client import (
 )
 from vmsystem.client.types import Event, Session
 
+from .executions import Language
 from .failures import CliError, kept_session_hint, report
 from .jsinput import is_incomplete
 from .output import error_text
@@ -121,14 +122,17 @@ def _print_event(event: Event) -> None:
 class Repl:
     """The loop around one session: evaluate, print, handle dot-commands."""
 
-    def __init__(self, client: Client, session_id: str) -> None:
+    def __init__(self, client: Client, session_id: str, language: str | None = None) -> None:
         self.client = client
         self.session_id = session_id
+        self.language = language  # None: the template's settings.runtime.language
 
     def evaluate(self, code: str) -> None:
         """Run ``code`` and print its events live; Ctrl-C cancels it."""
         try:
-            execution = self.client.run_repl(self.session_id, code, stream=True)
+            execution = self.client.run_repl(
+                self.session_id, code, stream=True, language=self.language
+            )
         except APIError as exc:
             self._api_error(exc)
             return
@@ -295,6 +299,14 @@ def repl(
         str,
         typer.Option("--worktree-path", help="Worktree directory of the --new session."),
     ] = ".",
+    language: Annotated[
+        Language | None,
+        typer.Option(
+            "--language",
+            help="Language of the input (default: the template's settings.runtime.language).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Interactive JavaScript prompt on a session, like `node`: live console output,
     inspect-style results, multi-line input, history.
@@ -313,7 +325,7 @@ def repl(
         _out(f"Created session: {session['id']}")
     elif session["status"] != "ready":
         raise CliError(f"session {session['id']} is {session['status']}, not ready")
-    loop = Repl(client, session["id"])
+    loop = Repl(client, session["id"], language.value if language is not None else None)
     name = (session.get("template_snapshot") or {}).get("name", "")
     banner = (
         f"vm-system REPL on session {session['id']}"
