@@ -57,6 +57,7 @@ def test_reference_error(ctx: V8Context) -> None:
     assert exc == {
         "name": "ReferenceError",
         "message": "missingName is not defined",
+        "inspect": "ReferenceError: missingName is not defined",
         "stack": exc["stack"],
     }
 

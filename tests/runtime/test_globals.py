@@ -19,6 +19,8 @@ OWN_NAMES = "Reflect.ownKeys(globalThis).map(String)"
 #: the web APIs V8 lacks, and the REPL transform's helper (a registered symbol).
 ADDED = {
     "require",
+    "global",
+    "Buffer",
     "process",
     "setTimeout",
     "setInterval",
@@ -75,14 +77,29 @@ def test_no_bridge_internals_are_reachable(ctx: V8Context) -> None:
     found
     """
     assert value(ctx, code) == [
-        "console.log",
-        "console.info",
-        "console.warn",
-        "console.error",
-        "console.debug",
-        "console.trace",
-        "console.dir",
-        "console.table",
+        *(
+            f"console.{name}"
+            for name in [
+                "log",
+                "info",
+                "debug",
+                "warn",
+                "error",
+                "dirxml",
+                "trace",
+                "dir",
+                "table",
+                "group",
+                "groupCollapsed",
+                "groupEnd",
+                "count",
+                "countReset",
+                "time",
+                "timeEnd",
+                "timeLog",
+                "assert",
+            ]
+        ),
         "process.env",
         "require.length",
         "require.name",
@@ -177,3 +194,19 @@ def test_strict_mode_keeps_completion_values(make_ctx: Callable[..., V8Context])
 def test_sloppy_mode_by_default(ctx: V8Context) -> None:
     assert value(ctx, "sloppyGlobal = 3; sloppyGlobal") == 3
     assert value(ctx, "(function () { return typeof this })()") == "object"
+
+
+def test_every_global_function_and_class_keeps_its_name(ctx: V8Context) -> None:
+    # Loading every lazy global first: the web APIs and Buffer come from minified bundles.
+    code = """
+    const names = Object.getOwnPropertyNames(globalThis);
+    for (const k of names) void globalThis[k];
+    const wrong = [];
+    for (const k of Object.getOwnPropertyNames(globalThis)) {
+      const v = globalThis[k];
+      if (typeof v === 'function' && v.name !== k) wrong.push(k + ' is named ' + v.name);
+    }
+    [wrong, new URL('https://a.example/').constructor.name, TextEncoder.name,
+     typeof Buffer, Buffer.name, global === globalThis]
+    """
+    assert value(ctx, code) == [[], "URL", "TextEncoder", "function", "Buffer", True]

@@ -65,7 +65,7 @@ def test_long_collections_are_cut_with_a_count(ctx: V8Context) -> None:
     text = inspected(ctx, "Array.from({length: 150}, (_, i) => i)")
     assert text.endswith("... 50 more items\n]")
     assert inspected(ctx, "new Set(Array.from({length: 101}, (_, i) => i))").endswith(
-        "... 1 more items\n}"
+        "... 1 more item\n}"
     )
 
 

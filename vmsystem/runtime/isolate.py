@@ -41,13 +41,17 @@ from vmsystem.runtime.native import (
 __all__ = ["BUNDLES", "MAILBOX_BYTES", "STOP", "Isolate", "bundle_source"]
 
 _JS = Path(__file__).parent / "js"
-#: The prelude: one closure, written in parts (js/prelude/<n>-<part>.js) joined in order.
-_PRELUDE = "".join(
-    part.read_text(encoding="utf-8")
-    for part in sorted((_JS / "prelude").glob("*.js"), key=lambda p: int(p.name.split("-")[0]))
+#: The prelude: one closure, written in parts (js/prelude/<n>-<part>.js) joined in order. Its
+#: frames are named ``vm-system:prelude`` so that stacks shown to users can leave them out.
+_PRELUDE = (
+    "".join(
+        part.read_text(encoding="utf-8")
+        for part in sorted((_JS / "prelude").glob("*.js"), key=lambda p: int(p.name.split("-")[0]))
+    )
+    + "\n//# sourceURL=vm-system:prelude\n"
 )
 #: The npm bundles the prelude loads on first use (built from ``runtime-js/``).
-BUNDLES = frozenset({"modules", "repl", "webapi"})
+BUNDLES = frozenset({"modules", "repl", "webapi", "inspect", "buffer"})
 _RESULT = 0  # callback id of task results (eval / call)
 _BELL = 1  # callback id of the prelude's bell
 #: Size of the host-call mailbox the prelude allocates.

@@ -97,6 +97,11 @@ def _error_payload(error: dict[str, Any]) -> dict[str, Any]:
         "name": str(error.get("name") or "Error"),
         "message": str(error.get("message") or ""),
     }
-    if isinstance(error.get("stack"), str):
-        payload["stack"] = error["stack"]
+    for key in ("inspect", "stack"):
+        if isinstance(error.get(key), str):
+            payload[key] = error[key]
+    if isinstance(error.get("props"), dict):
+        payload["props"] = {str(k): str(v) for k, v in error["props"].items()}
+    if error.get("unhandled") is True:
+        payload["unhandled"] = True
     return payload

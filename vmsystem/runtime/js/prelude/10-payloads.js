@@ -46,17 +46,44 @@
     if (bundle !== undefined) out += ",\"display\":" + bundle;
     return out + "}";
   }
-  function describeError(e) {
+  // An uncaught exception: name, message and stack (the user's frames only) for an Error;
+  // `inspect`, what Node's REPL prints after "Uncaught "; an Error's own enumerable properties
+  // (`props`, with `cause` and `errors`, each formatted by inspect) for structured use.
+  function describeError(e, unhandled) {
     let name = "Uncaught", message, stack = null;
+    let props = null;
     if (isError(e)) {
       try { name = _String(e.name); } catch (x) { name = "Error"; }
       try { message = _String(e.message); } catch (x) { message = ""; }
       stack = _errorStackOf(e);
+      if (stack !== null) stack = cleanStack(stack, state.wrapped);
+      props = errorProps(e);
     } else {
-      try { message = inspectTop(e); } catch (x) { message = "[object]"; }
+      message = inspectTop(e);
     }
-    let out = "{\"name\":" + _stringify(_apply(_toWellFormed, name, [])) + ",\"message\":" + _stringify(_apply(_toWellFormed, message, []));
-    if (stack !== null) out += ",\"stack\":" + _stringify(_apply(_toWellFormed, stack, []));
+    let shown;
+    try { shown = thrownText(e); } catch (x) { shown = message; }
+    const wf = (t) => _stringify(_apply(_toWellFormed, _String(t), []));
+    let out = "{\"name\":" + wf(name) + ",\"message\":" + wf(message) + ",\"inspect\":" + wf(shown);
+    if (stack !== null) out += ",\"stack\":" + wf(stack);
+    if (props !== null) out += ",\"props\":" + props;
+    if (unhandled) out += ",\"unhandled\":true";
+    return out + "}";
+  }
+  function errorProps(e) {
+    const keys = newList();
+    try {
+      const own = _keys(e);
+      for (let i = 0; i < own.length; i++) _push(keys, own[i]);
+      for (const k of ["cause", "errors"]) if (_hasOwn(e, k) && !_apply(_arrIncludes, keys, [k])) _push(keys, k);
+    } catch (x) { return null; }
+    if (keys.length === 0) return null;
+    let out = "{";
+    for (let i = 0; i < keys.length; i++) {
+      let v;
+      try { const d = _getOwnPropertyDescriptor(e, keys[i]); v = d === undefined ? undefined : _hasOwn(d, "value") ? d.value : "[Getter]"; } catch (x) { v = undefined; }
+      out += (i ? "," : "") + _stringify(_apply(_toWellFormed, keys[i], [])) + ":" + _stringify(_apply(_toWellFormed, inspectTop(v), []));
+    }
     return out + "}";
   }
   // Console lines are serialized by hand: JSON.stringify of an array consults a user-defined
@@ -83,6 +110,7 @@
     state.windowStart = 0;
     state.windowLines = 0;
     state.tla = false;
+    state.wrapped = 0;
     state.settled = 0;
     state.value = undefined;
     state.captured = undefined;

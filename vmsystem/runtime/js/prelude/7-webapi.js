@@ -6,16 +6,22 @@
   // the bundle on first use and then replace themselves with plain data properties.
   // crypto and performance are small glue, installed directly.
   const bundles = _create(null);
-  function loadBundle(name) {
+  // extra: {name: value} passed to the bundle as parameters of the function it is evaluated in
+  // (hooks the bundle expects; never globals).
+  function loadBundle(name, extra) {
     if (!_hasOwn(bundles, name)) {
       const src = hostCall("bundle", name);
       const module = { exports: {} };
-      const params = hiddenNames.length ? ", " + _arrJoin(hiddenNames, ", ") : "";
-      const fn = (0, _eval)("(function (module, exports" + params + ") {" + src + "\n})");
-      const argv = newList();
+      const names = newList(), argv = newList();
       _push(argv, module);
       _push(argv, module.exports);
-      for (let i = 0; i < hiddenValues.length; i++) _push(argv, hiddenValues[i]);
+      for (let i = 0; i < hiddenNames.length; i++) { _push(names, hiddenNames[i]); _push(argv, hiddenValues[i]); }
+      if (extra !== undefined) {
+        const keys = _keys(extra);
+        for (let i = 0; i < keys.length; i++) { _push(names, keys[i]); _push(argv, extra[keys[i]]); }
+      }
+      const params = names.length ? ", " + _arrJoin(names, ", ") : "";
+      const fn = (0, _eval)("(function (module, exports" + params + ") {" + src + "\n})\n//# sourceURL=vm-system:bundle-" + name);
       _apply(fn, undefined, argv);
       bundles[name] = module.exports;
     }
@@ -129,6 +135,17 @@
     _defineProperty(G, name, {
       get() { const api = installWebApi(); return api === null ? undefined : api[name]; },
       set(v) { defineGlobal(name, v); },
+      configurable: true, enumerable: false,
+    });
+  }
+
+  // Node's `global` and `Buffer` (npm's `buffer` package, js/bundle-buffer.js, loaded on first
+  // use), which many npm packages expect.
+  if (typeof G.global === "undefined") defineGlobal("global", G);
+  if (typeof G.Buffer === "undefined") {
+    _defineProperty(G, "Buffer", {
+      get() { const B = loadBundle("buffer").Buffer; defineGlobal("Buffer", B); return B; },
+      set(v) { defineGlobal("Buffer", v); },
       configurable: true, enumerable: false,
     });
   }

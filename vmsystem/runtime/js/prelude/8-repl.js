@@ -187,6 +187,7 @@
     if (tla) {
       code = _arrJoin(hoisted, " ") + "(async () => {" + code + "\n})()";
       state.tla = true;
+      state.wrapped = _strSplit(code, "\n").length;
     }
     return code;
   }
