@@ -204,7 +204,10 @@ def test_text_output_on_a_terminal_is_readable(
 ) -> None:
     sid = start(daemon, template, tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMSYSTEM_")}
-    code = "console.log(0); console.log('a\\nb'); throw new RangeError('too far')"
+    code = (
+        "console.log(0); console.log('a\\nb'); function far() { throw new RangeError('too far') }; "
+        "far()"
+    )
     child = pexpect.spawn(
         sys.executable,
         ["-m", "vmsystem", "--server-url", daemon.url, "exec", "repl", sid, code],
@@ -219,8 +222,9 @@ def test_text_output_on_a_terminal_is_readable(
     assert lines[2] == "", "the error is shown once, by its event"
     events = lines[lines.index("Events:") + 1 :]
     assert events[:4] == [f"> {code}", "0", "a", "b"]
+    # As Node's REPL shows it: the frames of the input's own top level are cut.
     assert events[4] == "Uncaught RangeError: too far"
-    assert events[5].lstrip().startswith("at "), "the stack on its own lines"
+    assert events[5].lstrip().startswith("at far ("), "the stack on its own lines"
     daemon.cli("session", "close", sid, check=True)
 
 

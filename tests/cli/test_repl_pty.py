@@ -100,8 +100,8 @@ def test_interactive_repl_on_a_session(daemon: Daemon, session: str, tmp_path: P
     child.expect("Cancelled execution: ")
     assert latest_execution(daemon, session)["status"] == "cancelled"
 
-    child.sendline("throw new TypeError('bad thing')")
-    child.expect(r"Uncaught TypeError: bad thing\r\n\s+at ")  # the stack on its own lines
+    child.sendline("function bad() { throw new TypeError('bad thing') }; bad()")
+    child.expect(r"Uncaught TypeError: bad thing\r\n\s+at bad ")  # the stack on its own lines
 
     # Ctrl-C at the prompt clears the line (the REPL and the session's state stay).
     at_prompt(child)

@@ -116,7 +116,10 @@ def value_text(payload: dict[str, Any]) -> str:
 
 def error_text(error: dict[str, Any]) -> str:
     """An execution error as a person reads it: ``Name: message`` and the stack on its own
-    lines for a JS exception, ``CODE: message`` for a limit, a cancellation or a crash."""
+    lines for a JS exception (what Node's REPL prints after ``Uncaught``, when the runtime
+    sent it), ``CODE: message`` for a limit, a cancellation or a crash."""
+    if isinstance(error.get("inspect"), str) and error["inspect"]:
+        return str(error["inspect"])
     if "name" in error:
         head = f"{error.get('name')}: {error.get('message', '')}"
         stack = error.get("stack")

@@ -241,6 +241,7 @@
   function globalRequire(spec) {
     return loadModule(spec, null, "require");
   }
+  _defineProperty(globalRequire, "name", { value: "require", configurable: true });   // Node's name
   _defineProperty(G, "require", { value: globalRequire, writable: true, configurable: true, enumerable: false });
   _defineProperty(G, MODULES_KEY, {
     value: _freeze({
