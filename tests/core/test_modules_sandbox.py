@@ -283,6 +283,7 @@ def test_configuring_builtins_or_unknown_modules_is_module_not_allowed(name: str
 STANDARD_GLOBALS = {
     "global",
     "Buffer",
+    "display",
     "Object",
     "Function",
     "Array",

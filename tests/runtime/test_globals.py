@@ -21,6 +21,7 @@ ADDED = {
     "require",
     "global",
     "Buffer",
+    "display",
     "process",
     "setTimeout",
     "setInterval",
