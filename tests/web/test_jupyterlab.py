@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from .conftest import SCREENSHOTS, WebDaemon, _free_port
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
 
 LAB_TOKEN = "lab-test-token"
 LAB_STARTUP_TIMEOUT_S = 120.0
@@ -106,6 +106,7 @@ def lab(web_daemon: WebDaemon, template: str, tmp_path: Path) -> Iterator[str]:
             "--no-browser",
             f"--port={port}",
             "--ip=127.0.0.1",
+            "--allow-root",
             f"--ServerApp.token={LAB_TOKEN}",
             f"--ServerApp.root_dir={notebooks}",
             "--LabApp.news_url=",
@@ -149,19 +150,23 @@ def test_jupyterlab_runs_a_cell_in_a_session_and_shows_its_svg(
         page.goto(f"{lab}/lab/tree/display.ipynb?token={LAB_TOKEN}")
         # The notebook opens with the vm-system kernel, which becomes idle.
         expect(page.locator(".jp-Notebook")).to_be_visible(timeout=120_000)
-        status = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-        expect(status.first).to_be_attached(timeout=120_000)
-        page.locator(".jp-Cell .jp-InputArea-editor").first.click()
-        page.keyboard.press("Shift+Enter")
+        expect(page.get_by_text("JavaScript (vm-system) | Idle")).to_be_visible(timeout=120_000)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        expect(page.locator(".jp-InputPrompt").first).to_have_text("[1]:", timeout=60_000)
         image = page.locator(".jp-RenderedSVG img, .jp-RenderedSVG svg").first
         expect(image).to_be_visible(timeout=60_000)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "jupyterlab-svg.png"))
+    except Exception:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "failed-jupyterlab.png"))
+        raise
     finally:
         context.close()
     # The cell ran in a vm-system session of the template: its display event is recorded.
     with web_daemon.api() as http:
-        template_id = http.get(f"/templates/{template}").json()["id"]
+        (template_id,) = [t["id"] for t in http.get("/templates").json() if t["name"] == template]
         (session,) = http.get("/sessions", params={"template_id": template_id}).json()
         executions = http.get("/executions", params={"session_id": session["id"]}).json()
         events = http.get(f"/executions/{executions[0]['id']}/events").json()
