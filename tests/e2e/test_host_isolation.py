@@ -191,3 +191,23 @@ def test_kill_9_of_the_host_of_an_idle_session_ends_its_event_stream_crashed(
         assert row["status"] == "crashed"
         assert "SIGKILL" in row["last_error"]
         assert http.get("/runtime/summary").json()["active_sessions"] == 0
+
+
+def test_a_daemon_with_process_hosts_never_loads_v8_and_names_the_hosts_engine(
+    start_daemon: DaemonFactory, worktree: Path
+) -> None:
+    daemon = start_daemon("--hosts", "process", "--host-processes", "1")
+    assert daemon.process is not None
+    with daemon.client() as http:
+        (engine,) = http.get("/metadata/engines").json()
+        assert engine["name"] == "v8" and engine["version"][0].isdigit()
+        assert http.get("/runtime/summary").json()["engine"] == {
+            "name": "v8",
+            "version": engine["version"],
+        }
+        template = create_template(http, "engine")
+        session = create_session(http, template["id"], worktree)
+        run = http.post("/executions/repl", json={"session_id": session["id"], "input": "1+1"})
+        assert run.json()["provenance"]["engine"] == {"name": "v8", "version": engine["version"]}
+        with open(f"/proc/{daemon.process.pid}/maps", encoding="utf-8") as maps:
+            assert "mini_racer" not in maps.read()

@@ -178,3 +178,11 @@ def test_a_host_death_during_start_run_delivers_wedged_once(
         rt.close()
     finally:
         hosts.close()
+
+
+def test_the_pool_names_its_hosts_engine(pool: HostPool) -> None:
+    from vmsystem.runtime import get_engine
+
+    engine = pool.engine()
+    assert engine.name == "v8"
+    assert engine.version == get_engine("v8").version

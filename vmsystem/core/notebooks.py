@@ -13,7 +13,7 @@ kept), with the same outputs; a restart is a markdown cell. Each cell's metadata
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -236,8 +236,9 @@ class NotebookService:
         self,
         sessions: SessionService,
         executions: ExecutionService,
-        engine_version: str | None = None,
+        engine_version: Callable[[], str | None] = lambda: None,
     ) -> None:
+        """``engine_version()``: the hosts' engine version, asked when a notebook is built."""
         self._sessions = sessions
         self._executions = executions
         self._engine_version = engine_version
@@ -246,7 +247,7 @@ class NotebookService:
         """A session's history as an nbformat v4 notebook (at most ``max_cells`` executions;
         the rest is named in a last markdown cell). SESSION_NOT_FOUND for an unknown id."""
         session = self._sessions.get(session_id)
-        nb = new_notebook(session, self._engine_version)
+        nb = new_notebook(session, self._engine_version())
         count = 0
         left_out = 0
         for execution in self._executions.history(session.id):
@@ -284,7 +285,7 @@ class NotebookService:
         nb = parse_notebook(notebook)
         session = self._sessions.get(session_id)
         nb["metadata"].setdefault("kernelspec", dict(KERNELSPEC))
-        nb["metadata"].setdefault("language_info", language_info(self._engine_version))
+        nb["metadata"].setdefault("language_info", language_info(self._engine_version()))
         summary: dict[str, Any] = {
             "session_id": session.id,
             "run_at": _iso(utcnow()),

@@ -3,35 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from vmsystem import __version__
 from vmsystem.core.libraries import LoadedLibrary
+from vmsystem.hosts import EngineInfo
 from vmsystem.models import TemplateSnapshot
-from vmsystem.runtime import EngineError, get_engine
 
 __all__ = ["execution_provenance", "session_provenance"]
 
 
-@cache
-def _engine_version(name: str) -> str | None:
-    try:
-        return get_engine(name).version
-    except EngineError:
-        return None
-
-
 def session_provenance(
-    snapshot: TemplateSnapshot, libraries: Sequence[LoadedLibrary]
+    snapshot: TemplateSnapshot, libraries: Sequence[LoadedLibrary], engine: EngineInfo
 ) -> dict[str, Any]:
     """The part of every execution's provenance a session fixes when it starts: its template
-    snapshot's id and revision, the engine, this vm-system's version, and each library it
-    loaded with the version and sha256 of the cached file."""
+    snapshot's id and revision, the engine of its host, this vm-system's version, and each
+    library it loaded with the version and sha256 of the cached file."""
     return {
         "template_id": snapshot.id,
         "template_revision": snapshot.revision,
-        "engine": {"name": snapshot.engine, "version": _engine_version(snapshot.engine)},
+        "engine": {"name": engine.name, "version": engine.version},
         "vm_system_version": __version__,
         "libraries": [
             {"name": lib.name, "version": lib.version, "sha256": lib.sha256} for lib in libraries

@@ -166,7 +166,7 @@ class SessionService:
             if seed and snapshot.settings.worktree.seed:
                 self._unpack_seed(session, live.runtime, snapshot.settings.worktree.seed)
             loaded = self._load_libraries(live.runtime, list(snapshot.libraries))
-            live.provenance = session_provenance(snapshot, loaded)
+            live.provenance = session_provenance(snapshot, loaded, self._hosts.engine())
             self._run_startup_files(session, live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)

@@ -35,9 +35,8 @@ from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.session_cap import DEFAULT_MAX_SESSIONS, SessionCap
 from vmsystem.core.sessions import SessionService
 from vmsystem.core.templates import TemplateService
-from vmsystem.hosts import HostPool, open_hosts
+from vmsystem.hosts import EngineInfo, HostPool, open_hosts
 from vmsystem.libraries.cache import default_cache_dir
-from vmsystem.runtime import get_engine
 from vmsystem.store import Store, open_store
 
 __all__ = [
@@ -90,7 +89,6 @@ class VmSystem:
         )
         #: Where sessions' runtimes live (default: this process).
         self.hosts = hosts if hosts is not None else open_hosts("inprocess")
-        self.engine = get_engine()
         self.bus = EventBus()
         self.registry = RuntimeRegistry()
         self.libraries = LibraryResolver(cache_dir or default_cache_dir())
@@ -117,7 +115,9 @@ class VmSystem:
         #: Live sessions' worktree files, through their hosts.
         self.files = FileService(store, self.registry, max_file_bytes)
         self.forks = ForkService(self.sessions, self.executions)
-        self.notebooks = NotebookService(self.sessions, self.executions, self.engine.version)
+        self.notebooks = NotebookService(
+            self.sessions, self.executions, lambda: self.engine.version
+        )
         self.exports = ExportService(self.sessions, self.executions, self.notebooks)
         self.started_at = time.monotonic()
         self.recovery = self._recover()
@@ -179,6 +179,12 @@ class VmSystem:
     def version(self) -> str:
         """The vm-system version."""
         return __version__
+
+    @property
+    def engine(self) -> EngineInfo:
+        """The JavaScript engine of the hosts (named by the first host's Ready with process or
+        Ray hosts: the daemon itself never loads V8 then)."""
+        return self.hosts.engine()
 
     def summary(self) -> dict[str, object]:
         """Live runtimes and running executions of this process."""

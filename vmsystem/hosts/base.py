@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_SESSIONS_PER_HOST",
     "HOST_KINDS",
     "KILL_GRACE_S",
+    "EngineInfo",
     "HostInfo",
     "HostPool",
     "LostCallback",
@@ -95,6 +96,14 @@ class RuntimeSpec:
     modules: tuple[str, ...] = ()
     grants: tuple[Grant, ...] = ()
     managed: bool = False
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """The JavaScript engine of a pool's hosts (what a host's Ready names)."""
+
+    name: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -174,6 +183,13 @@ class HostPool(Protocol):
 
     def hosts(self) -> list[HostInfo]:
         """Every host of the pool."""
+        ...
+
+    def engine(self) -> EngineInfo:
+        """The engine of the pool's hosts: this process's for ``inprocess``; for ``process``
+        and ``ray`` what the first host's Ready named (waiting for it if no host is ready yet,
+        starting one if there is none), so the daemon never loads V8 itself. EngineError if no
+        host can start."""
         ...
 
     def remove_worktree(self, path: str) -> None:

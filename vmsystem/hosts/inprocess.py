@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 
-from vmsystem.hosts.base import HostInfo, LostCallback, RuntimeSpec
+from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, RuntimeSpec
 from vmsystem.hosts.local import LocalRuntime, build_runtime
 from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.modules.worktree import remove_worktree
@@ -59,6 +59,10 @@ class InProcessPool:
     def _forget(self, runtime: _InProcessRuntime) -> None:
         with self._lock:
             self._live.discard(runtime)
+
+    def engine(self) -> EngineInfo:
+        """This process's engine."""
+        return EngineInfo(self._engine.name, self._engine.version)
 
     def hosts(self) -> list[HostInfo]:
         """The pseudo host: this process."""

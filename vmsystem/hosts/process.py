@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vmsystem.hosts import wire
-from vmsystem.hosts.base import HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
+from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.hostprocess import START_TIMEOUT_S, Call, HostProcess, stop_process
 from vmsystem.hosts.local import files_reply
 from vmsystem.hosts.procfs import rss_bytes
@@ -185,6 +185,7 @@ class ProcessPool:
         self.memory_mb = memory_mb
         self.lock = threading.Lock()
         self.closing = False
+        self._engine: EngineInfo | None = None
         self.watchdog = Watchdog("process-hosts-watchdog")
         self._hosts: list[_Host] = []
         self._next_id = itertools.count(1)
@@ -250,6 +251,25 @@ class ProcessPool:
         """Delete a managed worktree: host processes run on this machine, so the daemon does
         it itself."""
         remove_worktree(path)
+
+    def engine(self) -> EngineInfo:
+        """The engine the first host's Ready named (see :meth:`HostPool.engine`)."""
+        with self.lock:
+            if self._engine is not None:
+                return self._engine
+            if self.closing:
+                raise EngineError("the host pool is closed")
+            hosts = [h for h in self._hosts if not h.retired]
+            if not hosts:
+                hosts = [_Host(self, str(next(self._next_id)))]
+                self._hosts.extend(hosts)
+            worker = hosts[0].worker
+        worker.wait_ready()
+        hello = worker.hello
+        if hello is None:
+            raise EngineError(worker.cause or f"session host {worker.host.id} did not start")
+        self._engine = EngineInfo(hello.engine, hello.engine_version)
+        return self._engine
 
     def hosts(self) -> list[HostInfo]:
         """Every host, by id."""

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from vmsystem.hosts import wire
-from vmsystem.hosts.base import HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
+from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.local import files_reply
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
@@ -658,6 +658,21 @@ class RayPool:
                 ray.get(ref, timeout=CALL_TIMEOUT_S)
             except Exception:
                 _log.exception("removing the managed worktree %s failed on a host", path)
+
+    def engine(self) -> EngineInfo:
+        """The engine the first actor's Ready named (see :meth:`HostPool.engine`)."""
+        with self.lock:
+            if self.closing:
+                raise EngineError("the host pool is closed")
+            hosts = [h for h in self._hosts if not h.retired]
+        if hosts:
+            hello = hosts[0].actor.hello
+        else:
+            host = _RayHost(self, str(next(self._next_id)))
+            with self.lock:
+                self._hosts.append(host)
+            hello = host.actor.hello
+        return EngineInfo(hello.engine, hello.engine_version)
 
     def hosts(self) -> list[HostInfo]:
         """Every host actor, by id."""
