@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vmsystem.modules.loader import loader_functions
-from vmsystem.runtime import OutcomeKind
+from vmsystem.runtime import OutcomeKind, RunLimits
 from vmsystem.runtime.entries import library_binding, module_entry, typescript_input
 from vmsystem.runtime.v8 import V8Context
 
@@ -298,3 +298,23 @@ def test_a_module_that_threw_is_evaluated_again_on_the_next_import(
     assert failed.kind is OutcomeKind.EXCEPTION
     assert (failed.exception or {})["message"] == "not yet"
     assert value(mctx, "globalThis.ready = true; require('./flaky.cjs').ok") == 1
+
+
+def test_module_loading_runs_under_the_run_limits(
+    make_ctx: Callable[..., V8Context], root: Path
+) -> None:
+    ctx = make_ctx(host_functions=loader_functions(root))
+    write(
+        root,
+        {
+            "spin.mjs": "export const x = 1;\nwhile (true) {}\n",
+            "main.mjs": "import { x } from './spin.mjs';\nconsole.log(x);\n",
+            "ok.mjs": "console.log('still usable');\n",
+        },
+    )
+    limits = RunLimits(wall_ms=300, cpu_ms=5000)
+    stopped = run(ctx, module_entry("main.mjs", "") or "", limits=limits)
+    assert stopped.kind is OutcomeKind.WALL_TIMEOUT
+    sink = Sink()
+    again = run(ctx, module_entry("ok.mjs", "") or "", sink=sink)
+    assert again.kind is OutcomeKind.OK and sink.texts == ["still usable"]
