@@ -27,23 +27,22 @@ SVG = (
 )
 
 
-@pytest.fixture(scope="module")
-def jupyter_prefix(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A Jupyter data prefix holding the vm-system kernelspec, installed by the CLI."""
-    prefix = tmp_path_factory.mktemp("jupyter-prefix")
+def install_kernel(
+    server_url: str, prefix: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """``vm-system --server-url URL kernel install --prefix PREFIX OPTIONS`` (it must succeed)."""
     installed = subprocess.run(
         [
             sys.executable,
             "-m",
             "vmsystem",
             "--server-url",
-            daemon.url,
+            server_url,
             "kernel",
             "install",
             "--prefix",
             str(prefix),
-            "--template",
-            "kernel-tests",
+            *options,
         ],
         capture_output=True,
         text=True,
@@ -52,6 +51,14 @@ def jupyter_prefix(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> 
         check=False,
     )
     assert installed.returncode == 0, installed.stderr
+    return installed
+
+
+@pytest.fixture(scope="module")
+def jupyter_prefix(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A Jupyter data prefix holding the vm-system kernelspec, installed by the CLI."""
+    prefix = tmp_path_factory.mktemp("jupyter-prefix")
+    installed = install_kernel(daemon.url, prefix, "--template", "kernel-tests")
     assert "Installed kernelspec vm-system" in installed.stdout
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
@@ -243,27 +250,7 @@ def test_kernel_info_is_complete_and_restart_keep_the_session(kernel: Any, daemo
 def test_an_unreachable_daemon_is_an_error_output_not_a_dead_kernel(
     jupyter_prefix: Path, kernel_cwd: Path
 ) -> None:
-    installed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vmsystem",
-            "--server-url",
-            "http://127.0.0.1:9",
-            "kernel",
-            "install",
-            "--prefix",
-            str(jupyter_prefix),
-            "--name",
-            "vm-system-down",
-        ],
-        capture_output=True,
-        text=True,
-        env=daemon_env(),
-        timeout=120,
-        check=False,
-    )
-    assert installed.returncode == 0, installed.stderr
+    install_kernel("http://127.0.0.1:9", jupyter_prefix, "--name", "vm-system-down")
     manager = KernelManager(kernel_name="vm-system-down")
     manager.start_kernel(cwd=str(kernel_cwd))
     client = manager.client()

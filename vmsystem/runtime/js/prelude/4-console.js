@@ -36,12 +36,9 @@
     if (hostCall("stop", null, "[" + _stringify(reason) + "," + _stringify(message) + "]")) for (;;) {}
     throw new _RangeError(message);
   }
-  function emit(level, formatted) {
-    if (state.stopped) throw new _RangeError("execution stopped: output limit exceeded");
-    if (!config.console) return;
-    // A lone surrogate (console.log("\ud800")) is not valid Unicode: console text is made
-    // well-formed (U+FFFD), as Node's stdout does.
-    const text = _apply(_toWellFormed, formatted, []);
+  // Counts one line of output (console or display) against the run's limits; at a limit the
+  // run stops here.
+  function reserve(text) {
     if (state.events + 1 > state.maxEvents) {
       flush();
       stop("output", "output limit exceeded: more than " + config.max_events + " events");
@@ -52,6 +49,14 @@
     }
     state.events++;
     state.bytes += text.length;
+  }
+  function emit(level, formatted) {
+    if (state.stopped) throw new _RangeError("execution stopped: output limit exceeded");
+    if (!config.console) return;
+    // A lone surrogate (console.log("\ud800")) is not valid Unicode: console text is made
+    // well-formed (U+FFFD), as Node's stdout does.
+    const text = _apply(_toWellFormed, formatted, []);
+    reserve(text);
     const now = _dateNow();
     const line = newList();
     line[0] = level; line[1] = text; line[2] = now;

@@ -56,16 +56,7 @@
     if (state.stopped) throw new _RangeError("execution stopped: output limit exceeded");
     const text = _stringify(mimeBundleOf(v));
     if (text === undefined) throw new _TypeError("display(): the bundle cannot be serialised");
-    if (state.events + 1 > state.maxEvents) {
-      flush();
-      stop("output", "output limit exceeded: more than " + config.max_events + " events");
-    }
-    if (state.bytes + text.length > state.maxBytes) {
-      flush();
-      stop("output", "output limit exceeded: more than " + config.max_output_kb + " KB of console output");
-    }
-    state.events++;
-    state.bytes += text.length;
+    reserve(text);
     const line = newList();
     line[0] = "display"; line[1] = text; line[2] = _dateNow();
     _push(state.lines, line);
