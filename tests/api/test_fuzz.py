@@ -43,8 +43,10 @@ DELETING_TEMPLATE = ("DELETE", "/api/v1/templates/{template_id}")
 
 
 def _openapi_document() -> dict[str, Any]:
-    """The document /openapi.json serves (it does not depend on the system behind the app)."""
-    return create_app(cast(VmSystem, None), close_on_shutdown=False).openapi()
+    """The document /openapi.json serves (it does not depend on the system behind the app,
+    whose settings, such as the file size limit, are then given here)."""
+    app = create_app(cast(VmSystem, None), close_on_shutdown=False, max_file_bytes=1 << 20)
+    return app.openapi()
 
 
 schema = schemathesis.openapi.from_dict(_openapi_document())
