@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vmsystem.client import FileNotFound
+from vmsystem.client import FileNotFound, InvalidPath
 
 from .conftest import envelope
 
@@ -100,3 +100,11 @@ def test_create_session_without_a_worktree_sends_none(make: Any) -> None:
     api.call("create_session", "demo")
     (request,) = api.requests
     assert json.loads(request.content) == {"template_id": "demo"}
+
+
+def test_dot_segments_reach_the_daemon(make: Any) -> None:
+    api = make(lambda request: envelope(422, "INVALID_PATH", "Path leaves the worktree"))
+    with pytest.raises(InvalidPath):
+        api.call("write_file", "s-1", "../x.mjs", b"1")
+    (request,) = api.requests
+    assert request.url.raw_path == b"/api/v1/sessions/s-1/files/%2E%2E/x.mjs"

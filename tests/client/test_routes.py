@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from .conftest import Facade
+from .test_files import FILE_ROUTES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "http-api.md"
 T, S, E = "t-1", "s-1", "e-1"
@@ -367,7 +368,7 @@ def test_every_documented_route_is_covered() -> None:
         if m:
             documented.add((m.group(1), re.sub(r"\{[^}]+\}", "{}", m.group(2))))
     assert len(documented) >= 35
-    covered = {(r[3], _shape(r[4])) for r in ROUTES} | STREAM_ROUTES
+    covered = {(r[3], _shape(r[4])) for r in ROUTES} | STREAM_ROUTES | FILE_ROUTES
     # /mcp is the MCP protocol endpoint: MCP clients speak it (docs/mcp.md), not this SDK.
     mcp = {("GET", "/mcp"), ("POST", "/mcp"), ("DELETE", "/mcp")}
     assert documented - covered - mcp == set()

@@ -32,7 +32,7 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
         cache_dir=root / "cache",
         log=root / "daemon.log",
         port=free_port(),
-        flags=("--auth-token", TOKEN),
+        flags=("--auth-token", TOKEN, "--worktrees-dir", str(root / "worktrees")),
         token=TOKEN,
     )
     d.start()
@@ -93,10 +93,8 @@ async def test_lists_the_tools_with_schemas_and_the_transcript_template(
         assert sorted(run_js["required"]) == ["code", "session_id"]
         assert run_js["properties"]["code"]["description"]
         assert tools["run_js"].output_schema is not None
-        assert sorted(tools["create_session"].input_schema["required"]) == [
-            "template",
-            "worktree_path",
-        ]
+        assert tools["create_session"].input_schema["required"] == ["template"]
+        assert {"write_file", "read_file", "list_files"} <= set(tools)
         templates = (await client.list_resource_templates()).resource_templates
         assert [t.uri_template for t in templates] == ["vmsystem://sessions/{id}/transcript"]
 
@@ -130,6 +128,46 @@ async def test_run_file_runs_a_typescript_module_and_run_js_takes_typescript(
         )
         assert typed["status"] == "ok", typed
         assert typed["value"]["json"] == 42
+
+
+async def test_a_managed_session_runs_what_write_file_put_there(
+    daemon: Daemon, transport: str
+) -> None:
+    async with connect(daemon.url, transport, TOKEN) as client:
+        created = data(await client.call_tool("create_session", {"template": template(daemon)}))
+        assert created["status"] == "ready" and created["worktree_managed"] is True
+        session_id = created["id"]
+        source = "export const greet = (n) => `hello ${n}`;\n"
+        written = data(
+            await client.call_tool(
+                "write_file",
+                {"session_id": session_id, "path": "lib/greet.mjs", "content": source},
+            )
+        )
+        assert (written["path"], written["size"]) == ("lib/greet.mjs", len(source))
+        ran = data(
+            await client.call_tool(
+                "run_js",
+                {
+                    "session_id": session_id,
+                    "code": "const { greet } = await import('./lib/greet.mjs'); greet('mcp')",
+                },
+            )
+        )
+        assert ran["status"] == "ok", ran
+        assert ran["value"]["json"] == "hello mcp"
+        read = data(
+            await client.call_tool("read_file", {"session_id": session_id, "path": "lib/greet.mjs"})
+        )
+        assert (read["content"], read["encoding"]) == (source, "utf-8")
+        listed = data(
+            await client.call_tool("list_files", {"session_id": session_id, "recursive": True})
+        )
+        assert [e["path"] for e in listed["entries"]] == ["lib", "lib/greet.mjs"]
+        escape = await client.call_tool(
+            "write_file", {"session_id": session_id, "path": "../x.mjs", "content": "1"}
+        )
+        assert escape.is_error and "INVALID_PATH" in text(escape)
 
 
 async def test_create_session_and_state_persists_across_run_js(

@@ -39,6 +39,7 @@ class FakeBackend:
         self.block = False
         self.cancelled: list[str] = []
         self.languages: list[str | None] = []
+        self.files: dict[str, bytes] = {}
 
     def _fail(self) -> None:
         if self.failure is not None:
@@ -48,9 +49,24 @@ class FakeBackend:
         self._fail()
         return [{"id": "t", "name": "demo"}]
 
-    async def create_session(self, template: str, worktree_path: str) -> Json:
+    async def create_session(self, template: str, worktree_path: str | None) -> Json:
         self._fail()
         return {"id": SESSION, "status": "ready"}
+
+    async def write_file(self, session_id: str, path: str, data: bytes) -> Json:
+        self.files[path] = data
+        return {"path": path, "type": "file", "size": len(data), "mtime": 1.0}
+
+    async def read_file(self, session_id: str, path: str) -> bytes:
+        if path not in self.files:
+            raise ToolFailure("FILE_NOT_FOUND", f"File not found: {path}")
+        return self.files[path]
+
+    async def list_files(self, session_id: str, path: str, recursive: bool) -> Json:
+        entries = [
+            {"path": p, "type": "file", "size": len(d), "mtime": 1.0} for p, d in self.files.items()
+        ]
+        return {"path": path or ".", "entries": entries, "truncated": False}
 
     async def list_sessions(self, status: str | None) -> list[Json]:
         return [{"id": SESSION, "status": "ready", "template_snapshot": {"name": "demo"}}]
@@ -264,3 +280,33 @@ async def test_transcripts_are_listed_and_read_and_unknown_ones_refused() -> Non
             await mcp.read_resource("vmsystem://elsewhere")
     assert text.splitlines()[0] == f"# session {SESSION}"
     assert "> let a = 1\n> a\nhi\n= value (number): 1" in text
+
+
+async def test_file_tools_carry_text_and_base64() -> None:
+    backend = FakeBackend()
+    async with client(backend) as mcp:
+        wrote = await mcp.call_tool(
+            "write_file", {"session_id": SESSION, "path": "a.mjs", "content": "é = 1"}
+        )
+        assert not wrote.is_error and backend.files["a.mjs"] == "é = 1".encode()
+        binary = {"session_id": SESSION, "path": "b.bin", "content": "AP8=", "encoding": "base64"}
+        assert not (await mcp.call_tool("write_file", binary)).is_error
+        assert backend.files["b.bin"] == b"\x00\xff"
+        bad = {"session_id": SESSION, "path": "c", "content": "!!", "encoding": "base64"}
+        refused = await mcp.call_tool("write_file", bad)
+        assert refused.is_error and "VALIDATION_ERROR" in refused.content[0].text  # type: ignore[union-attr]
+        text = await mcp.call_tool("read_file", {"session_id": SESSION, "path": "a.mjs"})
+        assert text.content[0].text == "é = 1"  # type: ignore[union-attr]
+        assert text.structured_content is not None
+        assert text.structured_content["encoding"] == "utf-8"
+        raw = await mcp.call_tool("read_file", {"session_id": SESSION, "path": "b.bin"})
+        assert raw.structured_content is not None
+        assert (raw.structured_content["encoding"], raw.structured_content["content"]) == (
+            "base64",
+            "AP8=",
+        )
+        listed = await mcp.call_tool("list_files", {"session_id": SESSION})
+        assert listed.structured_content is not None
+        assert [e["path"] for e in listed.structured_content["entries"]] == ["a.mjs", "b.bin"]
+        missing = await mcp.call_tool("read_file", {"session_id": SESSION, "path": "nope"})
+        assert missing.is_error and "FILE_NOT_FOUND" in missing.content[0].text  # type: ignore[union-attr]

@@ -20,6 +20,7 @@ from vmsystem import __version__
 from vmsystem.api.deps import run_in
 from vmsystem.api.errors import error_response
 from vmsystem.api.responses import (
+    entry_json,
     event_json,
     execution_json,
     session_json,
@@ -54,8 +55,24 @@ class CoreBackend:
     async def list_templates(self) -> list[Json]:
         return [template_json(t) for t in await self._call(self.vm.templates.list)]
 
-    async def create_session(self, template: str, worktree_path: str) -> Json:
+    async def create_session(self, template: str, worktree_path: str | None) -> Json:
         return session_json(await self._call(self.vm.sessions.create, template, worktree_path))
+
+    async def write_file(self, session_id: str, path: str, data: bytes) -> Json:
+        return entry_json(await self._call(self.vm.files.write, session_id, path, data))
+
+    async def read_file(self, session_id: str, path: str) -> bytes:
+        return (await self._call(self.vm.files.read, session_id, path)).data
+
+    async def list_files(self, session_id: str, path: str, recursive: bool) -> Json:
+        entries, truncated = await self._call(
+            self.vm.files.list, session_id, path, recursive=recursive
+        )
+        return {
+            "path": path or ".",
+            "entries": [entry_json(e) for e in entries],
+            "truncated": truncated,
+        }
 
     async def list_sessions(self, status: str | None) -> list[Json]:
         return [session_json(s) for s in await self._call(self.vm.sessions.list, status=status)]

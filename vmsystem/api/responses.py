@@ -14,6 +14,7 @@ from vmsystem.core import (
     Event,
     Execution,
     ExecutionMatch,
+    FileEntry,
     Session,
     StartupFile,
     Template,
@@ -22,6 +23,7 @@ from vmsystem.core import (
 __all__ = [
     "capability_json",
     "download_json",
+    "entry_json",
     "event_json",
     "execution_json",
     "iso",
@@ -90,6 +92,11 @@ def template_detail_json(t: Template) -> dict[str, Any]:
         "capabilities": [capability_json(c) for c in t.capabilities],
         "startup_files": [startup_file_json(s) for s in t.startup_files],
     }
+
+
+def entry_json(entry: FileEntry) -> dict[str, Any]:
+    """Wire form of a worktree file entry."""
+    return {"path": entry.path, "type": entry.type, "size": entry.size, "mtime": entry.mtime}
 
 
 def session_json(s: Session) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from vmsystem import __version__
-from vmsystem.cli import executions, kernel, libs, ops, sessions, templates
+from vmsystem.cli import executions, files, kernel, libs, ops, sessions, templates
 from vmsystem.cli.failures import CliError, report
 from vmsystem.cli.mcp import mcp
 from vmsystem.cli.repl import repl
@@ -163,6 +163,7 @@ app.command("serve")(serve)
 app.add_typer(templates.app, name="template")
 app.add_typer(sessions.app, name="session")
 app.add_typer(executions.app, name="exec")
+app.add_typer(files.app, name="files")
 app.command("repl")(repl)
 app.add_typer(ops.app, name="ops")
 app.add_typer(libs.app, name="libs")

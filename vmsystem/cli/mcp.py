@@ -71,8 +71,18 @@ class ClientBackend:
     async def list_templates(self) -> list[Json]:
         return cast(list[Json], await _call(self.client.list_templates()))
 
-    async def create_session(self, template: str, worktree_path: str) -> Json:
+    async def create_session(self, template: str, worktree_path: str | None) -> Json:
         return cast(Json, await _call(self.client.create_session(template, worktree_path)))
+
+    async def write_file(self, session_id: str, path: str, data: bytes) -> Json:
+        return cast(Json, await _call(self.client.write_file(session_id, path, data)))
+
+    async def read_file(self, session_id: str, path: str) -> bytes:
+        return await _call(self.client.read_file(session_id, path))
+
+    async def list_files(self, session_id: str, path: str, recursive: bool) -> Json:
+        listing = self.client.list_files(session_id, path, recursive=recursive)
+        return cast(Json, await _call(listing))
 
     async def list_sessions(self, status: str | None) -> list[Json]:
         return cast(list[Json], await _call(self.client.list_sessions(status=status)))
@@ -137,8 +147,9 @@ async def _serve(server_url: str, token: str | None) -> None:
 def mcp(ctx: typer.Context) -> None:
     """Serve MCP over stdio (for desktop AI clients), calling the daemon at --server-url.
 
-    Tools: list_templates, create_session, list_sessions, close_session, run_js, run_file,
-    list_executions, get_execution, get_events, cancel_execution; resources: each session's
+    Tools: list_templates, create_session, write_file, read_file, list_files, list_sessions,
+    close_session, run_js, run_file, list_executions, get_execution, get_events,
+    cancel_execution; resources: each session's
     transcript (vmsystem://sessions/{id}/transcript). Give --auth-token when the daemon has
     one: without it every call fails with UNAUTHORIZED. Logs go to stderr; stdout carries the
     protocol only.

@@ -46,26 +46,32 @@ SessionId = Annotated[
 PRUNABLE = ("crashed", "closed")
 
 
+def _managed(session: Session) -> str:
+    return " (managed)" if session.get("worktree_managed") else ""
+
+
 def _created_lines(session: Session) -> None:
     echo(f"Created session: {session['id']}")
     echo(f"Status: {session['status']}")
     echo(f"Template ID: {session['template_id']}")
     echo(f"Workspace ID: {session['workspace_id']}")
     echo(f"Base Commit: {session['base_commit_oid']}")
-    echo(f"Worktree Path: {session['worktree_path']}")
+    echo(f"Worktree Path: {session['worktree_path']}{_managed(session)}")
 
 
 @app.command("create")
 def create(
     ctx: typer.Context,
     worktree_path: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--worktree-path",
-            help="Directory the session works in (a relative path is taken from the current "
-            "directory and sent absolute).",
+            help="Directory the session works in, on the daemon's machine (a relative path is "
+            "taken from the current directory and sent absolute); omitted: a managed worktree "
+            "the daemon creates (fill it with `vm-system files put`).",
+            show_default=False,
         ),
-    ],
+    ] = None,
     template: Annotated[
         str | None,
         typer.Option("--template", help="Template name or ID.", show_default=False),
@@ -101,7 +107,7 @@ def create(
     try:
         session = client_of(ctx).create_session(
             chosen,
-            os.path.abspath(os.path.expanduser(worktree_path)),
+            os.path.abspath(os.path.expanduser(worktree_path)) if worktree_path else None,
             workspace_id=workspace_id,
             base_commit_oid=base_commit,
         )
@@ -184,7 +190,7 @@ def get(
             echo(f"Template: {_template_name(session)}")
         echo(f"Workspace ID: {session['workspace_id']}")
         echo(f"Base Commit: {session['base_commit_oid']}")
-        echo(f"Worktree Path: {session['worktree_path']}")
+        echo(f"Worktree Path: {session['worktree_path']}{_managed(session)}")
         echo(f"Status: {session['status']}")
         echo(f"Created: {session['created_at']}")
         if session.get("closed_at"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
@@ -20,10 +21,12 @@ from ._base import (
     error_from_response,
     idempotency_headers,
     new_idempotency_key,
+    pack_directory,
     transport_error,
 )
 from ._sse import EventStream
 from .types import (
+    ArchiveUpload,
     Capability,
     CapabilityInfo,
     CapabilityRemoved,
@@ -32,6 +35,8 @@ from .types import (
     Execution,
     ExecutionSearchPage,
     ExportFormat,
+    FileEntry,
+    FileListing,
     Health,
     LibraryDownload,
     LibraryInfo,
@@ -135,8 +140,9 @@ class AsyncClient:
                     call.method,
                     call.path,
                     params=call.query(),
-                    json=call.body,
-                    headers=headers,
+                    json=call.body if call.content is None else None,
+                    content=call.content,
+                    headers=call.request_headers(headers),
                     timeout=timeout,
                 )
             except httpx.TransportError as exc:
@@ -263,12 +269,14 @@ class AsyncClient:
     async def create_session(
         self,
         template_id: str,
-        worktree_path: str,
+        worktree_path: str | None = None,
         *,
         workspace_id: str | None = None,
         base_commit_oid: str | None = None,
     ) -> Session:
-        """Start a session from a template (ID or name) bound to an absolute worktree path."""
+        """Start a session from a template (ID or name) bound to an absolute worktree path on
+        the daemon's machine, or (``worktree_path`` None) to a fresh managed worktree that the
+        daemon creates and removes at purge (fill it with :meth:`write_file`)."""
         return await self._call(
             Routes.create_session(template_id, worktree_path, workspace_id, base_commit_oid)
         )
@@ -343,6 +351,52 @@ class AsyncClient:
         )
         state.last_event_id = last_event_id
         return self._follow(state, lambda: self.get_session(session_id))
+
+    # -- files -----------------------------------------------------------------------------
+    async def write_file(self, session_id: str, path: str, data: bytes | str) -> FileEntry:
+        """``PUT /sessions/{id}/files/{path}``: write a worktree file (``str`` as UTF-8;
+        parents created, the old file replaced atomically)."""
+        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return await self._call(Routes.write_file(session_id, path, payload))
+
+    async def read_file(
+        self, session_id: str, path: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        """``GET /sessions/{id}/files/{path}``: a worktree file's bytes, or bytes
+        ``start``..``end`` (inclusive; a negative ``start`` alone: the last bytes)."""
+        return await self._call(Routes.read_file(session_id, path, start, end))
+
+    async def delete_file(self, session_id: str, path: str) -> None:
+        """``DELETE /sessions/{id}/files/{path}``: a file, a symlink or a whole directory."""
+        await self._call(Routes.delete_file(session_id, path))
+
+    async def list_files(
+        self, session_id: str, path: str = "", *, recursive: bool = False
+    ) -> FileListing:
+        """``GET /sessions/{id}/files``: the entries under directory ``path`` (default: the
+        worktree), the whole tree with ``recursive``."""
+        return await self._call(Routes.list_files(session_id, path, recursive))
+
+    async def upload_archive(
+        self, session_id: str, data: bytes, *, path: str = ""
+    ) -> ArchiveUpload:
+        """``POST /sessions/{id}/archive``: unpack a tar or zip archive into directory
+        ``path`` (refused as a whole if any member is)."""
+        return await self._call(Routes.upload_archive(session_id, data, path))
+
+    async def upload_directory(
+        self, session_id: str, directory: str | os.PathLike[str], *, path: str = ""
+    ) -> ArchiveUpload:
+        """Upload a local directory tree into directory ``path`` of the worktree, as one
+        archive."""
+        return await self.upload_archive(session_id, pack_directory(directory), path=path)
+
+    async def download_archive(
+        self, session_id: str, path: str = "", *, format: str = "tar"
+    ) -> bytes:
+        """``GET /sessions/{id}/archive``: directory ``path`` (default: the worktree) as a
+        gzip-compressed tar (``tar``) or a ``zip``."""
+        return await self._call(Routes.download_archive(session_id, path, format))
 
     # -- executions ------------------------------------------------------------------------
     async def list_executions(

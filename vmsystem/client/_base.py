@@ -7,7 +7,9 @@ returns a :class:`Call`. A call knows its method, path, query, body and the type
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ import httpx
 
 from .errors import APIError, DaemonUnavailable, TransportError, api_error
 from .types import (
+    ArchiveUpload,
     Capability,
     CapabilityInfo,
     CapabilityRemoved,
@@ -27,6 +30,8 @@ from .types import (
     Execution,
     ExecutionSearchPage,
     ExportFormat,
+    FileEntry,
+    FileListing,
     Health,
     LibraryDownload,
     LibraryInfo,
@@ -57,6 +62,7 @@ __all__ = [
     "Routes",
     "decode",
     "error_from_response",
+    "pack_directory",
     "resolve_base_url",
     "resolve_token",
     "transport_error",
@@ -177,6 +183,19 @@ class Call(Generic[T]):
     waits: bool = False
     #: Sent with an ``Idempotency-Key`` and retried on connection errors (creates a resource).
     idempotent: bool = False
+    #: A raw request body (a file or an archive) instead of JSON.
+    content: bytes | None = None
+    #: The answer is the raw response bytes (a file or an archive).
+    raw: bool = False
+    #: Extra request headers (``Range``).
+    headers: Mapping[str, str] | None = None
+
+    def request_headers(self, extra: Mapping[str, str] | None) -> dict[str, str] | None:
+        """The call's own headers merged with ``extra`` (None when there are none)."""
+        merged = {**(self.headers or {}), **(extra or {})}
+        if self.content is not None:
+            merged.setdefault("Content-Type", "application/octet-stream")
+        return merged or None
 
     def query(self) -> dict[str, str | int] | None:
         """Query parameters without the unset ones."""
@@ -208,6 +227,44 @@ def new_idempotency_key() -> str:
 def _seg(value: str) -> str:
     """Quote one path segment (IDs and names never escape their segment)."""
     return quote(str(value), safe="@:")
+
+
+def _file_path(path: str) -> str:
+    """A worktree-relative path as URL segments (``/`` kept between segments; every other
+    reserved character quoted, and ``.``/``..`` segments percent-encoded so that no HTTP
+    client drops them: the daemon sees the path as given, and refuses an escape itself)."""
+    return "/".join(
+        part.replace(".", "%2E") if part in (".", "..") else quote(part, safe="@:")
+        for part in str(path).split("/")
+    )
+
+
+def _range(start: int | None, end: int | None) -> dict[str, str] | None:
+    """A ``Range`` header for bytes ``start``..``end`` (inclusive; a negative ``start``
+    without ``end``: the last ``-start`` bytes)."""
+    if start is None and end is None:
+        return None
+    if start is not None and start < 0 and end is None:
+        return {"Range": f"bytes={start}"}
+    return {"Range": f"bytes={start or 0}-{'' if end is None else end}"}
+
+
+def pack_directory(directory: str | os.PathLike[str]) -> bytes:
+    """A local directory as a gzip-compressed tar (names relative to it; symlinks and special
+    files left out, as the daemon would refuse them), for :meth:`Client.upload_directory`."""
+    root = os.fspath(directory)
+    if not os.path.isdir(root):
+        raise ValueError(f"not a directory: {root}")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for current, subdirs, names in os.walk(root):
+            subdirs.sort()
+            for name in sorted(subdirs) + sorted(names):
+                full = os.path.join(current, name)
+                if os.path.islink(full) or not (os.path.isdir(full) or os.path.isfile(full)):
+                    continue
+                archive.add(full, arcname=os.path.relpath(full, root), recursive=False)
+    return buffer.getvalue()
 
 
 def _drop_none(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,7 +380,7 @@ class Routes:
     @staticmethod
     def create_session(
         template_id: str,
-        worktree_path: str,
+        worktree_path: str | None,
         workspace_id: str | None,
         base_commit_oid: str | None,
     ) -> Call[Session]:
@@ -383,6 +440,39 @@ class Routes:
     ) -> Call[Notebook]:
         body = {"notebook": dict(notebook), "continue_on_error": continue_on_error}
         return Call("POST", f"{API}/sessions/{_seg(session_id)}/notebook", body=body, waits=True)
+
+    # -- files -----------------------------------------------------------------------------
+    @staticmethod
+    def write_file(session_id: str, path: str, data: bytes) -> Call[FileEntry]:
+        url = f"{API}/sessions/{_seg(session_id)}/files/{_file_path(path)}"
+        return Call("PUT", url, content=data, waits=True)
+
+    @staticmethod
+    def read_file(
+        session_id: str, path: str, start: int | None = None, end: int | None = None
+    ) -> Call[bytes]:
+        url = f"{API}/sessions/{_seg(session_id)}/files/{_file_path(path)}"
+        return Call("GET", url, raw=True, waits=True, headers=_range(start, end))
+
+    @staticmethod
+    def delete_file(session_id: str, path: str) -> Call[bytes]:
+        url = f"{API}/sessions/{_seg(session_id)}/files/{_file_path(path)}"
+        return Call("DELETE", url, raw=True, waits=True)
+
+    @staticmethod
+    def list_files(session_id: str, path: str = "", recursive: bool = False) -> Call[FileListing]:
+        params = {"path": path, "recursive": "true" if recursive else "false"}
+        return Call("GET", f"{API}/sessions/{_seg(session_id)}/files", params=params, waits=True)
+
+    @staticmethod
+    def upload_archive(session_id: str, data: bytes, path: str = "") -> Call[ArchiveUpload]:
+        url = f"{API}/sessions/{_seg(session_id)}/archive"
+        return Call("POST", url, params={"path": path}, content=data, waits=True)
+
+    @staticmethod
+    def download_archive(session_id: str, path: str = "", format: str = "tar") -> Call[bytes]:
+        url = f"{API}/sessions/{_seg(session_id)}/archive"
+        return Call("GET", url, params={"path": path, "format": format}, raw=True, waits=True)
 
     @staticmethod
     def session_events_path(session_id: str) -> str:
@@ -506,6 +596,8 @@ def decode(call: Call[T], response: httpx.Response) -> T:
     """The answer of ``call``: decoded JSON (or text), or the typed error raised."""
     if response.status_code >= 400:
         raise error_from_response(response)
+    if call.raw:
+        return cast(T, response.content)
     if call.text:
         return cast(T, response.text)
     try:

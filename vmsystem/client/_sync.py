@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
@@ -20,10 +21,12 @@ from ._base import (
     error_from_response,
     idempotency_headers,
     new_idempotency_key,
+    pack_directory,
     transport_error,
 )
 from ._sse import EventStream
 from .types import (
+    ArchiveUpload,
     Capability,
     CapabilityInfo,
     CapabilityRemoved,
@@ -32,6 +35,8 @@ from .types import (
     Execution,
     ExecutionSearchPage,
     ExportFormat,
+    FileEntry,
+    FileListing,
     Health,
     LibraryDownload,
     LibraryInfo,
@@ -136,8 +141,9 @@ class Client:
                     call.method,
                     call.path,
                     params=call.query(),
-                    json=call.body,
-                    headers=headers,
+                    json=call.body if call.content is None else None,
+                    content=call.content,
+                    headers=call.request_headers(headers),
                     timeout=timeout,
                 )
             except httpx.TransportError as exc:
@@ -262,12 +268,14 @@ class Client:
     def create_session(
         self,
         template_id: str,
-        worktree_path: str,
+        worktree_path: str | None = None,
         *,
         workspace_id: str | None = None,
         base_commit_oid: str | None = None,
     ) -> Session:
-        """Start a session from a template (ID or name) bound to an absolute worktree path."""
+        """Start a session from a template (ID or name) bound to an absolute worktree path on
+        the daemon's machine, or (``worktree_path`` None) to a fresh managed worktree that the
+        daemon creates and removes at purge (fill it with :meth:`write_file`)."""
         return self._call(
             Routes.create_session(template_id, worktree_path, workspace_id, base_commit_oid)
         )
@@ -342,6 +350,48 @@ class Client:
         )
         state.last_event_id = last_event_id
         return self._follow(state, lambda: self.get_session(session_id))
+
+    # -- files -----------------------------------------------------------------------------
+    def write_file(self, session_id: str, path: str, data: bytes | str) -> FileEntry:
+        """``PUT /sessions/{id}/files/{path}``: write a worktree file (``str`` as UTF-8;
+        parents created, the old file replaced atomically)."""
+        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return self._call(Routes.write_file(session_id, path, payload))
+
+    def read_file(
+        self, session_id: str, path: str, *, start: int | None = None, end: int | None = None
+    ) -> bytes:
+        """``GET /sessions/{id}/files/{path}``: a worktree file's bytes, or bytes
+        ``start``..``end`` (inclusive; a negative ``start`` alone: the last bytes)."""
+        return self._call(Routes.read_file(session_id, path, start, end))
+
+    def delete_file(self, session_id: str, path: str) -> None:
+        """``DELETE /sessions/{id}/files/{path}``: a file, a symlink or a whole directory."""
+        self._call(Routes.delete_file(session_id, path))
+
+    def list_files(
+        self, session_id: str, path: str = "", *, recursive: bool = False
+    ) -> FileListing:
+        """``GET /sessions/{id}/files``: the entries under directory ``path`` (default: the
+        worktree), the whole tree with ``recursive``."""
+        return self._call(Routes.list_files(session_id, path, recursive))
+
+    def upload_archive(self, session_id: str, data: bytes, *, path: str = "") -> ArchiveUpload:
+        """``POST /sessions/{id}/archive``: unpack a tar or zip archive into directory
+        ``path`` (refused as a whole if any member is)."""
+        return self._call(Routes.upload_archive(session_id, data, path))
+
+    def upload_directory(
+        self, session_id: str, directory: str | os.PathLike[str], *, path: str = ""
+    ) -> ArchiveUpload:
+        """Upload a local directory tree into directory ``path`` of the worktree, as one
+        archive."""
+        return self.upload_archive(session_id, pack_directory(directory), path=path)
+
+    def download_archive(self, session_id: str, path: str = "", *, format: str = "tar") -> bytes:
+        """``GET /sessions/{id}/archive``: directory ``path`` (default: the worktree) as a
+        gzip-compressed tar (``tar``) or a ``zip``."""
+        return self._call(Routes.download_archive(session_id, path, format))
 
     # -- executions ------------------------------------------------------------------------
     def list_executions(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
+    "ArchiveUpload",
     "Capability",
     "CapabilityInfo",
     "CapabilityRemoved",
@@ -21,6 +22,8 @@ __all__ = [
     "ExecutionSearchPage",
     "ExecutionStatus",
     "ExportFormat",
+    "FileEntry",
+    "FileListing",
     "ForkDivergence",
     "Health",
     "HostInfo",
@@ -189,6 +192,9 @@ class Session(TypedDict):
     workspace_id: str
     base_commit_oid: str
     worktree_path: str
+    #: The daemon created the worktree (no ``worktree_path`` given) and removes it at purge.
+    worktree_managed: NotRequired[bool]
+    worktree_removed_at: NotRequired[str | None]
     status: SessionStatus
     created_at: str
     last_activity_at: str | None
@@ -196,6 +202,31 @@ class Session(TypedDict):
     last_error: str | None
     template_snapshot: dict[str, Any]
     host_id: str | None
+
+
+class FileEntry(TypedDict):
+    """A worktree entry: ``type`` is ``file``, ``directory``, ``symlink`` or ``other``;
+    ``mtime`` in seconds since the epoch."""
+
+    path: str
+    type: Literal["file", "directory", "symlink", "other"]
+    size: int
+    mtime: float
+
+
+class FileListing(TypedDict):
+    """``GET /sessions/{id}/files``: the entries under ``path``, sorted by path."""
+
+    path: str
+    entries: list[FileEntry]
+    truncated: bool
+
+
+class ArchiveUpload(TypedDict):
+    """``POST /sessions/{id}/archive``: the files the archive wrote."""
+
+    path: str
+    files: list[FileEntry]
 
 
 class ExecutionMetrics(TypedDict, total=False):

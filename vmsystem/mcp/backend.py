@@ -34,8 +34,21 @@ class Backend(Protocol):
         """Templates, newest first."""
         ...
 
-    async def create_session(self, template: str, worktree_path: str) -> Json:
-        """Start a session from a template (ID or name); returns it ready."""
+    async def create_session(self, template: str, worktree_path: str | None) -> Json:
+        """Start a session from a template (ID or name); returns it ready. Without a
+        ``worktree_path`` the daemon creates a managed worktree for it."""
+        ...
+
+    async def write_file(self, session_id: str, path: str, data: bytes) -> Json:
+        """Write a worktree file (parents created); returns its entry."""
+        ...
+
+    async def read_file(self, session_id: str, path: str) -> bytes:
+        """A worktree file's bytes."""
+        ...
+
+    async def list_files(self, session_id: str, path: str, recursive: bool) -> Json:
+        """The entries under a worktree directory: ``{path, entries, truncated}``."""
         ...
 
     async def list_sessions(self, status: str | None) -> list[Json]:

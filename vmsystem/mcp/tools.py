@@ -3,6 +3,8 @@ each tool does against a :class:`~vmsystem.mcp.backend.Backend`."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,7 +12,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vmsystem.mcp.backend import Backend, Json
+from vmsystem.mcp.backend import Backend, Json, ToolFailure
 from vmsystem.mcp.results import Image, RunResult
 from vmsystem.mcp.runs import Report, follow_run
 
@@ -59,10 +61,41 @@ class CreateSessionArgs(_Args):
         description="Template name or ID (see list_templates). The session gets the template's "
         "limits, modules, libraries, capabilities and startup files."
     )
-    worktree_path: str = Field(
+    worktree_path: str | None = Field(
+        None,
         description="Absolute path of an existing directory on the daemon's machine: the "
-        "session's working directory (files for run_file, require, fs capabilities)."
+        "session's working directory (files for run_file, imports, fs capabilities). Leave it "
+        "out (the usual choice) for a fresh managed worktree that the daemon creates: put "
+        "files in it with write_file.",
     )
+
+
+class WriteFileArgs(_Args):
+    session_id: str = Field(description="Session ID of a ready session.")
+    path: str = Field(
+        description="Path relative to the session's worktree, e.g. lib/util.mjs (parent "
+        "directories are created; an existing file is replaced)."
+    )
+    content: str = Field(description="The file's content (text, or base64 with encoding).")
+    encoding: Literal["utf-8", "base64"] = Field(
+        "utf-8", description="How content is given: utf-8 text (default) or base64 bytes."
+    )
+
+
+class ReadFileArgs(_Args):
+    session_id: str = Field(description="Session ID of a ready session.")
+    path: str = Field(description="Path of a file relative to the session's worktree.")
+    encoding: Literal["utf-8", "base64"] = Field(
+        "utf-8",
+        description="utf-8 (default: the text; a file that is not UTF-8 comes back as "
+        "base64) or base64.",
+    )
+
+
+class ListFilesArgs(_Args):
+    session_id: str = Field(description="Session ID of a ready session.")
+    path: str = Field("", description="Worktree directory to list (default: the worktree).")
+    recursive: bool = Field(False, description="List the whole tree under path.")
 
 
 class ListSessionsArgs(_Args):
@@ -160,6 +193,38 @@ async def _create_session(backend: Backend, args: CreateSessionArgs, _report: Re
     return Answer(_json_text(session), session)
 
 
+async def _write_file(backend: Backend, args: WriteFileArgs, _report: Report) -> Answer:
+    if args.encoding == "base64":
+        try:
+            data = base64.b64decode(args.content, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ToolFailure("VALIDATION_ERROR", f"content is not valid base64: {exc}") from None
+    else:
+        data = args.content.encode("utf-8")
+    entry = await backend.write_file(args.session_id, args.path, data)
+    return Answer(_json_text(entry), entry)
+
+
+async def _read_file(backend: Backend, args: ReadFileArgs, _report: Report) -> Answer:
+    data = await backend.read_file(args.session_id, args.path)
+    encoding = args.encoding
+    if encoding == "utf-8":
+        try:
+            content = data.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "base64"
+    if encoding == "base64":
+        content = base64.b64encode(data).decode("ascii")
+    answer = {"path": args.path, "size": len(data), "encoding": encoding, "content": content}
+    text = content if encoding == "utf-8" else _json_text(answer)
+    return Answer(text, answer)
+
+
+async def _list_files(backend: Backend, args: ListFilesArgs, _report: Report) -> Answer:
+    listing = await backend.list_files(args.session_id, args.path, args.recursive)
+    return Answer(_json_text(listing), listing)
+
+
 async def _list_sessions(backend: Backend, args: ListSessionsArgs, _report: Report) -> Answer:
     sessions = [_compact_session(s) for s in await backend.list_sessions(args.status)]
     data = {"sessions": sessions}
@@ -232,11 +297,39 @@ TOOLS: tuple[Tool[Any], ...] = (
         "create_session",
         "Start a JavaScript session",
         "Start a persistent JavaScript session (a V8 context) from a template, bound to a "
-        "worktree directory. Its startup files run first. Variables, functions and globals "
+        "worktree directory (without worktree_path: a fresh managed one, filled with "
+        "write_file). Its startup files run first. Variables, functions and globals "
         "defined by run_js or run_file stay in the session until it is closed. Answers the "
         "session with its ID and a snapshot of the template (limits, capabilities).",
         CreateSessionArgs,
         _create_session,
+    ),
+    Tool(
+        "write_file",
+        "Write a worktree file",
+        "Write a file into a ready session's worktree (parents created, an existing file "
+        "replaced). run_file runs it, and run_js or other files import it (e.g. "
+        "`await import('./lib/util.mjs')`). Paths stay inside the worktree (no .., no absolute "
+        "paths).",
+        WriteFileArgs,
+        _write_file,
+    ),
+    Tool(
+        "read_file",
+        "Read a worktree file",
+        "Read a file of a ready session's worktree (text, or base64 for binary files).",
+        ReadFileArgs,
+        _read_file,
+        read_only=True,
+    ),
+    Tool(
+        "list_files",
+        "List worktree files",
+        "List a ready session's worktree (or one of its directories): path, type (file, "
+        "directory, symlink), size and modification time of each entry.",
+        ListFilesArgs,
+        _list_files,
+        read_only=True,
     ),
     Tool(
         "list_sessions",

@@ -10,14 +10,12 @@ from __future__ import annotations
 import mimetypes
 import re
 from email.utils import formatdate
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from vmsystem.api.deps import run_blocking, vm
-from vmsystem.api.responses import json_response
-from vmsystem.core import FileEntry
+from vmsystem.api.responses import entry_json, json_response
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["files"])
 
@@ -30,11 +28,6 @@ _TYPES = {
     ".md": "text/markdown",
 }
 _TEXT = ("text/", "application/json", "application/javascript", "application/xml")
-
-
-def entry_json(entry: FileEntry) -> dict[str, Any]:
-    """Wire form of a file entry."""
-    return {"path": entry.path, "type": entry.type, "size": entry.size, "mtime": entry.mtime}
 
 
 def _content_type(path: str) -> str:
