@@ -522,3 +522,7 @@ def test_modules_typescript_and_a_library_imported_by_name(
     assert x["status"] == "ok" and x["result"] is not None and x["result"]["json"] == 42
     bad = daemon.cli("exec", "repl", sid, "1", "--language", "cobol")
     assert bad.returncode != 0
+    daemon.cli("template", "update", tid, "--language", "typescript", check=True)
+    ts_sid = _session_for(daemon, tid, root)
+    default = daemon.cli("exec", "repl", ts_sid, "const k: number = 6; k * 7", check=True).stdout
+    assert '"preview":"42"' in default, default

@@ -9,9 +9,10 @@ from typing import Annotated, Any, cast
 import typer
 
 from vmsystem.client import Client, Conflict
-from vmsystem.client.types import Limits
+from vmsystem.client.types import Limits, Settings
 
 from .catalogs import library_catalog, module_catalog
+from .executions import Language
 from .failures import CliError, parse_json_object
 from .libs import CacheDir, fetch_libraries
 from .output import (
@@ -200,13 +201,25 @@ def update(
         str | None,
         typer.Option("--engine", help="New engine (v8, or goja as its alias).", show_default=False),
     ] = None,
+    language: Annotated[
+        Language | None,
+        typer.Option(
+            "--language",
+            help="Default language of REPL input in its sessions (settings.runtime.language).",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """Rename a template or change its engine. Prints `Updated template: NAME (ID: ID)`."""
-    if name is None and engine is None:
-        raise CliError("nothing to update: give --name and/or --engine")
+    """Rename a template, change its engine or its REPL language. Prints `Updated template:
+    NAME (ID: ID)`."""
+    if name is None and engine is None and language is None:
+        raise CliError("nothing to update: give --name, --engine and/or --language")
     client, tid = _template(ctx, template_id)
-    template = client.update_template(tid, name=name, engine=engine)
+    settings: Settings | None = (
+        {"runtime": {"language": language.value}} if language is not None else None
+    )
+    template = client.update_template(tid, name=name, engine=engine, settings=settings)
     render(
         output,
         template,

@@ -76,6 +76,8 @@ class RuntimeSettings(TypedDict, total=False):
 
     strict: bool
     console: bool
+    #: ``"javascript"`` or ``"typescript"``: the default language of REPL input.
+    language: str
 
 
 class Settings(TypedDict, total=False):
