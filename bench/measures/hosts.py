@@ -397,6 +397,15 @@ def run(b: Bench) -> list[Row]:
             details={"windows": pr["throughput"]},
         ),
         Row(
+            "hosts_daemon_cpu_per_exec_c16_process",
+            f"daemon CPU per execution (/proc/<pid>/stat), {CLIENTS} clients, --hosts process",
+            median([float(x["daemon_cpu_ms_per_exec"]) for x in pr["throughput"]]),
+            "ms",
+            median([float(x["daemon_cpu_ms_per_exec"]) for x in ip["throughput"]]),
+            "inprocess daemon ms",
+            Target("value", "<=", 0.6, "ms"),
+        ),
+        Row(
             "hosts_session_create_p50_inprocess",
             "session create p50 (no libraries), --hosts inprocess",
             ip["create_p50"],

@@ -1,7 +1,12 @@
 """Executions per second with 1, 4 and 16 concurrent clients over 8 sessions, beside the
-bare endpoint's requests per second at the same concurrency (same load generator)."""
+bare endpoint's requests per second at the same concurrency (same load generator); how c=16
+scales over c=1; and the store's commits per execution at c=1 and c=16 (the writer's commit
+count from ``/metrics`` before and after each window, over the executions of the window,
+warm-up included)."""
 
 from __future__ import annotations
+
+import httpx
 
 from bench.context import Bench, Row, Target
 from bench.loadgen import LoadResult, run_load
@@ -17,6 +22,7 @@ def _window(b: Bench, server: object, path: str, keys: list[str], c: int) -> dic
 
     assert isinstance(server, ServerProcess)
     cpu0 = server.cpu_seconds()
+    commits0 = _commits(server.base_url) if path != "/bare" else None
     r: LoadResult = run_load(
         server.base_url,
         path,
@@ -28,7 +34,9 @@ def _window(b: Bench, server: object, path: str, keys: list[str], c: int) -> dic
     )
     server_cpu = server.cpu_seconds() - cpu0
     wall = r.duration_s + b.n(0.5, 0.2)
+    commits = _commits(server.base_url) - commits0 if commits0 is not None else None
     return {
+        "commits_per_exec": commits / (r.rate * wall) if commits is not None and r.rate else None,
         "rate": r.rate,
         "completed": r.completed,
         "errors": r.errors,
@@ -38,10 +46,20 @@ def _window(b: Bench, server: object, path: str, keys: list[str], c: int) -> dic
     }
 
 
+def _commits(base_url: str) -> float:
+    """The daemon's store writer commits so far (``vmsystem_store_writer_commits``)."""
+    text = httpx.get(f"{base_url}/metrics", timeout=30).text
+    for line in text.splitlines():
+        if line.startswith("vmsystem_store_writer_commits "):
+            return float(line.split()[1])
+    raise RuntimeError("the daemon's /metrics has no vmsystem_store_writer_commits")
+
+
 def run(b: Bench) -> list[Row]:
     daemon, bare = b.daemon(), b.bare()
     sessions = [b.session() for _ in range(SESSIONS)]
     rows = []
+    rates: dict[int, float] = {}
     for c in CONCURRENCY:
         # The daemon runs one execution per session at a time: clients borrow a free session
         # from the pool of 8. The bare endpoint gets one key per client (no waiting).
@@ -56,6 +74,19 @@ def run(b: Bench) -> list[Row]:
                     runs[key].append(_window(b, daemon, "/api/v1/executions/repl", sessions, c))
             order.reverse()
         d = median([float(x["rate"]) for x in runs["daemon"]])  # type: ignore[arg-type]
+        rates[c] = d
+        if c in (1, 16):
+            commits = [x["commits_per_exec"] for x in runs["daemon"]]
+            rows.append(
+                Row(
+                    f"store_commits_per_exec_c{c}",
+                    f"store commits per REPL execution, {c} concurrent client(s)",
+                    median([float(x) for x in commits if x is not None]),  # type: ignore[arg-type]
+                    "commits",
+                    target=Target("value", "<=", 0.5, "commits") if c == 16 else None,
+                    details={"windows": commits},
+                )
+            )
         base = median([float(x["rate"]) for x in runs["bare"]])  # type: ignore[arg-type]
         rows.append(
             Row(
@@ -69,6 +100,17 @@ def run(b: Bench) -> list[Row]:
                 details=runs,
             )
         )
+    rows.append(
+        Row(
+            "throughput_c16_over_c1",
+            "REPL `1+1` executions/s at c=16 over c=1 (the daemon scales with clients)",
+            rates[16],
+            "exec/s",
+            rates[1],
+            "exec/s at c=1",
+            Target("ratio", ">=", 1.8),
+        )
+    )
     for sid in sessions:
         b.api().post(f"/api/v1/sessions/{sid}/close")
     return rows

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from vmsystem import __version__
 from vmsystem.api.bodies import install_schemas
+from vmsystem.api.deps import size_thread_limiter
 from vmsystem.api.errors import install_error_handlers
 from vmsystem.api.mcp import mcp_route
 from vmsystem.api.metrics import render_metrics
@@ -55,10 +57,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        size_thread_limiter(vm)
         async with mcp_endpoint.running():
             yield
         if close_on_shutdown:
-            vm.shutdown()
+            # Off the loop: executions awaited on it end (cancelled) while the system drains.
+            await anyio.to_thread.run_sync(vm.shutdown)
 
     app = FastAPI(
         title="vm-system",

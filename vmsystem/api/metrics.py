@@ -35,6 +35,11 @@ ACTIVE_SESSIONS = Gauge(
 RUNNING_EXECUTIONS = Gauge(
     "vmsystem_running_executions", "Executions currently running", registry=REGISTRY
 )
+STORE_COMMITS = Gauge(
+    "vmsystem_store_writer_commits",
+    "Transactions the store's writer committed (executions, events, search index)",
+    registry=REGISTRY,
+)
 UPTIME = Gauge("vmsystem_uptime_seconds", "Seconds since the daemon started", registry=REGISTRY)
 HOST_SESSIONS = Gauge(
     "vmsystem_host_sessions", "Session runtimes on each host", ["host", "kind"], registry=REGISTRY
@@ -55,6 +60,7 @@ def render_metrics(system: Any) -> tuple[bytes, str]:
     ACTIVE_SESSIONS.set(len(system.sessions.live_ids()))
     RUNNING_EXECUTIONS.set(len(system.executions.running()))
     UPTIME.set(system.uptime_s)
+    STORE_COMMITS.set(system.store.commits)
     for gauge in (HOST_SESSIONS, HOST_RESTARTS, HOST_ALIVE):
         gauge.clear()  # hosts that went away leave the exposition
     for host in system.hosts.hosts():

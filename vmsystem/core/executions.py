@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 
+from vmsystem.core.awaited import AwaitedRuns
 from vmsystem.core.events import EventBus
 from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.reader import MAX_EVENTS_PAGE, MAX_EXECUTIONS_PAGE, ExecutionReader
@@ -41,3 +42,5 @@ class ExecutionService(ExecutionRunner, ExecutionReader):
         active = ActiveRuns()
         ExecutionReader.__init__(self, store, bus, registry, active)
         ExecutionRunner.__init__(self, store, bus, registry, executor, active, self, lost)
+        #: The same runs awaited on the event loop (the HTTP layer's path).
+        self.awaited = AwaitedRuns(self, store)

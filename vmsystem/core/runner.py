@@ -9,6 +9,7 @@ event is published and the session is free again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import replace
 from typing import Any
@@ -31,7 +32,7 @@ from vmsystem.core.provenance import execution_provenance
 from vmsystem.core.reader import ExecutionReader
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.runs import ActiveRuns, Recording, RunRequest, conclude, within_event_limit
-from vmsystem.models import Event, EventType, Execution, ExecutionKind, ExecutionStatus
+from vmsystem.models import EventType, Execution, ExecutionKind, ExecutionStatus
 from vmsystem.runtime import EngineError, Outcome, OutcomeKind
 from vmsystem.runtime.entries import LANGUAGES, module_entry, typescript_input
 from vmsystem.store import Ordinals, Store, StoreError, WriteOp
@@ -96,6 +97,28 @@ class ExecutionRunner:
 
         Raises OUTPUT_LIMIT_EXCEEDED (with ``.execution``) when the output limit stopped it.
         """
+        live, request = self.repl_request(
+            session_id,
+            input,
+            wait=wait,
+            execution_id=execution_id,
+            replay_of=replay_of,
+            language=language,
+        )
+        return self.start(live, request)
+
+    def repl_request(
+        self,
+        session_id: str,
+        input: str,
+        *,
+        wait: bool = True,
+        execution_id: str | None = None,
+        replay_of: str | None = None,
+        language: str | None = None,
+    ) -> tuple[LiveSession, RunRequest]:
+        """The live session and the validated request of :meth:`repl` (quick: no I/O unless
+        the session is not live)."""
         if not isinstance(input, str) or not input.strip():
             raise ValidationError("input is required")
         if language is not None and language not in LANGUAGES:
@@ -112,7 +135,7 @@ class ExecutionRunner:
             execution_id=execution_id,
             replay_of=replay_of,
         )
-        return self.start(live, request)
+        return live, request
 
     def run_file(
         self,
@@ -126,6 +149,30 @@ class ExecutionRunner:
         replay_of: str | None = None,
     ) -> Execution:
         """Run a worktree file; ``args`` become ``__ARGS__`` and ``env`` ``process.env``."""
+        live, request = self.run_file_request(
+            session_id,
+            path,
+            args=args,
+            env=env,
+            wait=wait,
+            execution_id=execution_id,
+            replay_of=replay_of,
+        )
+        return self.start(live, request)
+
+    def run_file_request(
+        self,
+        session_id: str,
+        path: str,
+        *,
+        args: dict[str, Any] | None = None,
+        env: dict[str, str] | None = None,
+        wait: bool = True,
+        execution_id: str | None = None,
+        replay_of: str | None = None,
+    ) -> tuple[LiveSession, RunRequest]:
+        """The live session and the validated request of :meth:`run_file` (blocking: reads
+        the file where the session's host keeps the worktree)."""
         if not isinstance(path, str) or not path.strip():
             raise ValidationError("path is required")
         if env is not None and not all(isinstance(v, str) for v in env.values()):
@@ -146,7 +193,7 @@ class ExecutionRunner:
             execution_id=execution_id,
             replay_of=replay_of,
         )
-        return self.start(live, request)
+        return live, request
 
     def run_startup(self, live: LiveSession, path: str, code: str) -> Execution:
         """Run a startup file in a session being created (recorded as kind ``startup``).
@@ -154,15 +201,17 @@ class ExecutionRunner:
         The session is not registered yet, so a lost runtime is not marked here: the failed
         startup execution fails the session's creation."""
         request = RunRequest(ExecutionKind.STARTUP, module_entry(path, code) or code, path=path)
-        run = self._open(self._new(live, request))
+        run = self._open(self.new_execution(live, request))
         final = self._record(run, self._run_code(run, live, request))
-        self._announce(run, final)
+        self.announce(run, final)
         return final
 
     def record_restart(self, session_id: str, message: str) -> Execution:
         """Record a session's restart: an execution of kind ``restart`` with one ``system``
         event (``SESSION_RESTARTED``), published to the session's streams."""
-        started = self._new(None, RunRequest(ExecutionKind.RESTART, ""), session_id=session_id)
+        started = self.new_execution(
+            None, RunRequest(ExecutionKind.RESTART, ""), session_id=session_id
+        )
         run = self._recording(started)
         event = run.make(
             EventType.SYSTEM, {"level": "info", "code": "SESSION_RESTARTED", "message": message}
@@ -216,7 +265,7 @@ class ExecutionRunner:
         live = self._bus.open(execution.id, execution.session_id)
         return Recording(execution, live, self._bus, lambda ev: self._write(InsertEvents(ev)))
 
-    def _new(
+    def new_execution(
         self, live: LiveSession | None, request: RunRequest, *, session_id: str = ""
     ) -> Execution:
         sid = live.session_id if live is not None else session_id
@@ -247,30 +296,39 @@ class ExecutionRunner:
         queued to the writer thread would compete with the run for the GIL, which cost a
         ``1+1`` more than the commit itself. Raises StoreUnavailable if it cannot be recorded.
         """
-        run = self._recording(execution)
-        insert = InsertExecution(execution)
-        echo: list[Event] = []
-        first: WriteOp = insert
-        if execution.kind is ExecutionKind.REPL:
-            echo = [run.make(EventType.INPUT_ECHO, {"text": execution.input})]
-            first = WriteGroup((insert, InsertEvents(echo)))
+        run, first = self.opening(execution)
         try:
             ordinals = self._store.write(first, timeout=30)
-        except StoreError as exc:
-            # Never run code whose result could not be recorded (a corrupt or lost database).
-            self._bus.close(run.live)
-            raise StoreUnavailable(
-                f"the store cannot record executions, so no code runs: {exc}"
-            ) from exc
-        except BaseException:
-            self._bus.close(run.live)
-            raise
-        run.execution = replace(execution, ordinal=ordinals.get(execution.id))
+        except BaseException as exc:
+            raise self.open_failed(run, exc) from exc
+        self.opened(run, ordinals)
+        return run
+
+    def opening(self, execution: Execution) -> tuple[Recording, WriteOp]:
+        """The recording of a new execution and the write of its ``running`` row (with the
+        REPL echo event), to commit before the code starts."""
+        run = self._recording(execution)
+        insert = InsertExecution(execution)
+        if execution.kind is not ExecutionKind.REPL:
+            return run, insert
+        run.echo = run.make(EventType.INPUT_ECHO, {"text": execution.input})
+        return run, WriteGroup((insert, InsertEvents([run.echo])))
+
+    def open_failed(self, run: Recording, exc: BaseException) -> BaseException:
+        """What to raise when the ``running`` row could not be committed (the execution
+        leaves the bus): never run code whose result could not be recorded."""
+        self._bus.close(run.live)
+        if isinstance(exc, StoreError):
+            return StoreUnavailable(f"the store cannot record executions, so no code runs: {exc}")
+        return exc
+
+    def opened(self, run: Recording, ordinals: Ordinals) -> None:
+        """The ``running`` row is committed: track the execution, publish its echo."""
+        run.execution = replace(run.execution, ordinal=ordinals.get(run.execution.id))
         run.live.ordinal = run.execution.ordinal or 0
         self._active.add(run.execution)
-        if echo:
-            self._bus.publish(run.live, echo)
-        return run
+        if run.echo is not None:
+            self._bus.publish(run.live, [run.echo])
 
     def start(self, live: LiveSession, request: RunRequest) -> Execution:
         """Start ``request`` in ``live`` (SESSION_BUSY if it runs something); returns the
@@ -278,7 +336,7 @@ class ExecutionRunner:
         if not live.busy.acquire(blocking=False):
             raise SessionBusy(session_id=live.session_id, execution_id=live.current_execution)
         try:
-            execution = self._new(live, request)
+            execution = self.new_execution(live, request)
             live.current_execution = execution.id
             run = self._open(execution)
         except BaseException:
@@ -324,15 +382,20 @@ class ExecutionRunner:
             live.current_execution = None
             live.busy.release()
         if outcome.kind is OutcomeKind.LOST:
-            self._lost.runtime_lost(
-                live.session_id,
-                outcome.message or "runtime lost",
-                running=lambda: self._announce(run, final),
-                runtime=live.runtime,
-            )
+            self.lose(live, outcome, lambda: self.announce(run, final))
         else:
-            self._announce(run, final)
+            self.announce(run, final)
         return final, outcome.kind
+
+    def lose(self, live: LiveSession, outcome: Outcome, announce: Callable[[], None]) -> None:
+        """A run ended because the session's runtime is lost: record the crash, with
+        ``announce`` (publishing the run's terminal event) in its place (blocking)."""
+        self._lost.runtime_lost(
+            live.session_id,
+            outcome.message or "runtime lost",
+            running=announce,
+            runtime=live.runtime,
+        )
 
     def _run_code(self, run: Recording, live: LiveSession, request: RunRequest) -> Outcome:
         """Run the code on the session's runtime; never raises (failures are outcomes)."""
@@ -354,7 +417,7 @@ class ExecutionRunner:
 
     def _record(self, run: Recording, outcome: Outcome) -> Execution:
         """Commit the final row and the terminal event of ``run``; returns the final execution
-        (the terminal event is published by :meth:`_announce`). Never raises."""
+        (the terminal event is published by :meth:`announce`). Never raises."""
         with run.lock:
             final, terminal = conclude(run, outcome)
             # Committed before anyone can see the end (the terminal event, the free session),
@@ -375,7 +438,7 @@ class ExecutionRunner:
             run.terminal = terminal
         return final
 
-    def _announce(self, run: Recording, final: Execution) -> None:
+    def announce(self, run: Recording, final: Execution) -> None:
         """Publish the terminal event and let the execution leave the bus (its final row is
         committed)."""
         if run.terminal is not None:

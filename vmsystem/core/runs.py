@@ -83,6 +83,8 @@ class Recording:
         self.seq = 0
         self.lock = threading.Lock()
         self.terminal: Event | None = None
+        #: A REPL run's ``input_echo`` event (published once the ``running`` row is committed).
+        self.echo: Event | None = None
         self._bus = bus
         self._write = write
 

@@ -84,6 +84,8 @@ class VmSystem:
     ) -> None:
         self.store = store
         #: The one pool for blocking work: the HTTP layer's core calls and background runs.
+        #: The size of the executor, and of the daemon's one limiter of blocking work.
+        self.executor_threads = executor_threads
         self.executor = ThreadPoolExecutor(
             max_workers=executor_threads, thread_name_prefix="vm-exec"
         )

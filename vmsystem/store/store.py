@@ -73,6 +73,16 @@ class Store(
         """
         return self._writer.submit(op)
 
+    @property
+    def commits(self) -> int:
+        """Transactions the writer has committed since the store opened."""
+        return self._writer.commits
+
+    def submit_many(self, ops: list[WriteOp]) -> list[Future[Ordinals]]:
+        """Queue several writes together (non-blocking): they are committed in one
+        transaction; each future carries its own op's outcome (see :meth:`submit`)."""
+        return self._writer.submit_many(ops)
+
     def write(self, op: WriteOp, timeout: float | None = None) -> Ordinals:
         """Commit an execution/event write and wait for it (on the calling thread when the
         writer is idle); returns the ordinals given to the executions it inserted. Raises the

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from vmsystem.api.bodies import documented, json_body, query_flag
-from vmsystem.api.deps import run_blocking, vm
+from vmsystem.api.deps import vm
 from vmsystem.api.idempotency import HEADER_PARAMETERS, found, idempotent
 from vmsystem.api.responses import event_json, execution_json, json_response, match_json
 from vmsystem.api.schemas import ReplIn, RunFileIn
@@ -72,9 +72,7 @@ async def repl(request: Request) -> Response:
     executions = vm(request).executions
 
     async def run(execution_id: str | None) -> Response:
-        x = await run_blocking(
-            request,
-            executions.repl,
+        x = await executions.awaited.repl(
             body.session_id,
             body.input,
             wait=not asynchronous,
@@ -112,9 +110,7 @@ async def run_file(request: Request) -> Response:
     asynchronous = body.stream or not wait
 
     async def run(execution_id: str | None) -> Response:
-        x = await run_blocking(
-            request,
-            vm(request).executions.run_file,
+        x = await vm(request).executions.awaited.run_file(
             body.session_id,
             body.path,
             args=body.args,
