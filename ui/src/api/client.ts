@@ -22,6 +22,8 @@ import type {
   ListEventsParams,
   ListExecutionsParams,
   ExecutionSearchPage,
+  FileEntry,
+  FileListing,
   SearchExecutionsParams,
   ListSessionsParams,
   ModuleInfo,
@@ -138,6 +140,40 @@ export async function requestFile(
   return { blob: await res.blob(), filename: named ? named[1] : fallback };
 }
 
+/** A worktree path as URL segments: '/' kept, '.' and '..' segments percent-encoded so the
+ * browser does not drop them (the daemon refuses them itself). */
+export function filePath(path: string): string {
+  return path
+    .split('/')
+    .map((part) => (part === '.' || part === '..' ? part.replace(/\./g, '%2E') : encodeURIComponent(part)))
+    .join('/');
+}
+
+/** A worktree file as text (GET /sessions/{id}/files/{path}). */
+export async function readFileText(sessionId: string, path: string): Promise<string> {
+  return requestText(`${API_PREFIX}/sessions/${seg(sessionId)}/files/${filePath(path)}`);
+}
+
+/** Write a worktree file (PUT /sessions/{id}/files/{path}, the raw body). */
+export async function writeFileText(sessionId: string, path: string, text: string): Promise<FileEntry> {
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + `${API_PREFIX}/sessions/${seg(sessionId)}/files/${filePath(path)}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Requested-With': 'vm-system-ui', ...authHeaders() },
+      body: text,
+    });
+  } catch (err) {
+    throw toApiError(err);
+  }
+  const body = await res.text();
+  if (!res.ok) {
+    if (res.status === 401) notifyUnauthorized();
+    throw parseApiError(res.status, body, res.headers.get('X-Request-Id') ?? undefined);
+  }
+  return JSON.parse(body) as FileEntry;
+}
+
 export type ExportFormat = 'ipynb' | 'md' | 'jsonl';
 
 const P = API_PREFIX;
@@ -198,6 +234,13 @@ export const api = {
     request<Session[]>('GET', `${P}/sessions`, { query: { ...params } }),
   createSession: (body: CreateSessionRequest) => request<Session>('POST', `${P}/sessions`, { body }),
   getSession: (id: string) => request<Session>('GET', `${P}/sessions/${seg(id)}`),
+
+  // a session's worktree files
+  listFiles: (id: string, path = '', recursive = true) =>
+    request<FileListing>('GET', `${P}/sessions/${seg(id)}/files`, { query: { path, recursive } }),
+  readFile: (id: string, path: string) => readFileText(id, path),
+  writeFile: (id: string, path: string, text: string) => writeFileText(id, path, text),
+  deleteFile: (id: string, path: string) => request<void>('DELETE', `${P}/sessions/${seg(id)}/files/${filePath(path)}`),
   closeSession: (id: string) => request<Session>('POST', `${P}/sessions/${seg(id)}/close`),
   restartSession: (id: string, refreshTemplate = false) =>
     request<Session>('POST', `${P}/sessions/${seg(id)}/restart`, { body: { refresh_template: refreshTemplate } }),

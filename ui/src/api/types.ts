@@ -212,12 +212,31 @@ export interface Session {
   template_snapshot: TemplateSnapshot | null;
   /** The host a live session's runtime is on (null once it is not live). */
   host_id?: string | null;
+  /** The daemon created the worktree (no worktree_path given) and removes it at purge. */
+  worktree_managed?: boolean;
+  worktree_removed_at?: Timestamp | null;
+}
+
+/** A worktree entry (GET /sessions/{id}/files). */
+export interface FileEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  size: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+}
+
+export interface FileListing {
+  path: string;
+  entries: FileEntry[];
+  truncated: boolean;
 }
 
 export interface CreateSessionRequest {
   /** A template id or a template name. */
   template_id: string;
-  worktree_path: string;
+  /** Omitted: a managed worktree the daemon creates. */
+  worktree_path?: string;
   workspace_id?: string;
   base_commit_oid?: string;
 }

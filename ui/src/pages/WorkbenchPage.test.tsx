@@ -57,6 +57,7 @@ beforeEach(() => {
   daemon.on('GET', '/api/v1/sessions?status=ready', [SESSION]);
   daemon.on('GET', '/api/v1/templates', []);
   daemon.on('GET', /\/api\/v1\/executions\/e1\/events\?/, []);
+  daemon.on('GET', /\/api\/v1\/sessions\/s1\/files\?/, { path: '.', entries: [], truncated: false });
 });
 
 afterEach(() => {
@@ -208,6 +209,40 @@ describe('WorkbenchPage', () => {
     await waitFor(() => expect(view.byTestId('execution-status').textContent).toBe('cancelled'));
     expect(view.queryByTestId('cancel-button')).toBeNull();
     expect(daemon.calls.some((c) => c.method === 'POST' && c.path === '/api/v1/executions/e1/cancel')).toBe(true);
+  });
+
+  it('lists the worktree, opens a file, saves it and runs it from the file panel', async () => {
+    const listing = {
+      path: '.',
+      entries: [
+        { path: 'lib', type: 'directory', size: 0, mtime: 1 },
+        { path: 'lib/k.mjs', type: 'file', size: 20, mtime: 1 },
+      ],
+      truncated: false,
+    };
+    daemon.on('GET', /\/api\/v1\/sessions\/s1\/files\?/, listing);
+    daemon.on('GET', '/api/v1/sessions/s1/files/lib/k.mjs', () => new Response('export const k = 1;', { status: 200 }));
+    daemon.on('PUT', '/api/v1/sessions/s1/files/lib/k.mjs', { path: 'lib/k.mjs', type: 'file', size: 20, mtime: 2 });
+    daemon.on('POST', '/api/v1/executions/run-file', () => jsonResponse(exec({ kind: 'run_file', status: 'ok', input: null, path: 'lib/k.mjs' }), 201));
+    daemon.on('GET', '/api/v1/executions/e1', exec({ kind: 'run_file', status: 'ok', path: 'lib/k.mjs' }));
+    const view = await mount();
+    await waitFor(() => expect(view.container.querySelectorAll('[data-testid="files-entry"]').length).toBe(2));
+    const file = view.container.querySelector('[data-path="lib/k.mjs"] button') as HTMLElement;
+    await click(file);
+    await waitFor(() => expect((view.byTestId('file-editor-text') as HTMLTextAreaElement).value).toBe('export const k = 1;'));
+    const text = view.byTestId('file-editor-text') as HTMLTextAreaElement;
+    await act(async () => {
+      Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(text, 'export const k = 2;');
+      text.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    expect(view.byTestId('file-editor').dataset.dirty).toBe('true');
+    await click(view.byTestId('file-run'));
+    await waitFor(() => expect(view.byTestId('execution-status').textContent).toBe('ok'));
+    const put = daemon.calls.find((c) => c.method === 'PUT');
+    expect(put?.body).toBe('export const k = 2;');
+    const post = daemon.calls.find((c) => c.method === 'POST');
+    expect(post?.body).toMatchObject({ session_id: 's1', path: 'lib/k.mjs' });
+    expect(view.byTestId('file-editor').dataset.dirty).toBe('false');
   });
 
   it('runs a file with args and env', async () => {

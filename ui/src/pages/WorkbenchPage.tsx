@@ -11,6 +11,7 @@ import { relativeTime, shortId } from '../lib/format';
 import { Link, navigate } from '../lib/router';
 import { DRAFT_KEY, LAST_SESSION_KEY, RUNFILE_KEY, loadString, saveString } from '../lib/storage';
 import { ConsolePanel } from '../workbench/ConsolePanel';
+import { FilesPanel } from '../workbench/FilesPanel';
 import { ResultPanel } from '../workbench/ResultPanel';
 import { useRunner } from '../workbench/useRunner';
 
@@ -155,6 +156,18 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
     void run({ kind: 'run_file', sessionId, path, args, env: env as Record<string, string> });
   }, [sessionId, isReady, active, mode, code, runFile, run, language]);
 
+  // "Save and run" in the file panel: run-file of that path (the File form shows it too).
+  const runPath = useCallback(
+    (path: string) => {
+      if (!sessionId || !isReady || active) return;
+      setMode('run_file');
+      setRunFile((r) => ({ ...r, path }));
+      setInvalid(null);
+      void run({ kind: 'run_file', sessionId, path, args: {}, env: {} });
+    },
+    [sessionId, isReady, active, run],
+  );
+
   const doCancel = async () => {
     const err = await cancel();
     if (err) toast.error(err, 'Cancel failed');
@@ -178,7 +191,8 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
             <p className="session-meta" data-testid="workbench-session">
               <StatusBadge status={session.data.status} testId="workbench-session-status" />{' '}
               <Link to={`/templates/${session.data.template_id}`}>{session.data.template_snapshot?.name ?? 'template'}</Link> ·{' '}
-              <code className="wrap">{session.data.worktree_path}</code> · active {relativeTime(session.data.last_activity_at)} ·{' '}
+              <code className="wrap">{session.data.worktree_path}</code>
+              {session.data.worktree_managed && <span className="muted"> (managed)</span>} · active {relativeTime(session.data.last_activity_at)} ·{' '}
               <Link to={`/history/${session.data.id}`} data-testid="workbench-history-link">
                 history
               </Link>
@@ -217,6 +231,8 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
               </p>
             </div>
           )}
+          <div className="workbench-layout">
+          <FilesPanel sessionId={sessionId} ready={isReady} busy={active} onRun={runPath} />
           <div className="workbench-grid">
             <section className="panel editor-panel" aria-labelledby="input-title" onKeyDown={onFormKey}>
               <div className="panel-head">
@@ -344,6 +360,7 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
               <ConsolePanel events={state.events} running={active} executionId={state.executionId} limits={limits} />
               <ResultPanel state={state} limits={limits} />
             </div>
+          </div>
           </div>
         </>
       )}

@@ -15,7 +15,15 @@ export function installFakeDaemon(): FakeDaemon {
   const fetchMock = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
     const url = new URL(String(input), 'http://ui.test');
     const method = (init.method ?? 'GET').toUpperCase();
-    const body = typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
+    // JSON bodies are parsed; a raw body (a file the files API writes) stays a string.
+    let body: unknown = undefined;
+    if (typeof init.body === 'string') {
+      try {
+        body = JSON.parse(init.body);
+      } catch {
+        body = init.body;
+      }
+    }
     const headers = (init.headers ?? {}) as Record<string, string>;
     const pathAndQuery = url.pathname + url.search;
     calls.push({ method, path: pathAndQuery, body, headers });
