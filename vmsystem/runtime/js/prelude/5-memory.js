@@ -165,6 +165,7 @@
   // builtins fill one array past its internal table size, e.g. `new Array(2**28).fill(0)` or
   // `Array.from({length: 2**28})`. Refuse array sizes whose elements alone exceed the budget.
   const ELEMENT_BYTES = 8;
+  const _isConcatSpreadable = _Symbol.isConcatSpreadable;
   function guardLength(length, what) {
     const n = toLength(length);
     if (n * ELEMENT_BYTES > budget) {
@@ -172,17 +173,6 @@
     }
   }
   const _arrayFill = Array.prototype.fill;
-  _defineProperty(Array.prototype, "fill", {
-    value: { fill(value) { guardLength(this.length, "Array.prototype.fill"); return _apply(_arrayFill, this, arguments); } }.fill,
-    writable: true, configurable: true, enumerable: false,
-  });
-  _defineProperty(Array, "from", {
-    value: { from(items) {
-      if (isObject(items) && typeof items[_iterator] !== "function") guardLength(items.length, "Array.from");
-      return _apply(_arrayFrom, this, arguments);
-    } }.from,
-    writable: true, configurable: true, enumerable: false,
-  });
   // Sparse arrays: `a.length = 2 ** 30` makes an array of holes that costs nothing, but many
   // builtins walk every index in C++, where termination never lands (toSorted ran for six
   // minutes past a 2 s limit; reverse and slice for a minute). They refuse (RangeError) any
@@ -206,13 +196,202 @@
     const guarded = name === "concat"
       ? { [name](...args) {
           refuseHuge(this, what);
-          for (let i = 0; i < args.length; i++) if (_isArray(args[i])) refuseHuge(args[i], what);
+          for (let i = 0; i < args.length; i++) {
+            const a = args[i];
+            if (_isArray(a) || (isObject(a) && a[_isConcatSpreadable])) refuseHuge(a, what);
+          }
           return _apply(original, this, args);
         } }[name]
       : { [name](...args) { refuseHuge(this, what); return _apply(original, this, args); } }[name];
     _defineProperty(guarded, "length", { value: original.length, configurable: true });
     _defineProperty(Array.prototype, name, { value: guarded, writable: true, configurable: true, enumerable: false });
   }
+  // Builtins that build one string or array by a length in C++, where V8 neither checks for
+  // termination nor, for a string, the heap limit before the allocation (`"x".repeat(2**28)`
+  // at 128 MB, split/replaceAll of a huge string, concat of a spreadable {length: 2**31}):
+  // the run could neither be cancelled nor stopped at its wall limit, and an allocation past
+  // the heap limit aborts the whole host process. Their result size is worked out first, in
+  // JS (where termination lands), and a result over the session's memory budget ends the run
+  // with MEMORY_LIMIT_EXCEEDED before anything is allocated. A string result is counted at two
+  // bytes a character (V8 needs room for the parts it builds it from, and for a two-byte
+  // string), an array element at eight bytes.
+  const CHAR_BYTES = 2;
+  function guardSize(n, bytesEach, what) {
+    if (n * bytesEach > budget) {
+      stop("memory", "memory limit exceeded: " + what + " would make " + n +
+        (bytesEach === CHAR_BYTES ? " characters" : " elements") + ", more than " + config.mem_mb + " MB");
+    }
+  }
+  const _stringIndexOf = String.prototype.indexOf, _regexpExec = RegExp.prototype.exec;
+  const _slice = String.prototype.slice;
+  const _regexpFlags = _Object.getOwnPropertyDescriptor(RegExp.prototype, "flags").get;
+  const _regexpSource = _Object.getOwnPropertyDescriptor(RegExp.prototype, "source").get;
+  const _symbolReplace = _Symbol.replace, _symbolSplit = _Symbol.split;
+  const _originalReplace = RegExp.prototype[_symbolReplace], _originalSplit = RegExp.prototype[_symbolSplit];
+  // Walks the matches of `pattern` in `s` (one pass, in JS: a long walk can be cancelled),
+  // adding `each(matchLength)` per match to `start`; stops early once the sum is over `limit`.
+  // -1 when the matches cannot be known without running user code (a custom matcher).
+  function sumMatches(s, pattern, global, start, each, limit) {
+    let total = start;
+    if (typeof pattern !== "object" || pattern === null) {
+      const p = _String(pattern);
+      if (p.length === 0) return start + (global ? s.length + 1 : 1) * each(0);
+      for (let i = _apply(_stringIndexOf, s, [p, 0]); i >= 0; i = _apply(_stringIndexOf, s, [p, i + p.length])) {
+        total += each(p.length);
+        if (!global || total > limit) break;
+      }
+      return total;
+    }
+    let flags;
+    try { flags = _apply(_regexpFlags, pattern, []); } catch (e) { return -1; }
+    if (pattern[_symbolReplace] !== _originalReplace || pattern[_symbolSplit] !== _originalSplit) return -1;
+    const sticky = _apply(_stringIndexOf, flags, ["g"]) >= 0;
+    const all = global || sticky;
+    const probe = new _RegExp(_apply(_regexpSource, pattern, []), sticky ? flags : flags + "g");
+    for (let m = _apply(_regexpExec, probe, [s]); m !== null; m = _apply(_regexpExec, probe, [s])) {
+      total += each(m[0].length);
+      if (!all || total > limit) break;
+      if (m[0].length === 0) probe.lastIndex++;
+    }
+    return total;
+  }
+  function replacementBound(s, pattern, replacement, global) {
+    // Replacements made by a function run JS for every match: termination lands there.
+    if (typeof replacement === "function") return 0;
+    const r = _String(replacement);
+    // A "$&"-style pattern inserts at most the whole string per "$".
+    let dollars = 0;
+    for (let i = _apply(_stringIndexOf, r, ["$", 0]); i >= 0; i = _apply(_stringIndexOf, r, ["$", i + 1])) dollars++;
+    const inserted = r.length + dollars * s.length;
+    const limit = budget / CHAR_BYTES;
+    if (s.length + (s.length + 1) * inserted <= limit) return 0;   // cannot be too big: no walk
+    // A string pattern replaced by nothing longer cannot grow the string.
+    if ((typeof pattern !== "object" || pattern === null) && inserted <= _String(pattern).length) return 0;
+    const n = sumMatches(s, pattern, global, s.length, (matched) => inserted - matched, limit);
+    return n < 0 ? 0 : n;
+  }
+  function wrapString(name, check) {
+    const original = String.prototype[name];
+    if (typeof original !== "function") return;
+    const guarded = { [name](...args) {
+      if (this !== null && this !== undefined) check(_String(this), args);
+      return _apply(original, this, args);
+    } }[name];
+    _defineProperty(guarded, "length", { value: original.length, configurable: true });
+    _defineProperty(String.prototype, name, { value: guarded, writable: true, configurable: true, enumerable: false });
+  }
+  wrapString("repeat", (s, args) => {
+    const count = _Number(args[0]);
+    if (count > 0 && count !== Infinity) guardSize(s.length * (count - (count % 1)), CHAR_BYTES, "String.prototype.repeat");
+  });
+  for (const name of ["padStart", "padEnd"]) {
+    wrapString(name, (s, args) => {
+      const n = toLength(args[0]);
+      if (n > s.length && (args[1] === undefined || _String(args[1]).length > 0)) guardSize(n, CHAR_BYTES, "String.prototype." + name);
+    });
+  }
+  for (const name of ["replace", "replaceAll"]) {
+    wrapString(name, (s, args) => {
+      const n = replacementBound(s, args[0], args[1], name === "replaceAll");
+      if (n > 0) guardSize(n, CHAR_BYTES, "String.prototype." + name);
+    });
+  }
+  // replaceAll of a plain string by a plain string runs in one C++ call that ignores
+  // termination for seconds on a long string: such a string is replaced slice by slice, each
+  // cut where no occurrence of the pattern spans it (so the slices find exactly the matches
+  // the whole string has), with termination landing between slices. With "$" patterns (which
+  // can quote the whole string) or a function (given offsets) it goes in one piece.
+  const REPLACE_SLICE = 1 << 20;
+  const _replaceAllGuarded = String.prototype.replaceAll;
+  function safeCut(s, p, at) {
+    for (let c = at, tries = 0; c < s.length && tries < 4096; tries++) {
+      const i = _apply(_stringIndexOf, s, [p, c - p.length + 1]);
+      if (i < 0 || i >= c) return c;
+      c = i + 1;
+    }
+    return s.length;
+  }
+  _defineProperty(String.prototype, "replaceAll", {
+    value: { replaceAll(pattern, replacement) {
+      if (this === null || this === undefined || typeof pattern !== "string" || pattern.length === 0 ||
+          typeof replacement !== "string" || _apply(_stringIndexOf, replacement, ["$"]) >= 0 ||
+          _String(this).length <= REPLACE_SLICE) {
+        return _apply(_replaceAllGuarded, this, [pattern, replacement]);
+      }
+      const s = _String(this), parts = newList();
+      for (let start = 0; start < s.length;) {
+        const end = safeCut(s, pattern, _Math.min(start + REPLACE_SLICE, s.length));
+        _push(parts, _apply(_replaceAllGuarded, _apply(_slice, s, [start, end]), [pattern, replacement]));
+        start = end;
+      }
+      return _arrJoin(parts, "");
+    } }.replaceAll,
+    writable: true, configurable: true, enumerable: false,
+  });
+  wrapString("split", (s, args) => {
+    const limit = args[1] === undefined ? 4294967295 : _Number(args[1]) >>> 0;
+    if (args[0] === undefined || _Math.min(s.length + 1, limit) * ELEMENT_BYTES <= budget) return;
+    const n = sumMatches(s, args[0], true, 1, () => 1, _Math.floor(budget / ELEMENT_BYTES));
+    if (n >= 0) guardSize(_Math.min(n, limit), ELEMENT_BYTES, "String.prototype.split");
+  });
+  // normalize() of a long string runs in one ICU call that termination cannot interrupt: long
+  // strings are normalised in slices cut before an ASCII character (ASCII never composes with
+  // what precedes it, so slices normalise exactly as the whole), with termination landing
+  // between slices, and the joined size checked against the budget first.
+  const NORMALIZE_SLICE = 1 << 18;
+  const _normalize = String.prototype.normalize;
+  _defineProperty(String.prototype, "normalize", {
+    value: { normalize(...args) {
+      if (this === null || this === undefined || _String(this).length <= NORMALIZE_SLICE) return _apply(_normalize, this, args);
+      const s = _String(this), parts = newList();
+      let total = 0;
+      for (let start = 0; start < s.length;) {
+        let end = _Math.min(start + NORMALIZE_SLICE, s.length);
+        while (end < s.length && _charCodeAt(s, end) >= 0x80 && end - start < 2 * NORMALIZE_SLICE) end++;
+        if (end < s.length && _charCodeAt(s, end) >= 0x80) end = s.length;   // no ASCII: no safe cut
+        const part = _apply(_normalize, _apply(_slice, s, [start, end]), args);
+        total += part.length;
+        guardSize(total, CHAR_BYTES, "String.prototype.normalize");
+        _push(parts, part);
+        start = end;
+      }
+      return _arrJoin(parts, "");
+    } }.normalize,
+    writable: true, configurable: true, enumerable: false,
+  });
+  // Array.prototype.fill and Array.from over an array-like fill element by element in C++
+  // without termination checks (`new Array(2**28).fill(0)` ran on seconds past a cancel at
+  // mem_mb 4096): long ones go in slices, with termination landing between them.
+  const FILL_SLICE = 1 << 16;
+  _defineProperty(Array.prototype, "fill", {
+    value: { fill(value, start, end) {
+      const len = toLength(this.length);
+      guardLength(len, "Array.prototype.fill");
+      if (len <= FILL_SLICE) return _apply(_arrayFill, this, arguments);
+      const rel = (x, d) => { const n = x === undefined ? d : _Math.trunc(_Number(x)) || 0; return n < 0 ? _Math.max(len + n, 0) : _Math.min(n, len); };
+      const from = rel(start, 0), to = rel(end, len);
+      for (let i = from; i < to; i += FILL_SLICE) _apply(_arrayFill, this, [value, i, _Math.min(i + FILL_SLICE, to)]);
+      return this;
+    } }.fill,
+    writable: true, configurable: true, enumerable: false,
+  });
+  _defineProperty(Array.prototype.fill, "length", { value: 1, configurable: true });
+  _defineProperty(Array, "from", {
+    value: { from(items, mapFn, thisArg) {
+      if (isObject(items) && typeof items[_iterator] !== "function") {
+        const len = toLength(items.length);
+        guardLength(len, "Array.from");
+        if (len > FILL_SLICE && this === _Array && (mapFn === undefined || typeof mapFn === "function")) {
+          const out = new _Array(len);
+          for (let i = 0; i < len; i++) out[i] = mapFn === undefined ? items[i] : _apply(mapFn, thisArg, [items[i], i]);
+          return out;
+        }
+      }
+      return _apply(_arrayFrom, this, arguments);
+    } }.from,
+    writable: true, configurable: true, enumerable: false,
+  });
+  _defineProperty(Array.from, "length", { value: 1, configurable: true });
   G.ArrayBuffer = guardBuffer(ArrayBuffer, _abByteLength);
   G.SharedArrayBuffer = guardBuffer(SharedArrayBuffer, _sabByteLength);
   for (const name of ["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
