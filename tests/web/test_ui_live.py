@@ -157,3 +157,13 @@ def test_runtime_checkboxes_save_at_once_like_module_checkboxes(page: Any) -> No
     expect(page.get_by_test_id("toast").filter(has_text="fs")).to_be_visible()
     page.goto(f"/templates/{template_id}")
     expect(page.get_by_test_id("module-toggle-fs")).to_be_checked()
+
+
+def test_the_repl_language_setting_saves_at_once(page: Any) -> None:
+    create_template(page, f"language-{uuid.uuid4().hex[:8]}")
+    language = page.get_by_test_id("runtime-language")
+    expect(language).to_have_value("javascript")
+    language.select_option("typescript")
+    expect(page.get_by_test_id("toast").filter(has_text="Settings saved")).to_be_visible()
+    page.reload()
+    expect(page.get_by_test_id("runtime-language")).to_have_value("typescript")

@@ -15,6 +15,7 @@ import {
   LIMIT_KEYS,
   type Capability,
   type JsonObject,
+  type Language,
   type LibraryInfo,
   type LimitKey,
   type Settings,
@@ -217,6 +218,18 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
     optimistic.set(name, on);
     toggle.mutate({ [name]: on });
   };
+  // The REPL language saves at once too; the chosen value shows until the template is read again.
+  const [pendingLanguage, setPendingLanguage] = useState<Language | null>(null);
+  const setLanguage = useMutation({
+    mutationFn: (language: Language) => api.updateTemplate(templateId, { settings: { runtime: { language } } }),
+    onSuccess: () => toast.success('Settings saved. New sessions use them; existing sessions keep theirs.'),
+    onError: (err) => toast.error(err, 'Settings change failed'),
+    onSettled: async () => {
+      await changed();
+      setPendingLanguage(null);
+    },
+  });
+  const language: Language = pendingLanguage ?? settings.runtime?.language ?? 'javascript';
 
   const dirty = LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? ''));
 
@@ -294,6 +307,24 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
             <span>
               Strict mode <span className="muted">(strict)</span>
             </span>
+          </label>
+          <label className="field">
+            <span>
+              REPL input language <span className="muted">(language)</span>
+            </span>
+            <select
+              value={language}
+              disabled={setLanguage.isPending}
+              onChange={(e) => {
+                const next = e.target.value as Language;
+                setPendingLanguage(next);
+                setLanguage.mutate(next);
+              }}
+              data-testid="runtime-language"
+            >
+              <option value="javascript">JavaScript</option>
+              <option value="typescript">TypeScript (types stripped)</option>
+            </select>
           </label>
         </fieldset>
         {invalid.length > 0 && (
