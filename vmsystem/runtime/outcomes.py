@@ -63,6 +63,12 @@ def outcome_of(
             head, sep, rest = text.partition("\n")
             text = head.replace("<anonymous>:", f"{filename}:", 1) + sep + rest
         exception = parse_exception(text, result_type == MrTypes.parse_exception)
+        thrown = report.get("thrown")
+        if isinstance(thrown, dict) and _same_error(thrown, exception):
+            # The value of a top-level `throw` that escaped, formatted by the prelude (a
+            # non-Error has no stack of its own: the location V8 reported stays).
+            located = {"stack": exception["stack"]} if "stack" in exception else {}
+            exception = {**located, **_error_payload(thrown)}
         return replace(outcome, kind=OutcomeKind.EXCEPTION, exception=exception)
     if isinstance(report.get("error"), dict):
         # A rejected top-level await, or an uncaught exception in a timer callback.
@@ -85,6 +91,14 @@ def outcome_of(
             "message": "the runtime could not report the result (were built-ins such as "
             "JSON.stringify replaced?)",
         },
+    )
+
+
+def _same_error(thrown: dict[str, Any], exception: dict[str, Any]) -> bool:
+    """Whether the exception V8 reported is the value a top-level ``throw`` handed over (and not
+    one thrown later, after that one was caught)."""
+    return thrown.get("name") == exception.get("name") and thrown.get("message") == exception.get(
+        "message"
     )
 
 

@@ -39,6 +39,13 @@ __all__ = ["NO_LIMITS", "Run", "RunClock"]
 _MAY_TRANSFORM = re.compile(
     r"\b(?:let|const|class|await|import)\b|\b[0-9][0-9a-fA-F_xXoObB]*n\b|BigInt"
 )
+#: REPL input with a `throw` is transformed too (a top-level throw hands its value over, so
+#: that it is shown as Node shows it); run-file code is not.
+_THROWS = re.compile(r"\bthrow\b")
+#: REPL input that Node's REPL tries as an object literal first (`{a: 1}`): it starts with `{`
+#: and does not end with `;`.
+_OBJECT_LITERAL = re.compile(r"^\s*\{")
+_STATEMENT_END = re.compile(r";\s*$")
 #: Larger inputs (libraries, bundles) run as they are, and are transformed only when V8 refuses
 #: them for a top-level ``await``: acorn takes about 1.5 ms per KB in a fresh isolate, which
 #: every session creation loading a library would pay.
@@ -126,7 +133,23 @@ class Run:
                 return self._lost()
             if handle_type(begun) in ERROR_TYPES:
                 return self._settle(begun)
-        transform = needs_transform(code)
+        transform = needs_transform(code) or (
+            self.filename is None
+            and len(code) <= TRANSFORM_MAX_CHARS
+            and _THROWS.search(code) is not None
+        )
+        if (
+            self.filename is None
+            and _OBJECT_LITERAL.match(code)
+            and not _STATEMENT_END.search(code)
+        ):
+            # As Node's REPL: `{a: 1, b: 2}` is an object, when it parses as an expression.
+            self.phase = Phase.TRANSFORM
+            wrapped = self._transform(f"({code.strip()})")
+            if wrapped is None:
+                return self._lost()
+            if handle_type(wrapped) == MrTypes.str_utf8:
+                code, transform = handle_text(wrapped), False
         while True:
             source = code
             if transform:
@@ -219,7 +242,7 @@ class Run:
                 return self._lost()
             self.ctx._deliver(absorbed.get("lines"))
         self.phase = Phase.DONE
-        return outcome_of(
+        outcome = outcome_of(
             typ,
             lambda: handle_text(result),
             parsed,
@@ -228,6 +251,16 @@ class Run:
             filename=self.filename,
             mem_mb=self.ctx._options.mem_mb,
         )
+        if typ in ERROR_TYPES and outcome.exception is not None:
+            # What `_error` becomes (the prelude asks for it when user code reads it): the value
+            # of a top-level throw when that is what escaped, else the host's reading.
+            thrown = parsed.get("thrown")
+            self.ctx.last_error = {
+                "captured": isinstance(thrown, dict)
+                and outcome.exception.get("inspect") == thrown.get("inspect"),
+                "error": outcome.exception,
+            }
+        return outcome
 
     def _tick(self, delay_ms: Any) -> dict[str, Any] | None:
         """Sleep until the next timer is due, then fire it (``tick``); its report, or None

@@ -77,6 +77,8 @@ class V8Context:
         self._events = 0  # console events / UTF-16-ish units delivered this run
         self._bytes = 0
         self._closed = False
+        #: How the last run that threw ended (``{captured, error}``), for the prelude's `_error`.
+        self.last_error: dict[str, Any] | None = None
         self._close_requested = False  # close() was called (as opposed to a wedge disposal)
         self._run_started_ms = 0.0  # wall clock (unix ms) at the start of the current run
         #: Where the current run is (see :mod:`vmsystem.runtime.schedule`).
@@ -157,6 +159,8 @@ class V8Context:
             return self._request_stop(
                 OutcomeKind.MEMORY if reason == "memory" else OutcomeKind.OUTPUT_LIMIT, str(message)
             )
+        if op == "last_error":
+            return self.last_error
         if op == "bundle":
             return bundle_source(str(payload))
         if op == "random":

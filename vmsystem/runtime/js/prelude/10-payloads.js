@@ -59,7 +59,7 @@
       if (stack !== null) stack = cleanStack(stack, state.wrapped);
       props = errorProps(e);
     } else {
-      message = inspectTop(e);
+      try { message = typeof e === "symbol" ? _symToString(e) : _String(e); } catch (x) { message = inspectTop(e); }
     }
     let shown;
     try { shown = thrownText(e); } catch (x) { shown = message; }
@@ -114,6 +114,8 @@
     state.settled = 0;
     state.value = undefined;
     state.captured = undefined;
+    state.thrown = undefined;
+    state.hasThrown = false;
     state.failed = false;
     state.failure = undefined;
     state.idleTicks = 0;
@@ -192,7 +194,9 @@
     }
     if (state.settled === 2) {
       result = "\"error\":" + describeError(state.value);
+      setLastError(state.value);
     } else {
+      setLastResult(state.value);
       let value;
       try { value = describe(state.value); } catch (e) { value = "{\"type\":\"object\",\"preview\":\"[object]\",\"inspect\":\"[object]\"}"; }
       result = "\"value\":" + value;
@@ -201,12 +205,58 @@
     reset();
     return out;
   }
+  // After a script that threw: the value of its top-level `throw`, if there was one, for the
+  // host to use when it is what escaped (same name and message), and as `_error` then.
   function finishErr() {
     hdr[3] = 1;
-    const out = "{\"lines\":" + serializeLines(state.lines) + ",\"stats\":" + stats() + "}";
+    let thrown = "";
+    if (state.hasThrown) {
+      try { thrown = ",\"thrown\":" + describeError(state.thrown); } catch (e) { thrown = ""; }
+    }
+    pendingError = true;
+    thrownCandidate = state.hasThrown ? state.thrown : NO_VALUE;
+    const out = "{\"lines\":" + serializeLines(state.lines) + ",\"stats\":" + stats() + thrown + "}";
     reset();
     return out;
   }
+  const NO_VALUE = _freeze(_create(null));
+  // `_error` after a script that threw is settled when read: the host says what escaped.
+  let pendingError = false, thrownCandidate = NO_VALUE;
+  function settleLastError() {
+    if (!pendingError) return;
+    pendingError = false;
+    let r = null;
+    try { r = hostCall("last_error"); } catch (e) { r = null; }
+    if (r === null || typeof r !== "object") return;
+    if (r.captured === true && thrownCandidate !== NO_VALUE) { lastError = thrownCandidate; return; }
+    const seen = r.error;
+    if (seen !== null && typeof seen === "object") lastError = rebuildError(seen);
+  }
+  function rebuildError(seen) {
+    const name = _String(seen.name);
+    if (name === "Uncaught") return seen.message;
+    const Ctor = _hasOwn(ERRORS, name) ? ERRORS[name] : _Error;
+    const e = new Ctor(_String(seen.message));
+    if (typeof seen.stack === "string") _defineProperty(e, "stack", { value: seen.stack, writable: true, configurable: true, enumerable: false });
+    return e;
+  }
+  // Node's REPL conveniences: `_` is the last result and `_error` the last thrown value, until
+  // user code assigns them (then they are plain variables, and Node's notice is printed).
+  let lastResult, lastError;
+  function setLastResult(v) { lastResult = v; }
+  function setLastError(v) { lastError = v; pendingError = false; }
+  function replVariable(name, read) {
+    _defineProperty(G, name, {
+      get: { [name]() { return read(); } }[name],
+      set: { [name](v) {
+        _defineProperty(G, name, { value: v, writable: true, configurable: true, enumerable: false });
+        write("log", "Expression assignment to " + name + " now disabled.");
+      } }[name],
+      configurable: true, enumerable: false,
+    });
+  }
+  replVariable("_", () => lastResult);
+  replVariable("_error", () => { settleLastError(); return lastError; });
   // begin: per-execution parameters (run-file args and env), as one JSON string in `this`.
   // `this`, not an argument: building an argument array needs synchronous calls into the
   // isolate, which block forever when a stray timer loop occupies it.

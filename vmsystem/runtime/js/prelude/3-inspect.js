@@ -511,8 +511,10 @@
     if (!isError(e)) return inspectTop(e);
     const d = _getOwnPropertyDescriptor(e, "stack");
     let text;
-    if (d !== undefined && d.configurable && typeof d.value === "string") {
-      _defineProperty(e, "stack", { value: userStack(cleanStack(d.value, state.wrapped)), writable: true, configurable: true, enumerable: d.enumerable });
+    const stack = d !== undefined && d.configurable ? _errorStackOf(e) : null;
+    if (stack !== null) {
+      // V8's stack is an own accessor (or data property): replaced for the call, then restored.
+      _defineProperty(e, "stack", { value: userStack(cleanStack(stack, state.wrapped)), writable: true, configurable: true, enumerable: d.enumerable });
       try { text = inspectTop(e); } finally { _defineProperty(e, "stack", d); }
     } else {
       text = inspectTop(e);

@@ -17,6 +17,8 @@
     settled: 0,           // 0: the result is not known yet, 1: value, 2: error
     value: undefined,     // the run's result (or what it threw, when settled === 2)
     captured: undefined,  // the last expression's value, reported by the REPL transform
+    thrown: undefined,    // the value of the last top-level `throw` (hasThrown: there was one)
+    hasThrown: false,
     idleTicks: 0,         // ticks in a row with nothing to do (see step())
     failed: false,        // a queueMicrotask callback threw `failure`: the run ends with it
     failure: undefined,

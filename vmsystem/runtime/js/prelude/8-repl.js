@@ -44,6 +44,13 @@
     // A result already captured (TypeScript input, transformed twice) stays as it is.
     result(v) { if (v !== CAPTURED) state.captured = v; return CAPTURED; },
   });
+  // A top-level `throw X` runs as `$vmT(X)`: the prelude keeps the value (the run's exception,
+  // unless caught: see finishErr), which it formats as Node does. Calling it from user code is
+  // the same as a throw statement; it can be neither replaced nor removed.
+  _defineProperty(G, "$vmT", {
+    value: { $vmT(v) { state.thrown = v; state.hasThrown = true; throw v; } }.$vmT,
+    writable: false, configurable: false, enumerable: false,
+  });
   _defineProperty(G, REPL_KEY, { value: replHelper, writable: false, configurable: false, enumerable: false });
   const HELPER = "globalThis[Symbol.for(\"vm-system.repl\")]";
   const PARSE_OPTIONS = _freeze({ ecmaVersion: "latest", sourceType: "script", allowAwaitOutsideFunction: true, allowHashBang: true });
@@ -110,6 +117,22 @@
     }
     return false;
   }
+  // The `throw` statements outside any function ([start, argument start, argument end], in
+  // order): `throw X` becomes `   $vmT(X)` (padded to the keyword's width, so every column
+  // of X stays where the user wrote it), which hands the value to the prelude and throws it.
+  function throwArguments(node, out) {
+    if (node === null || typeof node !== "object") return;
+    if (node.type === "ThrowStatement") { _push(out, node.start); _push(out, node.argument.start); _push(out, node.argument.end); }
+    if (isFunctionNode(node) || node.type === "ClassBody" || node.type === "StaticBlock") return;
+    const keys = _keys(node);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      if (key === "type" || key === "start" || key === "end") continue;
+      const v = node[key];
+      if (_isArray(v)) { for (let i = 0; i < v.length; i++) if (v[i] !== null && typeof v[i] === "object") throwArguments(v[i], out); }
+      else if (v !== null && typeof v === "object" && typeof v.type === "string") throwArguments(v, out);
+    }
+  }
   function transform() {
     hdr[3] = 1;
     let source = _String(this);
@@ -138,10 +161,25 @@
     }
     const body = ast.body;
     const tla = hasTopLevelAwait(ast);
+    const throws = newList();
+    if (!tla && _strIncludes(source, "throw")) throwArguments(ast, throws);
+    let nextThrow = 0;
+    // source[from, to) with the throw statements in it rewritten.
+    const copy = (from, to) => {
+      let text = "", at = from;
+      while (nextThrow < throws.length && throws[nextThrow] < to) {
+        const k = throws[nextThrow], a = throws[nextThrow + 1], b = throws[nextThrow + 2];
+        nextThrow += 3;
+        if (k < from) continue;
+        text += _strSlice(source, at, k) + _strRepeat(" ", a - k - 5) + "$vmT(" + _strSlice(source, a, b) + ")";
+        at = b;
+      }
+      return text + _strSlice(source, at, to);
+    };
     const out = newList();     // pieces of the rewritten source
     const hoisted = newList(); // var / function declarations moved out of the async wrapper
     let pos = 0;
-    let changed = tla;
+    let changed = tla || throws.length > 0;
     const lastIndex = body.length - 1;
     for (let i = 0; i < body.length; i++) {
       const node = body[i];
@@ -175,14 +213,14 @@
       }
       if (replacement !== null) {
         changed = true;
-        _push(out, _strSlice(source, pos, node.start));
+        _push(out, copy(pos, node.start));
         // Keep the line count, so that line numbers in errors stay right.
         _push(out, replacement + newlines(source, node.start, node.end));
         pos = node.end;
       }
     }
     if (!changed) return null;
-    _push(out, _strSlice(source, pos));
+    _push(out, copy(pos, source.length));
     let code = _arrJoin(out, "");
     if (tla) {
       code = _arrJoin(hoisted, " ") + "(async () => {" + code + "\n})()";
