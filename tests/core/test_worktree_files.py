@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from vmsystem.modules.worktree import FileReply, FileRequest, WorktreeError, perform
+from vmsystem.modules.fileops import perform
+from vmsystem.modules.worktree import FileReply, FileRequest, WorktreeError
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from vmsystem.hosts.base import (
     OutcomeCallback,
     RuntimeSpec,
     SessionRuntime,
-    default_processes,
-    open_hosts,
 )
+from vmsystem.hosts.registry import default_processes, open_hosts
 
 __all__ = [
     "DEFAULT_MEMORY_MB",

@@ -9,7 +9,6 @@ data, so it can cross a process or machine boundary). A runtime has the contract
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -20,9 +19,7 @@ from vmsystem.modules.worktree import FileReply, FileRequest
 from vmsystem.runtime import (
     ConsoleSink,
     ContextOptions,
-    Engine,
     EngineContext,
-    EngineError,
     Outcome,
     RunLimits,
 )
@@ -39,15 +36,13 @@ __all__ = [
     "OutcomeCallback",
     "RuntimeSpec",
     "SessionRuntime",
-    "default_processes",
     "deliver_outcome",
-    "open_hosts",
     "wait_for_outcome",
 ]
 
 _log = logging.getLogger(__name__)
 
-#: The backends :func:`open_hosts` knows.
+#: The backends :func:`vmsystem.hosts.registry.open_hosts` knows.
 HOST_KINDS = ("inprocess", "process", "ray")
 
 #: Sessions one host process holds before the pool starts another. All isolates of one process
@@ -71,11 +66,6 @@ LostCallback = Callable[[str], None]
 
 #: ``on_outcome(outcome)``: a run started with :meth:`SessionRuntime.start_run` has ended.
 OutcomeCallback = Callable[[Outcome], None]
-
-
-def default_processes() -> int:
-    """The default number of host processes kept started: one per core."""
-    return max(len(os.sched_getaffinity(0)), 1)
 
 
 @dataclass(frozen=True)
@@ -223,52 +213,3 @@ def wait_for_outcome(start: Callable[[OutcomeCallback], None]) -> Outcome:
     start(on_outcome)
     done.wait()
     return box[0]
-
-
-def open_hosts(
-    kind: str,
-    *,
-    processes: int | None = None,
-    sessions_per_host: int = DEFAULT_SESSIONS_PER_HOST,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-    ray_address: str | None = None,
-    engine: Engine | None = None,
-) -> HostPool:
-    """A host pool of ``kind`` (one of :data:`HOST_KINDS`).
-
-    ``processes``: hosts kept started (default: the number of cores; ``process`` and ``ray``);
-    ``sessions_per_host``: sessions one host holds before another is started (1: a process
-    per session); ``memory_mb``: each host process's memory ceiling (0: none);
-    ``ray_address``: the Ray
-    cluster (``ray``; None starts a local one); ``engine``: the engine of an ``inprocess`` pool
-    (host processes always use V8). Raises EngineError for an unknown kind or a bad value.
-    """
-    if sessions_per_host < 1:
-        raise EngineError("sessions_per_host must be at least 1")
-    if processes is not None and processes < 0:
-        raise EngineError("processes must not be negative")
-    if memory_mb != 0 and memory_mb < 1024:
-        raise EngineError(
-            "memory_mb must be 0 (no ceiling) or at least 1024 (a host starts at about 560 MiB)"
-        )
-    count = default_processes() if processes is None else processes
-    if kind == "inprocess":
-        from vmsystem.hosts.inprocess import InProcessPool
-
-        return InProcessPool(engine)
-    if kind == "process":
-        from vmsystem.hosts.process import ProcessPool
-
-        return ProcessPool(
-            processes=count, sessions_per_host=sessions_per_host, memory_mb=memory_mb
-        )
-    if kind == "ray":
-        from vmsystem.hosts.ray import RayPool
-
-        return RayPool(
-            processes=count,
-            sessions_per_host=sessions_per_host,
-            memory_mb=memory_mb,
-            address=ray_address,
-        )
-    raise EngineError(f"unknown host kind {kind!r} (known: {', '.join(HOST_KINDS)})")

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import vmsystem
 from vmsystem.hosts import wire
@@ -30,10 +30,31 @@ from vmsystem.hosts.procfs import describe_exit
 from vmsystem.hosts.protocol import Channel, ChannelClosed
 from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind
 
-if TYPE_CHECKING:
-    from vmsystem.hosts.process import ProcessRuntime, _Host
 
-__all__ = ["START_TIMEOUT_S", "Call", "HostProcess", "stop_process"]
+class HostSlot(Protocol):
+    """What a host process needs of the slot it fills (the pool's host)."""
+
+    id: str
+
+    @property
+    def closing(self) -> bool:
+        """Whether the pool is shutting down."""
+        ...
+
+    def worker_died(self, worker: HostProcess, cause: str) -> None:
+        """The process is gone (``cause`` says why)."""
+        ...
+
+
+class HeldRuntime(Protocol):
+    """What a host process needs of a runtime it holds."""
+
+    def lost(self, cause: str) -> None:
+        """The host died: the runtime is lost."""
+        ...
+
+
+__all__ = ["START_TIMEOUT_S", "Call", "HeldRuntime", "HostProcess", "HostSlot", "stop_process"]
 
 _log = logging.getLogger(__name__)
 
@@ -71,7 +92,7 @@ class Call:
 class HostProcess:
     """One host process and its channel (a restarted host gets a new one)."""
 
-    def __init__(self, host: _Host, memory_mb: int) -> None:
+    def __init__(self, host: HostSlot, memory_mb: int) -> None:
         self.host = host
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -108,7 +129,7 @@ class HostProcess:
         self.kill_reason: str | None = None
         self.lock = threading.Lock()
         self.calls: dict[int, Call] = {}
-        self.runtimes: dict[str, ProcessRuntime] = {}
+        self.runtimes: dict[str, HeldRuntime] = {}
         self.reserved = 0
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL)
         self._ids = itertools.count(1)
@@ -248,7 +269,7 @@ class HostProcess:
 
     def _cause(self, returncode: int | None) -> str:
         head = f"session host {self.host.id} (pid {self.pid})"
-        if self.host.pool.closing and self.kill_reason is None:
+        if self.host.closing and self.kill_reason is None:
             return f"{head} stopped (the daemon is shutting down)"
         cause = f"{head} died: {describe_exit(returncode)}"
         if self.kill_reason is not None:

@@ -19,12 +19,12 @@ from typing import Any
 from vmsystem.hosts import wire
 from vmsystem.hosts.base import OutcomeCallback, RuntimeSpec, deliver_outcome
 from vmsystem.modules import ModuleScope, build_session_modules
+from vmsystem.modules.fileops import perform
 from vmsystem.modules.worktree import (
     FileReply,
     FileRequest,
     WorktreeError,
     create_worktree,
-    perform,
 )
 from vmsystem.runtime import (
     ConsoleSink,

@@ -57,6 +57,11 @@ class _Host:
         self.retired = False
         self.worker = HostProcess(self, pool.memory_mb)
 
+    @property
+    def closing(self) -> bool:
+        """Whether the pool is shutting down."""
+        return self.pool.closing
+
     def worker_died(self, worker: HostProcess, cause: str) -> None:
         if self.pool.closing or self.retired:
             _log.info("%s", cause)
@@ -92,9 +97,15 @@ class ProcessRuntime(RemoteRuntime):
     """
 
     def __init__(
-        self, worker: HostProcess, session_id: str, on_lost: LostCallback, watchdog: Watchdog
+        self,
+        host: _Host,
+        worker: HostProcess,
+        session_id: str,
+        on_lost: LostCallback,
+        watchdog: Watchdog,
     ) -> None:
-        super().__init__(worker.host.id, session_id, on_lost, watchdog)
+        super().__init__(host.id, session_id, on_lost, watchdog)
+        self._host = host
         self._worker = worker
 
     def _host_alive(self) -> bool:
@@ -167,11 +178,11 @@ class ProcessRuntime(RemoteRuntime):
             pass
         with worker.lock:
             worker.runtimes.pop(self.session_id, None)
-        worker.host.pool._retire_if_surplus(worker.host)
+        self._host.pool._retire_if_surplus(self._host)
 
     def lost(self, cause: str) -> None:
         """Its host died (called by the host's supervisor)."""
-        self._lost(cause, pool_closing=self._worker.host.pool.closing)
+        self._lost(cause, pool_closing=self._host.closing)
 
 
 class ProcessPool:
@@ -217,7 +228,7 @@ class ProcessPool:
         try:
             worker.wait_ready()
             call = Call()
-            runtime = ProcessRuntime(worker, spec.session_id, on_lost, self.watchdog)
+            runtime = ProcessRuntime(host, worker, spec.session_id, on_lost, self.watchdog)
             worker.request(lambda req: wire.Create(req, spec), call)
             if not call.done.wait(START_TIMEOUT_S):
                 raise EngineError(f"session host {host.id} did not create the runtime in time")

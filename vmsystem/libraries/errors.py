@@ -17,10 +17,7 @@ command that fixes them (already part of ``message``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from vmsystem.libraries.manifest import ManifestEntry
+from typing import Any
 
 __all__ = [
     "DownloadCancelled",
@@ -83,7 +80,9 @@ class DownloadError(LibraryError):
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.failures: dict[str, str] = {}
-        self.completed: list[ManifestEntry] = []
+        #: The ``ManifestEntry`` objects cached before the failure (typed loosely: the errors
+        #: sit below the manifest, which raises them).
+        self.completed: list[Any] = []
 
 
 class NpmNotFoundError(DownloadError):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
-from vmsystem.modules.grants import CapabilityLike, session_modules
+from vmsystem.modules.grants import session_modules
+from vmsystem.modules.scope import ModuleScope, ModuleSpec
 from vmsystem.runtime import HostFunction
 
 __all__ = [
@@ -44,54 +41,6 @@ BUILTIN_NAMES = frozenset(
         "intl",
     }
 )
-
-
-@dataclass
-class ModuleScope:
-    """What a session's host functions may touch."""
-
-    session_id: str
-    worktree: Path
-    capabilities: Sequence[CapabilityLike]
-    cleanups: list[Callable[[], None]] = field(default_factory=list)
-    #: Host calls block the JS thread, so engine termination cannot stop a waiting one (an
-    #: exec.run child, a long SQL statement); these two can. ``interrupt``: set it (from any
-    #: thread) on cancel or close, clear it before each run. ``deadline``: the running
-    #: execution's wall-time deadline on the ``time.monotonic()`` clock, or None.
-    interrupt: threading.Event = field(default_factory=threading.Event)
-    deadline: float | None = None
-    #: The session's resolved ``process.env`` (what ``exec`` children see besides PATH, HOME
-    #: and LANG). None: derive it from the grants and this process's environment, which is
-    #: right only in the daemon's own process (a host process's environment is scrubbed).
-    environment: Mapping[str, str] | None = None
-    #: The session's memory budget (``limits.mem_mb``): host-module results (SQL rows) are
-    #: capped against it, since they live outside V8's heap limit until converted.
-    mem_mb: int | None = None
-
-    def time_left(self, cap_s: float) -> float:
-        """Seconds a host call may still wait: ``cap_s``, or less if the deadline is nearer."""
-        if self.deadline is None:
-            return cap_s
-        return max(min(cap_s, self.deadline - time.monotonic()), 0.0)
-
-    def capability(self, kind: str, name: str) -> CapabilityLike | None:
-        """The enabled capability ``kind:name``, if granted."""
-        for cap in self.capabilities:
-            if cap.kind == kind and cap.name == name and cap.enabled:
-                return cap
-        return None
-
-
-@dataclass(frozen=True)
-class ModuleSpec:
-    """A native module: its JS face and a builder of its host functions."""
-
-    name: str
-    description: str
-    functions: tuple[str, ...]
-    js_factory: str
-    build: Callable[[ModuleScope], dict[str, HostFunction]]
-    capabilities: tuple[str, ...] = ()
 
 
 @cache

@@ -25,8 +25,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from vmsystem.modules.catalog import ModuleScope, ModuleSpec
 from vmsystem.modules.fs import confine
+from vmsystem.modules.scope import ModuleScope, ModuleSpec
 from vmsystem.runtime import HostError, HostFunction
 
 __all__ = ["MAX_RESULT_BYTES", "MAX_RESULT_ROWS", "MODULE", "STATEMENT_TIMEOUT_S", "result_budget"]

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vmsystem.modules.catalog import ModuleScope, ModuleSpec
 from vmsystem.modules.grants import exec_policy, session_environment
 from vmsystem.modules.sandbox import SandboxUnavailable, inside_sandbox, sandbox_command
+from vmsystem.modules.scope import ModuleScope, ModuleSpec
 from vmsystem.runtime import HostError, HostFunction
 
 __all__ = ["EXEC_PATH", "MAX_OUTPUT_BYTES", "MODULE"]

@@ -15,7 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from vmsystem.modules.catalog import ModuleScope, ModuleSpec
+from vmsystem.modules.scope import ModuleScope, ModuleSpec
 from vmsystem.runtime import HostError, HostFunction
 
 __all__ = ["MAX_FILE_BYTES", "MODULE", "confine"]

@@ -34,8 +34,9 @@ __all__ = [
     "clean_path",
     "confine_path",
     "create_worktree",
-    "perform",
+    "perform_plain",
     "remove_worktree",
+    "worktree_root",
     "write_file",
 ]
 
@@ -194,13 +195,20 @@ class FileReply:
         )
 
 
-def perform(worktree: str | Path, request: FileRequest) -> FileReply:
-    """Run ``request`` on ``worktree``; WorktreeError when it is refused or fails."""
+def worktree_root(worktree: str | Path) -> Path:
+    """The real directory of ``worktree``; FILE_NOT_FOUND (WorktreeError) if it is missing."""
     root = Path(os.path.realpath(worktree))
     if not root.is_dir():
         raise WorktreeError(
             "FILE_NOT_FOUND", "The session's worktree does not exist on its host", path=""
         )
+    return root
+
+
+def perform_plain(root: Path, request: FileRequest) -> FileReply:
+    """Run a ``write``, ``read``, ``delete`` or ``list`` request on the real directory
+    ``root`` (archives are :func:`vmsystem.modules.fileops.perform`'s); WorktreeError when it
+    is refused or fails."""
     if request.op == "write":
         return write_file(root, request.path, request.data)
     if request.op == "read":
@@ -209,12 +217,6 @@ def perform(worktree: str | Path, request: FileRequest) -> FileReply:
         return _delete(root, request.path)
     if request.op == "list":
         return _list(root, request.path, recursive=request.recursive)
-    if request.op in ("pack", "unpack"):
-        from vmsystem.modules import archives
-
-        if request.op == "pack":
-            return archives.pack(root, request.path, request.format, request.max_bytes)
-        return archives.unpack(root, request.path, request.data, request.max_bytes)
     raise WorktreeError("INVALID_REQUEST", f"unknown file operation {request.op!r}")
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import contextlib
 import queue
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
-from vmsystem.runtime.base import Outcome, OutcomeKind
+from vmsystem.runtime.base import ContextOptions, Outcome, OutcomeKind
+from vmsystem.runtime.isolate import Isolate
 from vmsystem.runtime.native import ERROR_TYPES, MrTypes, handle_text, handle_type, loads
 from vmsystem.runtime.outcomes import outcome_of
 from vmsystem.runtime.schedule import (
@@ -29,10 +31,7 @@ from vmsystem.runtime.schedule import (
     settle_wait,
 )
 
-if TYPE_CHECKING:
-    from vmsystem.runtime.v8 import V8Context
-
-__all__ = ["NO_LIMITS", "Run", "RunClock"]
+__all__ = ["NO_LIMITS", "Run", "RunClock", "RunPort"]
 
 #: Inputs that may need the REPL transform (``transform`` in js/prelude/8-repl.js): it is
 #: skipped for the rest, which keeps a plain snippet as fast as before.
@@ -96,10 +95,60 @@ def parse_report(item: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+class RunPort(Protocol):
+    """What a :class:`Run` uses of its context: the port
+    :class:`~vmsystem.runtime.v8.V8Context` implements (so this module does not import it).
+
+    The context's isolate, its options and run state (under ``_state_lock``), and the waits
+    and stops a run needs.
+    """
+
+    _iso: Isolate
+    _options: ContextOptions
+    _state_lock: threading.Lock
+    _stop_reason: OutcomeKind | None
+    _stop_message: str
+    _events: int
+    _chained: Any
+    _chain_armed: bool
+    _closed: bool
+    _close_requested: bool
+    phase: Phase
+
+    @property
+    def cpu_time_ms(self) -> float | None:
+        """CPU time of the isolate's thread so far."""
+        ...
+
+    @property
+    def _mem_bytes(self) -> int: ...
+
+    def _await(
+        self,
+        post: Callable[[], int],
+        clock: RunClock,
+        *,
+        cancelable: bool,
+        deadline: float | None = ...,
+        use_cpu: bool = ...,
+        grace: float = ...,
+        marked: bool = ...,
+        script: bool = ...,
+    ) -> Any: ...
+
+    def _deliver(self, lines: Any) -> None: ...
+
+    def _interrupt(self, reason: OutcomeKind | None) -> None: ...
+
+    def _is_closed(self) -> bool: ...
+
+    def _dispose(self) -> None: ...
+
+
 class Run:
     """One execution in a context (created by :meth:`V8Context.run`, under its run lock)."""
 
-    def __init__(self, ctx: V8Context, clock: RunClock, filename: str | None) -> None:
+    def __init__(self, ctx: RunPort, clock: RunClock, filename: str | None) -> None:
         self.ctx = ctx
         self.clock = clock
         self.filename = filename
