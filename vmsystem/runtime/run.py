@@ -114,6 +114,8 @@ class RunPort(Protocol):
     _closed: bool
     _close_requested: bool
     phase: Phase
+    #: The last uncaught exception of the session (the REPL's ``_error``).
+    last_error: dict[str, Any] | None
 
     @property
     def cpu_time_ms(self) -> float | None:
