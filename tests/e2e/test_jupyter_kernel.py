@@ -118,6 +118,7 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
         allow_errors=True,
         resources={"metadata": {"path": str(kernel_cwd)}},
     )
+    closed_before = {s["id"] for s in _sessions(daemon, "closed")}
     client.execute()
     outputs = [cell.outputs for cell in nb.cells]
     assert outputs[0] == []
@@ -130,12 +131,30 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
     assert outputs[4][0]["output_type"] == "error"
     assert outputs[4][0]["ename"] == "Error"
     assert outputs[4][0]["evalue"] == "x"
-    # The kernel shut down with the notebook: its session is closed, and it ran in the
-    # notebook's folder.
-    closed = [
-        s for s in _sessions(daemon, "closed") if s["worktree_path"] == str(kernel_cwd.resolve())
-    ]
-    assert len(closed) == 1
+    # The kernel shut down with the notebook: its session, in a managed worktree, is closed.
+    (closed,) = [s for s in _sessions(daemon, "closed") if s["id"] not in closed_before]
+    assert closed["worktree_managed"] is True
+
+
+def test_a_notebook_dir_kernel_imports_the_notebooks_own_modules(
+    jupyter_prefix: Path, daemon: Daemon, kernel_cwd: Path
+) -> None:
+    install_kernel(daemon.url, jupyter_prefix, "--name", "vm-system-nb", "--notebook-dir")
+    (kernel_cwd / "util.mjs").write_text("export const answer = 42;\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "vm-system-nb",
+        "display_name": "JS",
+        "language": "javascript",
+    }
+    nb.cells = [nbformat.v4.new_code_cell("(await import('./util.mjs')).answer")]
+    NotebookClient(
+        nb,
+        kernel_name="vm-system-nb",
+        timeout=60,
+        resources={"metadata": {"path": str(kernel_cwd)}},
+    ).execute()
+    assert nb.cells[0].outputs[0]["data"]["text/plain"] == "42"
 
 
 def test_a_notebook_cell_error_stops_nbclient_like_any_kernel(

@@ -7,8 +7,9 @@ Started by a Jupyter front end from the kernelspec that ``vm-system kernel insta
 - ``VMSYSTEM_KERNEL_TEMPLATE``: the template (ID or name) sessions start from; default
   ``jupyter``, created with default settings when no template has that name;
 - ``VMSYSTEM_KERNEL_LANGUAGE``: ``javascript`` (default) or ``typescript``;
-- ``VMSYSTEM_KERNEL_WORKTREE``: the session's worktree; default the kernel's working
-  directory (the notebook's folder).
+- ``VMSYSTEM_KERNEL_WORKTREE``: the session's worktree: an absolute path on the daemon's
+  machine, or ``@notebook`` for the kernel's working directory (the notebook's folder); by
+  default a managed worktree the daemon creates (and removes when the session is purged).
 
 What maps to what (docs/jupyter.md): ``execute_request`` is a REPL execution whose console
 lines become ``stream`` outputs (stdout for log/info/debug, stderr for warn/error),
@@ -41,6 +42,8 @@ ENV_TEMPLATE = "VMSYSTEM_KERNEL_TEMPLATE"
 ENV_LANGUAGE = "VMSYSTEM_KERNEL_LANGUAGE"
 ENV_WORKTREE = "VMSYSTEM_KERNEL_WORKTREE"
 DEFAULT_TEMPLATE = "jupyter"
+#: VMSYSTEM_KERNEL_WORKTREE's value for "the notebook's folder" (the kernel's working directory).
+NOTEBOOK_WORKTREE = "@notebook"
 LANGUAGES = {
     "javascript": {
         "name": "javascript",
@@ -65,6 +68,14 @@ _HANDOVER_SUFFIX = ".vmsystem-session"
 def _language() -> str:
     name = os.environ.get(ENV_LANGUAGE, "javascript").strip().lower() or "javascript"
     return name if name in LANGUAGES else "javascript"
+
+
+def _worktree() -> str | None:
+    """The worktree of the kernel's session (None: a managed one)."""
+    worktree = os.environ.get(ENV_WORKTREE, "").strip()
+    if not worktree:
+        return None
+    return str(Path(os.getcwd() if worktree == NOTEBOOK_WORKTREE else worktree).resolve())
 
 
 def _traceback(payload: dict[str, Any]) -> list[str]:
@@ -119,9 +130,9 @@ class VmSystemKernel(Kernel):
             except APIError:
                 pass
         template = os.environ.get(ENV_TEMPLATE, "").strip() or DEFAULT_TEMPLATE
-        worktree = os.environ.get(ENV_WORKTREE, "").strip() or os.getcwd()
+        worktree = _worktree()
         try:
-            session = await self._client.create_session(template, str(Path(worktree).resolve()))
+            session = await self._client.create_session(template, worktree)
         except TemplateNotFound:
             if template != DEFAULT_TEMPLATE:
                 raise
@@ -130,7 +141,7 @@ class VmSystemKernel(Kernel):
             except APIError as exc:  # created meanwhile by another kernel
                 if exc.code != "CONFLICT":
                     raise
-            session = await self._client.create_session(template, str(Path(worktree).resolve()))
+            session = await self._client.create_session(template, worktree)
         self._session_id = session["id"]
         return session["id"]
 

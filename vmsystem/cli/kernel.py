@@ -80,9 +80,17 @@ def install(
         str,
         typer.Option(
             "--worktree-path",
-            help="Worktree of the kernel's sessions (default: the notebook's folder).",
+            help="Worktree of the kernel's sessions, a directory on the daemon's machine "
+            "(default: a managed worktree the daemon creates for each session).",
         ),
     ] = "",
+    notebook_dir: Annotated[
+        bool,
+        typer.Option(
+            "--notebook-dir",
+            help="Use the notebook's folder as the worktree (a daemon on this machine).",
+        ),
+    ] = False,
     user: Annotated[
         bool, typer.Option("--user", help="Install for the current user (~/.local/share).")
     ] = False,
@@ -106,6 +114,8 @@ def install(
         from jupyter_client.kernelspec import KernelSpecManager
     except ImportError as exc:
         raise CliError(_MISSING) from exc
+    if worktree and notebook_dir:
+        raise CliError("give either --worktree-path or --notebook-dir")
     if sum((user, sys_prefix, bool(prefix))) > 1:
         raise CliError("give at most one of --user, --sys-prefix and --prefix")
     kernel_name = name or ("vm-system" if language == "javascript" else "vm-system-ts")
@@ -117,7 +127,9 @@ def install(
         language=language,
         server_url=state_of(ctx).server_url,
         template=template or None,
-        worktree=str(Path(worktree).resolve()) if worktree else None,
+        worktree=str(Path(worktree).resolve())
+        if worktree
+        else ("@notebook" if notebook_dir else None),
     )
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "kernel.json").write_text(json.dumps(spec, indent=1))
