@@ -79,6 +79,7 @@ class WebDaemon:
             "--db", str(self.root / "vm.db"),
             "--listen", f"127.0.0.1:{self.port}",
             "--cache-dir", str(self.root / "cache"),
+            "--worktrees-dir", str(self.root / "worktrees"),
         ]  # fmt: skip
         if self.token:
             cmd += ["--auth-token", self.token]

@@ -55,12 +55,13 @@ def save_wall_ms(page: Page, wall_ms: int) -> None:
     expect(page.get_by_test_id("limit-input-wall_ms")).to_have_value(str(wall_ms))
 
 
-def start_session(page: Page, template_id: str, worktree: Path) -> str:
-    """Create a session from the sessions page; returns its id once it is ready."""
+def start_session(page: Page, template_id: str, worktree: Path | None) -> str:
+    """Create a session from the sessions page (``worktree`` None: a managed one); returns its
+    id once it is ready."""
     page.goto(f"/sessions?template={template_id}")
     expect(page.get_by_test_id("session-template-select")).to_have_value(template_id)
     worktree_input = page.get_by_test_id("session-worktree-input")
-    worktree_input.fill(str(worktree))
+    worktree_input.fill("" if worktree is None else str(worktree))
     if page.viewport_size and page.viewport_size["width"] >= 1280:
         box = worktree_input.bounding_box()
         # Regression: the worktree field was squeezed into one 11rem grid cell.

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import WebDaemon
-from .helpers import screenshot
+from .helpers import screenshot, start_session
 
 pytestmark = pytest.mark.browser
 
@@ -61,3 +61,26 @@ def test_the_file_panel_opens_edits_saves_and_runs_a_file(
     panel.get_by_test_id("file-delete").click()
     expect(panel.locator('[data-testid="files-entry"][data-path="lib/k.mjs"]')).to_have_count(0)
     assert not (worktree / "lib" / "k.mjs").exists()
+
+
+def test_a_session_started_without_a_worktree_is_filled_from_the_file_panel(
+    page: Page, web_daemon: WebDaemon
+) -> None:
+    with web_daemon.api() as api:
+        template = api.post("/templates", json={"name": f"managed-{uuid.uuid4().hex[:8]}"}).json()
+    sid = start_session(page, template["id"], None)
+    with web_daemon.api() as api:
+        session = api.get(f"/sessions/{sid}").json()
+    assert session["worktree_managed"] is True
+
+    page.goto(f"/workbench/{sid}")
+    expect(page.get_by_test_id("workbench-session")).to_contain_text("(managed)")
+    panel = page.get_by_test_id("files-panel")
+    expect(panel.get_by_test_id("files-empty")).to_be_visible()
+    panel.get_by_test_id("files-new-input").fill("main.js")
+    panel.get_by_test_id("files-new-button").click()
+    panel.get_by_test_id("file-editor-text").fill("6 * 7")
+    panel.get_by_test_id("file-run").click()
+    expect(page.get_by_test_id("execution-status")).to_have_text("ok")
+    expect(page.get_by_test_id("result-preview")).to_have_text("42")
+    expect(panel.locator('[data-testid="files-entry"][data-path="main.js"]')).to_be_visible()

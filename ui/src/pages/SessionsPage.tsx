@@ -58,8 +58,9 @@ function CreateSessionForm({ preselect }: { preselect: string | null }) {
       setInvalid('Choose a template.');
       return;
     }
-    if (!path || !isAbsolutePath(path)) {
-      setInvalid('The worktree must be an absolute path to an existing directory on the daemon host, e.g. /srv/project.');
+    // Empty: a managed worktree the daemon creates (filled from the workbench's file panel).
+    if (path && !isAbsolutePath(path)) {
+      setInvalid('The worktree must be an absolute path to an existing directory on the daemon host, e.g. /srv/project, or empty for a managed one.');
       return;
     }
     setInvalid(null);
@@ -71,7 +72,7 @@ function CreateSessionForm({ preselect }: { preselect: string | null }) {
     }
     create.mutate({
       template_id: templateId,
-      worktree_path: path,
+      ...(path ? { worktree_path: path } : {}),
       ...(workspace.trim() ? { workspace_id: workspace.trim() } : {}),
       ...(commit.trim() ? { base_commit_oid: commit.trim() } : {}),
     });
@@ -107,12 +108,11 @@ function CreateSessionForm({ preselect }: { preselect: string | null }) {
               </select>
             </label>
             <label className="field">
-              <span>Worktree (absolute directory on the daemon host)</span>
+              <span>Worktree (absolute directory on the daemon host; empty: a managed one)</span>
               <input
                 value={worktree}
                 onChange={(e) => setWorktree(e.target.value)}
-                placeholder="/home/me/project"
-                required
+                placeholder="empty: managed, or /home/me/project"
                 spellCheck={false}
                 autoCapitalize="off"
                 data-testid="session-worktree-input"
