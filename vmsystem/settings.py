@@ -247,6 +247,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Threads for blocking work; a running execution holds one.",
     ),
     Setting(
+        "access_log",
+        "--access-log",
+        "VMSYSTEM_ACCESS_LOG",
+        bool,
+        False,
+        "Log one line per HTTP request (at info: method, path, status, duration, request id); "
+        "per-execution lines are logged at debug.",
+    ),
+    Setting(
         "log_level",
         "--log-level",
         "VMSYSTEM_LOG_LEVEL",
@@ -283,6 +292,7 @@ class ServeSettings:
     host_memory_mb: int = 4096
     ray_address: str | None = None
     executor_threads: int = 256
+    access_log: bool = False
     log_level: str = "info"
 
     @classmethod

@@ -163,7 +163,7 @@ def test_auth_token_is_required_except_for_health(start_daemon: DaemonFactory) -
 def test_the_daemon_logs_one_json_line_per_request_and_per_execution(
     start_daemon: DaemonFactory, worktree: Path
 ) -> None:
-    d = start_daemon()
+    d = start_daemon("--access-log", env={"VMSYSTEM_LOG_LEVEL": "debug"})
     with d.client() as http:
         session = create_session(http, create_template(http, "logs")["id"], worktree)
         r = http.post(
@@ -181,6 +181,25 @@ def test_the_daemon_logs_one_json_line_per_request_and_per_execution(
     finished = [x for x in lines if x.get("execution_id") == r.json()["id"]]
     assert [x["event"] for x in finished] == ["execution finished"]
     assert finished[0]["session_id"] == session["id"] and finished[0]["status"] == "ok"
+    assert finished[0]["level"] == "debug"
+
+
+def test_by_default_the_daemon_logs_no_line_per_request_or_execution(
+    start_daemon: DaemonFactory, worktree: Path
+) -> None:
+    d = start_daemon()
+    with d.client() as http:
+        session = create_session(http, create_template(http, "quiet")["id"], worktree)
+        r = http.post(
+            "/executions/repl",
+            json={"session_id": session["id"], "input": "1+1"},
+            headers={"X-Request-Id": "log-check-2"},
+        )
+        assert r.status_code == 201
+    d.terminate()
+    lines = [json.loads(x) for x in d.output().splitlines() if x.startswith("{")]
+    assert [x for x in lines if x.get("request_id") == "log-check-2"] == []
+    assert [x for x in lines if x.get("execution_id") == r.json()["id"]] == []
 
 
 def test_non_loopback_listen_without_token_is_refused_with_exit_2(tmp_path: Path) -> None:

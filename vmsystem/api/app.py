@@ -44,13 +44,14 @@ def create_app(
     max_file_bytes: int | None = None,
     close_on_shutdown: bool = True,
     allowed_hosts: tuple[str, ...] = (),
+    access_log: bool = False,
 ) -> FastAPI:
     """An app serving ``vm``; the app's shutdown shuts the system down (``vm.shutdown()``:
     cancel, drain, close sessions, flush), so an app embedded in any ASGI server stops as
     cleanly as the daemon.
 
     Requests are served for loopback ``Host`` names and ``allowed_hosts`` only (see
-    :class:`~vmsystem.api.middleware.HostPolicy`).
+    :class:`~vmsystem.api.middleware.HostPolicy`). ``access_log``: one log line per request.
     """
 
     mcp, mcp_endpoint = mcp_route(vm)
@@ -121,5 +122,5 @@ def create_app(
             ],
             expose_headers=["X-Request-Id", "Mcp-Session-Id"],
         )
-    app.add_middleware(RequestMiddleware)
+    app.add_middleware(RequestMiddleware, access_log=access_log)
     return app

@@ -1,7 +1,7 @@
 """Pure ASGI middleware, outermost first:
 
 - :class:`RequestMiddleware`: ``X-Request-Id`` on every response, HEAD served as GET without a
-  body, access log and metrics;
+  body, metrics, and the access log when ``--access-log`` is on;
 - (CORS, when origins are configured, so that its headers reach every answer below);
 - :class:`GuardMiddleware`: the request head limits, the ``Host`` allowlist (DNS rebinding),
   the cross-site request check (CSRF), bearer auth, paths no file or route can have (a NUL
@@ -15,7 +15,6 @@ import ipaddress
 import logging
 import re
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +33,7 @@ from vmsystem.core.errors import (
     RouteNotFound,
     Unauthorized,
 )
+from vmsystem.core.ids import new_id
 
 __all__ = ["LOOPBACK_HOSTS", "GuardMiddleware", "HostPolicy", "RequestMiddleware"]
 
@@ -108,8 +108,12 @@ class RequestMiddleware:
     """Adds ``X-Request-Id`` (echoing the request's), answers HEAD like GET without a body,
     logs and counts requests."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = False) -> None:
         self.app = app
+        self.access_log = access_log
+        #: The metrics' children by (method, route, status): one dict lookup per request
+        #: instead of prometheus_client's label resolution.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,7 +121,7 @@ class RequestMiddleware:
             return
         started = time.perf_counter()
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:200] or str(uuid.uuid4())
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:200] or new_id()
         rid = request_id.encode("latin-1")
         path: str = scope["path"]
         status_holder = [500]
@@ -150,9 +154,18 @@ class RequestMiddleware:
         route = scope.get("route")
         template = getattr(route, "path", None) or ("/api/*" if path.startswith("/api/") else "/*")
         method = scope["method"]
-        HTTP_REQUESTS.labels(method, template, str(status)).inc()
-        HTTP_DURATION.labels(method, template).observe(elapsed)
-        if not _log.isEnabledFor(logging.INFO):
+        key = (method, template, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                HTTP_REQUESTS.labels(method, template, str(status)),
+                HTTP_DURATION.labels(method, template),
+            )
+            if len(self._children) < 10000:  # routes are templates: few keys
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
+        if not self.access_log or not _log.isEnabledFor(logging.INFO):
             return
         params = scope.get("path_params") or {}
         extra = {k: v for k, v in params.items() if k in _ID_PARAMS}

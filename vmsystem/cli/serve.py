@@ -87,6 +87,7 @@ def serve(
     ray_address: Annotated[str | None, _opt("ray_address")] = None,
     executor_threads: Annotated[int | None, _opt("executor_threads")] = None,
     insecure_no_auth: Annotated[bool, _opt("insecure_no_auth")] = False,
+    access_log: Annotated[bool, _opt("access_log")] = False,
     db: Annotated[str | None, _opt("db")] = None,
     auth_token: Annotated[str | None, _opt("auth_token")] = None,
 ) -> None:
@@ -119,6 +120,7 @@ def serve(
         "host_memory_mb": host_memory_mb,
         "ray_address": ray_address,
         "executor_threads": executor_threads,
+        "access_log": access_log,
         "log_level": getattr(root, "log_level", None),
     }
     settings = ServeSettings.resolve(flags)
@@ -185,6 +187,7 @@ def serve(
         max_header_count=settings.max_header_count,
         max_file_bytes=settings.max_file_bytes,
         allowed_hosts=(*_listen_hosts(host), *settings.allowed_hosts),
+        access_log=settings.access_log,
     )
     typer.echo(
         f"vm-system {__version__} listening on http://{settings.listen} "

@@ -443,8 +443,8 @@ class ExecutionRunner:
         committed)."""
         if run.terminal is not None:
             self._bus.publish(run.live, [run.terminal], final=True)
-        if _log.isEnabledFor(logging.INFO):
-            _log.info(
+        if _log.isEnabledFor(logging.DEBUG):  # per execution: the hot path logs at debug
+            _log.debug(
                 "execution finished",
                 extra={
                     "execution_id": final.id,
