@@ -217,3 +217,35 @@ def test_extra_hosts_stop_when_their_sessions_close(request: pytest.FixtureReque
         a.close()
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize("kind", ["process", "ray"])
+def test_concurrent_starts_on_a_full_pool_start_one_host(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    pool = make_pool(kind, request, processes=0, sessions_per_host=4)
+    try:
+        runtimes: list[SessionRuntime] = []
+        errors: list[BaseException] = []
+        go = threading.Barrier(3)
+
+        def start() -> None:
+            go.wait()
+            try:
+                runtimes.append(pool.start_runtime(spec(), Lost()))
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert errors == []
+        assert len(runtimes) == 3
+        assert len(pool.hosts()) == 1
+        assert {rt.host_id for rt in runtimes} == {pool.hosts()[0].id}
+        for rt in runtimes:
+            rt.close()
+    finally:
+        pool.close()

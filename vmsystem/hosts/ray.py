@@ -553,6 +553,7 @@ class RayPool:
         self.sessions_per_host = sessions_per_host
         self.memory_mb = memory_mb
         self.lock = threading.Lock()
+        self._grow_lock = threading.Lock()
         self.closing = False
         self._owns_ray = False
         if not ray.is_initialized():
@@ -585,22 +586,17 @@ class RayPool:
         """Create ``spec``'s runtime on the least-loaded live actor (starting one if all are
         full); EngineError with the reason if it cannot be created."""
         ray = _ray()
-        with self.lock:
-            if self.closing:
-                raise EngineError("the host pool is closed")
-            candidates = [
-                h
-                for h in self._hosts
-                if h.actor.alive and not h.retired and h.actor.load < self.sessions_per_host
-            ]
-            host = min(candidates, key=lambda h: (h.actor.load, int(h.id))) if candidates else None
-            if host is not None:
-                host.actor.reserved += 1
+        host = self._reserve()
         if host is None:
-            host = _RayHost(self, str(next(self._next_id)))
-            with self.lock:
-                self._hosts.append(host)
-                host.actor.reserved += 1
+            # One start at a time (an actor takes seconds to start, so not under the pool's
+            # lock): a start that waited here finds the host the other one added.
+            with self._grow_lock:
+                host = self._reserve()
+                if host is None:
+                    host = _RayHost(self, str(next(self._next_id)))
+                    with self.lock:
+                        self._hosts.append(host)
+                        host.actor.reserved += 1
         actor = host.actor
         try:
             runtime = RayRuntime(actor, spec.session_id, on_lost, self.watchdog)
@@ -620,6 +616,22 @@ class RayPool:
         finally:
             with self.lock:
                 actor.reserved -= 1
+
+    def _reserve(self) -> _RayHost | None:
+        """Reserve a place on the least-loaded live actor with room (None: all are full)."""
+        with self.lock:
+            if self.closing:
+                raise EngineError("the host pool is closed")
+            candidates = [
+                h
+                for h in self._hosts
+                if h.actor.alive and not h.retired and h.actor.load < self.sessions_per_host
+            ]
+            if not candidates:
+                return None
+            host = min(candidates, key=lambda h: (h.actor.load, int(h.id)))
+            host.actor.reserved += 1
+            return host
 
     def _retire_if_surplus(self, host: _RayHost) -> None:
         with self.lock:
