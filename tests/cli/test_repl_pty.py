@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,3 +193,91 @@ def test_piped_typescript_input_with_the_language_flag(daemon: Daemon, session: 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["undefined", "undefined", "42"]
+
+
+def new_session_id(child: pexpect.spawn) -> str:
+    found = re.search(r"Created session: ([0-9a-f-]{36})", child.before)
+    assert found, child.before
+    return found.group(1)
+
+
+def wait_closed(daemon: Daemon, session_id: str) -> None:
+    with sdk.Client(daemon.url) as vm:
+        for _ in range(600):
+            if vm.get_session(session_id)["status"] == "closed":
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"session {session_id} is still {vm.get_session(session_id)}")
+
+
+def test_tab_completes_names_from_the_session(daemon: Daemon, session: str, tmp_path: Path) -> None:
+    child = spawn(daemon, tmp_path / "data", session)
+    child.sendline("const myVariable = {depth: 40}")
+    child.expect("undefined")
+    at_prompt(child)
+    child.send("Math.ma\t")
+    child.expect_exact("x")  # the completion's rest is drawn after what was typed
+    child.sendline("(1, 2)")
+    child.expect("2\r\n")
+    assert "Error" not in child.before  # Math.ma(1, 2) would be a TypeError
+    at_prompt(child)
+    child.send("myVar\t")
+    child.expect_exact("iable")
+    child.send(".dep\t")
+    child.expect_exact("th")
+    child.sendline(" + 2")
+    child.expect("42\r\n")
+    assert "Error" not in child.before
+    child.sendline(".exit")
+    child.expect(pexpect.EOF)
+
+
+def test_ctrl_c_twice_on_an_empty_line_leaves(daemon: Daemon, session: str, tmp_path: Path) -> None:
+    child = spawn(daemon, tmp_path / "data", session)
+    at_prompt(child)
+    child.sendintr()
+    child.expect_exact("(To exit, press Ctrl-C again or Ctrl-D or type .exit)")
+    at_prompt(child)
+    child.send("typed")  # a Ctrl-C on a typed line clears it and disarms the exit
+    child.expect("typed")
+    child.sendintr()
+    at_prompt(child)
+    child.sendintr()
+    child.expect_exact("(To exit, press Ctrl-C again")
+    at_prompt(child)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_editor_load_and_save(daemon: Daemon, session: str, tmp_path: Path) -> None:
+    script = tmp_path / "script.js"
+    script.write_text("const fromFile = 20;\nfromFile + 1\n")
+    saved = tmp_path / "saved.js"
+    child = spawn(daemon, tmp_path / "data", session)
+    child.sendline(".editor")
+    child.expect_exact("Entering editor mode")
+    child.send("const a = 40\r")
+    child.send("a + 2\r")
+    child.send("\x04")  # Ctrl-D runs it
+    child.expect("42\r\n")
+    child.sendline(f".load {script}")
+    child.expect("21\r\n")
+    child.sendline(f".save {saved}")
+    child.expect_exact(f"Session saved to: {saved}")
+    child.sendline(".exit")
+    child.expect(pexpect.EOF)
+    assert saved.read_text() == "const a = 40\na + 2\nconst fromFile = 20;\nfromFile + 1\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_a_repl_new_session_is_closed_when_the_repl_is_signalled(
+    daemon: Daemon, template: str, tmp_path: Path, signum: int
+) -> None:
+    child = spawn(daemon, tmp_path / "data", "--new", "--template", template)
+    session_id = new_session_id(child)
+    at_prompt(child)
+    child.kill(signum)
+    wait_closed(daemon, session_id)
+    child.expect(pexpect.EOF)

@@ -12,7 +12,7 @@ import pytest
 
 from vmsystem.hosts import HostPool
 from vmsystem.modules import Grant
-from vmsystem.runtime import OutcomeKind, RunLimits
+from vmsystem.runtime import EngineBusy, OutcomeKind, RunLimits
 from vmsystem.runtime.entries import module_entry, typescript_input
 
 from .conftest import Lost, Sink, run, spec, value
@@ -247,5 +247,33 @@ def test_modules_and_typescript_load_from_the_worktree_inside_the_host(
         assert refused.kind is OutcomeKind.EXCEPTION
         assert "outside the session worktree" in (refused.exception or {})["message"]
         assert value(rt, typescript_input("const k: number = 6; k * 7")) == 42
+    finally:
+        rt.close()
+
+
+def test_completion_runs_in_the_host_and_is_refused_while_a_run_is_in_flight(
+    pool: HostPool,
+) -> None:
+    rt = pool.start_runtime(spec(), Lost())
+    try:
+        run(rt, "const myVar = {inner: 1}; globalThis.calls = 0")
+        done = rt.complete("myVar.in", 8)
+        assert (list(done.matches), done.cursor_start, done.cursor_end) == (["inner"], 6, 8)
+        assert "max" in rt.complete("Math.ma", 7).matches
+        sink = Sink()
+        finished = threading.Event()
+        rt.start_run(
+            "console.log('go'); while (true) {}",
+            limits=RunLimits(wall_ms=20000, cpu_ms=None),
+            sink=sink,
+            on_outcome=lambda _outcome: finished.set(),
+        )
+        assert sink.got_line.wait(30)
+        with pytest.raises(EngineBusy):
+            rt.complete("Math.ma", 7)
+        rt.cancel()
+        assert finished.wait(30)
+        assert "myVar" in rt.complete("my", 2).matches
+        assert value(rt, "calls") == 0
     finally:
         rt.close()

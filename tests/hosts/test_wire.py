@@ -14,7 +14,14 @@ import pytest
 from vmsystem.hosts import RuntimeSpec, wire
 from vmsystem.modules import Grant
 from vmsystem.modules.worktree import FileReply, FileRequest
-from vmsystem.runtime import ContextOptions, EngineError, Outcome, OutcomeKind, RunLimits
+from vmsystem.runtime import (
+    Completion,
+    ContextOptions,
+    EngineError,
+    Outcome,
+    OutcomeKind,
+    RunLimits,
+)
 
 from .conftest import Lost, make_pool, spec
 
@@ -69,6 +76,7 @@ MESSAGES: list[wire.Message] = [
     wire.Cancel("s-1"),
     wire.Close(4, "s-1"),
     wire.Files(9, "s-1", FileRequest("read", "a/b.txt", b"\x00\xffbytes", start=1, end=5)),
+    wire.Complete(13, "s-1", "Math.ma", 7),
     wire.Shutdown(),
     wire.Ready(12, wire.PROTOCOL_VERSION, "v8", "12.0.1", "1.0.0"),
     wire.Reply(5, False, "it failed"),
@@ -76,6 +84,9 @@ MESSAGES: list[wire.Message] = [
     wire.FilesResult(10, reply=FileReply("a", b"data", 4, 0, 3, 1.5, [{"name": "a"}], True)),
     wire.FilesResult(11, refusal=wire.Refusal("INVALID_PATH", "no", {"path": ".."})),
     wire.FilesResult(12, error="gone"),
+    wire.CompleteResult(14, completion=Completion(("max", "min"), 5, 7)),
+    wire.CompleteResult(15, busy=True, error="the session is running code"),
+    wire.CompleteResult(16, error="gone"),
     wire.ConsoleBatch(7, [("log", "hello", 1.5), ("error", "bad", 2.0)]),
     wire.RunOutcome(
         8,

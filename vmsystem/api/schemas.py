@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "CapabilityIn",
+    "CompleteIn",
     "LibraryDownloadIn",
     "NameIn",
     "ReplIn",
@@ -133,6 +134,17 @@ class ForkIn(_Strict):
     until_execution_id: str | None = Field(
         None,
         description="Replay up to and including this execution of the source (default: all).",
+    )
+
+
+class CompleteIn(_Strict):
+    """Ask for completions at a cursor."""
+
+    code: str = Field(description="The input being typed.")
+    cursor: int | None = Field(
+        None,
+        ge=0,
+        description="Position in `code`, in characters (Unicode code points); default: its end.",
     )
 
 

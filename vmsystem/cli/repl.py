@@ -8,7 +8,14 @@ daemon sends one, else its preview) or the uncaught exception with its stack.
 - Enter sends the input when it is complete; an incomplete statement (see
   :mod:`vmsystem.cli.jsinput`) continues on a ``...`` line, and an empty line sends it as is.
 - Ctrl-C while an execution runs cancels it (the session and the REPL stay); at the prompt it
-  clears the line. Ctrl-D on an empty line (or ``.exit``) leaves.
+  clears the line, and a second Ctrl-C on an empty line leaves, as in node. Ctrl-D on an empty
+  line (or ``.exit``) leaves.
+- Tab completes from the session's runtime (``POST /sessions/{id}/complete``: globals, REPL
+  bindings, properties along the prototype chain), without running any of the user's code.
+- ``.editor`` reads a multi-line input until Ctrl-D, ``.load FILE`` runs a local file as one
+  input, ``.save FILE`` writes this REPL's inputs to a local file.
+- A session the REPL created (``--new``) is closed when the REPL ends, including on SIGHUP (the
+  terminal went away) and SIGTERM.
 - History is kept in ``repl_history`` under the user's data directory (platformdirs:
   ``$XDG_DATA_HOME/vm-system`` or ``~/.local/share/vm-system`` on Linux).
 - When stdin is not a terminal, the inputs are read from it (statements split by the same
@@ -17,11 +24,14 @@ daemon sends one, else its preview) or the uncaught exception with its stack.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -42,17 +52,26 @@ from .output import error_text
 from .refs import non_empty
 from .state import client_of
 
+if TYPE_CHECKING:
+    from prompt_toolkit.completion import CompleteEvent, Completer
+    from prompt_toolkit.document import Document
+
 __all__ = ["HELP", "history_path", "repl", "split_statements"]
 
 PROMPT = "> "
 CONTINUATION = "... "
 HELP = """\
-.help     show this help
-.exit     leave the REPL (Ctrl-D on an empty line does too)
-.restart  restart the session from its template (a fresh global scope)
+.help       show this help
+.exit       leave the REPL (Ctrl-D on an empty line, or Ctrl-C twice, does too)
+.restart    restart the session from its template (a fresh global scope)
+.editor     enter a multi-line input; Ctrl-D runs it, Ctrl-C cancels it
+.load FILE  run a local file as one input
+.save FILE  write this REPL's inputs to a local file
 
 Enter sends a complete statement; an incomplete one continues on a `...` line and an empty
-line sends it as it is. Ctrl-C cancels a running execution, or clears the line at the prompt."""
+line sends it as it is. Tab completes names from the session. Ctrl-C cancels a running
+execution, or clears the line at the prompt."""
+EXIT_HINT = "(To exit, press Ctrl-C again or Ctrl-D or type .exit)"
 
 
 def history_path() -> Path:
@@ -119,6 +138,29 @@ def _print_event(event: Event) -> None:
         _err(f"[{level}] {code}: {message}" if code else f"[{level}] {message}")
 
 
+class _EmptyLineInterrupt(KeyboardInterrupt):
+    """Ctrl-C at the prompt with nothing typed."""
+
+
+def _session_completer(repl: Repl) -> Completer:
+    """A prompt_toolkit completer asking the session (``POST /sessions/{id}/complete``)."""
+    from prompt_toolkit.completion import Completer, Completion
+
+    class SessionCompleter(Completer):
+        def get_completions(
+            self, document: Document, complete_event: CompleteEvent
+        ) -> Iterator[Completion]:
+            cursor = document.cursor_position
+            try:
+                found = repl.client.complete(repl.session_id, document.text, cursor)
+            except ClientError:  # busy, not ready, gone: nothing to offer
+                return
+            for match in found["matches"]:
+                yield Completion(match, start_position=found["cursor_start"] - cursor)
+
+    return SessionCompleter()
+
+
 class Repl:
     """The loop around one session: evaluate, print, handle dot-commands."""
 
@@ -126,9 +168,14 @@ class Repl:
         self.client = client
         self.session_id = session_id
         self.language = language  # None: the template's settings.runtime.language
+        #: The inputs evaluated so far (what ``.save`` writes).
+        self.inputs: list[str] = []
+        #: Reads an ``.editor`` input (None: cancelled); set by the interactive loop.
+        self.read_editor: Callable[[], str | None] | None = None
 
     def evaluate(self, code: str) -> None:
         """Run ``code`` and print its events live; Ctrl-C cancels it."""
+        self.inputs.append(code)
         try:
             execution = self.client.run_repl(
                 self.session_id, code, stream=True, language=self.language
@@ -168,16 +215,59 @@ class Repl:
 
     def command(self, line: str) -> bool:
         """Handle a dot-command; returns ``False`` when the REPL should end."""
-        name = line.strip().split()[0]
+        name, _, argument = line.strip().partition(" ")
+        argument = argument.strip()
         if name == ".exit":
             return False
         if name == ".help":
             _out(HELP)
         elif name == ".restart":
             self.restart()
+        elif name == ".editor":
+            self.editor()
+        elif name == ".load":
+            self.load(argument)
+        elif name == ".save":
+            self.save(argument)
         else:
             _err(f"Unknown REPL command {name}: see .help")
         return True
+
+    def editor(self) -> None:
+        """``.editor``: a multi-line input ended by Ctrl-D (Ctrl-C cancels it)."""
+        if self.read_editor is None:
+            _err(".editor needs a terminal")
+            return
+        _out("// Entering editor mode (Ctrl-D to finish, Ctrl-C to cancel)")
+        code = self.read_editor()
+        if code is not None and code.strip():
+            self.evaluate(code)
+
+    def load(self, path: str) -> None:
+        """``.load FILE``: run a local file's text as one input."""
+        if not path:
+            _err("usage: .load FILE")
+            return
+        try:
+            code = Path(path).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _err(f"Error: cannot read {path}: {exc}")
+            return
+        if code.strip():
+            self.evaluate(code)
+
+    def save(self, path: str) -> None:
+        """``.save FILE``: write the inputs evaluated so far, one after the other."""
+        if not path:
+            _err("usage: .save FILE")
+            return
+        text = "".join(code if code.endswith("\n") else code + "\n" for code in self.inputs)
+        try:
+            Path(path).expanduser().write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _err(f"Error: cannot write {path}: {exc}")
+            return
+        _out(f"Session saved to: {path}")
 
     def restart(self) -> None:
         """``POST /sessions/{id}/restart``, when the daemon has it."""
@@ -210,6 +300,11 @@ class Repl:
 
         bindings = KeyBindings()
 
+        @bindings.add("c-c")
+        def _interrupt(event: KeyPressEvent) -> None:
+            empty = not event.current_buffer.text
+            event.app.exit(exception=_EmptyLineInterrupt() if empty else KeyboardInterrupt())
+
         @bindings.add("enter")
         def _enter(event: KeyPressEvent) -> None:
             buffer = event.current_buffer
@@ -231,16 +326,28 @@ class Repl:
             multiline=True,
             key_bindings=bindings,
             prompt_continuation=lambda width, line_number, wrap_count: CONTINUATION,
+            completer=_session_completer(self),
+            complete_while_typing=False,
         )
+        self.read_editor = _editor_reader()
         _out(banner)
+        exit_armed = False
         while True:
             try:
                 text = prompt.prompt(PROMPT)
-                if not self.handle(text):
+            except _EmptyLineInterrupt:  # twice on an empty line leaves, as in node
+                if exit_armed:
                     return
+                exit_armed = True
+                _out(EXIT_HINT)
+                continue
             except KeyboardInterrupt:  # at the prompt: clears the line, as node does
+                exit_armed = False
                 continue
             except EOFError:
+                return
+            exit_armed = False
+            if not self.handle(text):
                 return
 
     def run_piped(self, lines: Iterable[str]) -> None:
@@ -248,6 +355,39 @@ class Repl:
         for text in split_statements(lines):
             if not self.handle(text):
                 return
+
+
+def _editor_reader() -> Callable[[], str | None]:
+    """A reader of ``.editor`` inputs: Enter is a newline, Ctrl-D ends, Ctrl-C cancels."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
+    bindings = KeyBindings()
+
+    @bindings.add("c-d")
+    def _finish(event: KeyPressEvent) -> None:
+        event.current_buffer.validate_and_handle()
+
+    session: PromptSession[str] = PromptSession(multiline=True, key_bindings=bindings)
+
+    def read() -> str | None:
+        try:
+            return session.prompt("")
+        except (KeyboardInterrupt, EOFError):
+            return None
+
+    return read
+
+
+def _close_on_signals() -> None:
+    """SIGHUP (the terminal went away) and SIGTERM end the REPL like ``.exit``, so that the
+    ``finally`` closing a session it created runs."""
+
+    def leave(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, leave)
 
 
 def _open_session(
@@ -314,10 +454,14 @@ def repl(
     Enter sends a complete statement. It is incomplete, and continues on a `...` line, while a
     bracket, a template literal or a block comment is open or the line ends with an operator
     (decided locally by this simple rule; an empty line sends the input as it is).
-    Ctrl-C cancels the running execution (or clears the line); Ctrl-D or `.exit` leaves;
-    `.help` lists the commands, `.restart` restarts the session. History is kept in the
-    user's data directory (`~/.local/share/vm-system/repl_history` on Linux). With stdin not
-    a terminal, statements are read from it and run in order.
+    Tab completes globals, REPL bindings and properties from the session (no code of yours
+    runs to find them). Ctrl-C cancels the running execution (or clears the line; twice on an
+    empty line leaves); Ctrl-D or `.exit` leaves; `.help` lists the commands, `.restart`
+    restarts the session, `.editor` takes a multi-line input until Ctrl-D, `.load FILE` runs a
+    local file, `.save FILE` writes this REPL's inputs to one. A `--new` session is closed
+    when the REPL ends, also on SIGHUP and SIGTERM. History is kept in the user's data
+    directory (`~/.local/share/vm-system/repl_history` on Linux). With stdin not a terminal,
+    statements are read from it and run in order.
     """
     client = client_of(ctx)
     session, created = _open_session(client, session_id, new, template, worktree_path)
@@ -326,6 +470,8 @@ def repl(
     elif session["status"] != "ready":
         raise CliError(f"session {session['id']} is {session['status']}, not ready")
     loop = Repl(client, session["id"], language.value if language is not None else None)
+    if created:
+        _close_on_signals()
     name = (session.get("template_snapshot") or {}).get("name", "")
     banner = (
         f"vm-system REPL on session {session['id']}"
@@ -343,8 +489,15 @@ def repl(
 
 
 def _close_quietly(close: Callable[[str], Any], session_id: str) -> None:
+    # A second signal while closing must not stop the close half-way.
+    with contextlib.suppress(ValueError):  # not the main thread: no signals to mask
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGTERM})
+    # After a SIGHUP the terminal is gone: the messages may not be writable.
     try:
         close(session_id)
-        _out(f"Closed session: {session_id}")
     except ClientError as exc:
-        _err(f"Error: closing session {session_id} failed: {exc}")
+        with contextlib.suppress(OSError):
+            _err(f"Error: closing session {session_id} failed: {exc}")
+        return
+    with contextlib.suppress(OSError):
+        _out(f"Closed session: {session_id}")

@@ -30,6 +30,7 @@ from .types import (
     Capability,
     CapabilityInfo,
     CapabilityRemoved,
+    Completion,
     EngineInfo,
     Event,
     Execution,
@@ -304,6 +305,13 @@ class AsyncClient:
         under the same id (its startup files run again, its history is kept); with
         ``refresh_template`` from the template's current state instead of the snapshot."""
         return await self._call(Routes.restart_session(session_id, refresh_template))
+
+    async def complete(self, session_id: str, code: str, cursor: int | None = None) -> Completion:
+        """``POST /sessions/{id}/complete``: what may complete the input at ``cursor``
+        (default: the end of ``code``): globals, REPL bindings, keywords, or properties along
+        the prototype chain after a ``.``, computed in the session's runtime without running
+        user code; not an execution. Raises :class:`SessionBusy` while an execution runs."""
+        return await self._call(Routes.complete(session_id, code, cursor))
 
     async def fork_session(
         self, session_id: str, *, until_execution_id: str | None = None

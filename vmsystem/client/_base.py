@@ -25,6 +25,7 @@ from .types import (
     Capability,
     CapabilityInfo,
     CapabilityRemoved,
+    Completion,
     EngineInfo,
     Event,
     Execution,
@@ -419,6 +420,13 @@ class Routes:
             body={"refresh_template": refresh_template},
             waits=True,
         )
+
+    @staticmethod
+    def complete(session_id: str, code: str, cursor: int | None) -> Call[Completion]:
+        body: dict[str, Any] = {"code": code}
+        if cursor is not None:
+            body["cursor"] = cursor
+        return Call("POST", f"{API}/sessions/{_seg(session_id)}/complete", body=body)
 
     @staticmethod
     def fork_session(session_id: str, until_execution_id: str | None = None) -> Call[SessionFork]:

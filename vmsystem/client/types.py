@@ -13,6 +13,7 @@ __all__ = [
     "Capability",
     "CapabilityInfo",
     "CapabilityRemoved",
+    "Completion",
     "DbInfo",
     "EngineInfo",
     "Event",
@@ -302,6 +303,15 @@ class ForkDivergence(TypedDict):
     #: None when the replay was refused before it ran (e.g. its file is gone).
     replay: str | None
     reason: str
+
+
+class Completion(TypedDict):
+    """``POST /sessions/{id}/complete``: names that may replace
+    ``code[cursor_start:cursor_end]`` (offsets in characters)."""
+
+    matches: list[str]
+    cursor_start: int
+    cursor_end: int
 
 
 class SessionFork(TypedDict):

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from vmsystem import __version__
+from vmsystem.core.completions import CompletionService
 from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
@@ -99,6 +100,7 @@ class VmSystem:
         #: The one crash path (see :mod:`vmsystem.core.lost`); recovery listens here.
         self.lost = RuntimeLoss(store, self.registry, self.bus)
         self.executions = ExecutionService(store, self.bus, self.registry, self.executor, self.lost)
+        self.completions = CompletionService(store, self.registry)
         #: Idempotency-Key claims of the submitting routes (persisted, 24 h).
         self.idempotency = IdempotencyService(store)
         self.sessions = SessionService(

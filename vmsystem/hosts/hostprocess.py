@@ -68,7 +68,7 @@ _PACKAGE_ROOT = str(Path(vmsystem.__file__).resolve().parent.parent)
 class Call:
     """A request in flight: a reply, or a run's console lines and outcome."""
 
-    __slots__ = ("done", "error", "files", "on_outcome", "outcome", "sink")
+    __slots__ = ("completion", "done", "error", "files", "on_outcome", "outcome", "sink")
 
     def __init__(
         self, sink: ConsoleSink | None = None, on_outcome: OutcomeCallback | None = None
@@ -80,6 +80,8 @@ class Call:
         self.on_outcome = on_outcome
         #: A file operation's answer.
         self.files: wire.FilesResult | None = None
+        #: A completion's answer.
+        self.completion: wire.CompleteResult | None = None
 
     def end(self, outcome: Outcome) -> None:
         """The run ended: record its outcome and hand it on (on the calling thread)."""
@@ -211,7 +213,12 @@ class HostProcess:
             self.ready.set()
             return
         if not isinstance(
-            message, wire.ConsoleBatch | wire.RunOutcome | wire.Reply | wire.FilesResult
+            message,
+            wire.ConsoleBatch
+            | wire.RunOutcome
+            | wire.Reply
+            | wire.FilesResult
+            | wire.CompleteResult,
         ):
             raise wire.WireError(f"the daemon does not take {message.op!r} messages")
         with self.lock:
@@ -232,6 +239,8 @@ class HostProcess:
             return
         if isinstance(message, wire.FilesResult):
             call.files = message
+        elif isinstance(message, wire.CompleteResult):
+            call.completion = message
         elif not message.ok:
             call.error = message.error or "failed"
         call.done.set()

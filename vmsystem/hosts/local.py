@@ -27,8 +27,10 @@ from vmsystem.modules.worktree import (
     create_worktree,
 )
 from vmsystem.runtime import (
+    Completion,
     ConsoleSink,
     Engine,
+    EngineBusy,
     EngineContext,
     EngineError,
     Outcome,
@@ -159,6 +161,20 @@ class LocalRuntime:
             raise EngineError("the session's runtime is closed")
         return perform(self.scope.worktree, request)
 
+    def complete(self, code: str, cursor: int) -> Completion:
+        """Completions at ``cursor`` (see :meth:`EngineContext.complete`), on the calling
+        thread; EngineBusy while a run is in progress."""
+        with self._lock:
+            if self._closed:
+                raise EngineError("context is closed")
+            if self._busy:
+                raise EngineBusy("the session is running code")
+            self._busy = True
+        try:
+            return self.context.complete(code, cursor)
+        finally:
+            self._release()
+
     def cancel(self) -> bool:
         """Stop the current run, including a host call (exec, SQL) it is waiting in."""
         self.scope.interrupt.set()
@@ -284,6 +300,10 @@ class HostCore:
         """A file operation on a held runtime's worktree (EngineError if it is gone)."""
         return self.get(session_id).files(request)
 
+    def complete(self, session_id: str, code: str, cursor: int) -> Completion:
+        """Completions in a held runtime (EngineBusy while it runs, EngineError if gone)."""
+        return self.get(session_id).complete(code, cursor)
+
     def cancel(self, session_id: str) -> bool:
         """Cancel the session's run; False if none was running (or no such runtime)."""
         with self._lock:
@@ -317,6 +337,28 @@ def files_result(core: HostCore, message: wire.Files) -> wire.FilesResult:
     except Exception as exc:
         return wire.FilesResult(message.req, error=str(exc))
     return wire.FilesResult(message.req, reply=reply)
+
+
+def complete_result(core: HostCore, message: wire.Complete) -> wire.CompleteResult:
+    """Serve a :class:`~vmsystem.hosts.wire.Complete` message on ``core`` (worker and Ray
+    actor alike): the completion, busy, or the error."""
+    try:
+        done = core.complete(message.sid, message.code, message.cursor)
+    except EngineBusy as exc:
+        return wire.CompleteResult(message.req, busy=True, error=str(exc))
+    except Exception as exc:
+        return wire.CompleteResult(message.req, error=str(exc))
+    return wire.CompleteResult(message.req, completion=done)
+
+
+def completion_of(result: wire.CompleteResult) -> Completion:
+    """What :func:`complete_result` answered, on the daemon's side: the completion, or
+    EngineBusy (a run is in progress) or EngineError (failed)."""
+    if result.busy:
+        raise EngineBusy(result.error or "the session is running code")
+    if result.error is not None or result.completion is None:
+        raise EngineError(result.error or "the host gave no answer to a completion")
+    return result.completion
 
 
 def files_reply(result: wire.FilesResult) -> FileReply:

@@ -30,12 +30,12 @@ from typing import Any
 from vmsystem.hosts import wire
 from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.hostprocess import START_TIMEOUT_S, Call, HostProcess, stop_process
-from vmsystem.hosts.local import files_reply
+from vmsystem.hosts.local import completion_of, files_reply
 from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest, remove_worktree
-from vmsystem.runtime import ConsoleSink, EngineError, RunLimits
+from vmsystem.runtime import Completion, ConsoleSink, EngineError, RunLimits
 
 __all__ = ["ProcessPool", "ProcessRuntime"]
 
@@ -45,6 +45,8 @@ _log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 10.0
 #: How long a file operation may take in the host (a large archive on a slow disk).
 FILES_TIMEOUT_S = 300.0
+#: How long a completion waits for the host's answer.
+COMPLETE_TIMEOUT_S = 10.0
 
 
 class _Host:
@@ -154,6 +156,17 @@ class ProcessRuntime(RemoteRuntime):
         if call.files is None:
             raise EngineError(call.error or f"session host {self.host_id} is gone")
         return files_reply(call.files)
+
+    def complete(self, code: str, cursor: int) -> Completion:
+        """Completions computed in the host (EngineBusy while a run is in flight)."""
+        self._check_completable()
+        call = Call()
+        self._worker.request(lambda req: wire.Complete(req, self.session_id, code, cursor), call)
+        if not call.done.wait(COMPLETE_TIMEOUT_S):
+            raise EngineError(f"session host {self.host_id} did not answer a completion in time")
+        if call.completion is None:
+            raise EngineError(call.error or f"session host {self.host_id} is gone")
+        return completion_of(call.completion)
 
     def cancel(self) -> bool:
         """Ask the host to stop the run (and the host call it waits in); False if idle."""

@@ -27,11 +27,11 @@ from typing import Any
 
 from vmsystem.hosts import wire
 from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
-from vmsystem.hosts.local import files_reply
+from vmsystem.hosts.local import completion_of, files_reply
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest
-from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
+from vmsystem.runtime import Completion, ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
 
 __all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
 
@@ -215,6 +215,16 @@ class HostActor:
                 return {"done": buffer.done, "lines": [], "seq": None}
             seq, lines = buffer.take()
         return {"done": False, "lines": lines, "seq": seq}
+
+    def complete(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A :class:`~vmsystem.hosts.wire.Complete` in this actor: its
+        :class:`~vmsystem.hosts.wire.CompleteResult` (busy travels as data)."""
+        from vmsystem.hosts.local import complete_result
+
+        message = wire.decode(data)
+        if not isinstance(message, wire.Complete):
+            raise wire.WireError(f"complete takes a complete message, not {message.op!r}")
+        return wire.encode(complete_result(self.core, message))
 
     def cancel(self, sid: str) -> bool:
         """Cancel the session's run."""
@@ -510,6 +520,24 @@ class RayRuntime(RemoteRuntime):
         if not isinstance(answer, wire.FilesResult):
             raise EngineError(f"session host {self.host_id} answered {answer.op!r} to files")
         return files_reply(answer)
+
+    def complete(self, code: str, cursor: int) -> Completion:
+        """Completions computed in the actor (EngineBusy while a run is in flight)."""
+        self._check_completable()
+        try:
+            answer = wire.decode(
+                _ray().get(
+                    self._actor.handle.complete.remote(
+                        wire.encode(wire.Complete(0, self.session_id, code, cursor))
+                    ),
+                    timeout=CALL_TIMEOUT_S,
+                )
+            )
+        except Exception as exc:
+            raise EngineError(self._actor.describe(exc)) from exc
+        if not isinstance(answer, wire.CompleteResult):
+            raise EngineError(f"session host {self.host_id} answered {answer.op!r} to complete")
+        return completion_of(answer)
 
     def cancel(self) -> bool:
         """Ask the actor to stop the run; False if idle."""

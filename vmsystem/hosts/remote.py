@@ -22,7 +22,14 @@ from vmsystem.hosts.base import (
     wait_for_outcome,
 )
 from vmsystem.hosts.watchdog import Timer, Watchdog
-from vmsystem.runtime import ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
+from vmsystem.runtime import (
+    ConsoleSink,
+    EngineBusy,
+    EngineError,
+    Outcome,
+    OutcomeKind,
+    RunLimits,
+)
 
 __all__ = ["ANSWER_TIMEOUT_S", "RemoteRuntime"]
 
@@ -92,6 +99,15 @@ class RemoteRuntime:
     @property
     def _running(self) -> bool:
         return self._flight is not None
+
+    def _check_completable(self) -> None:
+        """Raise unless a completion may be sent: EngineBusy while a run is in flight,
+        EngineError once the runtime is closed or lost."""
+        with self._lock:
+            if self._closed or self._lost_cause is not None:
+                raise EngineError(self._lost_cause or "context is closed")
+            if self._flight is not None:
+                raise EngineBusy("the session is running code")
 
     def start_run(
         self,

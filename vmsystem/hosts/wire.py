@@ -12,9 +12,9 @@ new field travels to process and Ray hosts without a change here. A field whose 
 host) stays behind.
 
 Daemon to host: :class:`Create`, :class:`Run`, :class:`Cancel`, :class:`Close`,
-:class:`Files`, :class:`Shutdown`. Host to daemon: :class:`Ready` once (its
+:class:`Files`, :class:`Complete`, :class:`Shutdown`. Host to daemon: :class:`Ready` once (its
 ``protocol_version`` is checked by :func:`check_ready`), :class:`Reply`, :class:`FilesResult`,
-:class:`ConsoleBatch`, :class:`RunOutcome`. The process
+:class:`CompleteResult`, :class:`ConsoleBatch`, :class:`RunOutcome`. The process
 backend frames them (:mod:`vmsystem.hosts.protocol`); the Ray backend passes the same dicts as
 actor-call arguments and results. Models: jupyter_client's message envelope and Dask's
 one-class-per-message (``distributed/worker_state_machine.py``).
@@ -32,13 +32,15 @@ from typing import Any, ClassVar, Union
 
 from vmsystem.hosts.base import RuntimeSpec
 from vmsystem.modules.worktree import FileReply, FileRequest
-from vmsystem.runtime import ConsoleLine, Outcome, RunLimits
+from vmsystem.runtime import Completion, ConsoleLine, Outcome, RunLimits
 
 __all__ = [
     "MESSAGES",
     "PROTOCOL_VERSION",
     "Cancel",
     "Close",
+    "Complete",
+    "CompleteResult",
     "ConsoleBatch",
     "Create",
     "Files",
@@ -119,6 +121,18 @@ class Files:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Complete:
+    """Completions at ``cursor`` in the session's input; answered by a
+    :class:`CompleteResult`."""
+
+    op: ClassVar[str] = "complete"
+    req: int
+    sid: str
+    code: str
+    cursor: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Shutdown:
     """Close every runtime and exit."""
 
@@ -170,6 +184,18 @@ class FilesResult:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class CompleteResult:
+    """The answer to :class:`Complete`: the ``completion``, or ``busy`` (a run is in
+    progress), or an ``error`` (the session's runtime is gone, an internal failure)."""
+
+    op: ClassVar[str] = "complete_result"
+    req: int
+    completion: Completion | None = None
+    busy: bool = False
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ConsoleBatch:
     """Console lines of the run ``req``, while it runs."""
 
@@ -193,10 +219,12 @@ Message = Union[  # noqa: UP007
     Cancel,
     Close,
     Files,
+    Complete,
     Shutdown,
     Ready,
     Reply,
     FilesResult,
+    CompleteResult,
     ConsoleBatch,
     RunOutcome,
 ]

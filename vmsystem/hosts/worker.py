@@ -77,6 +77,11 @@ class _Server:
         except EngineError as exc:
             on_outcome(Outcome(OutcomeKind.LOST, message=f"runtime lost: {exc}"))
 
+    def complete(self, message: wire.Complete) -> None:
+        from vmsystem.hosts.local import complete_result
+
+        self.send(complete_result(self.core, message))
+
     def files(self, message: wire.Files) -> None:
         from vmsystem.hosts.local import files_result
 
@@ -117,6 +122,8 @@ class _Server:
                 self.pool.submit(self.close, message)
             elif isinstance(message, wire.Files):
                 self.pool.submit(self.files, message)
+            elif isinstance(message, wire.Complete):
+                self.pool.submit(self.complete, message)
             elif isinstance(message, wire.Shutdown):
                 return
             else:

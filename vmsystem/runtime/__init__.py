@@ -1,10 +1,12 @@
 """Live JavaScript contexts behind an engine interface (V8 through mini-racer)."""
 
 from vmsystem.runtime.base import (
+    Completion,
     ConsoleLine,
     ConsoleSink,
     ContextOptions,
     Engine,
+    EngineBusy,
     EngineContext,
     EngineError,
     HostError,
@@ -15,10 +17,12 @@ from vmsystem.runtime.base import (
 )
 
 __all__ = [
+    "Completion",
     "ConsoleLine",
     "ConsoleSink",
     "ContextOptions",
     "Engine",
+    "EngineBusy",
     "EngineContext",
     "EngineError",
     "HostError",

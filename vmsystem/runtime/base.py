@@ -14,10 +14,12 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 __all__ = [
+    "Completion",
     "ConsoleLine",
     "ConsoleSink",
     "ContextOptions",
     "Engine",
+    "EngineBusy",
     "EngineContext",
     "EngineError",
     "HostError",
@@ -38,6 +40,10 @@ HostFunction = Callable[[list[Any]], Any]
 
 class EngineError(Exception):
     """The engine failed (not the user's code): context creation, a lost runtime."""
+
+
+class EngineBusy(EngineError):
+    """The context is running code, so it cannot answer (e.g. a completion) now."""
 
 
 class HostError(Exception):
@@ -110,6 +116,32 @@ class Outcome:
     output_bytes: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What may replace ``code[cursor_start:cursor_end]`` (offsets in characters)."""
+
+    matches: tuple[str, ...]
+    cursor_start: int
+    cursor_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (as the API answers it)."""
+        return {
+            "matches": list(self.matches),
+            "cursor_start": self.cursor_start,
+            "cursor_end": self.cursor_end,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Completion:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            tuple(str(m) for m in data["matches"]),
+            int(data["cursor_start"]),
+            int(data["cursor_end"]),
+        )
+
+
 class EngineContext(Protocol):
     """One live JS global context (one session's runtime)."""
 
@@ -129,6 +161,12 @@ class EngineContext(Protocol):
         env: Mapping[str, str] | None = None,
     ) -> Outcome:
         """Run ``code`` in the global scope; blocks until it ends or a limit stops it."""
+        ...
+
+    def complete(self, code: str, cursor: int) -> Completion:
+        """Names that may complete the identifier before ``cursor`` in ``code`` (globals, REPL
+        bindings, keywords, or properties along the prototype chain after a ``.``), found
+        without running user code. Raises :class:`EngineBusy` while a run is in progress."""
         ...
 
     def cancel(self) -> bool:

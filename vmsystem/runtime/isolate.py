@@ -106,8 +106,9 @@ class Isolate:
         self.ctx.array_push(argv, bell)
         self.ctx.array_push(argv, orjson.dumps(config).decode())
         internals: Any = self._call(prelude.raw_handle, argv.raw_handle)
-        items: list[Any] = [self.ctx.get_object_item(internals, i) for i in range(6)]
-        self.finish_ok, self.finish_err, self.begin, sab, self.tick, self.transform = items
+        items: list[Any] = [self.ctx.get_object_item(internals, i) for i in range(7)]
+        self.finish_ok, self.finish_err, self.begin, sab, self.tick, self.transform = items[:6]
+        self.complete = items[6]
         self.mailbox = Mailbox(sab, self._host_call)
         self.no_args: Any = self._eval_value("[]")
         self.none: Any = self.ctx._python_to_value_handle(None)

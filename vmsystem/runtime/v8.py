@@ -16,10 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from vmsystem.runtime.base import (
+    Completion,
     ConsoleLine,
     ConsoleSink,
     ContextOptions,
+    EngineBusy,
     EngineError,
     Outcome,
     OutcomeKind,
@@ -27,7 +31,7 @@ from vmsystem.runtime.base import (
 )
 from vmsystem.runtime.display import DISPLAY_LEVEL, bundle_text
 from vmsystem.runtime.isolate import MAILBOX_BYTES, STOP, Isolate, bundle_source
-from vmsystem.runtime.native import ERROR_TYPES, dll, handle_type
+from vmsystem.runtime.native import ERROR_TYPES, MrTypes, dll, handle_text, handle_type
 from vmsystem.runtime.run import Run, RunClock
 from vmsystem.runtime.schedule import (
     POLL_S,
@@ -42,6 +46,8 @@ __all__ = ["V8Context", "V8Engine"]
 
 #: Console levels the host accepts; anything else is reported as ``log``.
 CONSOLE_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
+#: How long a completion may take before it is given up (it walks property lists only).
+COMPLETE_TIMEOUT_S = 2.0
 #: Most random bytes one crypto.getRandomValues call may ask for (the Web Crypto limit).
 _MAX_RANDOM_BYTES = 65536
 
@@ -304,6 +310,34 @@ class V8Context:
         if cpu_start is not None and cpu_end is not None:
             return replace(outcome, duration_ms=duration_ms, cpu_ms=round(cpu_end - cpu_start, 3))
         return replace(outcome, duration_ms=duration_ms)
+
+    def complete(self, code: str, cursor: int) -> Completion:
+        """Completions at ``cursor``; see :class:`~vmsystem.runtime.base.EngineContext`."""
+        if not 0 <= cursor <= len(code):
+            raise ValueError(f"cursor {cursor} is outside the code (0..{len(code)})")
+        if not self._run_lock.acquire(blocking=False):
+            raise EngineBusy("the context is running code")
+        try:
+            if self._closed:
+                raise EngineError("context is closed")
+            while not self._iso.results.empty():
+                self._iso.results.get_nowait()
+            with self._state_lock:
+                self._stop_reason = None
+            before = self._iso.str_handle(code[:cursor])
+            clock = RunClock(time.monotonic() + COMPLETE_TIMEOUT_S, None, None)
+            answer = self._await(
+                lambda: self._iso.post_call(self._iso.complete, before), clock, cancelable=True
+            )
+            if answer is None:
+                raise EngineError("the runtime was lost while completing")
+            if self._stop_reason is not None or handle_type(answer) != MrTypes.str_utf8:
+                return Completion((), cursor, cursor)
+            parsed = orjson.loads(handle_text(answer))
+        finally:
+            self._run_lock.release()
+        word = str(parsed.get("word", ""))
+        return Completion(tuple(parsed.get("matches", ())), cursor - len(word), cursor)
 
     def _await(
         self,

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from vmsystem.api.deps import run_blocking, vm
 from vmsystem.api.idempotency import HEADER_PARAMETERS, found, idempotent
 from vmsystem.api.responses import json_response, session_json
-from vmsystem.api.schemas import RestartIn, SessionIn
+from vmsystem.api.schemas import CompleteIn, RestartIn, SessionIn
 from vmsystem.api.streams import session_stream
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
@@ -89,3 +89,16 @@ async def stream_session(
     last_event_id: str | None = Header(None),
 ) -> Response:
     return await session_stream(request, session_id, last_event_id)
+
+
+@router.post(
+    "/{session_id}/complete",
+    summary="Completions at a cursor (globals, REPL bindings, properties); not an execution",
+    description="Computed in the session's runtime without running user code (no getter, "
+    "no Proxy trap, no call). While an execution runs the answer is 409 SESSION_BUSY at once.",
+)
+async def complete_session(request: Request, session_id: str, body: CompleteIn) -> Response:
+    done = await run_blocking(
+        request, vm(request).completions.complete, session_id, body.code, body.cursor
+    )
+    return json_response(done.to_dict())

@@ -268,5 +268,5 @@
     return true;
   }
   reset();
-  return [finishOk, finishErr, begin, sab, tick, transform];
+  return [finishOk, finishErr, begin, sab, tick, transform, complete];
 })

@@ -15,6 +15,9 @@
   // - The last expression statement's value is handed to the prelude (mini-racer cannot return
   //   a BigInt completion value).
   const REPL_KEY = _Symbol.for("vm-system.repl");
+  // The getters of sealed const bindings: reading one runs no user code (see complete()).
+  const _weakSetAdd = _WeakSet.prototype.add;
+  const SEALED = new _WeakSet();
   const CAPTURED = _freeze(_create(null));
   const replHelper = _freeze({
     declare(names) {
@@ -34,8 +37,10 @@
         const d = _getOwnPropertyDescriptor(G, name);
         if (d === undefined || !d.configurable || !_hasOwn(d, "value")) continue;
         const value = d.value;
+        const getter = { [name]() { return value; } }[name];
+        _apply(_weakSetAdd, SEALED, [getter]);
         _defineProperty(G, name, {
-          get: { [name]() { return value; } }[name],
+          get: getter,
           set: { [name]() { throw new _TypeError("Assignment to constant variable."); } }[name],
           enumerable: false, configurable: true,
         });
@@ -233,4 +238,105 @@
     let n = "";
     for (let i = start; i < end; i++) if (_charCodeAt(source, i) === 10) n += "\n";
     return n;
+  }
+
+  // ---------------------------------------------------------------- completion
+  // complete() answers what may follow the text before the cursor (one JSON string in `this`,
+  // the text itself): global names (REPL bindings are globals, see above) and keywords for a
+  // plain word, the properties along the prototype chain for `a.b.wo`. It never runs user code:
+  // the chain `a.b` is resolved through property descriptors (a getter stops it, except the
+  // prelude's own for const bindings), and a Proxy (the global Proxy records every proxy, see
+  // 3-inspect.js) stops it too, since listing its keys would call its traps.
+  const _weakSetHasRaw = _WeakSet.prototype.has;
+  const _getOwnNames = _Object.getOwnPropertyNames, _getOwnDescriptor = _Object.getOwnPropertyDescriptor;
+  const _regexpExecC = uncurry(_RegExp.prototype.exec), _regexpTestC = uncurry(_RegExp.prototype.test);
+  const _startsWithC = uncurry(String.prototype.startsWith), _sliceC = uncurry(String.prototype.slice);
+  const _sortC = uncurry(Array.prototype.sort);
+  const PRIMITIVE_PROTOS = _freeze([_String.prototype, _Number.prototype, Boolean.prototype,
+                                    BigInt.prototype, _Symbol.prototype]);
+  const CHAIN_NAME = /[A-Za-z_$][A-Za-z0-9_$]*/g;
+  const COMPLETE_TAIL = /(?:^|[^A-Za-z0-9_$.\\'"`])((?:[A-Za-z_$][A-Za-z0-9_$]*\s*\??\.\s*)*)([A-Za-z_$][A-Za-z0-9_$]*)?$/;
+  const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+  const KEYWORDS = ["async", "await", "break", "case", "catch", "class", "const", "continue",
+    "debugger", "default", "delete", "do", "else", "export", "extends", "false", "finally", "for",
+    "function", "if", "import", "in", "instanceof", "let", "new", "null", "of", "return", "static",
+    "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with",
+    "yield"];
+  const MAX_MATCHES = 1000, MAX_CHAIN = 64;
+  const NOTHING = {};
+  function isProxy(v) {
+    return v !== null && (typeof v === "object" || typeof v === "function") && _weakMapHas(proxies, v);
+  }
+  // The object whose own and inherited properties `v` offers (a primitive's prototype).
+  function holder(v) {
+    switch (typeof v) {
+      case "string": return PRIMITIVE_PROTOS[0];
+      case "number": return PRIMITIVE_PROTOS[1];
+      case "boolean": return PRIMITIVE_PROTOS[2];
+      case "bigint": return PRIMITIVE_PROTOS[3];
+      case "symbol": return PRIMITIVE_PROTOS[4];
+      case "object": return v === null ? NOTHING : v;
+      case "function": return v;
+      default: return NOTHING;
+    }
+  }
+  // `obj[name]` without calling anything, or NOTHING.
+  function lookup(v, name) {
+    let o = holder(v);
+    for (let depth = 0; o !== null && o !== NOTHING && depth < MAX_CHAIN; depth++) {
+      if (isProxy(o)) return NOTHING;
+      const d = _getOwnDescriptor(o, name);
+      if (d !== undefined) {
+        if (_hasOwn(d, "value")) return d.value;
+        if (typeof d.get === "function" && _apply(_weakSetHasRaw, SEALED, [d.get])) return _apply(d.get, v, []);
+        return NOTHING;
+      }
+      o = _getProto(o);
+    }
+    return NOTHING;
+  }
+  function propertyNames(v, prefix, out, seen) {
+    let o = holder(v);
+    for (let depth = 0; o !== null && o !== NOTHING && depth < MAX_CHAIN; depth++) {
+      if (isProxy(o)) return;
+      const names = _getOwnNames(o);
+      for (let i = 0; i < names.length && out.length < MAX_MATCHES; i++) {
+        const n = names[i];
+        if (seen[n] === true || !_startsWithC(n, prefix) || !_regexpTestC(IDENTIFIER, n)) continue;
+        seen[n] = true;
+        _push(out, n);
+      }
+      o = _getProto(o);
+    }
+  }
+  function complete() {
+    const before = _String(this);
+    const m = _regexpExecC(COMPLETE_TAIL, before);
+    const out = newList();
+    const word = m === null || m[2] === undefined ? "" : m[2];
+    if (m !== null) {
+      const chain = m[1];
+      const seen = _create(null);
+      if (chain === "") {
+        if (word !== "") {
+          propertyNames(G, word, out, seen);
+          for (let i = 0; i < KEYWORDS.length; i++) {
+            const k = KEYWORDS[i];
+            if (seen[k] !== true && _startsWithC(k, word)) { seen[k] = true; _push(out, k); }
+          }
+        }
+      } else {
+        let v = G;
+        CHAIN_NAME.lastIndex = 0;
+        for (let p = _regexpExecC(CHAIN_NAME, chain); p !== null && v !== NOTHING; p = _regexpExecC(CHAIN_NAME, chain)) {
+          v = lookup(v, p[0]);
+        }
+        if (v !== NOTHING && v !== undefined) propertyNames(v, word, out, seen);
+      }
+    }
+    _sortC(out);
+    // Built by hand: stringifying an array or object would look up a user-defined toJSON.
+    const quoted = newList();
+    for (let i = 0; i < out.length; i++) _push(quoted, _stringify(out[i]));
+    return "{\"matches\":[" + _arrJoin(quoted, ",") + "],\"word\":" + _stringify(word) + "}";
   }
