@@ -150,6 +150,7 @@ def get(
                 ("resolver", "Resolver"),
                 ("runtime", "Runtime"),
                 ("deterministic", "Deterministic"),
+                ("worktree", "Worktree"),
             ):
                 if key in settings:
                     echo(f"  {label}: {compact(settings[key])}")
