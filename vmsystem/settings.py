@@ -236,7 +236,8 @@ SETTINGS: tuple[Setting, ...] = (
         "VMSYSTEM_RAY_ADDRESS",
         str,
         None,
-        "Ray cluster to place hosts on with --hosts ray (default: start a local one).",
+        "Ray cluster to place hosts on with --hosts ray (default: start a private local one, "
+        "in a temporary directory of its own, stopped with the daemon).",
     ),
     Setting(
         "executor_threads",

@@ -28,6 +28,7 @@ from typing import Any
 from vmsystem.hosts import wire
 from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.local import completion_of, files_reply
+from vmsystem.hosts.raylocal import PrivateCluster
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest
@@ -68,16 +69,22 @@ def start_local_cluster(num_cpus: int = 2) -> tuple[str, Any]:
     Returns its address and a function that stops it.
     """
     ray = _ray()
+    private = PrivateCluster()
     ray.init(
         num_cpus=num_cpus,
         include_dashboard=False,
         object_store_memory=80 * 1024 * 1024,
-        _node_ip_address="127.0.0.1",
         logging_level=logging.WARNING,
         configure_logging=False,
         log_to_driver=False,
+        **private.init_options(),
     )
-    return str(ray.get_runtime_context().gcs_address), ray.shutdown
+
+    def stop() -> None:
+        ray.shutdown()
+        private.remove()
+
+    return str(ray.get_runtime_context().gcs_address), stop
 
 
 class _ConsoleBuffer:
@@ -584,19 +591,22 @@ class RayPool:
         self._grow_lock = threading.Lock()
         self.closing = False
         self._owns_ray = False
+        self._private: PrivateCluster | None = None
         if not ray.is_initialized():
+            # Without an address: a private local cluster, never one found on the machine.
+            self._private = PrivateCluster() if address is None else None
+            where = self._private.init_options() if self._private else {"address": address}
             try:
-                # Without an address Ray starts a local cluster: keep it on loopback.
-                local = {"_node_ip_address": "127.0.0.1"} if address is None else {}
                 ray.init(
-                    address=address,
                     include_dashboard=False,
                     logging_level=logging.WARNING,
                     configure_logging=False,
                     log_to_driver=False,
-                    **local,
+                    **where,
                 )
             except Exception as exc:
+                if self._private is not None:
+                    self._private.remove()
                 raise EngineError(f"cannot join the Ray cluster at {address}: {exc}") from exc
             self._owns_ray = True
         self.actor_class = ray.remote(HostActor)
@@ -733,3 +743,5 @@ class RayPool:
         if self._owns_ray:
             with contextlib.suppress(Exception):
                 _ray().shutdown()
+        if self._private is not None:
+            self._private.remove()
