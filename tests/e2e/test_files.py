@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client as httplib
 import io
 import tarfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from .conftest import Daemon, create_template, free_port
+from .mcp_clients import connect, data
 
 BACKENDS = ("process", "ray")
 
@@ -191,3 +193,26 @@ def test_a_project_tree_goes_up_and_down_as_one_archive(http: httpx.Client) -> N
     down = http.get(f"/sessions/{session['id']}/archive")
     with tarfile.open(fileobj=io.BytesIO(down.content)) as archive:
         assert sorted(archive.getnames()) == ["README", "src", "src/main.js"]
+
+
+async def test_the_mcp_flow_on_a_managed_session(files_daemon: Daemon, http: httpx.Client) -> None:
+    """create_session (no path) -> write_file -> run_js importing that file, with the official
+    MCP SDK's client over the daemon's /mcp, on this module's host backend."""
+    template = create_template(http, f"mcp-files-{uuid.uuid4().hex[:8]}")
+    async with connect(files_daemon.url, "http", None) as client:
+        created = data(await client.call_tool("create_session", {"template": template["name"]}))
+        assert created["worktree_managed"] is True
+        sid = created["id"]
+        data(
+            await client.call_tool(
+                "write_file",
+                {"session_id": sid, "path": "lib/k.mjs", "content": "export const k = 41;\n"},
+            )
+        )
+        ran = data(
+            await client.call_tool(
+                "run_js",
+                {"session_id": sid, "code": "const { k } = await import('./lib/k.mjs'); k + 1"},
+            )
+        )
+        assert ran["status"] == "ok" and ran["value"]["json"] == 42, ran
