@@ -65,10 +65,22 @@ def test_fs_writes_need_fs_write(worktree: Path) -> None:
 # ------------------------------------------------------------------------- module tricks
 @pytest.mark.parametrize(
     "name",
-    ["child_process", "fs/promises", "./x.js", "/etc/passwd", "../fs", "process", "module"],
+    ["child_process", "fs/promises", "/etc/passwd", "../fs", "process", "module"],
 )
 def test_require_loads_only_configured_native_modules(full: Session, name: str) -> None:
     assert "Invalid module" in full.caught(f"require({js(name)})")["message"]
+
+
+def test_require_of_worktree_files_stays_inside_the_worktree(
+    full: Session, escapes: dict[str, str]
+) -> None:
+    # Worktree files are modules now (docs/runtime.md, Modules); nothing outside is.
+    assert "Cannot find module './x.js'" in full.caught("require('./x.js')")["message"]
+    for path in escapes.values():
+        spec = path if path.startswith(("/", ".")) else "./" + path
+        error = full.caught(f"require({js(spec)})")
+        assert "Invalid module" in error["message"], (spec, error)
+        assert "outside" in error["message"] and "outside-secret" not in str(error)
 
 
 def test_unconfigured_modules_are_not_loadable(worktree: Path) -> None:
