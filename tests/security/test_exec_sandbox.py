@@ -281,3 +281,30 @@ def test_the_sandbox_dies_with_the_daemon(tmp_path: Path) -> None:
         daemon.kill()
         daemon.wait()
     _assert_gone(["sleep", marker], "the daemon")
+
+
+FORK_LOOP = (
+    "import os, time\n"
+    "n = 0\n"
+    "for _ in range(1000):\n"
+    "    try:\n"
+    "        pid = os.fork()\n"
+    "    except OSError:\n"
+    "        break\n"
+    "    if pid == 0:\n"
+    "        time.sleep(3)\n"
+    "        os._exit(0)\n"
+    "    n += 1\n"
+    "print(n)\n"
+)
+
+
+def test_a_fork_loop_stays_under_the_process_limit(sandboxed: Session) -> None:
+    from vmsystem.modules.cgroups import EXEC_MAX_PROCESSES, command_group
+
+    group = command_group()
+    assert group is not None, "this machine has a writable cgroup (v2 delegated or v1 pids)"
+    group.close()
+    out = run(sandboxed, "python3", "-c", FORK_LOOP)
+    assert not out.startswith("THREW"), out
+    assert int(out) < EXEC_MAX_PROCESSES, out

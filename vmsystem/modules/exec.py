@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vmsystem.modules.cgroups import command_group
 from vmsystem.modules.grants import exec_policy, session_environment
 from vmsystem.modules.sandbox import SandboxUnavailable, inside_sandbox, sandbox_command
 from vmsystem.modules.scope import ModuleScope, ModuleSpec
@@ -118,6 +119,9 @@ def _build(scope: ModuleScope) -> dict[str, HostFunction]:
             )
         except SandboxUnavailable as exc:
             raise HostError(f"exec: {cmd} not started: {exc}") from None
+        group = command_group()
+        if group is not None:
+            command = group.wrap(command)
         try:
             proc = subprocess.Popen(
                 command,
@@ -131,8 +135,14 @@ def _build(scope: ModuleScope) -> dict[str, HostFunction]:
                 start_new_session=True,
             )
         except OSError as exc:
+            if group is not None:
+                group.close()
             raise HostError(f"exec: cannot start {cmd}: {exc.strerror or exc}") from None
-        output, stopped = _collect(proc, time.monotonic() + budget, scope)
+        try:
+            output, stopped = _collect(proc, time.monotonic() + budget, scope)
+        finally:
+            if group is not None:
+                group.close()
         text = output.decode("utf-8", errors="replace")
         if stopped == "timeout":
             raise HostError(f"exec: {cmd} timed out after {budget * 1000:.0f} ms: {text}")
