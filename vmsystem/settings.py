@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -269,32 +269,34 @@ SETTINGS: tuple[Setting, ...] = (
 
 @dataclass(frozen=True)
 class ServeSettings:
-    """Resolved daemon settings (flag > environment > default)."""
+    """Resolved daemon settings (flag > environment > default), one field per entry of
+    :data:`SETTINGS` (a test keeps them the same). Made by :meth:`resolve` only: the defaults
+    are the declarations', nowhere else."""
 
-    db: str | None = None
-    listen: str = "127.0.0.1:3210"
-    cors_origins: tuple[str, ...] = field(default_factory=tuple)
-    allowed_hosts: tuple[str, ...] = field(default_factory=tuple)
-    auth_token: str | None = None
-    insecure_no_auth: bool = False
-    max_request_bytes: int = 1048576
-    max_header_bytes: int = 65536
-    max_header_count: int = 100
-    max_file_bytes: int = 67108864
-    max_sessions: int = 1000
-    request_read_timeout: float = 10.0
-    session_idle_timeout: float | None = None
-    worktrees_dir: str | None = None
-    worktree_retention: float | None = None
-    cache_dir: str | None = None
-    hosts: str = "process"
-    host_processes: int | None = None
-    sessions_per_host: int = 32
-    host_memory_mb: int = 4096
-    ray_address: str | None = None
-    executor_threads: int = 256
-    access_log: bool = False
-    log_level: str = "info"
+    db: str | None
+    listen: str
+    cors_origins: tuple[str, ...]
+    allowed_hosts: tuple[str, ...]
+    auth_token: str | None
+    insecure_no_auth: bool
+    max_request_bytes: int
+    max_header_bytes: int
+    max_header_count: int
+    max_file_bytes: int
+    max_sessions: int
+    request_read_timeout: float
+    session_idle_timeout: float | None
+    worktrees_dir: str | None
+    worktree_retention: float | None
+    cache_dir: str | None
+    hosts: str
+    host_processes: int | None
+    sessions_per_host: int
+    host_memory_mb: int
+    ray_address: str | None
+    executor_threads: int
+    access_log: bool
+    log_level: str
 
     @classmethod
     def resolve(
@@ -311,8 +313,7 @@ class ServeSettings:
                 values[s.name] = s.parse(env[s.env])
             else:
                 values[s.name] = s.default
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        return cls(**values)
 
     @property
     def host(self) -> str:

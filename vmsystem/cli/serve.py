@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import logging
 import signal
@@ -14,7 +15,7 @@ import typer
 
 from vmsystem import __version__
 from vmsystem.cli.logs import JsonLineFormatter
-from vmsystem.settings import SETTINGS, ServeSettings, default_db_path
+from vmsystem.settings import SETTINGS, ServeSettings, Setting, default_db_path
 
 __all__ = ["serve"]
 
@@ -65,64 +66,60 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def serve(
-    ctx: typer.Context,
-    listen: Annotated[str | None, _opt("listen")] = None,
-    cors_origin: Annotated[list[str] | None, _opt("cors_origins")] = None,
-    allowed_host: Annotated[list[str] | None, _opt("allowed_hosts")] = None,
-    max_request_bytes: Annotated[int | None, _opt("max_request_bytes")] = None,
-    max_header_bytes: Annotated[int | None, _opt("max_header_bytes")] = None,
-    max_header_count: Annotated[int | None, _opt("max_header_count")] = None,
-    max_file_bytes: Annotated[int | None, _opt("max_file_bytes")] = None,
-    max_sessions: Annotated[int | None, _opt("max_sessions")] = None,
-    request_read_timeout: Annotated[float | None, _opt("request_read_timeout")] = None,
-    session_idle_timeout: Annotated[float | None, _opt("session_idle_timeout")] = None,
-    worktrees_dir: Annotated[str | None, _opt("worktrees_dir")] = None,
-    worktree_retention: Annotated[float | None, _opt("worktree_retention")] = None,
-    cache_dir: Annotated[str | None, _opt("cache_dir")] = None,
-    hosts: Annotated[str | None, _opt("hosts")] = None,
-    host_processes: Annotated[int | None, _opt("host_processes")] = None,
-    sessions_per_host: Annotated[int | None, _opt("sessions_per_host")] = None,
-    host_memory_mb: Annotated[int | None, _opt("host_memory_mb")] = None,
-    ray_address: Annotated[str | None, _opt("ray_address")] = None,
-    executor_threads: Annotated[int | None, _opt("executor_threads")] = None,
-    insecure_no_auth: Annotated[bool, _opt("insecure_no_auth")] = False,
-    access_log: Annotated[bool, _opt("access_log")] = False,
-    db: Annotated[str | None, _opt("db")] = None,
-    auth_token: Annotated[str | None, _opt("auth_token")] = None,
-) -> None:
+#: Settings that are the CLI's global options only (``vm-system --log-level debug serve``).
+_GLOBAL_ONLY = frozenset({"log_level"})
+#: Settings of serve that fall back to the global option of the same name.
+_ALSO_GLOBAL = ("db", "auth_token")
+
+
+def _annotation(s: Setting) -> Any:
+    """The typer annotation of a setting's option (from its declaration)."""
+    if s.multiple:
+        return Annotated[list[s.type] | None, _opt(s.name)]  # type: ignore[name-defined]
+    if s.type is bool:
+        return Annotated[bool, _opt(s.name)]
+    return Annotated[s.type | None, _opt(s.name)]
+
+
+def serve(ctx: typer.Context, **given: Any) -> None:
     """Run the daemon: the REST API, live event streams and the web UI at /.
 
     With no flags it listens on 127.0.0.1:3210 with an embedded SQLite database in the user's
     data directory. Every flag can also be set with its VMSYSTEM_* environment variable.
     """
     root = ctx.obj
-    flags = {
-        "db": db or getattr(root, "db", None),
-        "listen": listen,
-        "cors_origins": tuple(cors_origin or ()),
-        "allowed_hosts": tuple(allowed_host or ()),
-        "auth_token": auth_token or getattr(root, "auth_token", None),
-        "insecure_no_auth": insecure_no_auth,
-        "max_request_bytes": max_request_bytes,
-        "max_header_bytes": max_header_bytes,
-        "max_header_count": max_header_count,
-        "max_file_bytes": max_file_bytes,
-        "max_sessions": max_sessions,
-        "request_read_timeout": request_read_timeout,
-        "session_idle_timeout": session_idle_timeout,
-        "worktrees_dir": worktrees_dir,
-        "worktree_retention": worktree_retention,
-        "cache_dir": cache_dir,
-        "hosts": hosts,
-        "host_processes": host_processes,
-        "sessions_per_host": sessions_per_host,
-        "host_memory_mb": host_memory_mb,
-        "ray_address": ray_address,
-        "executor_threads": executor_threads,
-        "access_log": access_log,
-        "log_level": getattr(root, "log_level", None),
-    }
+    flags: dict[str, Any] = {s.name: given.get(s.name) for s in SETTINGS}
+    for name in _ALSO_GLOBAL:
+        flags[name] = flags[name] or getattr(root, name, None)
+    for name in _GLOBAL_ONLY:
+        flags[name] = getattr(root, name, None)
+    for s in SETTINGS:
+        if s.multiple:
+            flags[s.name] = tuple(flags[s.name] or ())
+    _run(flags)
+
+
+# serve's options are generated from SETTINGS: one declaration (flag, env var, help, type),
+# one default (ServeSettings.resolve applies it).
+_PARAMETERS = [
+    inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context),
+    *(
+        inspect.Parameter(
+            s.name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=False if s.type is bool and not s.multiple else None,
+            annotation=_annotation(s),
+        )
+        for s in SETTINGS
+        if s.name not in _GLOBAL_ONLY
+    ),
+]
+setattr(serve, "__signature__", inspect.Signature(_PARAMETERS, return_annotation=None))  # noqa: B010
+serve.__annotations__ = {p.name: p.annotation for p in _PARAMETERS} | {"return": None}
+
+
+def _run(flags: dict[str, Any]) -> None:
+    """Resolve the settings and serve until stopped."""
     settings = ServeSettings.resolve(flags)
     try:
         host, port = settings.host, settings.port
