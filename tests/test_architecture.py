@@ -16,9 +16,16 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "vmsystem"
 WEB_FRAMEWORKS = frozenset({"fastapi", "starlette", "uvicorn", "sse_starlette", "typer", "click"})
 
-#: vm-system packages (and leaf modules) each layer may import, besides itself.
+#: vm-system packages (and leaf modules) each layer may import, besides itself. Every top-level
+#: module and package of vmsystem has a rule (``vmsystem`` alone: ``__version__``).
 ALLOWED: dict[str, frozenset[str]] = {
     "models": frozenset(),
+    # The daemon's settings, declared once: data, and where the library cache lives.
+    "settings": frozenset({"vmsystem.libraries"}),
+    # ``python -m vmsystem``: the CLI.
+    "__main__": frozenset({"vmsystem.cli"}),
+    # The web UI's built files (static assets; no code of its own).
+    "web": frozenset(),
     "libraries": frozenset(),
     "runtime": frozenset(),
     # Below the core: a session host process builds modules next to its isolate, and never
@@ -49,6 +56,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: Third-party packages each layer must not import.
 FORBIDDEN_THIRD_PARTY: dict[str, frozenset[str]] = {
     "models": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
+    "settings": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
+    "__main__": frozenset(),
+    "web": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
     "libraries": WEB_FRAMEWORKS | {"httpx"},
     "runtime": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
     "modules": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
@@ -108,11 +118,26 @@ def imports_of(path: Path) -> list[Import]:
                     names = [base] if child.module else [f"{base}.{a.name}" for a in child.names]
                     found.extend(Import(n, in_function) for n in names)
                 elif child.module:
-                    found.append(Import(child.module, in_function))
+                    # ``from vmsystem import store`` imports the module vmsystem.store, not
+                    # (only) the package: name the submodules it takes.
+                    subs = [f"{child.module}.{a.name}" for a in child.names]
+                    modules = [n for n in subs if _is_module(n)]
+                    found.extend(Import(n, in_function) for n in modules)
+                    if len(modules) < len(subs):  # names defined in the module itself
+                        found.append(Import(child.module, in_function))
             visit(child, inner)
 
     visit(tree, False)
     return found
+
+
+def _is_module(name: str) -> bool:
+    """Whether ``name`` is a module or package of vmsystem."""
+    parts = name.split(".")
+    if parts[0] != "vmsystem" or len(parts) < 2:
+        return False
+    base = PACKAGE.joinpath(*parts[1:])
+    return base.with_suffix(".py").exists() or (base / "__init__.py").exists()
 
 
 def _within(name: str, packages: frozenset[str] | set[str]) -> bool:
@@ -128,21 +153,28 @@ def _layer_files(layer: str) -> list[Path]:
 
 def violations(layer: str) -> list[str]:
     """Imports of ``layer`` that break its rules."""
+    found: list[str] = []
+    for path in _layer_files(layer):
+        found.extend(file_violations(layer, path, path.relative_to(PACKAGE).as_posix()))
+    return found
+
+
+def file_violations(layer: str, path: Path, rel: str) -> list[str]:
+    """Imports of the file ``path`` (named ``rel`` in the package) that break ``layer``'s
+    rules."""
     own = f"vmsystem.{layer}"
     found = []
-    for path in _layer_files(layer):
-        rel = path.relative_to(PACKAGE).as_posix()
-        for imp in imports_of(path):
-            name = imp.name
-            top = name.split(".")[0]
-            if top == "vmsystem":
-                allowed = set(ALLOWED[layer]) | {own}
-                if rel == SERVE_MODULE and imp.in_function:
-                    allowed |= SERVE_EXTRA
-                if not _within(name, allowed):
-                    found.append(f"{rel} imports {name}")
-            elif top in FORBIDDEN_THIRD_PARTY[layer]:
+    for imp in imports_of(path):
+        name = imp.name
+        top = name.split(".")[0]
+        if top == "vmsystem":
+            allowed = set(ALLOWED[layer]) | {own}
+            if rel == SERVE_MODULE and imp.in_function:
+                allowed |= SERVE_EXTRA
+            if not _within(name, allowed):
                 found.append(f"{rel} imports {name}")
+        elif top in FORBIDDEN_THIRD_PARTY[layer]:
+            found.append(f"{rel} imports {name}")
     return found
 
 
@@ -151,12 +183,45 @@ def test_layer_imports_only_what_it_may(layer: str) -> None:
     assert violations(layer) == []
 
 
-def test_every_package_has_a_rule() -> None:
+def top_level() -> set[str]:
+    """Every top-level module and package of vmsystem (its ``__init__`` aside)."""
     packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    modules = {p.stem for p in PACKAGE.glob("*.py") if not p.name.startswith("_")}
-    unruled = packages - set(ALLOWED) - {"web"}
-    assert unruled == set(), f"add a rule for {sorted(unruled)}"
-    assert "models" in modules
+    modules = {p.stem for p in PACKAGE.glob("*.py") if p.name != "__init__.py"}
+    return packages | modules
+
+
+def test_every_top_level_module_and_package_has_a_rule() -> None:
+    names = top_level()
+    assert {"models", "settings", "__main__", "core", "web"} <= names
+    assert names - set(ALLOWED) == set(), f"add a rule for {sorted(names - set(ALLOWED))}"
+    assert set(ALLOWED) == set(FORBIDDEN_THIRD_PARTY)
+
+
+@pytest.mark.parametrize(
+    ("layer", "source", "caught"),
+    [
+        ("api", "from vmsystem import store\n", "vmsystem.store"),
+        ("api", "from vmsystem import __version__, store\n", "vmsystem.store"),
+        ("client", "from vmsystem import core\n", "vmsystem.core"),
+        ("settings", "from vmsystem.core import open_system\n", "vmsystem.core"),
+        ("settings", "import fastapi\n", "fastapi"),
+        ("__main__", "from vmsystem import api\n", "vmsystem.api"),
+        ("web", "from vmsystem import models\n", "vmsystem.models"),
+    ],
+)
+def test_each_rule_catches_what_it_forbids(
+    tmp_path: Path, layer: str, source: str, caught: str
+) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
+    assert [v for v in file_violations(layer, probe, "probe.py") if caught in v] != []
+
+
+def test_a_package_attribute_import_is_not_a_module_import(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("from vmsystem import __version__\n")
+    assert imports_of(probe) == [Import("vmsystem", False)]
+    assert file_violations("api", probe, "probe.py") == []
 
 
 def test_the_check_reads_relative_and_function_level_imports(tmp_path: Path) -> None:
