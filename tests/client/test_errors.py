@@ -39,6 +39,7 @@ CODES = {
     "INVALID_FORK_POINT": (422, sdk.ForkPointInvalid),
     "PAYLOAD_TOO_LARGE": (413, sdk.PayloadTooLarge),
     "RANGE_NOT_SATISFIABLE": (416, sdk.RangeNotSatisfiable),
+    "HEADERS_TOO_LARGE": (431, sdk.HeadersTooLarge),
     "INVALID_PATH": (422, sdk.InvalidPath),
     "INVALID_ARCHIVE": (422, sdk.InvalidArchive),
     "OUTPUT_LIMIT_EXCEEDED": (422, sdk.OutputLimitExceeded),

@@ -29,6 +29,7 @@ The daemon answers every failure with one envelope,
         │   └── IdempotencyInProgress  IDEMPOTENCY_IN_PROGRESS (409)
         ├── PayloadTooLarge            PAYLOAD_TOO_LARGE (413)
         ├── RangeNotSatisfiable        RANGE_NOT_SATISFIABLE (416)
+        ├── HeadersTooLarge            HEADERS_TOO_LARGE (431)
         ├── Unprocessable
         │   ├── InvalidPath            INVALID_PATH (422)
         │   ├── InvalidArchive         INVALID_ARCHIVE (422)
@@ -65,6 +66,7 @@ __all__ = [
     "ExecutionNotFound",
     "FileNotFound",
     "ForkPointInvalid",
+    "HeadersTooLarge",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
@@ -278,6 +280,12 @@ class IdempotencyInProgress(Conflict):
     carried out (retry later, or send ``Prefer: wait=N`` to wait for its result)."""
 
     error_code = "IDEMPOTENCY_IN_PROGRESS"
+
+
+class HeadersTooLarge(APIError):
+    """431 HEADERS_TOO_LARGE: the request line and headers are over the daemon's limits."""
+
+    error_code = "HEADERS_TOO_LARGE"
 
 
 class RangeNotSatisfiable(APIError):
