@@ -165,3 +165,25 @@ def test_a_bad_seed_setting_is_refused(vm: VmSystem, seed: object) -> None:
     template = _template(vm)
     with pytest.raises(ValidationError, match=r"settings\.worktree\.seed"):
         vm.templates.update(template, settings={"worktree": {"seed": seed}})
+
+
+def test_the_daemon_loop_applies_the_retention(tmp_path: Path) -> None:
+    from vmsystem.core import open_system
+
+    with open_system(
+        str(tmp_path / "vm.db"),
+        cache_dir=tmp_path / "cache",
+        worktrees_dir=tmp_path / "worktrees",
+        worktree_retention=0.0,
+    ) as system:
+        session = system.sessions.create(_template(system))
+        system.files.write(session.id, "a.txt", b"a")
+        system.sessions.close(session.id)
+        deadline = time.monotonic() + 60
+        while Path(session.worktree_path).exists():
+            assert time.monotonic() < deadline, "the retention never removed the worktree"
+            time.sleep(0.05)
+        deadline = time.monotonic() + 60
+        while system.sessions.get(session.id).worktree_removed_at is None:
+            assert time.monotonic() < deadline, "worktree_removed_at was never set"
+            time.sleep(0.05)
