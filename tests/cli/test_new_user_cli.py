@@ -4,6 +4,7 @@ session, cancel of a finished execution, fork divergence details, search after a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sys
@@ -185,3 +186,27 @@ def test_purging_one_session_keeps_the_other_sessions_runs_searchable(
     assert kept["id"] in found
     assert "cannot index" not in daemon.log.read_text()
     vm.close_session(b)
+
+
+def test_gathered_runs_on_one_session_raise_session_busy_as_docs_sdk_md_says(
+    daemon: Daemon, vm: sdk.Client, template: str, tmp_path: Path
+) -> None:
+    daemon.cli("template", "set-limits", template, "--wall-ms", "600000", check=True)
+    sid = vm.create_session(template, str(tmp_path))["id"]
+
+    async def gather() -> list[object]:
+        async with sdk.AsyncClient(daemon.url) as avm:
+            first = await avm.run_repl(sid, "while (true) {}", stream=True)
+            results = await asyncio.gather(
+                *(avm.run_repl(sid, "1") for _ in range(2)), return_exceptions=True
+            )
+            await avm.cancel_execution(first["id"])
+            return [first, *results]
+
+    first, *refused = asyncio.run(gather())
+    assert all(isinstance(r, sdk.SessionBusy) for r in refused), refused
+    assert all(r.execution_id == first["id"] for r in refused)  # type: ignore[attr-defined,index]
+    from vmsystem.client import APIError, ClientError, DaemonUnavailable, SessionBusy
+
+    assert issubclass(SessionBusy, APIError) and issubclass(DaemonUnavailable, ClientError)
+    vm.close_session(sid)

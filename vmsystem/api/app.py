@@ -9,6 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
+from fastapi_offline import FastAPIOffline
 
 from vmsystem import __version__
 from vmsystem.api.bodies import install_schemas
@@ -30,7 +31,10 @@ from vmsystem.api.routes import (
 from vmsystem.api.webui import serve_ui
 from vmsystem.core import VmSystem
 
-__all__ = ["create_app"]
+__all__ = ["DOCS_ASSETS", "create_app"]
+
+#: Where the daemon serves the Swagger UI and ReDoc assets of /docs and /redoc.
+DOCS_ASSETS = "/docs-assets"
 
 
 def create_app(
@@ -65,7 +69,10 @@ def create_app(
             # Off the loop: executions awaited on it end (cancelled) while the system drains.
             await anyio.to_thread.run_sync(vm.shutdown)
 
-    app = FastAPI(
+    # /docs (Swagger UI) and /redoc load their scripts and styles from the daemon itself
+    # (fastapi-offline ships them), never from a CDN: they work on an offline server.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
         title="vm-system",
         version=__version__,
         description="Daemon-first JavaScript runtime service: templates, sessions, executions, "
