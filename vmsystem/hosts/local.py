@@ -8,6 +8,7 @@ actor put a :class:`HostCore` behind their channel.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -370,3 +371,18 @@ def files_reply(result: wire.FilesResult) -> FileReply:
     if result.error is not None or result.reply is None:
         raise EngineError(result.error or "the host gave no answer to a file operation")
     return result.reply
+
+
+def ready_message() -> wire.Ready:
+    """This host process's :class:`~vmsystem.hosts.wire.Ready` (worker and Ray actor alike):
+    its pid, the protocol version, its engine and versions."""
+    import vmsystem
+
+    engine = get_engine("v8")
+    return wire.Ready(
+        pid=os.getpid(),
+        protocol_version=wire.PROTOCOL_VERSION,
+        engine=engine.name,
+        engine_version=engine.version,
+        vmsystem_version=vmsystem.__version__,
+    )

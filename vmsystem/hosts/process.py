@@ -17,6 +17,7 @@ its host killed: the last resort for a builtin that never checks for termination
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import logging
 import os
@@ -24,8 +25,6 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
 
 from vmsystem.hosts import wire
 from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
@@ -35,7 +34,7 @@ from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest, remove_worktree
-from vmsystem.runtime import Completion, ConsoleSink, EngineError, RunLimits
+from vmsystem.runtime import Completion, ConsoleSink, EngineError
 
 __all__ = ["ProcessPool", "ProcessRuntime"]
 
@@ -118,28 +117,8 @@ class ProcessRuntime(RemoteRuntime):
         """The host process's pid."""
         return self._worker.pid
 
-    def _send_run(
-        self,
-        code: str,
-        filename: str | None,
-        limits: RunLimits,
-        sink: ConsoleSink,
-        args: Any,
-        env: Mapping[str, str] | None,
-        finish: OutcomeCallback,
-    ) -> None:
-        self._worker.request(
-            lambda req: wire.Run(
-                req=req,
-                sid=self.session_id,
-                code=code,
-                limits=limits,
-                filename=filename,
-                args=args,
-                env=dict(env) if env is not None else None,
-            ),
-            Call(sink, finish),
-        )
+    def _send_run(self, run: wire.Run, sink: ConsoleSink, finish: OutcomeCallback) -> None:
+        self._worker.request(lambda req: dataclasses.replace(run, req=req), Call(sink, finish))
 
     def _kill_host(self, reason: str) -> None:
         self._worker.kill(reason)

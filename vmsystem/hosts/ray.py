@@ -22,7 +22,6 @@ import itertools
 import logging
 import os
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 from vmsystem.hosts import wire
@@ -32,7 +31,7 @@ from vmsystem.hosts.raylocal import PrivateCluster
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest
-from vmsystem.runtime import Completion, ConsoleSink, EngineError, Outcome, OutcomeKind, RunLimits
+from vmsystem.runtime import Completion, ConsoleSink, EngineError, Outcome, OutcomeKind
 
 __all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
 
@@ -129,19 +128,9 @@ class HostActor:
 
     def ready(self) -> dict[str, Any]:
         """The actor's :class:`~vmsystem.hosts.wire.Ready` (its pid, engine and versions)."""
-        import vmsystem
-        from vmsystem.runtime import get_engine
+        from vmsystem.hosts.local import ready_message
 
-        engine = get_engine("v8")
-        return wire.encode(
-            wire.Ready(
-                pid=os.getpid(),
-                protocol_version=wire.PROTOCOL_VERSION,
-                engine=engine.name,
-                engine_version=engine.version,
-                vmsystem_version=vmsystem.__version__,
-            )
-        )
+        return wire.encode(ready_message())
 
     def rss_bytes(self) -> int | None:
         """The actor process's resident set size."""
@@ -426,33 +415,11 @@ class RayRuntime(RemoteRuntime):
     def _host_alive(self) -> bool:
         return self._actor.alive
 
-    def _send_run(
-        self,
-        code: str,
-        filename: str | None,
-        limits: RunLimits,
-        sink: ConsoleSink,
-        args: Any,
-        env: Mapping[str, str] | None,
-        finish: OutcomeCallback,
-    ) -> None:
+    def _send_run(self, run: wire.Run, sink: ConsoleSink, finish: OutcomeCallback) -> None:
         rid = f"{self.session_id}:{next(self._runs)}"
         relay = _ConsoleRelay(sink, finish)
         try:
-            ref = self._actor.handle.run.remote(
-                rid,
-                wire.encode(
-                    wire.Run(
-                        req=0,
-                        sid=self.session_id,
-                        code=code,
-                        limits=limits,
-                        filename=filename,
-                        args=args,
-                        env=dict(env) if env is not None else None,
-                    )
-                ),
-            )
+            ref = self._actor.handle.run.remote(rid, wire.encode(run))
         except Exception as exc:
             raise EngineError(self._actor.cause or self._actor.describe(exc)) from exc
         ref.future().add_done_callback(lambda future: self._run_done(relay, future))

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from vmsystem.hosts import wire
 from vmsystem.hosts.base import (
     KILL_GRACE_S,
     LostCallback,
@@ -73,18 +74,10 @@ class RemoteRuntime:
         """Whether the process holding the runtime is alive."""
         raise NotImplementedError
 
-    def _send_run(
-        self,
-        code: str,
-        filename: str | None,
-        limits: RunLimits,
-        sink: ConsoleSink,
-        args: Any,
-        env: Mapping[str, str] | None,
-        finish: OutcomeCallback,
-    ) -> None:
-        """Send the run to the host; ``finish(outcome)`` when its outcome (or the host's
-        death) arrives. Raises EngineError if the host cannot take it."""
+    def _send_run(self, run: wire.Run, sink: ConsoleSink, finish: OutcomeCallback) -> None:
+        """Send ``run`` to the host (its ``req`` is the backend's to set); ``finish(outcome)``
+        when its outcome (or the host's death) arrives. Raises EngineError if the host cannot
+        take it."""
         raise NotImplementedError
 
     def _kill_host(self, reason: str) -> None:
@@ -142,9 +135,16 @@ class RemoteRuntime:
                     )
                 )
         try:
-            self._send_run(
-                code, filename, limits, sink, args, env, lambda o: self._finish(flight, o)
+            run = wire.Run(
+                req=0,
+                sid=self.session_id,
+                code=code,
+                limits=limits,
+                filename=filename,
+                args=args,
+                env=dict(env) if env is not None else None,
             )
+            self._send_run(run, sink, lambda o: self._finish(flight, o))
         except BaseException:
             with self._lock:
                 self._settle(flight)

@@ -94,19 +94,9 @@ class _Server:
             self.send(wire.Reply(message.req, ok=True))
 
     def serve(self) -> None:
-        import vmsystem
-        from vmsystem.runtime import get_engine
+        from vmsystem.hosts.local import ready_message
 
-        engine = get_engine("v8")
-        self.send(
-            wire.Ready(
-                pid=os.getpid(),
-                protocol_version=wire.PROTOCOL_VERSION,
-                engine=engine.name,
-                engine_version=engine.version,
-                vmsystem_version=vmsystem.__version__,
-            )
-        )
+        self.send(ready_message())
         while True:
             try:
                 message = self.channel.receive()
