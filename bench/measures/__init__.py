@@ -12,6 +12,7 @@ from bench.measures import (
     http_latency,
     inprocess,
     memory,
+    middleware,
     modules,
     search,
     sessions,
@@ -26,6 +27,7 @@ MEASURES: dict[str, ModuleType] = {
     for m in (
         inprocess,
         http_latency,
+        middleware,
         throughput,
         sessions,
         console,
