@@ -287,6 +287,7 @@ STANDARD_GLOBALS = {
     "_",
     "_error",
     "$vmT",
+    "$vmR",
     "Object",
     "Function",
     "Array",

@@ -25,6 +25,7 @@ ADDED = {
     "_",
     "_error",
     "$vmT",
+    "$vmR",
     "process",
     "setTimeout",
     "setInterval",

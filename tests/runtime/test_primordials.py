@@ -79,3 +79,36 @@ def test_the_host_keeps_console_levels_to_a_fixed_set_and_timestamps_to_the_run(
     assert [(level, text) for level, text, _ in sink.lines] == [("log", "a"), ("warn", "b")]
     assert all(ctx._run_started_ms <= ts <= now for _, _, ts in sink.lines)
     assert {"log", "info", "warn", "error", "debug"} == CONSOLE_LEVELS
+
+
+def test_the_repl_transform_uses_the_builtins_from_before_user_code(ctx: V8Context) -> None:
+    tamper = """
+    globalThis.mine = [function () { throw new Error('no call') }, function* () {}, () => 1];
+    Function.prototype.call = mine[0];
+    Array.prototype[Symbol.iterator] = mine[1];
+    Symbol.for = mine[2];
+    Object.prototype.declarations = 'forged';
+    1
+    """
+    assert value(ctx, tamper) == 1
+    assert value(ctx, "const x = await Promise.resolve(2); x") == 2
+    assert value(ctx, "let y = 3; class K {}; y") == 3
+    # The user's replacements are back in place after the transform.
+    assert value(
+        ctx,
+        "[Function.prototype.call === mine[0], Array.prototype[Symbol.iterator] === mine[1], "
+        "Symbol.for === mine[2], ({}).declarations]",
+    ) == [True, True, True, "forged"]
+
+
+def test_the_repl_helper_is_not_reachable_from_user_code(ctx: V8Context) -> None:
+    assert value(ctx, "typeof globalThis[Symbol.for('vm-system.repl')]") == "undefined"
+    assert value(
+        ctx, "Object.getOwnPropertySymbols(globalThis).map(String).filter(s => /repl/.test(s))"
+    ) == []
+    # $vmR answers only the token of the input being run (which user code never sees).
+    code = "let t = 1; try { $vmR('guess') } catch (e) { e.constructor.name + ': ' + e.message }"
+    assert value(ctx, code) == "TypeError: $vmR is internal to vm-system's REPL"
+    assert value(ctx, "try { $vmR(undefined) } catch (e) { 'refused' }") == "refused"
+    run(ctx, "$vmR = () => ({}); delete globalThis.$vmR")
+    assert value(ctx, "const still = 5; still") == 5

@@ -116,6 +116,7 @@
     state.captured = undefined;
     state.thrown = undefined;
     state.hasThrown = false;
+    replToken = null;
     state.failed = false;
     state.failure = undefined;
     state.idleTicks = 0;

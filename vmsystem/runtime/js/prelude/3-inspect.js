@@ -7,6 +7,7 @@
   // handler) comes from the hooks below. Primitives and short printable strings are formatted
   // here, so a run such as `1 + 1` never loads the bundle.
   const MAX_STRING = 10000;
+  const _mathRandom = Math.random;   // before deterministic mode replaces it
   const _regexpTest = uncurry(RegExp.prototype.test);
   const _strReplace = uncurry(String.prototype.replace), _strSlice = uncurry(String.prototype.slice);
   const _strIncludes = uncurry(String.prototype.includes), _strRepeat = uncurry(String.prototype.repeat);

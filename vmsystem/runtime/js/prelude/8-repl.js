@@ -14,7 +14,6 @@
   //   every declaration stays visible to later inputs. The run then waits for that promise.
   // - The last expression statement's value is handed to the prelude (mini-racer cannot return
   //   a BigInt completion value).
-  const REPL_KEY = _Symbol.for("vm-system.repl");
   // The getters of sealed const bindings: reading one runs no user code (see complete()).
   const _weakSetAdd = _WeakSet.prototype.add;
   const SEALED = new _WeakSet();
@@ -56,8 +55,89 @@
     value: { $vmT(v) { state.thrown = v; state.hasThrown = true; throw v; } }.$vmT,
     writable: false, configurable: false, enumerable: false,
   });
-  _defineProperty(G, REPL_KEY, { value: replHelper, writable: false, configurable: false, enumerable: false });
-  const HELPER = "globalThis[Symbol.for(\"vm-system.repl\")]";
+  // The rewritten input reaches the helper as `$vmR("<token>")`: the token is new for each
+  // input and dropped when its run ends, so user code can neither find the helper in a global
+  // nor call it (and `$vmR` itself can be neither replaced nor removed). Nothing in that path
+  // looks up a builtin: a replaced `Symbol.for` or `Function.prototype.call` cannot break it.
+  let replToken = null, HELPER = "";
+  _defineProperty(G, "$vmR", {
+    value: { $vmR(token) {
+      if (replToken === null || token !== replToken) throw new _TypeError("$vmR is internal to vm-system's REPL");
+      return replHelper;
+    } }.$vmR,
+    writable: false, configurable: false, enumerable: false,
+  });
+  function newReplToken() {
+    let t = "";
+    for (let i = 0; i < 4; i++) t += _numToString(_mathFloor(_mathRandom() * 4294967296), 36);
+    replToken = t;
+    HELPER = "$vmR(\"" + t + "\")";
+  }
+
+  // The transform runs acorn and this file's own code (for...of, array methods) with the
+  // builtins as they were before user code ran: the standard prototypes and constructors are
+  // put back for the call (user-added properties taken off), then the user's versions return.
+  const PRISTINE = newList();   // entries {o, keys, descs, own (Map of the pristine keys), all}
+  const _ownKeys = Reflect.ownKeys, _deleteProperty = Reflect.deleteProperty;
+  function snapshot(o, names) {
+    if (o === null || o === undefined) return;
+    const keys = names === undefined ? _ownKeys(o) : names, descs = newList(), own = new _Map();
+    for (let i = 0; i < keys.length; i++) {
+      _push(descs, _getOwnPropertyDescriptor(o, keys[i]));
+      _apply(_mapSet, own, [keys[i], true]);
+    }
+    _push(PRISTINE, { o, keys, descs, own, all: names === undefined });
+  }
+  const GLOBAL_NAMES = newList();
+  for (const name of ["Object", "Function", "Array", "String", "Number", "Boolean", "Symbol", "BigInt",
+                      "RegExp", "Map", "Set", "WeakMap", "WeakSet", "JSON", "Math", "Reflect", "Error",
+                      "SyntaxError", "TypeError", "RangeError", "ReferenceError", "parseInt", "parseFloat",
+                      "isNaN", "isFinite", "Promise", "Date", "Uint8Array", "Uint16Array", "Uint32Array",
+                      "Int32Array", "Float64Array", "ArrayBuffer", "String"]) {
+    if (_getOwnPropertyDescriptor(G, name) !== undefined) _push(GLOBAL_NAMES, name);
+  }
+  snapshot(G, GLOBAL_NAMES);
+  for (const o of [Object, Object.prototype, Function.prototype, Array, Array.prototype, String, String.prototype,
+                   Number, Number.prototype, Boolean.prototype, Symbol, Symbol.prototype, BigInt.prototype,
+                   RegExp, RegExp.prototype, Map, Map.prototype, Set, Set.prototype, WeakMap.prototype,
+                   JSON, Math, Reflect, Error, Error.prototype, SyntaxError.prototype, Promise, Promise.prototype,
+                   _getProto([][Symbol.iterator]()), _getProto(_getProto([][Symbol.iterator]())),
+                   _getProto(new Map().entries()), _getProto(new Set().values()), _getProto(""[Symbol.iterator]()),
+                   _getProto(/x/[Symbol.matchAll]("x")), _TypedArrayProto, _getProto(Uint8Array)]) {
+    snapshot(o);
+  }
+  function withPristine(fn) {
+    const saved = newList();
+    for (let i = 0; i < PRISTINE.length; i++) {
+      const e = PRISTINE[i], o = e.o;
+      const keys = e.all ? _ownKeys(o) : e.keys, descs = newList();
+      for (let j = 0; j < keys.length; j++) _push(descs, _getOwnPropertyDescriptor(o, keys[j]));
+      _push(saved, { o, keys, descs, e });
+      try {
+        if (e.all) for (let j = 0; j < keys.length; j++) if (!_apply(_mapHas, e.own, [keys[j]])) _deleteProperty(o, keys[j]);
+        for (let j = 0; j < e.keys.length; j++) if (e.descs[j] !== undefined) _defineProperty(o, e.keys[j], e.descs[j]);
+      } catch (x) { /* a frozen or non-configurable property stays as it is */ }
+    }
+    try {
+      return fn();
+    } finally {
+      for (let i = saved.length - 1; i >= 0; i--) {
+        const r = saved[i], o = r.o;
+        try {
+          if (r.e.all) {
+            // keys the pristine set had but the user had removed go again
+            const now = _ownKeys(o), had = new _Map();
+            for (let j = 0; j < r.keys.length; j++) _apply(_mapSet, had, [r.keys[j], true]);
+            for (let j = 0; j < now.length; j++) if (!_apply(_mapHas, had, [now[j]])) _deleteProperty(o, now[j]);
+          }
+          for (let j = 0; j < r.keys.length; j++) {
+            if (r.descs[j] !== undefined) _defineProperty(o, r.keys[j], r.descs[j]);
+            else _deleteProperty(o, r.keys[j]);
+          }
+        } catch (x) { /* as above */ }
+      }
+    }
+  }
   const PARSE_OPTIONS = _freeze({ ecmaVersion: "latest", sourceType: "script", allowAwaitOutsideFunction: true, allowHashBang: true });
   // A static import line needs the module grammar (tried when the script grammar fails).
   const MODULE_OPTIONS = _freeze({ ecmaVersion: "latest", sourceType: "module", allowAwaitOutsideFunction: true, allowHashBang: true });
@@ -140,7 +220,11 @@
   }
   function transform() {
     hdr[3] = 1;
-    let source = _String(this);
+    const input = _String(this);
+    newReplToken();
+    return withPristine(() => transformSource(input));
+  }
+  function transformSource(source) {
     // A hashbang line (run-file) becomes a comment of the same length: it must not end up
     // inside the async wrapper, where it is a syntax error.
     if (_strStartsWith(source, "#!")) source = "//" + _strSlice(source, 2);
@@ -161,7 +245,7 @@
         rewritten += _strSlice(source, from, calls[i]) + MODULES + ".import";
         from = calls[i] + 6;
       }
-      const again = _apply(transform, rewritten + _strSlice(source, from), []);
+      const again = transformSource(rewritten + _strSlice(source, from));
       return again !== null ? again : rewritten + _strSlice(source, from);
     }
     const body = ast.body;
