@@ -46,7 +46,6 @@ ADDED = {
     "btoa",
     "crypto",
     "performance",
-    "Symbol(vm-system.repl)",
     "Symbol(vm-system.modules)",
 }
 

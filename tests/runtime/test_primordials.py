@@ -103,9 +103,12 @@ def test_the_repl_transform_uses_the_builtins_from_before_user_code(ctx: V8Conte
 
 def test_the_repl_helper_is_not_reachable_from_user_code(ctx: V8Context) -> None:
     assert value(ctx, "typeof globalThis[Symbol.for('vm-system.repl')]") == "undefined"
-    assert value(
-        ctx, "Object.getOwnPropertySymbols(globalThis).map(String).filter(s => /repl/.test(s))"
-    ) == []
+    assert (
+        value(
+            ctx, "Object.getOwnPropertySymbols(globalThis).map(String).filter(s => /repl/.test(s))"
+        )
+        == []
+    )
     # $vmR answers only the token of the input being run (which user code never sees).
     code = "let t = 1; try { $vmR('guess') } catch (e) { e.constructor.name + ': ' + e.message }"
     assert value(ctx, code) == "TypeError: $vmR is internal to vm-system's REPL"
