@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 __all__ = ["__version__"]
@@ -16,6 +15,8 @@ def _version() -> str:
     The version is written once, in pyproject.toml; an installed package (wheel or editable)
     carries it in its metadata.
     """
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version(DISTRIBUTION)
     except PackageNotFoundError:
@@ -30,4 +31,11 @@ def _version() -> str:
         return "0+unknown"
 
 
-__version__ = _version()
+def __getattr__(name: str) -> str:
+    # Computed on first use: reading the distribution's metadata costs a CLI command a tenth
+    # of a second at start-up, and most commands never show the version.
+    if name == "__version__":
+        value = _version()
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from bench.measures import (
+    cli,
     console,
     fib,
     hosts,
@@ -37,5 +38,6 @@ MEASURES: dict[str, ModuleType] = {
         hosts,
         search,
         modules,
+        cli,
     )
 }

@@ -14,7 +14,6 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from vmsystem import __version__
 from vmsystem.cli import executions, files, kernel, libs, ops, sessions, templates
 from vmsystem.cli.failures import CliError, report
 from vmsystem.cli.mcp import mcp
@@ -102,6 +101,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from vmsystem import __version__
+
         typer.echo(f"vm-system {__version__}")
         raise typer.Exit()
 

@@ -17,7 +17,6 @@ from typing import Any, TypeVar, cast
 import anyio
 import typer
 
-from vmsystem import __version__
 from vmsystem.cli.state import state_of
 from vmsystem.client import (
     APIError,
@@ -139,6 +138,8 @@ async def _serve(server_url: str, token: str | None) -> None:
     from vmsystem.mcp.server import build_server
 
     async with AsyncClient(server_url, token=token, timeout=30) as client:
+        from vmsystem import __version__
+
         server = build_server(ClientBackend(client), version=__version__)
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())

@@ -17,7 +17,6 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 __all__ = [
     "Column",
@@ -80,6 +79,8 @@ def render(fmt: OutputFormat, data: Any, text: Callable[[], None]) -> None:
     if fmt is OutputFormat.json:
         echo(pretty(data))
     elif fmt is OutputFormat.yaml:
+        import yaml  # only for --output yaml: it is not free at every command's start-up
+
         typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
     else:
         text()

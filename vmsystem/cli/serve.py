@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from vmsystem import __version__
 from vmsystem.cli.logs import JsonLineFormatter
 from vmsystem.settings import SETTINGS, ServeSettings, Setting, default_db_path
 
@@ -186,6 +185,8 @@ def _run(flags: dict[str, Any]) -> None:
         allowed_hosts=(*_listen_hosts(host), *settings.allowed_hosts),
         access_log=settings.access_log,
     )
+    from vmsystem import __version__
+
     typer.echo(
         f"vm-system {__version__} listening on http://{settings.listen} "
         f"(database: {vm.store.url}; session hosts: {pool.kind}; web UI at /; API at /api/v1; "
