@@ -323,3 +323,24 @@ def test_a_corrupt_database_refuses_to_run_code(tmp_path: Path, worktree: Path) 
                 assert r.json()["error"]["code"] == "STORE_UNAVAILABLE"
     finally:
         d.terminate()
+
+
+def test_a_database_overwritten_while_runs_go_on_refuses_every_later_run(
+    tmp_path: Path, worktree: Path
+) -> None:
+    d = _start(tmp_path / "overwritten")
+    try:
+        with d.client() as c:
+            session = _session(c, worktree)
+            for _ in range(20):
+                r = c.post("/executions/repl", json={"session_id": session["id"], "input": "1"})
+                assert r.json()["status"] == "ok"
+            # Overwritten with the WAL still holding recent commits: SQLite could go on
+            # appending to the WAL from cached pages, answering runs it can never read back.
+            d.db.write_bytes(os.urandom(d.db.stat().st_size))
+            for _ in range(50):
+                r = c.post("/executions/repl", json={"session_id": session["id"], "input": "2"})
+                assert r.status_code == 503, r.text
+                assert r.json()["error"]["code"] == "STORE_UNAVAILABLE"
+    finally:
+        d.terminate()

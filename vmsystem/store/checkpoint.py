@@ -81,6 +81,8 @@ class Checkpointer:
                 log.debug("WAL checkpoint failed", exc_info=True)
 
     def _checkpoint(self) -> None:
+        if self._db.file_damaged():
+            return  # never copy the WAL into a file that is no longer a database
         frames = _checkpoint(self._connection, "PASSIVE")
         if frames > RESTART_FRAMES:
             frames = _checkpoint(self._connection, "RESTART")

@@ -464,6 +464,7 @@ class Writer:
             try:
                 if self._db.is_sqlite:
                     cursor.execute("BEGIN IMMEDIATE")
+                    self._db.check_file()  # a damaged file takes no more commits
                 ordinals = _apply(self._statements, cursor, ops)
             finally:
                 cursor.close()
