@@ -46,16 +46,43 @@ KINDS = ("inprocess", "process")
 
 
 # ---------------------------------------------------------------------------- helpers
-def _latency_batch(client: httpx.Client, body: bytes, n: int) -> list[float]:
+def _latency_batch(client: httpx.Client, body: bytes, n: int, path: str = REPL) -> list[float]:
     samples = []
     post = client.post
     for _ in range(n):
         t0 = time.perf_counter()
-        r = post(REPL, content=body, headers=HEADERS)
+        r = post(path, content=body, headers=HEADERS)
         samples.append((time.perf_counter() - t0) * 1000)
         if r.status_code != 201:
-            raise RuntimeError(f"POST {REPL} -> {r.status_code}: {r.text[:300]}")
+            raise RuntimeError(f"POST {path} -> {r.status_code}: {r.text[:300]}")
     return samples
+
+
+def _bare(b: Bench) -> dict[str, Any]:
+    """The bare endpoint (same server stack, no engine, no store): REPL-shaped ``POST /bare``
+    p50 and requests/s with the same 16 clients, after the daemons' windows."""
+    bare = b.bare()
+    body = orjson.dumps({"session_id": "bare", "input": "1+1"})
+    with httpx.Client(base_url=bare.base_url, timeout=30) as client:
+        _latency_batch(client, body, b.n(300, 30), "/bare")
+        p50s = [
+            summary(_latency_batch(client, body, b.n(800, 60), "/bare"))["p50"]
+            for _ in range(b.n(5, 1))
+        ]
+    keys = [f"bare-{i}" for i in range(CLIENTS)]
+    rates = [
+        run_load(
+            bare.base_url,
+            "/bare",
+            lambda k: {"session_id": k, "input": "1+1"},
+            keys,
+            CLIENTS,
+            warmup_s=b.n(0.5, 0.2),
+            duration_s=b.n(3.0, 0.5),
+        ).rate
+        for _ in range(b.n(3, 1))
+    ]
+    return {"repl_p50": median(p50s), "rate": median(rates), "p50s": p50s, "rates": rates}
 
 
 def _throughput_window(b: Bench, server: ServerProcess, sessions: list[str]) -> dict[str, Any]:
@@ -361,7 +388,27 @@ def run(b: Bench) -> list[Row]:
     phases["ray"] = time.perf_counter() - t0 - sum(phases.values())
 
     ip, pr = side["inprocess"], side["process"]
+    bare = _bare(b)
     rows = [
+        Row(
+            "hosts_repl_http_p50_process_vs_bare",
+            "REPL `1+1` over HTTP p50, --hosts process, against the bare endpoint",
+            pr["repl_p50"],
+            "ms",
+            bare["repl_p50"],
+            "bare p50",
+            Target("ratio", "<=", 2.0),
+            details=bare,
+        ),
+        Row(
+            "hosts_throughput_c16_process_vs_bare",
+            f"executions/s, {CLIENTS} clients, --hosts process, against the bare endpoint",
+            pr["rate"],
+            "exec/s",
+            bare["rate"],
+            "bare requests/s",
+            Target("ratio", ">=", 0.25),
+        ),
         Row(
             "hosts_repl_http_p50_inprocess",
             "REPL `1+1` over HTTP p50, --hosts inprocess",
