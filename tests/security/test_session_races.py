@@ -19,9 +19,15 @@ pytestmark = pytest.mark.e2e
 ROUNDS = 100
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    d = _start(tmp_path_factory.mktemp("races-daemon"), "--max-sessions", "4")
+@pytest.fixture(scope="module", params=["process", "ray"])
+def daemon(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Daemon]:
+    """A daemon on process hosts, or on Ray hosts (restart boots a runtime on the host)."""
+    hosts: tuple[str, ...] = ("--hosts", "process")
+    if request.param == "ray":
+        hosts = ("--hosts", "ray", "--ray-address", request.getfixturevalue("ray_cluster"))
+    d = _start(tmp_path_factory.mktemp(f"races-{request.param}"), "--max-sessions", "4", *hosts)
     yield d
     code, _ = d.terminate()
     assert code == 0, d.output()
