@@ -18,10 +18,12 @@ __all__ = [
     "ServerProcess",
     "cpu_seconds",
     "free_port",
+    "pss_kb",
     "rss_kb",
     "sched_wait_seconds",
     "start_bare",
     "start_daemon",
+    "voluntary_switches",
 ]
 
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -58,6 +60,28 @@ def rss_kb(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def pss_kb(pid: int) -> int:
+    """The proportional set size of ``pid`` in kB (``/proc/PID/smaps_rollup``): shared pages
+    (libraries, the interpreter) count once across the processes that map them."""
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no Pss for pid {pid}")
+
+
+def voluntary_switches(pid: int) -> int:
+    """Voluntary context switches of the live threads of ``pid`` so far (each thread's
+    ``voluntary_ctxt_switches``; a thread that ended takes its count with it)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/status") as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    total += int(line.split()[1])
+    return total
 
 
 def free_port() -> int:
@@ -138,6 +162,14 @@ class ServerProcess:
             with contextlib.suppress(OSError, RuntimeError):  # a host that just stopped
                 total += rss_kb(pid)
         return total, pids
+
+    def tree_pss_kb(self, pids: list[int]) -> int:
+        """The PSS of the daemon plus the processes ``pids`` (its hosts) in kB."""
+        total = pss_kb(self.pid)
+        for pid in pids:
+            with contextlib.suppress(OSError, RuntimeError):
+                total += pss_kb(pid)
+        return total
 
     def tree_cpu_seconds(self, pids: list[int]) -> float:
         """CPU seconds of the daemon plus the processes ``pids`` (its hosts)."""

@@ -75,6 +75,9 @@ def test_quick_hosts_run_measures_the_backends_side_by_side(tmp_path: Path) -> N
         "hosts_throughput_c16_process",
         "hosts_session_create_p50_process",
         "hosts_memory_idle_process",
+        "hosts_memory_idle_process_pss",
+        "hosts_host_cpu_per_run",
+        "hosts_daemon_switches_per_run",
         "hosts_death_to_serving",
     ):
         assert rows[name]["value"] > 0 and rows[name]["passed"] in (True, False), name

@@ -31,7 +31,13 @@ from bench.context import Bench, Row, Target, check, create_session, create_temp
 from bench.loadgen import run_load
 from bench.measures.http_latency import HEADERS
 from bench.measures.sessions import _create_batch
-from bench.servers import ServerProcess, sched_wait_seconds
+from bench.servers import (
+    ServerProcess,
+    cpu_seconds,
+    pss_kb,
+    sched_wait_seconds,
+    voluntary_switches,
+)
 from bench.stats import median, summary
 
 NAME = "hosts"
@@ -131,10 +137,41 @@ def _wait(pid: int) -> float:
         return math.nan
 
 
+def _run_cost(b: Bench, server: ServerProcess, n: int) -> dict[str, Any]:
+    """Sequential ``1+1`` REPL runs in one session: the hosts' CPU per run (from their
+    ``/proc/PID/stat``) and the daemon's voluntary context switches per run (every thread's)."""
+    with httpx.Client(base_url=server.base_url, timeout=120, headers=API_HEADERS) as api:
+        tid = create_template(api, "bench-run-cost")
+        sid = create_session(api, tid, b.worktree)
+        body = orjson.dumps({"session_id": sid, "input": "1+1"})
+        headers = {"content-type": "application/json"}
+        for _ in range(50):  # warm-up
+            check(api.post(REPL, content=body, headers=headers), 201)
+        hosts = [p for p in server.host_pids() if p != server.pid]
+        cpu0 = sum(cpu_seconds(p) for p in hosts)
+        switches0 = voluntary_switches(server.pid)
+        for _ in range(n):
+            check(api.post(REPL, content=body, headers=headers), 201)
+        switches = voluntary_switches(server.pid) - switches0
+        cpu = sum(cpu_seconds(p) for p in hosts) - cpu0
+    return {
+        "runs": n,
+        "host_pids": hosts,
+        "host_cpu_ms_per_run": cpu * 1000 / n,
+        "daemon_voluntary_switches_per_run": switches / n,
+    }
+
+
 def _rss_sample(b: Bench, server: ServerProcess) -> dict[str, Any]:
     time.sleep(b.n(1.0, 0.2))  # let the daemon's and hosts' allocators settle
     total, pids = server.tree_rss_kb()
-    return {"rss_kb": total, "daemon_rss_kb": server.rss_kb(), "host_pids": pids}
+    return {
+        "rss_kb": total,
+        "pss_kb": server.tree_pss_kb(pids),
+        "daemon_rss_kb": server.rss_kb(),
+        "daemon_pss_kb": pss_kb(server.pid),
+        "host_pids": pids,
+    }
 
 
 def _summary(api: httpx.Client) -> dict[str, Any]:
@@ -237,6 +274,7 @@ def _memory(
     return {
         "fresh_daemon": own,
         "mib_per_session": (after["rss_kb"] - before["rss_kb"]) / total / 1024,
+        "pss_mib_per_session": (after["pss_kb"] - before["pss_kb"]) / total / 1024,
         "sessions": total,
         "before": before,
         "after": after,
@@ -370,6 +408,7 @@ def run(b: Bench) -> list[Row]:
     try:
         side = _latency_and_throughput(b, servers)
         phases["side_by_side"] = time.perf_counter() - t0
+        cost = _run_cost(b, servers["process"], b.n(1000, 200))
         if b.quick:
             memory = {k: _memory(b, k, servers[k]) for k in KINDS}
     finally:
@@ -468,6 +507,30 @@ def run(b: Bench) -> list[Row]:
             "inprocess p50",
             Target("value", "<=", 15.0, "ms"),
             details={"repeats": pr["create"]},
+        ),
+        Row(
+            "hosts_host_cpu_per_run",
+            "host CPU per `1+1` run (host /proc/PID/stat), process",
+            cost["host_cpu_ms_per_run"],
+            "ms",
+            target=Target("value", "<=", 0.25, "ms"),
+            details=cost,
+        ),
+        Row(
+            "hosts_daemon_switches_per_run",
+            "daemon voluntary context switches per `1+1` run, process",
+            cost["daemon_voluntary_switches_per_run"],
+            "switches",
+            target=Target("value", "<=", 4.0, "switches"),
+            details=cost,
+        ),
+        Row(
+            "hosts_memory_idle_process_pss",
+            f"PSS per idle session ({memory['process']['sessions']}), daemon + hosts, process",
+            memory["process"]["pss_mib_per_session"],
+            "MiB",
+            target=Target("value", "<=", 1.5, "MiB"),
+            details=memory["process"],
         ),
         Row(
             "hosts_memory_idle_inprocess",
