@@ -288,6 +288,7 @@ STANDARD_GLOBALS = {
     "_error",
     "$vmT",
     "$vmR",
+    "CryptoKey",
     "Object",
     "Function",
     "Array",

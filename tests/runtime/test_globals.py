@@ -26,6 +26,7 @@ ADDED = {
     "_error",
     "$vmT",
     "$vmR",
+    "CryptoKey",
     "process",
     "setTimeout",
     "setInterval",

@@ -444,3 +444,94 @@ def test_web_apis_work_when_the_template_hides_globals_they_use(
     ctx = make_ctx(hidden_globals=("SharedArrayBuffer", "Atomics", "Intl", "eval"))
     assert value(ctx, "new URL('https://b.example/x?y=2').searchParams.get('y')") == "2"
     assert value(ctx, "[typeof SharedArrayBuffer, typeof Atomics]") == ["undefined", "undefined"]
+
+
+HEX = "const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');"
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "digest"),
+    [
+        ("SHA-1", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+        ("SHA-256", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        (
+            "SHA-384",
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed"
+            "8086072ba1e7cc2358baeca134c825a7",
+        ),
+        (
+            "SHA-512",
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+            "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+        ),
+    ],
+)
+def test_subtle_digest_matches_the_known_vectors(
+    ctx: V8Context, algorithm: str, digest: str
+) -> None:
+    code = f"{HEX} hex(await crypto.subtle.digest('{algorithm}', new TextEncoder().encode('abc')))"
+    assert value(ctx, code) == digest
+
+
+def test_subtle_hmac_signs_and_verifies_the_known_vector(ctx: V8Context) -> None:
+    code = (
+        HEX
+        + """
+    const enc = new TextEncoder();
+    const key = await crypto.subtle.importKey(
+      'raw', enc.encode('key'), {name: 'HMAC', hash: 'SHA-256'}, false, ['sign', 'verify']);
+    const msg = enc.encode('The quick brown fox jumps over the lazy dog');
+    const sig = await crypto.subtle.sign('HMAC', key, msg);
+    const bad = new Uint8Array(sig).slice(); bad[0] ^= 1;
+    [hex(sig), await crypto.subtle.verify('HMAC', key, sig, msg),
+     await crypto.subtle.verify('HMAC', key, bad, msg), key.constructor.name, key.algorithm.hash.name]
+    """
+    )
+    assert value(ctx, code) == [
+        "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8",
+        True,
+        False,
+        "CryptoKey",
+        "SHA-256",
+    ]
+
+
+def test_subtle_aes_gcm_matches_the_known_vector_and_refuses_tampering(ctx: V8Context) -> None:
+    # GCM test case 2 (zero key and IV, one zero block): ciphertext then tag.
+    code = (
+        HEX
+        + """
+    const key = await crypto.subtle.importKey(
+      'raw', new Uint8Array(16), 'AES-GCM', true, ['encrypt', 'decrypt']);
+    const iv = new Uint8Array(12);
+    const sealed = await crypto.subtle.encrypt({name: 'AES-GCM', iv}, key, new Uint8Array(16));
+    const opened = await crypto.subtle.decrypt({name: 'AES-GCM', iv}, key, sealed);
+    const bad = new Uint8Array(sealed).slice(); bad[0] ^= 1;
+    let refused;
+    try { await crypto.subtle.decrypt({name: 'AES-GCM', iv}, key, bad) } catch (e) { refused = e.name }
+    const fresh = await crypto.subtle.generateKey({name: 'AES-GCM', length: 256}, true, ['encrypt', 'decrypt']);
+    const text = await crypto.subtle.encrypt({name: 'AES-GCM', iv}, fresh, new TextEncoder().encode('hi'));
+    [hex(sealed), hex(opened), refused, (await crypto.subtle.exportKey('raw', fresh)).byteLength,
+     new TextDecoder().decode(await crypto.subtle.decrypt({name: 'AES-GCM', iv}, fresh, text))]
+    """
+    )
+    assert value(ctx, code) == [
+        "0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf",
+        "00000000000000000000000000000000",
+        "OperationError",
+        32,
+        "hi",
+    ]
+
+
+def test_subtle_refuses_what_it_does_not_support(ctx: V8Context) -> None:
+    code = """
+    const out = [];
+    for (const f of [() => crypto.subtle.digest('MD5', new Uint8Array(1)),
+                     () => crypto.subtle.generateKey({name: 'RSA-OAEP'}, false, []),
+                     () => crypto.subtle.digest('SHA-256', 'not bytes')]) {
+      try { await f(); out.push('accepted') } catch (e) { out.push(e.name) }
+    }
+    out
+    """
+    assert value(ctx, code) == ["NotSupportedError", "NotSupportedError", "TypeError"]

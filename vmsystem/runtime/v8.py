@@ -41,6 +41,7 @@ from vmsystem.runtime.schedule import (
     running_wait,
     stop_patience,
 )
+from vmsystem.runtime.subtle import subtle
 
 __all__ = ["V8Context", "V8Engine"]
 
@@ -169,6 +170,8 @@ class V8Context:
             return self.last_error
         if op == "bundle":
             return bundle_source(str(payload))
+        if op == "subtle":
+            return subtle(payload)
         if op == "random":
             if not isinstance(payload, int) or not 0 <= payload <= _MAX_RANDOM_BYTES:
                 raise ValueError("bad random byte count")

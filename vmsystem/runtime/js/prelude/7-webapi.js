@@ -248,6 +248,139 @@
       return s;
     },
   };
+  // crypto.subtle: digest (SHA-1/256/384/512), HMAC (importKey raw, generateKey, sign, verify)
+  // and AES-GCM (importKey raw, generateKey, encrypt, decrypt; 128-bit tags), computed by the
+  // host (hashlib, hmac, the cryptography package; runtime/subtle.py). Keys are CryptoKey
+  // objects whose bytes stay in the prelude.
+  const keyBytes = new _WeakMap();
+  const HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
+  const HMAC_BLOCK = { "SHA-1": 64, "SHA-256": 64, "SHA-384": 128, "SHA-512": 128 };
+  class CryptoKey {
+    constructor(key) { if (key !== keyBytes) throw new _TypeError("Illegal constructor"); }
+  }
+  _defineProperty(CryptoKey.prototype, _Symbol.toStringTag, { value: "CryptoKey", configurable: true });
+  function newKey(bytes, algorithm, extractable, usages) {
+    const k = new CryptoKey(keyBytes);
+    _defineProperty(k, "type", { value: "secret", enumerable: true });
+    _defineProperty(k, "extractable", { value: !!extractable, enumerable: true });
+    _defineProperty(k, "algorithm", { value: _freeze(algorithm), enumerable: true });
+    _defineProperty(k, "usages", { value: _freeze(_arrayFrom(usages || [])), enumerable: true });
+    _apply(_weakSet, keyBytes, [k, bytes]);
+    return k;
+  }
+  function bytesOf(data) {
+    let view;
+    if (isBuffer(data)) view = new _Uint8Array(data);
+    else if (_ArrayBufferIsView(data)) {
+      view = new _Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    } else throw new _TypeError("Failed to execute on 'SubtleCrypto': the data is not a BufferSource");
+    let hex = "";
+    for (let i = 0; i < view.length; i++) hex += _hexPairs[view[i]];
+    return hex;
+  }
+  function bufferOf(hex) {
+    const out = new _Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = _parseInt(hex[2 * i] + hex[2 * i + 1], 16);
+    return out.buffer;
+  }
+  function algorithmOf(a) {
+    const alg = typeof a === "string" ? { name: a } : a;
+    if (alg === null || typeof alg !== "object") throw new _TypeError("Algorithm: not an object or a name");
+    const name = _String(alg.name).toUpperCase();
+    return { alg, name };
+  }
+  function hashOf(h) {
+    const name = _String(typeof h === "string" ? h : h && h.name).toUpperCase();
+    if (!_apply(_arrIncludes, HASHES, [name])) throw new (domException())("Unrecognized hash: " + name, "NotSupportedError");
+    return name;
+  }
+  function secretOf(key, name, usage) {
+    const bytes = key !== null && typeof key === "object" ? _apply(_weakGet, keyBytes, [key]) : undefined;
+    if (bytes === undefined) throw new _TypeError("parameter is not of type 'CryptoKey'");
+    if (key.algorithm.name !== name) throw new (domException())("The key is not a " + name + " key", "InvalidAccessError");
+    if (!_apply(_arrIncludes, key.usages, [usage])) throw new (domException())("The key does not allow " + usage, "InvalidAccessError");
+    return bytes;
+  }
+  function subtleCall(args) {
+    try { return hostCall("subtle", args); } catch (e) {
+      const m = _String(e && e.message);
+      if (_strStartsWith(m, "OperationError: ")) throw new (domException())(_strSlice(m, 16), "OperationError");
+      throw e;
+    }
+  }
+  function asPromise(fn) {
+    return function (...args) {
+      try { return _apply(_promiseResolve, _Promise, [fn(...args)]); }
+      catch (e) { return new _Promise((resolve, reject) => reject(e)); }
+    };
+  }
+  const notSupported = (name) => new (domException())("Algorithm not supported: " + name, "NotSupportedError");
+  const subtleObj = {
+    digest: asPromise((algorithm, data) => {
+      const name = hashOf(algorithm);
+      return bufferOf(subtleCall(["digest", name, bytesOf(data)]));
+    }),
+    importKey: asPromise((format, keyData, algorithm, extractable, usages) => {
+      if (format !== "raw") throw new (domException())("Only the 'raw' key format is supported", "NotSupportedError");
+      const { alg, name } = algorithmOf(algorithm);
+      const hex = bytesOf(keyData);
+      if (name === "HMAC") return newKey(hex, { name, hash: { name: hashOf(alg.hash) }, length: hex.length * 4 }, extractable, usages);
+      if (name === "AES-GCM") {
+        if (hex.length !== 32 && hex.length !== 48 && hex.length !== 64) throw new (domException())("AES key data must be 128, 192 or 256 bits", "DataError");
+        return newKey(hex, { name, length: hex.length * 4 }, extractable, usages);
+      }
+      throw notSupported(name);
+    }),
+    exportKey: asPromise((format, key) => {
+      if (format !== "raw") throw new (domException())("Only the 'raw' key format is supported", "NotSupportedError");
+      const bytes = key !== null && typeof key === "object" ? _apply(_weakGet, keyBytes, [key]) : undefined;
+      if (bytes === undefined) throw new _TypeError("parameter 2 is not of type 'CryptoKey'");
+      if (!key.extractable) throw new (domException())("key is not extractable", "InvalidAccessError");
+      return bufferOf(bytes);
+    }),
+    generateKey: asPromise((algorithm, extractable, usages) => {
+      const { alg, name } = algorithmOf(algorithm);
+      let bits;
+      if (name === "AES-GCM") {
+        bits = _Number(alg.length);
+        if (bits !== 128 && bits !== 192 && bits !== 256) throw new (domException())("AES key length must be 128, 192 or 256 bits", "OperationError");
+      } else if (name === "HMAC") {
+        const hash = hashOf(alg.hash);
+        bits = alg.length !== undefined ? _Number(alg.length) : HMAC_BLOCK[hash] * 8;
+        const r = randomBytes(bits / 8);
+        let hex = "";
+        for (let i = 0; i < r.length; i++) hex += _hexPairs[r[i]];
+        return newKey(hex, { name, hash: { name: hash }, length: bits }, extractable, usages);
+      } else throw notSupported(name);
+      const r = randomBytes(bits / 8);
+      let hex = "";
+      for (let i = 0; i < r.length; i++) hex += _hexPairs[r[i]];
+      return newKey(hex, { name, length: bits }, extractable, usages);
+    }),
+    sign: asPromise((algorithm, key, data) => {
+      const { name } = algorithmOf(algorithm);
+      if (name !== "HMAC") throw notSupported(name);
+      return bufferOf(subtleCall(["hmac", key.algorithm.hash.name, secretOf(key, name, "sign"), bytesOf(data)]));
+    }),
+    verify: asPromise((algorithm, key, signature, data) => {
+      const { name } = algorithmOf(algorithm);
+      if (name !== "HMAC") throw notSupported(name);
+      return subtleCall(["hmac_verify", key.algorithm.hash.name, secretOf(key, name, "verify"), bytesOf(signature), bytesOf(data)]) === true;
+    }),
+    encrypt: asPromise((algorithm, key, data) => aesGcm("encrypt", algorithm, key, data)),
+    decrypt: asPromise((algorithm, key, data) => aesGcm("decrypt", algorithm, key, data)),
+  };
+  function aesGcm(op, algorithm, key, data) {
+    const { alg, name } = algorithmOf(algorithm);
+    if (name !== "AES-GCM") throw notSupported(name);
+    const tagLength = alg.tagLength === undefined ? 128 : _Number(alg.tagLength);
+    if (tagLength !== 128) throw new (domException())("Only 128-bit tags are supported", "NotSupportedError");
+    const aad = alg.additionalData === undefined ? null : bytesOf(alg.additionalData);
+    return bufferOf(subtleCall(["aes_gcm_" + op, secretOf(key, name, op), bytesOf(alg.iv), bytesOf(data), aad, 16]));
+  }
+  for (const name of _keys(subtleObj)) _defineProperty(subtleObj[name], "name", { value: name });
+  cryptoObj.subtle = _freeze(subtleObj);
+  _defineProperty(G, "CryptoKey", { value: CryptoKey, writable: true, configurable: true, enumerable: false });
   _defineProperty(G, "crypto", { value: _freeze(cryptoObj), writable: true, configurable: true, enumerable: false });
   // performance.now(): milliseconds since the context was created (Date.now() resolution);
   // in deterministic mode, the virtual clock's reading minus its epoch (timeOrigin).
