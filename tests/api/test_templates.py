@@ -23,6 +23,7 @@ DEFAULT_SETTINGS = {
     "runtime": {"strict": False, "console": True, "language": "javascript"},
     "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
     "deterministic": {"seed": None},
+    "worktree": {"seed": None},
 }
 TEMPLATE_KEYS = {
     "id",

@@ -272,8 +272,11 @@ def _read(root: Path, request: FileRequest) -> FileReply:
     with open(target, "rb") as handle:
         handle.seek(start)
         data = handle.read(length)
+    # The file that was read: through a symlink inside the worktree, its target (a run-file
+    # records and resolves imports from the real path).
+    real = target.relative_to(root).as_posix()
     return FileReply(
-        path=rel, data=data, size=size, start=start, end=start + len(data) - 1, mtime=info.st_mtime
+        path=real, data=data, size=size, start=start, end=start + len(data) - 1, mtime=info.st_mtime
     )
 
 
