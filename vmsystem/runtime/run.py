@@ -37,6 +37,9 @@ __all__ = ["NO_LIMITS", "Run", "RunClock", "RunPort"]
 #: skipped for the rest, which keeps a plain snippet as fast as before.
 _MAY_TRANSFORM = re.compile(
     r"\b(?:let|const|class|await|import)\b|\b[0-9][0-9a-fA-F_xXoObB]*n\b|BigInt"
+    # A surrogate escape: the result may be a lone surrogate, which the engine's own completion
+    # value cannot carry (the transform hands the value over inside V8).
+    r"|\\u\{?[dD][89a-fA-F]"
 )
 #: REPL input with a `throw` is transformed too (a top-level throw hands its value over, so
 #: that it is shown as Node shows it); run-file code is not.

@@ -437,10 +437,16 @@
   function inspectValue(v, options) {
     if (options === undefined && simple(v)) return formatPrimitive(v);
     try {
-      return lib().inspect(v, options);
+      return escapeLoneSurrogates(lib().inspect(v, options));
     } catch (e) {
       try { return fallbackInspect(v); } catch (x) { return "[object]"; }
     }
+  }
+  // Node's inspect escapes a lone surrogate ('\ud800'); the extracted one leaves it raw, and raw
+  // it would not survive the way to the host (it is not valid Unicode).
+  const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  function escapeLoneSurrogates(text) {
+    return _strReplace(text, LONE, (c) => "\\u" + _numToString(_charCodeAt(c, 0), 16));
   }
   function inspectTop(v) { return inspectValue(v, undefined); }
   // util.format(...args) (console.log); plain strings are joined here.

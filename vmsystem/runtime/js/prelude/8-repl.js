@@ -296,7 +296,7 @@
       } else if (node.type === "FunctionDeclaration" && tla) {
         _push(hoisted, _strSlice(source, node.start, node.end));
         replacement = "";
-      } else if (i === lastIndex && node.type === "ExpressionStatement" && !node.directive) {
+      } else if (i === lastIndex && node.type === "ExpressionStatement" && !(node.directive && _strStartsWith(node.directive, "use "))) {
         const expr = _strSlice(source, node.expression.start, node.expression.end);
         replacement = tla ? ";return (" + expr + ");" : ";" + HELPER + ".result((" + expr + "));";
       }
