@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "RECOVERY_POLICIES",
     "Capability",
     "CapabilityGrant",
     "DeterministicSettings",
@@ -57,6 +58,7 @@ class ExecutionKind(StrEnum):
     RUN_FILE = "run_file"
     STARTUP = "startup"
     RESTART = "restart"  # a session's restart: one ``system`` event, no code
+    RECOVERY = "recovery"  # a session rebuilt by replay: one ``system`` event, no code
 
 
 class ExecutionStatus(StrEnum):
@@ -117,6 +119,20 @@ class DeterministicSettings:
     seed: int | None = None
 
 
+#: The values of ``settings.recovery.policy``.
+RECOVERY_POLICIES = ("replay", "replay_if_pure", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class RecoverySettings:
+    """What happens to a session whose runtime is lost while it is idle (its host died, the
+    daemon restarted; ``settings.recovery``): ``replay`` (the default) rebuilds it by replaying
+    its ``ok`` executions, ``replay_if_pure`` only when none of its runs called a
+    side-effecting native module, ``off`` leaves it ``crashed`` (or ``closed``)."""
+
+    policy: str = "replay"
+
+
 @dataclass(frozen=True, slots=True)
 class WorktreeSettings:
     """Managed worktrees (``settings.worktree``): ``seed`` names a directory or a tar/zip
@@ -128,13 +144,14 @@ class WorktreeSettings:
 @dataclass(frozen=True, slots=True)
 class TemplateSettings:
     """A template's settings: ``{"limits": {...}, "runtime": {...}, "resolver": {...},
-    "deterministic": {...}, "worktree": {...}}``."""
+    "deterministic": {...}, "worktree": {...}, "recovery": {...}}``."""
 
     limits: Limits = field(default_factory=Limits)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
     resolver: ResolverSettings = field(default_factory=ResolverSettings)
     deterministic: DeterministicSettings = field(default_factory=DeterministicSettings)
     worktree: WorktreeSettings = field(default_factory=WorktreeSettings)
+    recovery: RecoverySettings = field(default_factory=RecoverySettings)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (as stored and served)."""
@@ -144,6 +161,7 @@ class TemplateSettings:
             "resolver": {k: list(v) for k, v in asdict(self.resolver).items()},
             "deterministic": asdict(self.deterministic),
             "worktree": asdict(self.worktree),
+            "recovery": asdict(self.recovery),
         }
 
     @classmethod
@@ -157,6 +175,7 @@ class TemplateSettings:
             resolver=_section(ResolverSettings, data.get("resolver")),
             deterministic=_section(DeterministicSettings, data.get("deterministic")),
             worktree=_section(WorktreeSettings, data.get("worktree")),
+            recovery=_section(RecoverySettings, data.get("recovery")),
         )
 
 
@@ -327,6 +346,10 @@ class Session:
     worktree_removed_at: datetime | None = None
     #: The host a live session's runtime is on (not stored: None once the session is not live).
     host_id: str | None = None
+    #: When the session was last rebuilt by replay after its runtime was lost (None: never).
+    recovered_at: datetime | None = None
+    #: How many times it was.
+    recovery_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

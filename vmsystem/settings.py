@@ -188,6 +188,41 @@ SETTINGS: tuple[Setting, ...] = (
         "default it is kept until the session is purged).",
     ),
     Setting(
+        "session_recovery",
+        "--session-recovery",
+        "VMSYSTEM_SESSION_RECOVERY",
+        str,
+        "eager",
+        "Sessions that were ready when the daemon stopped: eager (rebuilt by replay right after "
+        "start, --recovery-concurrency at a time), lazy (rebuilt on first use) or off (closed "
+        "at start). Each template's settings.recovery.policy still applies.",
+    ),
+    Setting(
+        "recovery_concurrency",
+        "--recovery-concurrency",
+        "VMSYSTEM_RECOVERY_CONCURRENCY",
+        int,
+        2,
+        "Sessions rebuilt by replay at the same time (after a host crash or a daemon restart).",
+    ),
+    Setting(
+        "recovery_max_executions",
+        "--recovery-max-executions",
+        "VMSYSTEM_RECOVERY_MAX_EXECUTIONS",
+        int,
+        10000,
+        "A session with more executions to replay than this is crashed instead of recovered.",
+    ),
+    Setting(
+        "recovery_max_replay_s",
+        "--recovery-max-replay-s",
+        "VMSYSTEM_RECOVERY_MAX_REPLAY_S",
+        float,
+        60.0,
+        "A session whose executions to replay took longer than this in all (their recorded run "
+        "time) is crashed instead of recovered.",
+    ),
+    Setting(
         "cache_dir",
         "--cache-dir",
         "VMSYSTEM_CACHE_DIR",
@@ -288,6 +323,10 @@ class ServeSettings:
     session_idle_timeout: float | None
     worktrees_dir: str | None
     worktree_retention: float | None
+    session_recovery: str
+    recovery_concurrency: int
+    recovery_max_executions: int
+    recovery_max_replay_s: float
     cache_dir: str | None
     hosts: str
     host_processes: int | None

@@ -25,6 +25,8 @@ SESSION_KEYS = {
     "last_error",
     "template_snapshot",
     "host_id",
+    "recovered_at",
+    "recovery_count",
 }
 
 

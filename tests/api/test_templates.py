@@ -24,6 +24,7 @@ DEFAULT_SETTINGS = {
     "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
     "deterministic": {"seed": None},
     "worktree": {"seed": None},
+    "recovery": {"policy": "replay"},
 }
 TEMPLATE_KEYS = {
     "id",

@@ -162,6 +162,7 @@ class FakeDaemon:
                 "runtime": {"strict": False, "console": True, "language": "javascript"},
                 "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
                 "deterministic": {"seed": None},
+                "recovery": {"policy": "replay"},
             },
             "exposed_modules": [],
             "libraries": [],

@@ -77,7 +77,7 @@ def test_template_get_detail(run: Run, daemon: FakeDaemon) -> None:
         f"Created: {TS}",
         f"Updated: {TS}",
     ]
-    assert lines[6:12] == [
+    assert lines[6:13] == [
         "",
         "Settings:",
         '  Limits: {"wall_ms":5000,"cpu_ms":2000,"mem_mb":128,"max_events":50000,'
@@ -85,8 +85,9 @@ def test_template_get_detail(run: Run, daemon: FakeDaemon) -> None:
         '  Resolver: {"roots":["."],"extensions":[".js",".mjs"]}',
         '  Runtime: {"strict":false,"console":true,"language":"javascript"}',
         '  Deterministic: {"seed":null}',
+        '  Recovery: {"policy":"replay"}',
     ]
-    assert lines[12:] == [
+    assert lines[13:] == [
         "",
         "Capabilities:",
         '  [enabled] exec:run (config: {"allow":["ls"]})',

@@ -179,6 +179,10 @@ def test_loop_in_a_promise_callback_crashes_the_session_not_the_cpu(
     vm: VmSystem, worktree: Path
 ) -> None:
     sid = _session(vm, worktree, wall_ms=300)
+    # Without recovery (tests/core/test_recovery.py: by default the session is rebuilt).
+    template_id = vm.sessions.get(sid).template_id
+    vm.templates.update(template_id, settings={"recovery": {"policy": "off"}})
+    vm.sessions.restart(sid, refresh_template=True)
     threads_before = len(os.listdir("/proc/self/task"))
     run = vm.executions.repl(sid, "(async () => { await null; while (true) {} })(); 1")
     assert run.status is ExecutionStatus.ERROR
@@ -346,7 +350,10 @@ def test_completed_executions_survive_a_reopen(vm: VmSystem, worktree: Path, db_
             "console",
             "value",
         ]
-        assert again.sessions.get(sid).status is SessionStatus.CLOSED
+        # The session that was ready is rebuilt (eagerly, in the background).
+        assert again.recovery.sessions_kept == 1
+        assert again.executions.repl(sid, "1 + 1").result["json"] == 2  # waits for it
+        assert again.sessions.get(sid).recovery_count == 1
     finally:
         again.close()
 

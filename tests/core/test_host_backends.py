@@ -103,7 +103,7 @@ def test_native_modules_run_on_the_host(system: VmSystem, worktree: Path) -> Non
     assert escape.status is ExecutionStatus.ERROR
 
 
-def test_a_host_that_dies_mid_run_marks_its_session_crashed(
+def test_a_host_that_dies_mid_run_fails_the_run_and_the_session_is_rebuilt(
     system: VmSystem, worktree: Path
 ) -> None:
     if system.hosts.kind == "inprocess":
@@ -122,8 +122,14 @@ def test_a_host_that_dies_mid_run_marks_its_session_crashed(
     run = system.executions.get(running.id)
     assert run.status is ExecutionStatus.ERROR
     assert run.error is not None and run.error["code"] == "SESSION_CRASHED"
-    session = system.sessions.get(sid)
-    assert session.status is SessionStatus.CRASHED and session.last_error
+    # Rebuilt by replay on a live host, without the run the host died in.
+    deadline = time.monotonic() + 60
+    while (session := system.sessions.get(sid)).recovery_count == 0 or (
+        session.status is SessionStatus.STARTING
+    ):
+        assert time.monotonic() < deadline, f"not rebuilt: {session}"
+        time.sleep(0.05)
+    assert (session.status, session.recovery_count) == (SessionStatus.READY, 1)
     fresh = _session(system, worktree)  # the host was restarted
     assert system.executions.repl(fresh, "1 + 1").result is not None
 
@@ -135,6 +141,10 @@ def test_a_host_death_ends_the_session_stream_and_marks_it_crashed(
     if system.hosts.kind == "inprocess":
         pytest.skip("the in-process host is the test process itself")
     sid = _session(system, worktree, wall_ms=30000)
+    # Policy off: not rebuilt by replay (the test above checks the rebuild).
+    template_id = system.sessions.get(sid).template_id
+    system.templates.update(template_id, settings={"recovery": {"policy": "off"}})
+    system.sessions.restart(sid, refresh_template=True)
     host_id = system.sessions.get(sid).host_id
     (pid,) = [h.pid for h in system.hosts.hosts() if h.id == host_id]
     assert pid is not None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vmsystem.core import VmSystem, open_system
+from vmsystem.core import RecoveryConfig, VmSystem, open_system
 from vmsystem.core.errors import SessionNotReady
 from vmsystem.models import ExecutionStatus, SessionStatus
 
@@ -60,7 +60,8 @@ def test_background_runs_use_the_systems_executor(vm: VmSystem, worktree: Path) 
 def test_shutdown_cancels_running_work_then_closes_sessions_and_refuses_new_runs(
     db_path: Path, cache_dir: Path, worktree: Path
 ) -> None:
-    vm = open_system(str(db_path), cache_dir=cache_dir)
+    off = RecoveryConfig(restart="off")  # without durable sessions
+    vm = open_system(str(db_path), cache_dir=cache_dir, recovery=off)
     sid = _session(vm, worktree)
     running = vm.executions.repl(sid, "while (true) {}", wait=False)
     vm.drain()
@@ -69,7 +70,7 @@ def test_shutdown_cancels_running_work_then_closes_sessions_and_refuses_new_runs
         vm.executions.repl(sid, "1")
     vm.shutdown()
     vm.shutdown()  # idempotent
-    again = open_system(str(db_path), cache_dir=cache_dir)
+    again = open_system(str(db_path), cache_dir=cache_dir, recovery=off)
     try:
         session = again.sessions.get(sid)
         assert session.status is SessionStatus.CLOSED

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vmsystem.core import VmSystem, open_system
+from vmsystem.core import RecoveryConfig, VmSystem, open_system
 from vmsystem.core.errors import (
     InvalidPath,
     LibraryNotCached,
@@ -158,7 +158,8 @@ def test_list_filters_by_status(vm: VmSystem, worktree: Path) -> None:
 def test_restart_recovery_closes_live_sessions_and_finishes_running_executions(
     db_path: Path, cache_dir: Path, worktree: Path
 ) -> None:
-    first = open_system(str(db_path), cache_dir=cache_dir)
+    off = RecoveryConfig(restart="off")  # sessions that were ready are closed
+    first = open_system(str(db_path), cache_dir=cache_dir, recovery=off)
     template = first.templates.create("recover")
     ready = first.sessions.create(template.id, str(worktree))
     crashed_template = first.templates.create("crash")
@@ -171,7 +172,7 @@ def test_restart_recovery_closes_live_sessions_and_finishes_running_executions(
     first.store.flush()
     # Simulate a killed daemon: the store goes away with the execution still running.
     first.store.close()
-    second = open_system(str(db_path), cache_dir=cache_dir)
+    second = open_system(str(db_path), cache_dir=cache_dir, recovery=off)
     try:
         assert second.recovery.sessions_closed == 1
         assert second.recovery.executions_finished == 1

@@ -24,6 +24,9 @@ from .conftest import (
 
 pytestmark = pytest.mark.e2e
 RESTART_MESSAGE = "daemon restarted: runtime state does not survive process restarts"
+#: A restart closes the sessions that were ready (tests/e2e/test_durable_sessions.py: they
+#: come back by default).
+NOT_DURABLE = ("--session-recovery", "off")
 
 
 def _start_endless(http: httpx.Client, session_id: str) -> dict[str, Any]:
@@ -38,7 +41,7 @@ def _start_endless(http: httpx.Client, session_id: str) -> dict[str, Any]:
 def test_restart_after_kill_marks_the_running_execution_and_closes_sessions(
     start_daemon: DaemonFactory, worktree: Path
 ) -> None:
-    first = start_daemon()
+    first = start_daemon(*NOT_DURABLE)
     with first.client() as http:
         t = create_template(http, "long", wall_ms=600_000, cpu_ms=600_000)
         s = create_session(http, t["id"], worktree)
@@ -50,7 +53,7 @@ def test_restart_after_kill_marks_the_running_execution_and_closes_sessions(
         wait_for(lambda: http.get("/runtime/summary").json()["running_executions"] == 1)
     first.kill()
 
-    second = start_daemon()
+    second = start_daemon(*NOT_DURABLE)
     assert "recovered after restart" in second.output()
     with second.client() as http:
         x = http.get(f"/executions/{running['id']}").json()
@@ -80,7 +83,7 @@ def test_restart_after_kill_marks_the_running_execution_and_closes_sessions(
 def test_sigterm_cancels_running_work_closes_sessions_and_exits_0_within_10_s(
     start_daemon: DaemonFactory, worktree: Path
 ) -> None:
-    first = start_daemon()
+    first = start_daemon(*NOT_DURABLE)
     with first.client() as http:
         t = create_template(http, "shutdown", wall_ms=600_000, cpu_ms=600_000)
         s = create_session(http, t["id"], worktree)
@@ -113,7 +116,7 @@ def test_sigterm_cancels_running_work_closes_sessions_and_exits_0_within_10_s(
     # Running executions are cancelled as shutdown begins: the follower sees the outcome.
     assert "CANCELLED" in repr(followed[-1]), followed
 
-    second = start_daemon()
+    second = start_daemon(*NOT_DURABLE)
     assert "recovered after restart" not in second.output(), "shutdown left nothing to recover"
     with second.client() as http:
         x = http.get(f"/executions/{running['id']}").json()
@@ -129,14 +132,14 @@ def test_sigterm_cancels_running_work_closes_sessions_and_exits_0_within_10_s(
 
 
 def test_sigint_is_a_graceful_shutdown_too(start_daemon: DaemonFactory, worktree: Path) -> None:
-    d = start_daemon()
+    d = start_daemon(*NOT_DURABLE)
     with d.client() as http:
         t = create_template(http, "ctrl-c")
         s = create_session(http, t["id"], worktree)
     code, took = d.terminate(sig=signal.SIGINT)
     assert code == 0, d.output()
     assert took < 10
-    again = start_daemon()
+    again = start_daemon(*NOT_DURABLE)
     with again.client() as http:
         session = http.get(f"/sessions/{s['id']}").json()
         assert (session["status"], session["last_error"]) == ("closed", "daemon shutdown")

@@ -116,6 +116,8 @@ def session_json(s: Session) -> dict[str, Any]:
         "last_error": s.last_error,
         "template_snapshot": s.template_snapshot.to_dict(),
         "host_id": s.host_id,
+        "recovered_at": iso(s.recovered_at),
+        "recovery_count": s.recovery_count,
     }
 
 

@@ -138,6 +138,12 @@ def _run(flags: dict[str, Any]) -> None:
         )
     if settings.max_sessions < 1:
         _fail(f"--max-sessions must be at least 1, got {settings.max_sessions}")
+    if settings.session_recovery not in ("eager", "lazy", "off"):
+        _fail(f"--session-recovery must be eager, lazy or off, got {settings.session_recovery!r}")
+    if settings.recovery_concurrency < 1:
+        _fail(f"--recovery-concurrency must be at least 1, got {settings.recovery_concurrency}")
+    if settings.recovery_max_executions < 0 or settings.recovery_max_replay_s < 0:
+        _fail("--recovery-max-executions and --recovery-max-replay-s must not be negative")
     if settings.db is None:
         default_db_path().parent.mkdir(parents=True, exist_ok=True)
     _configure_logging(settings.log_level)
@@ -146,7 +152,7 @@ def _run(flags: dict[str, Any]) -> None:
 
     from vmsystem.api import create_app
     from vmsystem.api.protocol import http_protocol
-    from vmsystem.core import EngineError, open_hosts, open_system
+    from vmsystem.core import EngineError, RecoveryConfig, open_hosts, open_system
     from vmsystem.store import StoreError
 
     try:
@@ -170,6 +176,12 @@ def _run(flags: dict[str, Any]) -> None:
             hosts=pool,
             executor_threads=settings.executor_threads,
             max_sessions=settings.max_sessions,
+            recovery=RecoveryConfig(
+                restart=settings.session_recovery,
+                concurrency=settings.recovery_concurrency,
+                max_executions=settings.recovery_max_executions,
+                max_replay_s=settings.recovery_max_replay_s,
+            ),
         )
     except StoreError as exc:
         pool.close()
@@ -193,9 +205,11 @@ def _run(flags: dict[str, Any]) -> None:
         "MCP at /mcp)",
         err=True,
     )
-    if vm.recovery.sessions_closed or vm.recovery.executions_finished:
+    if vm.recovery.sessions_closed or vm.recovery.executions_finished or vm.recovery.sessions_kept:
         typer.echo(
             f"recovered after restart: {vm.recovery.sessions_closed} session(s) closed, "
+            f"{vm.recovery.sessions_kept} to rebuild by replay "
+            f"({settings.session_recovery}), "
             f"{vm.recovery.executions_finished} running execution(s) finished",
             err=True,
         )

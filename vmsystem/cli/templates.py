@@ -151,6 +151,7 @@ def get(
                 ("runtime", "Runtime"),
                 ("deterministic", "Deterministic"),
                 ("worktree", "Worktree"),
+                ("recovery", "Recovery"),
             ):
                 if key in settings:
                     echo(f"  {label}: {compact(settings[key])}")

@@ -205,6 +205,8 @@ class Session(TypedDict):
     last_error: str | None
     template_snapshot: dict[str, Any]
     host_id: str | None
+    recovered_at: str | None
+    recovery_count: int
 
 
 class FileEntry(TypedDict):

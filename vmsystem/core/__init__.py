@@ -5,6 +5,7 @@ It imports nothing from the HTTP, CLI or client layers (``tests/test_architectur
 
 from vmsystem.core.errors import VmError
 from vmsystem.core.files import FileContent, FileEntry
+from vmsystem.core.recovery import RecoveryConfig
 from vmsystem.core.system import VmSystem, open_system
 from vmsystem.hosts import HostInfo, HostPool, open_hosts
 from vmsystem.models import (
@@ -45,6 +46,7 @@ __all__ = [
     "HostInfo",
     "HostPool",
     "Limits",
+    "RecoveryConfig",
     "ResolverSettings",
     "RuntimeSettings",
     "Session",

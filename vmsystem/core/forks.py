@@ -3,6 +3,7 @@ successful REPL and run-file executions replayed in order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from vmsystem.core.ids import normalize_id
 from vmsystem.core.sessions import SessionService
 from vmsystem.models import EventType, Execution, ExecutionKind, ExecutionStatus, Session
 
-__all__ = ["Divergence", "Fork", "ForkService"]
+__all__ = ["REPLAYED", "Divergence", "Fork", "ForkService", "console_texts", "difference"]
 
 #: The kinds a fork replays: startup files run when the fork starts; a ``restart`` is skipped
 #: (the fork starts fresh; what ran before the restart is replayed all the same).
@@ -120,20 +121,38 @@ class ForkService:
 
     def _difference(self, original: Execution, replay: Execution) -> str | None:
         """Why ``replay`` diverged from ``original``, or None."""
-        if replay.status is not original.status:
-            return f"status {replay.status.value} (was {original.status.value})"
-        if _result(replay) != _result(original):
-            return "different value"
-        if self._console(replay.id) != self._console(original.id):
-            return "different console output"
-        return None
+        return difference(
+            original,
+            replay,
+            lambda: console_texts(self._executions, original.id),
+            lambda: console_texts(self._executions, replay.id),
+        )
 
-    def _console(self, execution_id: str) -> list[Any]:
-        return [
-            e.payload.get("text")
-            for e in self._executions.all_events(execution_id)
-            if e.type is EventType.CONSOLE
-        ]
+
+def difference(
+    original: Execution,
+    replay: Execution,
+    original_console: Callable[[], list[Any]],
+    replay_console: Callable[[], list[Any]],
+) -> str | None:
+    """Why ``replay`` diverged from ``original`` (its status, its value, then its console
+    output, each read only when the previous ones agree), or None."""
+    if replay.status is not original.status:
+        return f"status {replay.status.value} (was {original.status.value})"
+    if _result(replay) != _result(original):
+        return "different value"
+    if replay_console() != original_console():
+        return "different console output"
+    return None
+
+
+def console_texts(executions: ExecutionService, execution_id: str) -> list[Any]:
+    """The texts of an execution's console events, in order."""
+    return [
+        e.payload.get("text")
+        for e in executions.all_events(execution_id)
+        if e.type is EventType.CONSOLE
+    ]
 
 
 def _result(x: Execution) -> dict[str, Any]:

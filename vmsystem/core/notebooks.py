@@ -198,9 +198,10 @@ def _cell_metadata(execution: Execution) -> dict[str, Any]:
 
 def execution_cell(execution: Execution, events: Iterable[Event], execution_count: int) -> Node:
     """The notebook cell of one execution (see the module's docstring)."""
-    if execution.kind is ExecutionKind.RESTART:
+    if execution.kind in (ExecutionKind.RESTART, ExecutionKind.RECOVERY):
         messages = [str(e.payload.get("message", "")) for e in events if e.type is EventType.SYSTEM]
-        text = "*Session restarted*" + (f": {messages[0]}" if messages and messages[0] else "")
+        what = "restarted" if execution.kind is ExecutionKind.RESTART else "recovered"
+        text = f"*Session {what}*" + (f": {messages[0]}" if messages and messages[0] else "")
         cell: Node = markdown_cell(text, cell_id=execution.id)
         cell["metadata"]["vmsystem"] = _cell_metadata(execution)
         return cell

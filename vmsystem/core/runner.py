@@ -52,6 +52,10 @@ _log = logging.getLogger(__name__)
 class ExecutionRunner:
     """Run code in sessions and cancel it; reads go through ``reader``."""
 
+    #: Asked for a session that has no runtime: waits for its recovery under way (or starts
+    #: the recovery of a session left ready by the previous daemon); None: none.
+    revive: Callable[[str], LiveSession | None] | None = None
+
     def __init__(
         self,
         store: Store,
@@ -209,13 +213,21 @@ class ExecutionRunner:
     def record_restart(self, session_id: str, message: str) -> Execution:
         """Record a session's restart: an execution of kind ``restart`` with one ``system``
         event (``SESSION_RESTARTED``), published to the session's streams."""
-        started = self.new_execution(
-            None, RunRequest(ExecutionKind.RESTART, ""), session_id=session_id
+        return self.record_system(
+            session_id,
+            ExecutionKind.RESTART,
+            {"level": "info", "code": "SESSION_RESTARTED", "message": message},
         )
+
+    def record_system(
+        self, session_id: str, kind: ExecutionKind, payload: dict[str, Any]
+    ) -> Execution:
+        """Record something that happened to a session (a restart, a recovery) as an
+        execution of ``kind`` without code: one ``system`` event with ``payload``, published
+        to the session's streams."""
+        started = self.new_execution(None, RunRequest(kind, ""), session_id=session_id)
         run = self._recording(started)
-        event = run.make(
-            EventType.SYSTEM, {"level": "info", "code": "SESSION_RESTARTED", "message": message}
-        )
+        event = run.make(EventType.SYSTEM, payload)
         final = replace(
             started,
             status=ExecutionStatus.OK,
@@ -239,6 +251,8 @@ class ExecutionRunner:
                 f"Session is not ready: {self._refusing}", session_id=sid, status="closing"
             )
         live = self._registry.get(sid)
+        if live is None and self.revive is not None:
+            live = self.revive(sid)
         if live is not None:
             return live
         row = self._store.get_session(sid)

@@ -147,6 +147,9 @@ def conclude(run: Recording, outcome: Outcome) -> tuple[Execution, Event]:
             "cpu_ms": outcome.cpu_ms,
             "event_count": run.seq,
             "output_bytes": outcome.output_bytes,
+            # Only when the run called a side-effecting native module (exec, fs or
+            # database writes): what settings.recovery.policy replay_if_pure reads.
+            **({"side_effects": list(outcome.side_effects)} if outcome.side_effects else {}),
         },
     )
     return final, terminal

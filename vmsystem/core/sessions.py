@@ -5,6 +5,8 @@ from __future__ import annotations
 import builtins
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -43,7 +45,7 @@ from vmsystem.models import (
     TemplateSnapshot,
 )
 from vmsystem.modules.worktree import FileRequest
-from vmsystem.runtime import ContextOptions, OutcomeKind, RunLimits
+from vmsystem.runtime import ContextOptions, EngineError, OutcomeKind, RunLimits
 from vmsystem.runtime.entries import library_binding
 from vmsystem.store import Store
 
@@ -54,6 +56,9 @@ LIBRARY_LIMITS = RunLimits(wall_ms=10_000, cpu_ms=None)
 SESSION_STATUSES = {s.value for s in SessionStatus}
 #: Sessions whose history may be purged: nothing runs in them any more.
 PURGEABLE = (SessionStatus.CLOSED, SessionStatus.CRASHED)
+#: Pauses between the attempts of a rebuild whose runtime could not be started (its host
+#: was dying): the pool notices a host death and starts another within them.
+REBUILD_RETRY_S = (0.2, 0.5, 1.0, 2.0)
 
 
 class SessionService:
@@ -146,11 +151,18 @@ class SessionService:
             self._boot(session, spec, seed=fresh)
             return self.get(session.id)
 
-    def _boot(self, session: Session, spec: RuntimeSpec, *, seed: bool = False) -> None:
+    def _boot(
+        self,
+        session: Session,
+        spec: RuntimeSpec,
+        *,
+        seed: bool = False,
+        prepare: Callable[[LiveSession], None] | None = None,
+    ) -> None:
         """Give a ``starting`` session its runtime: the template's seed (``seed``: a new
-        managed worktree), libraries, startup files, then ``ready`` and registered. On any
-        failure the row is ``crashed`` with ``last_error``, the runtime disposed, and the error
-        (naming the session) raised."""
+        managed worktree), libraries, startup files, ``prepare`` (a recovery's replay), then
+        ``ready`` and registered. On any failure the row is ``crashed`` with ``last_error``,
+        the runtime disposed, and the error (naming the session) raised."""
         snapshot = session.template_snapshot
         live: LiveSession | None = None
         on_lost = _LostWhileIdle(self._lost, session.id)
@@ -168,6 +180,8 @@ class SessionService:
             loaded = self._load_libraries(live.runtime, list(snapshot.libraries))
             live.provenance = session_provenance(snapshot, loaded, self._hosts.engine())
             self._run_startup_files(session, live)
+            if prepare is not None:
+                prepare(live)
             self._store.update_session(session.id, status=SessionStatus.READY)
             self._registry.add(live)
             if not live.runtime.alive:
@@ -236,6 +250,59 @@ class SessionService:
         self._executions.record_restart(session.id, f"session restarted {how}")
         self._boot(restarted, spec)
         return self.get(session.id)
+
+    def rebuild(self, session_id: str, prepare: Callable[[LiveSession], None]) -> Session:
+        """Give a session whose runtime was lost a new one under the same id, from its
+        template snapshot: libraries, startup files, then ``prepare`` (the replay of its
+        history) before it is ``ready`` again. A failure leaves it ``crashed`` (raised);
+        SESSION_NOT_READY if it was closed (or got a runtime) meanwhile."""
+        sid = normalize_id(session_id, "session_id")
+        with self.locks.hold(sid):
+            row = self.get(sid)
+            if row.status not in (SessionStatus.STARTING, SessionStatus.READY) or (
+                self._registry.get(sid) is not None
+            ):
+                raise SessionNotReady(
+                    f"Session is {row.status.value}: it is not waiting for a runtime",
+                    session_id=sid,
+                    status=row.status.value,
+                )
+            session = replace(row, status=SessionStatus.STARTING, last_error=None)
+            spec = self._runtime_spec(session)
+            for pause in (*REBUILD_RETRY_S, None):
+                self._store.update_session(
+                    sid, status=SessionStatus.STARTING, clear_last_error=True
+                )
+                try:
+                    self._boot(session, spec, prepare=prepare)
+                    break
+                except EngineError:
+                    # The host it was placed on is dying too (its death not noticed yet):
+                    # the pool starts another; try again on a live one.
+                    if pause is None:
+                        raise
+                    time.sleep(pause)
+            return self.get(sid)
+
+    def release(self, session_id: str) -> None:
+        """Let go of a live session's runtime but keep it ``ready`` (the daemon stops and
+        the session is rebuilt by replay when it starts again)."""
+        with self.locks.hold(session_id):
+            live = self._registry.pop(session_id)
+            if live is not None:
+                self._dispose(live)
+            self._bus.end_session(session_id)
+
+    def crash(self, session_id: str, message: str) -> None:
+        """Record that a session waiting for a runtime is ``crashed`` (a closed one stays
+        closed) and end its streams."""
+        with self.locks.hold(session_id):
+            row = self._store.get_session(session_id)
+            if row is not None and row.status is not SessionStatus.CLOSED:
+                self._store.update_session(
+                    session_id, status=SessionStatus.CRASHED, last_error=message
+                )
+            self._bus.end_session(session_id)
 
     def _runtime_spec(self, session: Session) -> RuntimeSpec:
         """What the host needs to build the session's runtime (plain data: the host may be

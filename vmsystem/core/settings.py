@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from vmsystem.core.errors import ValidationError
-from vmsystem.models import TemplateSettings
+from vmsystem.models import RECOVERY_POLICIES, TemplateSettings
 from vmsystem.runtime.entries import LANGUAGES
 
 __all__ = [
@@ -78,6 +78,12 @@ def _check(section: str, key: str, value: Any) -> Any:
         return value
     if section == "worktree":
         return _check_seed(name, value)
+    if section == "recovery":
+        if value not in RECOVERY_POLICIES:
+            raise ValidationError(
+                f"{name} must be one of {', '.join(RECOVERY_POLICIES)}", setting=name
+            )
+        return value
     if section == "runtime":
         if not isinstance(value, bool):
             raise ValidationError(f"{name} must be a boolean", setting=name)

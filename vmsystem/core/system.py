@@ -32,18 +32,21 @@ from vmsystem.core.ids import utcnow
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.notebooks import NotebookService
+from vmsystem.core.recovery import RecoveryConfig, RecoveryService
 from vmsystem.core.registry import RuntimeRegistry
 from vmsystem.core.session_cap import DEFAULT_MAX_SESSIONS, SessionCap
 from vmsystem.core.sessions import SessionService
 from vmsystem.core.templates import TemplateService
 from vmsystem.hosts import EngineInfo, HostPool, open_hosts
 from vmsystem.libraries.cache import default_cache_dir
+from vmsystem.models import SessionStatus
 from vmsystem.store import Store, open_store
 
 __all__ = [
     "DEFAULT_EXECUTOR_THREADS",
     "RESTART_MESSAGE",
     "SHUTDOWN_MESSAGE",
+    "RecoveryConfig",
     "RecoveryReport",
     "VmSystem",
     "open_system",
@@ -65,6 +68,8 @@ class RecoveryReport:
 
     sessions_closed: int
     executions_finished: int
+    #: Sessions that were ready, to be rebuilt by replay (eagerly or on first use).
+    sessions_kept: int = 0
 
 
 class VmSystem:
@@ -82,6 +87,7 @@ class VmSystem:
         worktrees_dir: Path | None = None,
         worktree_retention: float | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        recovery: RecoveryConfig | None = None,
     ) -> None:
         self.store = store
         #: The one pool for blocking work: the HTTP layer's core calls and background runs.
@@ -119,6 +125,10 @@ class VmSystem:
         #: Live sessions' worktree files, through their hosts.
         self.files = FileService(store, self.registry, max_file_bytes)
         self.forks = ForkService(self.sessions, self.executions)
+        #: Rebuilds sessions whose runtime was lost (host crash, daemon restart) by replay.
+        self.recoveries = RecoveryService(
+            store, self.sessions, self.executions, self.registry, self.lost, recovery
+        )
         self.notebooks = NotebookService(
             self.sessions, self.executions, lambda: self.engine.version
         )
@@ -140,7 +150,9 @@ class VmSystem:
 
     def _recover(self) -> RecoveryReport:
         now = utcnow()
+        keep = self.recoveries.config.restart != "off"
         sessions, executions = self.store.recover(
+            keep_ready=keep,
             now=now,
             session_message=RESTART_MESSAGE,
             execution_error={
@@ -153,13 +165,22 @@ class VmSystem:
                 "message": "the daemon restarted while this execution was running",
             },
         )
-        if sessions or executions:
+        kept = 0
+        if keep:
+            ready = self.store.list_sessions(status=SessionStatus.READY.value)
+            kept = self.recoveries.adopt(
+                [s.id for s in reversed(ready)], close_reason=RESTART_MESSAGE
+            )
+            sessions += len(ready) - kept
+        if sessions or executions or kept:
             _log.warning(
-                "recovered after restart: %d sessions closed, %d executions finished",
+                "recovered after restart: %d sessions closed, %d to rebuild by replay, "
+                "%d executions finished",
                 sessions,
+                kept,
                 executions,
             )
-        return RecoveryReport(sessions, executions)
+        return RecoveryReport(sessions, executions, kept)
 
     def _cull(self, idle_seconds: float | None, retention: float | None) -> None:
         """Close idle sessions and remove expired managed worktrees, every so often."""
@@ -227,17 +248,27 @@ class VmSystem:
                 return
             self._stop.set()
             self.downloads.cancel_all()
+            self.recoveries.close()
             self.drain()
-            for session_id in self.sessions.live_ids():
+            durable = self.recoveries.config.restart != "off"
+            for live in self.registry.all():
                 try:
-                    self.sessions.close(session_id, reason=reason)
+                    if durable and self._recoverable(live.session_id):
+                        self.sessions.release(live.session_id)
+                    else:
+                        self.sessions.close(live.session_id, reason=reason)
                 except Exception:
-                    _log.exception("could not close session %s", session_id)
+                    _log.exception("could not close session %s", live.session_id)
             self.hosts.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.store.flush(timeout=5)
             self.store.close()
             self._closed = True
+
+    def _recoverable(self, session_id: str) -> bool:
+        """Whether the session stays ``ready`` across the shutdown (its policy is not off)."""
+        row = self.store.get_session(session_id)
+        return row is not None and row.template_snapshot.settings.recovery.policy != "off"
 
     def close(self, *, reason: str = SHUTDOWN_MESSAGE) -> None:
         """The same as :meth:`shutdown`."""
@@ -266,6 +297,7 @@ def open_system(
     worktrees_dir: str | Path | None = None,
     worktree_retention: float | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    recovery: RecoveryConfig | None = None,
 ) -> VmSystem:
     """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart.
 
@@ -274,7 +306,8 @@ def open_system(
     passed in is closed by the system's shutdown. ``worktrees_dir``: where sessions created
     without a worktree get theirs (default: ``worktrees`` in the user's data directory);
     ``worktree_retention``: seconds after which a closed session's managed worktree is removed
-    (None: at purge); ``max_file_bytes``: the files API's per-request limit."""
+    (None: at purge); ``max_file_bytes``: the files API's per-request limit; ``recovery``: how
+    sessions whose runtime is lost are rebuilt by replay (see :class:`RecoveryConfig`)."""
     store = open_store(db)
     pool = open_hosts(hosts) if isinstance(hosts, str) else hosts
     try:
@@ -288,6 +321,7 @@ def open_system(
             worktrees_dir=Path(worktrees_dir) if worktrees_dir else None,
             worktree_retention=worktree_retention,
             max_file_bytes=max_file_bytes,
+            recovery=recovery,
         )
     except BaseException:
         pool.close()

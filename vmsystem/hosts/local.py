@@ -91,15 +91,19 @@ class LocalRuntime:
         # so they watch the scope's deadline and interrupt flag instead.
         scope = self.scope
         scope.interrupt.clear()
+        scope.side_effects.clear()
         scope.deadline = (
             time.monotonic() + limits.wall_ms / 1000 if limits.wall_ms is not None else None
         )
         try:
-            return self.context.run(
+            outcome = self.context.run(
                 code, filename=filename, limits=limits, sink=sink, args=args, env=env
             )
         finally:
             scope.deadline = None
+        if scope.side_effects:
+            return replace(outcome, side_effects=tuple(sorted(scope.side_effects)))
+        return outcome
 
     def run(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from vmsystem.modules.grants import session_modules
 from vmsystem.modules.scope import ModuleScope, ModuleSpec
@@ -87,5 +88,17 @@ def build_session_modules(
         spec = module_specs()[name]
         factories[spec.name] = spec.js_factory
         for op, fn in spec.build(scope).items():
-            functions[f"{spec.name}.{op}"] = fn
+            key = f"{spec.name}.{op}"
+            functions[key] = _recorded(key, fn, scope) if op in spec.side_effects else fn
     return factories, functions
+
+
+def _recorded(key: str, fn: HostFunction, scope: ModuleScope) -> HostFunction:
+    """``fn``, noting on ``scope`` that it was called (even when the call then fails: a
+    refused write changed nothing, but the run meant one)."""
+
+    def call(args: list[Any]) -> Any:
+        scope.side_effects.add(key)
+        return fn(args)
+
+    return call

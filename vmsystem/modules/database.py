@@ -244,4 +244,5 @@ MODULE = ModuleSpec(
     js_factory=_JS_FACTORY,
     build=_build,
     capabilities=(),
+    side_effects=("exec",),
 )

@@ -226,4 +226,5 @@ MODULE = ModuleSpec(
     js_factory=_JS_FACTORY,
     build=_build,
     capabilities=("exec:run", "exec:network"),
+    side_effects=("run",),
 )

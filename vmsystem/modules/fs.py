@@ -206,4 +206,5 @@ MODULE = ModuleSpec(
     js_factory=_JS_FACTORY,
     build=_build,
     capabilities=("fs:write",),
+    side_effects=("writeFileSync", "mkdirSync"),
 )

@@ -36,6 +36,9 @@ class ModuleScope:
     #: The session's memory budget (``limits.mem_mb``): host-module results (SQL rows) are
     #: capped against it, since they live outside V8's heap limit until converted.
     mem_mb: int | None = None
+    #: The side-effecting host functions (``"<module>.<op>"``) called during the current run
+    #: (cleared before each run): what tells whether replaying the run is safe.
+    side_effects: set[str] = field(default_factory=set)
 
     def time_left(self, cap_s: float) -> float:
         """Seconds a host call may still wait: ``cap_s``, or less if the deadline is nearer."""
@@ -61,3 +64,6 @@ class ModuleSpec:
     js_factory: str
     build: Callable[[ModuleScope], dict[str, HostFunction]]
     capabilities: tuple[str, ...] = ()
+    #: The functions that change something outside the session's JS heap (a process run, a
+    #: file or database write): a call is recorded on the scope (see ``side_effects``).
+    side_effects: tuple[str, ...] = ()

@@ -114,6 +114,8 @@ class Outcome:
     cpu_ms: float | None = None
     console_events: int = 0
     output_bytes: int = 0
+    #: The side-effecting native-module functions the run called (``"exec.run"``...), sorted.
+    side_effects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,14 @@
-"""Restart recovery: nothing stays live or running after the daemon restarts."""
+"""Restart recovery: nothing stays running after the daemon restarts, and no session stays
+live except the ``ready`` ones the core rebuilds."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
 
 from vmsystem.models import EventType, ExecutionStatus, SessionStatus
 from vmsystem.store.database import Database
@@ -32,11 +34,14 @@ class RecoveryStore:
         session_message: str,
         execution_error: dict[str, Any],
         system_event_payload: dict[str, Any],
+        keep_ready: bool = False,
     ) -> tuple[int, int]:
         """Close live sessions and finish running executions, in one transaction.
 
         ``starting``/``ready`` sessions become ``closed`` (``closed_at = now`` unless already
         set, ``last_error = session_message``); ``crashed``/``closed`` ones are untouched.
+        ``keep_ready``: ``ready`` sessions whose template still exists stay ``ready`` (the
+        core rebuilds them by replay); those whose template was deleted are closed.
         ``running`` executions become ``error`` with ``ended_at = now`` and
         ``error = execution_error``, and get one ``system`` event (``system_event_payload``)
         numbered after their last event. Returns ``(sessions_closed, executions_finished)``.
@@ -49,9 +54,18 @@ class RecoveryStore:
             .group_by(executions.c.id)
         )
         with self._db.write() as connection:
+            live: ColumnElement[bool] = sessions.c.status.in_(_LIVE)
+            if keep_ready:
+                live = or_(
+                    sessions.c.status == str(SessionStatus.STARTING),
+                    and_(
+                        sessions.c.status == str(SessionStatus.READY),
+                        sessions.c.template_id.is_(None),
+                    ),
+                )
             closed = connection.execute(
                 update(sessions)
-                .where(sessions.c.status.in_(_LIVE))
+                .where(live)
                 .values(
                     status=str(SessionStatus.CLOSED),
                     closed_at=func.coalesce(

@@ -94,6 +94,8 @@ def session_params(s: Session) -> dict[str, Any]:
         "template_snapshot": s.template_snapshot.to_dict(),
         "worktree_managed": s.worktree_managed,
         "worktree_removed_at": s.worktree_removed_at,
+        "recovered_at": s.recovered_at,
+        "recovery_count": s.recovery_count,
     }
 
 
@@ -113,6 +115,8 @@ def session_from_row(row: Row[Any]) -> Session:
         template_snapshot=TemplateSnapshot.from_dict(row.template_snapshot),
         worktree_managed=bool(row.worktree_managed),
         worktree_removed_at=row.worktree_removed_at,
+        recovered_at=row.recovered_at,
+        recovery_count=row.recovery_count,
     )
 
 

@@ -147,6 +147,9 @@ sessions = Table(
     # ``worktree_removed_at`` says when).
     Column("worktree_managed", Boolean, nullable=False, server_default=false()),
     Column("worktree_removed_at", UtcDateTime, nullable=True),
+    # When the session was last rebuilt by replay after its runtime was lost, and how often.
+    Column("recovered_at", UtcDateTime, nullable=True),
+    Column("recovery_count", Integer, nullable=False, server_default=text("0")),
     PrimaryKeyConstraint("id", name="pk_sessions"),
     Index("ix_sessions_template_id", "template_id"),
     Index("ix_sessions_origin_template_id", "origin_template_id"),

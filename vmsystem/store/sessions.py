@@ -70,10 +70,15 @@ class SessionStore:
         clear_last_error: bool = False,
         template_snapshot: TemplateSnapshot | None = None,
         worktree_removed_at: datetime | None = None,
+        recovered_at: datetime | None = None,
     ) -> None:
         """Change the given fields (``None`` = unchanged; ``clear_last_error`` sets it to
-        NULL). An unknown session is a no-op."""
+        NULL; ``recovered_at`` also adds one to ``recovery_count``). An unknown session is a
+        no-op."""
         values: dict[str, Any] = {}
+        if recovered_at is not None:
+            values["recovered_at"] = recovered_at
+            values["recovery_count"] = sessions.c.recovery_count + 1
         if clear_last_error:
             values["last_error"] = None
         if template_snapshot is not None:

@@ -212,6 +212,10 @@ export interface Session {
   template_snapshot: TemplateSnapshot | null;
   /** The host a live session's runtime is on (null once it is not live). */
   host_id?: string | null;
+  /** When the session was last rebuilt by replay after its runtime was lost (null: never). */
+  recovered_at?: Timestamp | null;
+  /** How many times it was (absent from daemons older than durable sessions). */
+  recovery_count?: number;
   /** The daemon created the worktree (no worktree_path given) and removes it at purge. */
   worktree_managed?: boolean;
   worktree_removed_at?: Timestamp | null;
@@ -250,7 +254,7 @@ export interface ListSessionsParams {
 
 export const EXECUTION_STATUSES = ['running', 'ok', 'error', 'timeout', 'cancelled'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
-export type ExecutionKind = 'repl' | 'run_file' | 'startup';
+export type ExecutionKind = 'repl' | 'run_file' | 'startup' | 'restart' | 'recovery';
 
 export type ValueType =
   | 'number'

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useCallback, useEffect, useState, type KeyboardEvent } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { keys, templateNameMap, useSessions, useTemplates } from '../api/queries';
 import type { JsonObject, Language } from '../api/types';
@@ -12,6 +12,7 @@ import { Link, navigate } from '../lib/router';
 import { DRAFT_KEY, LAST_SESSION_KEY, RUNFILE_KEY, loadString, saveString } from '../lib/storage';
 import { ConsolePanel } from '../workbench/ConsolePanel';
 import { FilesPanel } from '../workbench/FilesPanel';
+import { RecoveryBanner } from '../workbench/RecoveryBanner';
 import { ResultPanel } from '../workbench/ResultPanel';
 import { useRunner } from '../workbench/useRunner';
 
@@ -87,6 +88,7 @@ function SessionPicker({ sessionId }: { sessionId?: string }) {
 
 export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
   const toast = useToast();
+  const queryClient = useQueryClient();
   const [mode, setMode] = useState<Mode>('repl');
   const [code, setCode] = useState(() => loadString(DRAFT_KEY, DEFAULT_CODE));
   const [runFile, setRunFile] = useState<RunFileDraft>(loadRunFileDraft);
@@ -121,6 +123,15 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
   useEffect(() => saveString(RUNFILE_KEY, JSON.stringify(runFile)), [runFile]);
 
   const isReady = session.data?.status === 'ready';
+  const restart = useMutation({
+    mutationFn: () => api.restartSession(sessionId!),
+    onSuccess: (s) => {
+      queryClient.setQueryData(keys.session(s.id), s);
+      void queryClient.invalidateQueries({ queryKey: ['sessions'] });
+      toast.success(`Session ${shortId(s.id)} restarted: a fresh runtime, startup files run again.`);
+    },
+    onError: (error) => toast.error(error, 'Restart failed'),
+  });
 
   const doRun = useCallback(() => {
     if (!sessionId || !isReady || active) return;
@@ -227,10 +238,29 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
                     Last error: <span className="last-error">{session.data.last_error}</span>
                   </>
                 )}{' '}
-                <Link to="/sessions">Start a new session</Link>.
+                {session.data.status === 'crashed' ? (
+                  <>
+                    <button
+                      type="button"
+                      className="btn btn-small"
+                      onClick={() => restart.mutate()}
+                      disabled={restart.isPending}
+                      data-testid="workbench-restart"
+                    >
+                      {restart.isPending ? 'Restarting…' : 'Restart'}
+                    </button>{' '}
+                    it (a fresh runtime under the same id, startup files run again), or{' '}
+                    <Link to="/sessions">start a new session</Link>.
+                  </>
+                ) : (
+                  <>
+                    <Link to="/sessions">Start a new session</Link>.
+                  </>
+                )}
               </p>
             </div>
           )}
+          {isReady && <RecoveryBanner session={session.data} />}
           <div className="workbench-layout">
           <FilesPanel sessionId={sessionId} ready={isReady} busy={active} onRun={runPath} />
           <div className="workbench-grid">
