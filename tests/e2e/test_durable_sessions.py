@@ -19,8 +19,14 @@ pytestmark = pytest.mark.e2e
 
 #: Generous: the machine running the tests may be loaded.
 RECOVERY_TIMEOUT_S = 60.0
-#: One daemon, one host process: every session shares it.
-ONE_HOST = ("--hosts", "process", "--host-processes", "1", "--sessions-per-host", "32")
+#: One daemon, one host process: every session shares it. Its 1 GiB memory ceiling lets one
+#: input kill it (V8 aborts when its heap cannot grow within the ceiling).
+ONE_HOST = (
+    "--hosts", "process", "--host-processes", "1", "--sessions-per-host", "32",
+    "--host-memory-mb", "1024",
+)  # fmt: skip
+#: Kills the host under ONE_HOST (its session's heap limit is above the host's ceiling).
+HOST_KILLER = "new Array(1e8).fill(1.5).length"
 
 
 def _repl(http: httpx.Client, session_id: str, code: str) -> dict[str, Any]:
@@ -96,14 +102,14 @@ def test_a_bystander_of_a_host_crash_is_recovered_with_its_state(
 ) -> None:
     daemon = start_daemon(*ONE_HOST)
     with daemon.client() as http, daemon.client() as streaming:
-        t = create_template(http, "shared", mem_mb=128, wall_ms=5000)
+        t = create_template(http, "shared", mem_mb=4096, wall_ms=30000, cpu_ms=30000)
         a = create_session(http, t["id"], worktree)
         b = create_session(http, t["id"], worktree)
         assert a["host_id"] == b["host_id"]
         _with_state(http, b["id"])
         stream = _SessionStream(streaming, b["id"])
 
-        crash = _repl(http, a["id"], '"x".repeat(2**28)')
+        crash = _repl(http, a["id"], HOST_KILLER)
         assert crash["status"] == "error"
         assert crash["error"]["code"] == "SESSION_CRASHED", crash
 
