@@ -4,6 +4,7 @@ import { ApiError, parseApiError, toApiError } from './errors';
 import type {
   Capability,
   CapabilityInfo,
+  Completion,
   CreateCapabilityRequest,
   CreateSessionRequest,
   CreateStartupFileRequest,
@@ -244,6 +245,8 @@ export const api = {
   closeSession: (id: string) => request<Session>('POST', `${P}/sessions/${seg(id)}/close`),
   restartSession: (id: string, refreshTemplate = false) =>
     request<Session>('POST', `${P}/sessions/${seg(id)}/restart`, { body: { refresh_template: refreshTemplate } }),
+  complete: (id: string, code: string, cursor: number, signal?: AbortSignal) =>
+    request<Completion>('POST', `${P}/sessions/${seg(id)}/complete`, { body: { code, cursor }, signal }),
   forkSession: (id: string, untilExecutionId?: string) =>
     request<SessionFork>('POST', `${P}/sessions/${seg(id)}/fork`, {
       body: untilExecutionId ? { until_execution_id: untilExecutionId } : {},

@@ -341,6 +341,13 @@ export interface Execution {
 }
 
 /** POST /sessions/{id}/fork: the new session, how many executions were replayed, which diverged. */
+/** `POST /sessions/{id}/complete`: names that may replace `code[cursor_start:cursor_end]` (code points). */
+export interface Completion {
+  matches: string[];
+  cursor_start: number;
+  cursor_end: number;
+}
+
 export interface SessionFork {
   session: Session;
   replayed: number;

@@ -303,6 +303,11 @@ export default function WorkbenchPage({ sessionId }: { sessionId?: string }) {
                         onChange={setCode}
                         onRun={doRun}
                         typescript={language === 'typescript'}
+                        complete={
+                          sessionId
+                            ? (text, cursor, signal) => api.complete(sessionId, text, cursor, signal)
+                            : undefined
+                        }
                         label={language === 'typescript' ? 'TypeScript code' : 'JavaScript code'}
                       />
                     </Suspense>
