@@ -67,8 +67,10 @@ def outcome_of(
         if isinstance(thrown, dict) and _same_error(thrown, exception):
             # The value of a top-level `throw` that escaped, formatted by the prelude (a
             # non-Error has no stack of its own: the location V8 reported stays).
-            located = {"stack": exception["stack"]} if "stack" in exception else {}
-            exception = {**located, **_error_payload(thrown)}
+            located = exception.get("stack")
+            exception = _error_payload(thrown)
+            if located is not None and "stack" not in exception:
+                exception["stack"] = located
         return replace(outcome, kind=OutcomeKind.EXCEPTION, exception=exception)
     if isinstance(report.get("error"), dict):
         # A rejected top-level await, or an uncaught exception in a timer callback.
