@@ -293,6 +293,9 @@ def _host_death(b: Bench) -> dict[str, Any]:
     try:
         with httpx.Client(base_url=server.base_url, timeout=60, headers=API_HEADERS) as api:
             tid = create_template(api, "bench-crash")
+            # The crash path itself (the recovery measure times a rebuild by replay).
+            off = {"settings": {"recovery": {"policy": "off"}}}
+            check(api.patch(f"/api/v1/templates/{tid}", json=off), 200)
             for _ in range(b.n(5, 2)):
                 sessions = [create_session(api, tid, b.worktree) for _ in range(CRASH_SESSIONS)]
                 for sid in sessions:
