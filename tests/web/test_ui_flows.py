@@ -266,7 +266,7 @@ def test_duplicate_template_name_shows_conflict_code(page: Page, web_daemon: Web
     expect(by_attr(page, "template-row", template_name=name)).to_have_count(1)
 
 
-def test_deleting_a_template_with_a_live_session_explains_template_in_use(
+def test_delete_template_is_disabled_while_it_has_a_live_session(
     page: Page, web_daemon: WebDaemon, tmp_path: Path
 ) -> None:
     session = api_session(web_daemon, tmp_path, "in-use")
@@ -274,16 +274,13 @@ def test_deleting_a_template_with_a_live_session_explains_template_in_use(
 
     page.goto(f"/templates/{template_id}")
     expect(by_attr(page, "template-session-row", session_id=session["id"])).to_be_visible()
-    page.get_by_test_id("template-delete").click()
-    page.get_by_test_id("template-delete-confirm").click()
-    error = page.get_by_test_id("template-delete-error")
-    expect(error).to_have_attribute("data-code", "TEMPLATE_IN_USE")
-    expect(error.get_by_test_id("api-error-code")).to_have_text("TEMPLATE_IN_USE")
-    expect(error).to_contain_text("close its sessions first", ignore_case=True)
+    expect(page.get_by_test_id("template-delete")).to_be_disabled()
+    why = page.get_by_test_id("template-delete-why")
+    expect(why).to_contain_text("1 session of this template is live: close it first")
     screenshot(page, "08-template-in-use")
 
     # Follow the explanation: close the session, then the delete goes through.
-    page.get_by_test_id("template-delete-sessions-link").click()
+    why.get_by_test_id("template-delete-why-link").click()
     expect(page).to_have_url(re.compile(rf"/sessions\?template={template_id}"))
     row = by_attr(page, "session-row", session_id=session["id"])
     row.get_by_test_id("session-close").click()
@@ -454,3 +451,16 @@ def test_restart_from_the_sessions_page_gives_a_fresh_global_scope(
         assert after.json()["result"]["json"] == "undefined"
         kinds = [x["kind"] for x in api.get(f"/executions?session_id={sid}").json()]
     assert "restart" in kinds
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_page_heading_shows_no_focus_ring_after_load(
+    open_page: PageFactory, web_daemon: WebDaemon, width: int
+) -> None:
+    page = open_page(web_daemon, width=width, height=800)
+    page.goto("/")  # redirects to /templates, which focuses its heading (for screen readers)
+    heading = page.locator("main h1")
+    expect(heading).to_be_focused()
+    outline = heading.evaluate("h => getComputedStyle(h).outlineStyle")
+    assert outline == "none", outline
+    screenshot(page, f"heading-after-load-{width}")

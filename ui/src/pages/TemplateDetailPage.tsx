@@ -139,12 +139,37 @@ function DeleteTemplate({ template }: { template: Template }) {
     onSettled: () => setConfirming(false),
   });
   const inUse = del.error ? toApiError(del.error).code === 'TEMPLATE_IN_USE' : false;
+  // The daemon refuses to delete a template with live sessions: say so before the click.
+  const sessions = useSessions({ template_id: template.id });
+  const live = (sessions.data ?? []).filter((s) => s.status === 'ready' || s.status === 'starting').length;
   return (
     <div className="danger-zone">
       {!confirming ? (
-        <button type="button" className="btn btn-danger" onClick={() => setConfirming(true)} data-testid="template-delete">
-          Delete template
-        </button>
+        <>
+          <button
+            type="button"
+            className="btn btn-danger"
+            onClick={() => setConfirming(true)}
+            disabled={live > 0}
+            aria-describedby={live > 0 ? 'template-delete-why' : undefined}
+            data-testid="template-delete"
+          >
+            Delete template
+          </button>
+          {live > 0 && (
+            <span id="template-delete-why" className="muted small" data-testid="template-delete-why">
+              {live === 1 ? '1 session of this template is live' : `${live} sessions of this template are live`}:
+              close {live === 1 ? 'it' : 'them'} first (
+              <Link
+                to={`/sessions?template=${encodeURIComponent(template.id)}`}
+                data-testid="template-delete-why-link"
+              >
+                show {live === 1 ? 'it' : 'them'}
+              </Link>
+              ).
+            </span>
+          )}
+        </>
       ) : (
         <div className="confirm" role="group" aria-label="Confirm delete">
           <span>Delete “{template.name}”? This cannot be undone.</span>
