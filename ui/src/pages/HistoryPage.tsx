@@ -226,12 +226,14 @@ function ExecutionDetail({ ex, session }: { ex: Execution; session: Session | un
       ) : (
         ex.input && <pre className="code-block">{ex.input}</pre>
       )}
-      {ex.input && ex.kind === 'repl' && session?.status === 'ready' && (
-        <button type="button" className="btn btn-small" onClick={loadIntoWorkbench} data-testid="history-load-input">
-          Open this input in the workbench
-        </button>
-      )}
-      {(ex.kind === 'repl' || ex.kind === 'run_file') && ex.status === 'ok' && <ForkButton ex={ex} />}
+      <div className="detail-actions" data-testid="history-detail-actions">
+        {ex.input && ex.kind === 'repl' && session?.status === 'ready' && (
+          <button type="button" className="btn btn-small" onClick={loadIntoWorkbench} data-testid="history-load-input">
+            Open this input in the workbench
+          </button>
+        )}
+        {(ex.kind === 'repl' || ex.kind === 'run_file') && ex.status === 'ok' && <ForkButton ex={ex} />}
+      </div>
       {ex.replay_of && (
         <p className="muted small" data-testid="history-replay-of">
           Replay of execution <code title={ex.replay_of}>{shortId(ex.replay_of)}</code>

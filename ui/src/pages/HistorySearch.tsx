@@ -78,7 +78,7 @@ export function HistorySearch({ sessionId }: { sessionId?: string }) {
           aria-label="Search executions"
           value={text}
           onChange={(e) => setText(e.target.value)}
-          placeholder="Search all executions: words in inputs, console output or error messages"
+          placeholder="Search inputs, console output, errors"
           data-testid="history-search-input"
         />
         {sessionId && (
