@@ -186,3 +186,23 @@ def test_the_pool_names_its_hosts_engine(pool: HostPool) -> None:
     engine = pool.engine()
     assert engine.name == "v8"
     assert engine.version == get_engine("v8").version
+
+
+def test_a_cancel_sent_right_after_the_start_is_not_lost(pool: HostPool) -> None:
+    rt = pool.start_runtime(spec(), Lost())
+    try:
+        for _ in range(20):
+            delivery = Delivery()
+            rt.start_run(
+                "while (true) {}",
+                limits=RunLimits(wall_ms=60_000, cpu_ms=None),
+                sink=Sink(),
+                on_outcome=delivery,
+            )
+            rt.cancel()
+            outcome = delivery.wait()
+            # Cancelled, not ended by the last-resort kill of its host.
+            assert outcome.kind is OutcomeKind.CANCELLED, outcome
+        assert rt.alive
+    finally:
+        rt.close()

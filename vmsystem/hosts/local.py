@@ -44,6 +44,9 @@ __all__ = ["HostCore", "LocalRuntime", "build_runtime"]
 
 _log = logging.getLogger(__name__)
 
+#: How long a cancel waits for a run that is starting to reach the engine.
+_CANCEL_START_WAIT_S = 1.0
+
 
 class LocalRuntime:
     """A session's V8 context and module scope, in this process.
@@ -59,6 +62,10 @@ class LocalRuntime:
         self._lock = threading.Lock()
         self._closed = False
         self._busy = False
+        # A cancel that arrives after a run was claimed but before its code started (the run
+        # waits on the session's thread): the run is then cancelled before it starts.
+        self._cancel_pending = False
+        self._starting = False  # between that check and the engine's run
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] | None = None
 
     @property
@@ -73,10 +80,12 @@ class LocalRuntime:
             if self._busy:
                 raise EngineError("context is already running code")
             self._busy = True
+            self._cancel_pending = False
 
     def _release(self) -> None:
         with self._lock:
             self._busy = False
+            self._starting = False
 
     def _execute(
         self,
@@ -89,6 +98,10 @@ class LocalRuntime:
     ) -> Outcome:
         # Host calls (exec, SQL) block the engine's thread where the engine cannot stop them,
         # so they watch the scope's deadline and interrupt flag instead.
+        with self._lock:
+            if self._cancel_pending:
+                return Outcome(OutcomeKind.CANCELLED, message="execution cancelled")
+            self._starting = True
         scope = self.scope
         scope.interrupt.clear()
         scope.side_effects.clear()
@@ -181,9 +194,24 @@ class LocalRuntime:
             self._release()
 
     def cancel(self) -> bool:
-        """Stop the current run, including a host call (exec, SQL) it is waiting in."""
-        self.scope.interrupt.set()
-        return self.context.cancel()
+        """Stop the current run, including a host call (exec, SQL) it is waiting in.
+
+        A run claimed but not started yet is cancelled before its code starts; one that is
+        starting is cancelled as soon as the engine runs it. False if nothing runs."""
+        deadline = time.monotonic() + _CANCEL_START_WAIT_S
+        while True:
+            self.scope.interrupt.set()
+            if self.context.cancel():
+                return True
+            with self._lock:
+                if not self._busy:
+                    return False
+                if not self._starting:
+                    self._cancel_pending = True
+                    return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0005)
 
     def close(self) -> None:
         """Release what host modules opened (database handles) and dispose the context."""
