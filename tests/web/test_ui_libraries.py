@@ -71,6 +71,8 @@ def test_adding_an_uncached_library_warns_and_download_makes_it_cached(
     expect(row.get_by_test_id("library-cached")).to_be_visible()
     expect(warning).to_have_count(0)
     expect(page.get_by_test_id("toast").filter(has_text="dayjs downloaded")).to_be_visible()
+    # The warning toast no longer holds: it is gone with the download.
+    expect(page.get_by_test_id("toast").filter(has_text="not cached")).to_have_count(0)
     screenshot(page, "library-downloaded")
     # Other libraries are still not cached and keep their Download button.
     expect(
@@ -89,3 +91,20 @@ def test_download_without_npm_on_the_daemon_shows_why(
     expect(error).to_contain_text("npm was not found")
     expect(row.get_by_test_id("library-download")).to_have_text("Retry download")
     expect(row).to_have_attribute("data-cached", "false")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_libraries_table_fits_its_card_with_badges_and_download_buttons(
+    open_page: PageFactory, fresh_daemon: WebDaemon, width: int
+) -> None:
+    page = open_page(fresh_daemon, width=width, height=900)
+    create_template(page, f"libs-fit-{width}")
+    row = by_attr(page, "library-row", library="dayjs")
+    expect(row.get_by_test_id("library-not-cached")).to_be_visible()
+    expect(row.get_by_test_id("library-download")).to_be_visible()
+    wrap = page.get_by_test_id("libraries-table").locator("xpath=..")
+    sizes = wrap.evaluate("w => ({ scroll: w.scrollWidth, client: w.clientWidth })")
+    assert sizes["scroll"] <= sizes["client"], f"the table overflows its card: {sizes}"
+    box, outer = row.get_by_test_id("library-download").bounding_box(), wrap.bounding_box()
+    assert box and outer and box["x"] + box["width"] <= outer["x"] + outer["width"] + 0.5
+    screenshot(page, f"libraries-table-{width}")

@@ -14,6 +14,8 @@ interface ToastApi {
   notify: (tone: ToastTone, message: string, code?: string) => void;
   success: (message: string) => void;
   error: (err: unknown, prefix?: string) => void;
+  /** Take down the toasts whose message contains ``text`` (they no longer hold). */
+  dismissMatching: (text: string) => void;
 }
 
 const ToastContext = createContext<ToastApi | null>(null);
@@ -47,6 +49,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
         const e = toApiError(err);
         notify('error', prefix ? `${prefix}: ${e.message}` : e.message, e.code);
       },
+      dismissMatching: (text) => setToasts((ts) => ts.filter((t) => !t.message.includes(text))),
     }),
     [notify],
   );

@@ -493,7 +493,11 @@ function LibraryDownloadControl({ lib }: { lib: LibraryInfo }) {
   useEffect(() => {
     if (finishedId === undefined) return;
     void qc.invalidateQueries({ queryKey: keys.metaLibraries });
-    if (status === 'succeeded') toast.success(`Library ${lib.name} downloaded. New sessions can load it.`);
+    if (status === 'succeeded') {
+      // The "added, but it is not cached" warning no longer holds.
+      toast.dismissMatching(`Library ${lib.name} added, but it is not cached`);
+      toast.success(`Library ${lib.name} downloaded. New sessions can load it.`);
+    }
     // Once per finished job: the toast and the catalog refetch must not repeat on re-renders.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [finishedId]);
