@@ -251,6 +251,9 @@ def test_kernel_info_is_complete_and_restart_keep_the_session(kernel: Any, daemo
     assert info["implementation"] == "vm-system"
     assert _reply(client, client.is_complete("function f() {"))["status"] == "incomplete"
     assert _reply(client, client.is_complete("1 + 1"))["status"] == "complete"
+    completed = _reply(client, client.complete("Math.ma", 7))
+    assert "max" in completed["matches"]
+    assert (completed["cursor_start"], completed["cursor_end"]) == (5, 7)
     reply, _ = _execute(client, "globalThis.before = 1; 1")
     assert reply["status"] == "ok"
     ready_before = {s["id"] for s in _sessions(daemon, "ready")}

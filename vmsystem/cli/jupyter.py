@@ -248,6 +248,25 @@ class VmSystemKernel(Kernel):
             return {"status": "incomplete", "indent": "  "}
         return {"status": "complete"}
 
+    async def do_complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
+        reply: dict[str, Any] = {
+            "status": "ok",
+            "matches": [],
+            "cursor_start": cursor_pos,
+            "cursor_end": cursor_pos,
+            "metadata": {},
+        }
+        try:
+            found = await self._client.complete(await self._session(), code, cursor_pos)
+        except ClientError:
+            return reply  # busy, or the daemon is gone: nothing to offer
+        reply.update(
+            matches=found["matches"],
+            cursor_start=found["cursor_start"],
+            cursor_end=found["cursor_end"],
+        )
+        return reply
+
     async def do_inspect(
         self, code: str, cursor_pos: int, detail_level: int = 0, omit_sections: Any = ()
     ) -> dict[str, Any]:
