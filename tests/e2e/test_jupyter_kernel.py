@@ -286,3 +286,28 @@ def test_an_unreachable_daemon_is_an_error_output_not_a_dead_kernel(
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_a_typescript_kernel_runs_typescript_cells(
+    jupyter_prefix: Path, daemon: Daemon, kernel_cwd: Path
+) -> None:
+    install_kernel(daemon.url, jupyter_prefix, "--language", "typescript")
+    spec = KernelSpecManager().get_kernel_spec("vm-system-ts")
+    assert spec.language == "typescript"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "vm-system-ts",
+        "display_name": "TS",
+        "language": "typescript",
+    }
+    nb.cells = [
+        nbformat.v4.new_code_cell("interface P { n: number }\nconst p: P = { n: 21 }"),
+        nbformat.v4.new_code_cell("p.n * 2"),
+    ]
+    NotebookClient(
+        nb,
+        kernel_name="vm-system-ts",
+        timeout=60,
+        resources={"metadata": {"path": str(kernel_cwd)}},
+    ).execute()
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "42"

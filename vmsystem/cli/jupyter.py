@@ -161,7 +161,9 @@ class VmSystemKernel(Kernel):
             return self._ok()
         try:
             session_id = await self._session()
-            execution = await self._client.run_repl(session_id, code, stream=True)
+            execution = await self._client.run_repl(
+                session_id, code, stream=True, language=self._language
+            )
         except ClientError as exc:
             return self._fail(getattr(exc, "code", None) or type(exc).__name__, str(exc), silent)
         self._running = execution["id"]
