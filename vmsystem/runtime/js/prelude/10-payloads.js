@@ -269,5 +269,6 @@
     return true;
   }
   reset();
+  hideGlobals();
   return [finishOk, finishErr, begin, sab, tick, transform, complete];
 })

@@ -403,11 +403,15 @@
   delete G.WebAssembly;
   // The bundles may use what a template hides from user code (webidl-conversions reads
   // SharedArrayBuffer.prototype): they get the originals as parameters (see loadBundle).
+  // The globals themselves are removed at the end of the prelude (hideGlobals), so that every
+  // part of it is installed with the standard globals at hand.
   const hiddenNames = newList(), hiddenValues = newList();
   for (const name of config.hidden_globals) {
     if (_regexpTest(/^[A-Za-z_$][A-Za-z0-9_$]*$/, name) && name !== "eval" && name !== "arguments" && name in G) {
       _push(hiddenNames, name);
       _push(hiddenValues, G[name]);
     }
-    delete G[name];
+  }
+  function hideGlobals() {
+    for (const name of config.hidden_globals) delete G[name];
   }
