@@ -65,12 +65,12 @@ def test_one_line_that_aborts_v8_leaves_the_daemon_and_other_hosts_alive(
         r = http.post("/executions/repl", json={"session_id": victim["id"], "input": code})
         assert r.status_code == 201, r.text
         run = r.json()
-        # The prelude fills long arrays in slices, so the wall limit can stop the fill.
+        # The prelude fills long arrays in slices, so a time limit can stop the fill.
         assert run["status"] in ("error", "timeout"), run
         # The prelude refuses sparse arrays longer than the memory budget (a RangeError) when
         # it sees their length; the others crash only their host or hit the memory limit.
-        if run["status"] == "timeout":
-            assert run["error"]["code"] == "WALL_TIME_EXCEEDED"
+        if run["status"] == "timeout":  # the CPU limit (2 s) comes before the wall's (3 s)
+            assert run["error"]["code"] in {"WALL_TIME_EXCEEDED", "CPU_TIME_EXCEEDED"}
         elif run["error"].get("name") == "RangeError":
             assert "refused" in run["error"]["message"]
         else:
