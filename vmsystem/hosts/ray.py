@@ -33,6 +33,11 @@ from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest
 from vmsystem.runtime import Completion, ConsoleSink, EngineError, Outcome, OutcomeKind
 
+#: A cancel that found no run on the actor (it overtook the run) is sent again this often ...
+_CANCEL_RETRY_S = 0.02
+#: ... this many times.
+_CANCEL_RETRIES = 50
+
 __all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
 
 _log = logging.getLogger(__name__)
@@ -514,12 +519,37 @@ class RayRuntime(RemoteRuntime):
         return completion_of(answer)
 
     def cancel(self) -> bool:
-        """Ask the actor to stop the run; False if idle."""
+        """Ask the actor to stop the run; False if idle.
+
+        Actor calls may overtake one another: a cancel that reaches the actor before the run
+        it is meant for finds nothing to stop, so it is sent again (every 20 ms, for up to a
+        second) while that same run is still in flight."""
         if not self._note_cancel():
             return False
-        with contextlib.suppress(Exception):
-            self._actor.handle.cancel.remote(self.session_id)
+        with self._lock:
+            flight = self._flight
+        self._send_cancel(flight, _CANCEL_RETRIES)
         return True
+
+    def _send_cancel(self, flight: object, retries: int) -> None:
+        try:
+            answer = self._actor.handle.cancel.remote(self.session_id).future()
+        except Exception:
+            return
+
+        def answered(done: concurrent.futures.Future[bool]) -> None:
+            try:
+                stopped = bool(done.result())
+            except Exception:
+                return
+            with self._lock:
+                same_run = self._flight is flight and flight is not None
+            if not stopped and same_run and retries > 0:
+                self._watchdog.arm(
+                    _CANCEL_RETRY_S, lambda: self._send_cancel(flight, retries - 1)
+                )
+
+        answer.add_done_callback(answered)
 
     def close(self) -> None:
         """Close the runtime in its actor (idempotent)."""
