@@ -545,9 +545,7 @@ class RayRuntime(RemoteRuntime):
             with self._lock:
                 same_run = self._flight is flight and flight is not None
             if not stopped and same_run and retries > 0:
-                self._watchdog.arm(
-                    _CANCEL_RETRY_S, lambda: self._send_cancel(flight, retries - 1)
-                )
+                self._watchdog.arm(_CANCEL_RETRY_S, lambda: self._send_cancel(flight, retries - 1))
 
         answer.add_done_callback(answered)
 
