@@ -43,7 +43,9 @@ def _ui_calls() -> set[tuple[str, str]]:
     calls = set()
     for match in CALL.finditer(source):
         path = match["path"].replace("${P}", "/api/v1")
-        calls.add((match["method"], _shape(re.sub(r"\$\{seg\([^)]*\)\}", "{x}", path))))
+        # seg() encodes one path segment, filePath() a worktree path (the files routes).
+        path = re.sub(r"\$\{(?:seg|filePath)\([^)]*\)\}", "{x}", path)
+        calls.add((match["method"], _shape(path)))
     return calls
 
 
