@@ -84,3 +84,16 @@ def test_the_host_accepts_only_well_formed_bundles() -> None:
         "{",
     ):
         assert bundle_text(bad) is None, bad
+
+
+def test_a_result_reads_its_display_method_once(ctx: V8Context) -> None:
+    code = (
+        "globalThis.reads = 0; const v = {};"
+        " Object.defineProperty(v, Symbol.for('Jupyter.display'),"
+        " { get() { reads++; return () => ({'text/html': '<b>x</b>'}) } }); v"
+    )
+    outcome = run(ctx, code)
+    assert outcome.kind == "ok", outcome
+    assert outcome.value is not None and outcome.value["display"]["text/html"] == "<b>x</b>"
+    reads = run(ctx, "reads").value
+    assert reads is not None and reads["json"] == 1

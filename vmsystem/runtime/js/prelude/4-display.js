@@ -9,12 +9,17 @@
   // and output limits.
   const DISPLAY_SYMBOL = _Symbol["for"]("Jupyter.display");
   const MIME_TYPE = /^[a-z]+\/[A-Za-z0-9.+_-]+$/;
-  function mimeBundleOf(v) {
+  // The value's display method, read once (it may be a getter), or undefined.
+  function displayMethod(v) {
+    if (v === null || (typeof v !== "object" && typeof v !== "function")) return undefined;
+    let method;
+    try { method = v[DISPLAY_SYMBOL]; } catch (e) { return undefined; }
+    return typeof method === "function" ? method : undefined;
+  }
+  function mimeBundleOf(v, method = displayMethod(v)) {
     let source = null;
     if (v !== null && (typeof v === "object" || typeof v === "function")) {
-      let method;
-      try { method = v[DISPLAY_SYMBOL]; } catch (e) { method = undefined; }
-      if (typeof method === "function") {
+      if (method !== undefined) {
         source = _apply(method, v, []);
         if (source === null || typeof source !== "object") {
           throw new _TypeError("[Symbol.for(\"Jupyter.display\")]() must return an object of MIME types");
@@ -44,12 +49,10 @@
   // The MIME bundle of a run's result, when the value supplies one through the display symbol
   // (as a Jupyter front end shows it): its JSON, or undefined.
   function resultBundle(v) {
-    if (v === null || (typeof v !== "object" && typeof v !== "function")) return undefined;
-    let method;
-    try { method = v[DISPLAY_SYMBOL]; } catch (e) { return undefined; }
-    if (typeof method !== "function") return undefined;
+    const method = displayMethod(v);
+    if (method === undefined) return undefined;
     let text;
-    try { text = _stringify(mimeBundleOf(v)); } catch (e) { return undefined; }
+    try { text = _stringify(mimeBundleOf(v, method)); } catch (e) { return undefined; }
     return typeof text === "string" && text.length <= state.maxBytes ? text : undefined;
   }
   function recordDisplay(v) {
