@@ -217,6 +217,38 @@ def test_each_rule_catches_what_it_forbids(
     assert [v for v in file_violations(layer, probe, "probe.py") if caught in v] != []
 
 
+def _forbidden_probes() -> list[tuple[str, str, str]]:
+    """For every rule, each import it forbids: every other top-level module of vmsystem not
+    in the layer's row (imported as ``from vmsystem import X``, the form that once slipped
+    through), the package itself where ``__version__`` is not allowed, and every forbidden
+    third-party package."""
+    probes = []
+    for layer in sorted(ALLOWED):
+        for other in sorted(top_level() - {layer}):
+            name = f"vmsystem.{other}"
+            if not _within(name, ALLOWED[layer]):
+                probes.append((layer, f"from vmsystem import {other}\n", name))
+        if "vmsystem" not in ALLOWED[layer]:
+            probes.append((layer, "from vmsystem import __version__\n", "vmsystem"))
+        for package in sorted(FORBIDDEN_THIRD_PARTY[layer]):
+            probes.append((layer, f"import {package}\n", package))
+    return probes
+
+
+@pytest.mark.parametrize(("layer", "source", "caught"), _forbidden_probes())
+def test_every_rule_catches_each_import_it_forbids(
+    tmp_path: Path, layer: str, source: str, caught: str
+) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(source)
+    assert file_violations(layer, probe, "probe.py") == [f"probe.py imports {caught}"]
+
+
+def test_every_rule_has_a_probe() -> None:
+    probed = {layer for layer, _, _ in _forbidden_probes()}
+    assert probed == set(ALLOWED)
+
+
 def test_a_package_attribute_import_is_not_a_module_import(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("from vmsystem import __version__\n")
