@@ -27,7 +27,7 @@ from typing import Any
 from vmsystem.hosts import wire
 from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.local import completion_of, files_reply
-from vmsystem.hosts.raylocal import PrivateCluster
+from vmsystem.hosts.raylocal import PrivateCluster, use_token_auth_if_available
 from vmsystem.hosts.remote import RemoteRuntime
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest
@@ -591,6 +591,8 @@ class RayPool:
             # Without an address: a private local cluster, never one found on the machine.
             self._private = PrivateCluster() if address is None else None
             where = self._private.init_options() if self._private else {"address": address}
+            if self._private is None:
+                use_token_auth_if_available()
             try:
                 ray.init(
                     include_dashboard=False,
