@@ -232,6 +232,24 @@ def test_tab_completes_names_from_the_session(daemon: Daemon, session: str, tmp_
     child.expect(pexpect.EOF)
 
 
+def test_a_syntax_error_shows_its_line_and_a_caret_under_its_column(
+    daemon: Daemon, session: str, tmp_path: Path
+) -> None:
+    child = spawn(daemon, tmp_path / "data", session)
+    child.sendline("let x = ;")
+    # As node: the line of the input, `^` under the column, an empty line, the error.
+    child.expect_exact("let x = ;\r\n        ^\r\n\r\nUncaught SyntaxError: Unexpected token ';'")
+    script = tmp_path / "two-lines.js"
+    script.write_text("const fine = 1;\nconst b = {a: 1,, }\n")
+    child.sendline(f".load {script}")
+    child.expect_exact("const b = {a: 1,, }\r\n                ^\r\n\r\nUncaught SyntaxError")
+    child.sendline("null.prop")  # not a syntax error: no caret
+    child.expect_exact("Uncaught TypeError: Cannot read properties of null")
+    assert "^" not in child.before
+    child.sendline(".exit")
+    child.expect(pexpect.EOF)
+
+
 def test_ctrl_c_twice_on_an_empty_line_leaves(daemon: Daemon, session: str, tmp_path: Path) -> None:
     child = spawn(daemon, tmp_path / "data", session)
     at_prompt(child)

@@ -57,6 +57,17 @@ def test_an_exception_is_reported_with_its_name_and_message(pool: HostPool) -> N
         rt.close()
 
 
+def test_a_syntax_error_reports_its_line_and_column(pool: HostPool) -> None:
+    rt = pool.start_runtime(spec(), Lost())
+    try:
+        outcome = run(rt, "const ok = 1;\nconst b = {a: 1,, }")
+        assert outcome.kind is OutcomeKind.EXCEPTION and outcome.exception is not None
+        assert outcome.exception["name"] == "SyntaxError"
+        assert (outcome.exception["line"], outcome.exception["column"]) == (2, 17)
+    finally:
+        rt.close()
+
+
 def test_wall_and_cpu_limits_stop_a_run_and_the_session_stays_usable(pool: HostPool) -> None:
     rt = pool.start_runtime(spec(), Lost())
     try:

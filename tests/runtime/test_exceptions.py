@@ -46,6 +46,20 @@ def test_syntax_error(ctx: V8Context) -> None:
     assert "Unexpected token" in exc["message"]
 
 
+def test_a_syntax_error_carries_the_line_and_column_v8_located_it_at(ctx: V8Context) -> None:
+    first = exception(ctx, "let x = ;")
+    assert (first["line"], first["column"]) == (1, 9)
+    second = exception(ctx, "const a = 1;\nconst b = {a: 1,, }")
+    assert (second["line"], second["column"]) == (2, 17)
+    in_file = exception(ctx, "\n\nfunction (", filename="/wt/broken.js")
+    assert (in_file["line"], in_file["column"]) == (3, 1)
+
+
+def test_only_a_syntax_error_carries_a_location(ctx: V8Context) -> None:
+    thrown = exception(ctx, "null.prop")
+    assert "line" not in thrown and "column" not in thrown
+
+
 def test_syntax_error_names_the_file(ctx: V8Context) -> None:
     exc = exception(ctx, "\n\nfunction (", filename="/wt/broken.js")
     assert exc["name"] == "SyntaxError"

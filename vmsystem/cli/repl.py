@@ -3,7 +3,8 @@
 Each input runs as one REPL execution of the session (state persists between inputs, as
 everywhere in vm-system). The execution is started in streaming mode and its events are
 printed as they arrive: console output live, then the value (its ``inspect`` form when the
-daemon sends one, else its preview) or the uncaught exception with its stack.
+daemon sends one, else its preview) or the uncaught exception with its stack (a SyntaxError
+after its line of the input and a ``^`` under its column, as node shows it).
 
 - Enter sends the input when it is complete; an incomplete statement (see
   :mod:`vmsystem.cli.jsinput`) continues on a ``...`` line, and an empty line sends it as is.
@@ -120,7 +121,25 @@ def _shown_value(payload: dict[str, Any]) -> str:
     return preview
 
 
-def _print_event(event: Event) -> None:
+def syntax_caret(error: dict[str, Any], code: str) -> str | None:
+    """As Node's REPL shows a SyntaxError: the input's line it is on, then ``^`` under its
+    column (from the runtime's ``line``/``column``); None for another error, or a location
+    outside ``code``."""
+    line, column = error.get("line"), error.get("column")
+    if error.get("name") != "SyntaxError" or not isinstance(line, int):
+        return None
+    lines = code.split("\n")
+    if not isinstance(column, int) or not 1 <= line <= len(lines):
+        return None
+    text = lines[line - 1].rstrip("\r")
+    if not 1 <= column <= len(text) + 1:
+        return None
+    # Tabs stay tabs, so that the caret lines up however the terminal expands them.
+    pad = "".join(c if c == "\t" else " " for c in text[: column - 1])
+    return f"{text}\n{pad}^\n"
+
+
+def _print_event(event: Event, code: str = "") -> None:
     payload: dict[str, Any] = event.get("payload") or {}
     kind = event["type"]
     if kind == "console":
@@ -131,6 +150,9 @@ def _print_event(event: Event) -> None:
     elif kind == "value":
         _out(_shown_value(payload))
     elif kind == "exception":
+        caret = syntax_caret(payload, code)
+        if caret is not None:
+            _err(caret)
         _err(f"Uncaught {error_text(payload)}")
     elif kind == "system":
         level = payload.get("level", "info")
@@ -189,7 +211,7 @@ class Repl:
         execution_id = execution["id"]
         try:
             for event in self.client.stream_execution_events(execution_id):
-                _print_event(event)
+                _print_event(event, code)
         except KeyboardInterrupt:
             self._cancel(execution_id)
         except ClientError as exc:
@@ -455,7 +477,8 @@ def repl(
     bracket, a template literal or a block comment is open or the line ends with an operator
     (decided locally by this simple rule; an empty line sends the input as it is).
     Tab completes globals, REPL bindings and properties from the session (no code of yours
-    runs to find them). Ctrl-C cancels the running execution (or clears the line; twice on an
+    runs to find them). A syntax error shows as in node: the input's line, then `^` under
+    the column. Ctrl-C cancels the running execution (or clears the line; twice on an
     empty line leaves); Ctrl-D or `.exit` leaves; `.help` lists the commands, `.restart`
     restarts the session, `.editor` takes a multi-line input until Ctrl-D, `.load FILE` runs a
     local file, `.save FILE` writes this REPL's inputs to one. A `--new` session is closed

@@ -2,7 +2,8 @@
 
 mini-racer reports an uncaught exception as text:
 ``<file>:<line>: <first line of String(e)>\n<source line>\n<caret>\n\n<e.stack>\n``;
-the stack part is missing when the thrown value is not an Error.
+the stack part is missing when the thrown value is not an Error. A SyntaxError's payload
+carries the ``line`` and ``column`` (both from 1) V8 located it at: its caret's first ``^``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ _NAMED = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*): ?(?P<message>.*)$", re.DOTALL
 _FRAME = re.compile(r"^\s+at ")
 _TOP_LEVEL_FRAME = re.compile(r"^\s+at (async )?[^ ()]*:\d+:\d+$")
 _PRELUDE_FRAME = re.compile(r"\bvm-system:")
+_LINE = re.compile(r":(?P<line>\d+)$")
 
 
 def clean_stack(stack: str) -> str:
@@ -43,11 +45,30 @@ def user_stack(stack: str) -> str:
     )
 
 
+def syntax_location(header: str) -> dict[str, int]:
+    """``{line, column}`` (both from 1) of a SyntaxError from the header of the engine's text
+    (``<file>:<line>: message``, the source line, the caret line); empty when it has none."""
+    lines = header.split("\n")
+    where = _HEADER.match(lines[0])
+    line = _LINE.search(where["where"]) if where else None
+    if line is None or len(lines) < 3 or "^" not in lines[2]:
+        return {}
+    return {"line": int(line["line"]), "column": lines[2].index("^") + 1}
+
+
 def parse_exception(text: str, syntax: bool = False) -> dict[str, Any]:
     """The ``{name, message, inspect, stack?}`` payload of an uncaught exception (``inspect``:
-    what Node's REPL prints after "Uncaught ")."""
+    what Node's REPL prints after "Uncaught "); a SyntaxError's (``syntax``) has ``line`` and
+    ``column`` too."""
     header, _, stack = text.partition("\n\n")
     stack = stack.rstrip("\n")
+    payload = _payload(header, stack, syntax)
+    if syntax:
+        payload.update(syntax_location(header))
+    return payload
+
+
+def _payload(header: str, stack: str, syntax: bool) -> dict[str, Any]:
     if stack:
         head, sep, _frames = stack.partition("\n    at ")
         named = _NAMED.match(head)

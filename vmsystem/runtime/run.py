@@ -157,6 +157,9 @@ class Run:
         self.ctx = ctx
         self.clock = clock
         self.filename = filename
+        #: Whether the script V8 parsed last is the input itself (not the REPL transform's
+        #: rewrite): only then does a SyntaxError's line and column point into the input.
+        self.parsed_input = True
 
     @property
     def phase(self) -> Phase:
@@ -170,6 +173,7 @@ class Run:
     def execute(self, code: str, args: Any, env: Mapping[str, str] | None) -> Outcome:
         """Run ``code`` through the phases; its outcome."""
         clock = self.clock
+        given = code
         if args is not None or env is not None:
             self.phase = Phase.PREPARE
             params: dict[str, Any] = {}
@@ -217,6 +221,7 @@ class Run:
                     source = handle_text(rewritten)
                 # Otherwise acorn rejected the input (or user code broke it): V8 runs it as it
                 # is and reports its own SyntaxError, if any.
+            self.parsed_input = source == given
             result, chained = self._script(source)
             if result is None:
                 return self._lost()
@@ -305,6 +310,10 @@ class Run:
             filename=self.filename,
             mem_mb=self.ctx._options.mem_mb,
         )
+        if typ == MrTypes.parse_exception and not self.parsed_input and outcome.exception:
+            # V8 refused the transform's rewrite: its location is not in the input.
+            outcome.exception.pop("line", None)
+            outcome.exception.pop("column", None)
         if typ in ERROR_TYPES and outcome.exception is not None:
             # What `_error` becomes (the prelude asks for it when user code reads it): the value
             # of a top-level throw when that is what escaped, else the host's reading.
