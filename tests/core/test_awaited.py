@@ -111,3 +111,42 @@ def test_writes_asked_for_in_one_tick_reach_the_writer_together(
     results = asyncio.run(tick())
     assert [len(g) for g in groups] == [3]  # one hand-over for the whole tick
     assert sorted(result[c.id] for result, c in zip(results, copies, strict=True)) == [4, 5, 6]
+
+
+@pytest.mark.parametrize("path", ["awaited", "thread"])
+def test_a_run_whose_final_row_cannot_be_stored_raises_store_unavailable(
+    vm: VmSystem, worktree: Path, db_path: Path, path: str
+) -> None:
+    """The database file is damaged while the code runs: the final write is refused, so the
+    caller gets STORE_UNAVAILABLE (never the result), the stream ends without a terminal event
+    and the session is free again."""
+    import os
+    import threading
+
+    from vmsystem.core.errors import StoreUnavailable
+
+    template = vm.templates.create("unstored")
+    vm.templates.add_module(template.id, "fs")
+    sid = vm.sessions.create(template.id, str(worktree)).id
+    code = "while (!require('fs').existsSync('go.flag')) {} 'the result'"
+
+    def damage_once_running() -> None:
+        while not vm.executions.running():
+            time.sleep(0.01)
+        db_path.write_bytes(os.urandom(db_path.stat().st_size))
+        (worktree / "go.flag").write_text("go")
+
+    damager = threading.Thread(target=damage_once_running)
+    damager.start()
+    with pytest.raises(StoreUnavailable) as raised:
+        if path == "awaited":
+            asyncio.run(vm.executions.awaited.repl(sid, code))
+        else:
+            vm.executions.repl(sid, code)
+    damager.join()
+    assert "not reported" in raised.value.message
+    eid = raised.value.details["execution_id"]
+    assert vm.bus.get(eid) is None  # left the bus: its streams ended
+    assert not vm.executions.running()
+    with pytest.raises(StoreUnavailable, match="no code runs"):  # free, not SESSION_BUSY
+        vm.executions.repl(sid, "1")

@@ -344,3 +344,68 @@ def test_a_database_overwritten_while_runs_go_on_refuses_every_later_run(
                 assert r.json()["error"]["code"] == "STORE_UNAVAILABLE"
     finally:
         d.terminate()
+
+
+def test_a_damaged_database_is_left_as_found_at_sigterm(tmp_path: Path, worktree: Path) -> None:
+    """Nothing is copied into a damaged file at shutdown: not the pending writes, not the WAL
+    (SQLite checkpoints it when the last connection closes unless something stops it)."""
+    d = _start(tmp_path / "left-as-found")
+    try:
+        with d.client() as c:
+            session = _session(c, worktree)
+            for _ in range(20):
+                r = c.post("/executions/repl", json={"session_id": session["id"], "input": "1"})
+                assert r.json()["status"] == "ok"
+            wal = d.db.with_name(d.db.name + "-wal")
+            assert wal.stat().st_size > 0  # recent commits are still only in the WAL
+            garbage = os.urandom(d.db.stat().st_size)
+            d.db.write_bytes(garbage)
+            r = c.post("/executions/repl", json={"session_id": session["id"], "input": "2"})
+            assert r.status_code == 503, r.text
+    finally:
+        code, _ = d.terminate()
+    assert code == 0, d.output()
+    assert d.db.read_bytes() == garbage
+    assert wal.stat().st_size > 0  # kept, not checkpointed into the file or deleted
+
+
+def test_a_run_whose_result_cannot_be_stored_is_refused_not_reported(
+    tmp_path: Path, worktree: Path
+) -> None:
+    """The file is damaged while a run goes on: its final write is refused, so the client
+    gets 503 STORE_UNAVAILABLE naming the execution, never the result; the session is free."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    d = _start(tmp_path / "mid-run")
+    try:
+        with d.client() as c, ThreadPoolExecutor(1) as pool:
+            session = _session(c, worktree, modules=("fs",))
+            code = "while (!require('fs').existsSync('go.flag')) {} 'the result'"
+
+            def run() -> httpx.Response:
+                with d.client() as own:
+                    body = {"session_id": session["id"], "input": code}
+                    return own.post("/executions/repl", json=body)
+
+            pending = pool.submit(run)
+            deadline = time.monotonic() + 60
+            while True:  # the running row is committed, the code is running
+                listed = c.get("/executions", params={"session_id": session["id"]}).json()
+                if listed and listed[0]["status"] == "running":
+                    break
+                assert time.monotonic() < deadline, listed
+                time.sleep(0.05)
+            d.db.write_bytes(os.urandom(d.db.stat().st_size))
+            (worktree / "go.flag").write_text("go")
+            r = pending.result(timeout=120)
+            assert r.status_code == 503, r.text
+            error = r.json()["error"]
+            assert error["code"] == "STORE_UNAVAILABLE"
+            assert "not reported" in error["message"]
+            assert error["details"]["execution_id"] == listed[0]["id"]
+            assert "the result" not in r.text
+            r = c.post("/executions/repl", json={"session_id": session["id"], "input": "2"})
+            assert r.status_code == 503, r.text  # refused before it starts, not SESSION_BUSY
+            assert "no code runs" in r.json()["error"]["message"]
+    finally:
+        d.terminate()

@@ -24,7 +24,7 @@ import anyio.to_thread
 from vmsystem.core.errors import OutputLimitExceeded, SessionBusy
 from vmsystem.core.registry import LiveSession
 from vmsystem.core.runner import ExecutionRunner
-from vmsystem.core.runs import Recording, RunRequest, conclude, within_event_limit
+from vmsystem.core.runs import Recording, RunRequest, conclude, not_stored, within_event_limit
 from vmsystem.core.tick_writes import TickWrites
 from vmsystem.models import Execution
 from vmsystem.runtime import EngineError, Outcome, OutcomeKind
@@ -120,6 +120,8 @@ class AwaitedRuns:
             )
         else:
             runner.announce(run, final)
+        if run.unstored is not None:
+            raise run.unstored
         return final, outcome.kind
 
     async def _run_code(self, run: Recording, live: LiveSession, request: RunRequest) -> Outcome:
@@ -152,7 +154,8 @@ class AwaitedRuns:
 
     async def _record(self, run: Recording, outcome: Outcome) -> Execution:
         """Commit the final row and the terminal event (with the tick's other writes); the
-        host sent every console batch before the outcome, so nothing follows the terminal."""
+        host sent every console batch before the outcome, so nothing follows the terminal.
+        A final row that cannot be committed sets :attr:`Recording.unstored`."""
         with run.lock:
             final, terminal = conclude(run, outcome)
             run.terminal = terminal
@@ -166,8 +169,9 @@ class AwaitedRuns:
         )
         try:
             await self._tick_writes().write(group)
-        except Exception:
+        except Exception as exc:
             _log.exception("could not persist execution %s", final.id)
+            not_stored(run, final, exc)
         return final
 
 

@@ -31,7 +31,14 @@ from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.provenance import execution_provenance
 from vmsystem.core.reader import ExecutionReader
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
-from vmsystem.core.runs import ActiveRuns, Recording, RunRequest, conclude, within_event_limit
+from vmsystem.core.runs import (
+    ActiveRuns,
+    Recording,
+    RunRequest,
+    conclude,
+    not_stored,
+    within_event_limit,
+)
 from vmsystem.models import EventType, Execution, ExecutionKind, ExecutionStatus
 from vmsystem.runtime import EngineError, Outcome, OutcomeKind
 from vmsystem.runtime.entries import LANGUAGES, module_entry, typescript_input
@@ -208,6 +215,8 @@ class ExecutionRunner:
         run = self._open(self.new_execution(live, request))
         final = self._record(run, self._run_code(run, live, request))
         self.announce(run, final)
+        if run.unstored is not None:
+            raise run.unstored
         return final
 
     def record_restart(self, session_id: str, message: str) -> Execution:
@@ -399,6 +408,8 @@ class ExecutionRunner:
             self.lose(live, outcome, lambda: self.announce(run, final))
         else:
             self.announce(run, final)
+        if run.unstored is not None:
+            raise run.unstored
         return final, outcome.kind
 
     def lose(self, live: LiveSession, outcome: Outcome, announce: Callable[[], None]) -> None:
@@ -431,7 +442,8 @@ class ExecutionRunner:
 
     def _record(self, run: Recording, outcome: Outcome) -> Execution:
         """Commit the final row and the terminal event of ``run``; returns the final execution
-        (the terminal event is published by :meth:`announce`). Never raises."""
+        (the terminal event is published by :meth:`announce`). Never raises: a final row that
+        cannot be committed sets :attr:`Recording.unstored`, raised once the run is over."""
         with run.lock:
             final, terminal = conclude(run, outcome)
             # Committed before anyone can see the end (the terminal event, the free session),
@@ -447,16 +459,18 @@ class ExecutionRunner:
                     ),
                     timeout=30,
                 )
-            except Exception:
+                run.terminal = terminal
+            except Exception as exc:
                 _log.exception("could not persist execution %s", final.id)
-            run.terminal = terminal
+                not_stored(run, final, exc)
         return final
 
     def announce(self, run: Recording, final: Execution) -> None:
         """Publish the terminal event and let the execution leave the bus (its final row is
         committed)."""
-        if run.terminal is not None:
-            self._bus.publish(run.live, [run.terminal], final=True)
+        # Without a terminal event (its final row is not stored) the streams just end.
+        terminal = [] if run.terminal is None else [run.terminal]
+        self._bus.publish(run.live, terminal, final=True)
         if _log.isEnabledFor(logging.DEBUG):  # per execution: the hot path logs at debug
             _log.debug(
                 "execution finished",

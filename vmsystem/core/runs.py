@@ -16,12 +16,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vmsystem.core.display import line_event
+from vmsystem.core.errors import StoreUnavailable
 from vmsystem.core.events import EventBus, LiveExecution
 from vmsystem.core.ids import utcnow
 from vmsystem.models import Event, EventType, Execution, ExecutionKind, ExecutionStatus
 from vmsystem.runtime import ConsoleLine, Outcome, OutcomeKind
 
-__all__ = ["ActiveRuns", "Recording", "RunRequest", "conclude", "within_event_limit"]
+__all__ = [
+    "ActiveRuns",
+    "Recording",
+    "RunRequest",
+    "conclude",
+    "not_stored",
+    "within_event_limit",
+]
 
 #: Outcome -> (status, system code) for outcomes that end with a ``system`` event.
 _SYSTEM_OUTCOMES: dict[OutcomeKind, tuple[ExecutionStatus, str]] = {
@@ -83,6 +91,8 @@ class Recording:
         self.seq = 0
         self.lock = threading.Lock()
         self.terminal: Event | None = None
+        #: Why the final row could not be committed (None: it was): the run is not reported.
+        self.unstored: StoreUnavailable | None = None
         #: A REPL run's ``input_echo`` event (published once the ``running`` row is committed).
         self.echo: Event | None = None
         self._bus = bus
@@ -99,6 +109,18 @@ class Recording:
             events = [self.make(*line_event(level, text), _ts(ms)) for level, text, ms in lines]
             self._write(events)
             self._bus.publish(self.live, events)
+
+
+def not_stored(run: Recording, final: Execution, exc: BaseException) -> None:
+    """The final row of ``run`` could not be committed: its terminal event is dropped (the
+    streams end without it) and the caller gets :attr:`Recording.unstored`, STORE_UNAVAILABLE,
+    instead of a result that can never be read back."""
+    run.terminal = None
+    run.unstored = StoreUnavailable(
+        f"the execution ran, but its result could not be stored, so it is not reported: {exc}",
+        execution_id=final.id,
+        session_id=final.session_id,
+    )
 
 
 def within_event_limit(outcome: Outcome, kind: ExecutionKind, max_events: int) -> Outcome:

@@ -6,11 +6,20 @@ pages it has cached, while every read of the file fails. So every write transact
 checks the file's header (one 16-byte read); a damaged file refuses the write, and every
 later one (:attr:`Database.damaged` latches), with a :class:`StoreError` the API answers
 with 503 STORE_UNAVAILABLE: no run is reported that could not be stored.
+
+Nothing is copied into a damaged file either: the connection that closes last checkpoints the
+WAL into the file when it can take SQLite's EXCLUSIVE lock, so once the file is found damaged
+the daemon holds a read lock on SQLite's shared-lock bytes until it exits (an open file
+description lock, which conflicts with SQLite's own locks in this process too): the WAL is
+left as it is, next to the file, for whoever repairs it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import struct
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -27,6 +36,10 @@ __all__ = ["SQLITE_MAGIC", "Database"]
 _log = logging.getLogger(__name__)
 #: The first bytes of every SQLite database file.
 SQLITE_MAGIC = b"SQLite format 3\x00"
+#: SQLite's shared-lock bytes (``os_unix.c``: ``PENDING_BYTE + 2``, 510 bytes): its EXCLUSIVE
+#: lock is a write lock on them.
+_SHARED_FIRST = 0x40000000 + 2
+_SHARED_SIZE = 510
 
 
 class Database:
@@ -118,7 +131,27 @@ class Database:
         if self.damaged is None:
             self.damaged = problem
             _log.error("store: %s; refusing every write from now on", problem)
+            _hold_off_checkpoints(self.path)
         raise StoreError(f"the database file is damaged ({problem}): nothing is written")
+
+
+def _hold_off_checkpoints(path: str) -> None:
+    """Keep every SQLite connection of this process from checkpointing the WAL into ``path``
+    (the one closing last would): a read lock on the shared-lock bytes, held by a descriptor
+    that stays open until the process exits."""
+    ofd_setlk = getattr(fcntl, "F_OFD_SETLK", None)
+    if ofd_setlk is None:  # not Linux: SQLite may still checkpoint at close
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return  # gone: a checkpoint goes to the old file, not to whatever replaces it
+    try:  # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
+        lock = struct.pack("hhqqi4x", fcntl.F_RDLCK, os.SEEK_SET, _SHARED_FIRST, _SHARED_SIZE, 0)
+        fcntl.fcntl(fd, ofd_setlk, lock)
+    except OSError as exc:
+        os.close(fd)
+        _log.warning("store: cannot hold WAL checkpoints off %s: %s", path, exc)
 
 
 def _nothing() -> None:

@@ -48,6 +48,7 @@ class Store(
         """Write everything submitted, stop the writer and close the connections. Idempotent."""
         if self._db.closed:
             return
+        self._db.file_damaged()  # found damaged, the file is kept from the closing checkpoint
         self._writer.close()
         if self._checkpointer is not None:
             self._checkpointer.close()
