@@ -20,6 +20,9 @@ WEB_FRAMEWORKS = frozenset({"fastapi", "starlette", "uvicorn", "sse_starlette", 
 #: module and package of vmsystem has a rule (``vmsystem`` alone: ``__version__``).
 ALLOWED: dict[str, frozenset[str]] = {
     "models": frozenset(),
+    # Every error code declared once as data (the core's and the SDK's error classes are
+    # generated from it; the API reads the status of each code from it).
+    "errorcodes": frozenset(),
     # The daemon's settings, declared once: data, and where the library cache lives.
     "settings": frozenset({"vmsystem.libraries"}),
     # ``python -m vmsystem``: the CLI.
@@ -47,7 +50,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The MCP tools are defined once against a backend interface: the API backs them with the
     # core (api/mcp.py), `vm-system mcp` with the SDK (cli/mcp.py).
     "mcp": frozenset(),
-    "api": frozenset({"vmsystem", "vmsystem.core", "vmsystem.mcp"}),
+    "api": frozenset({"vmsystem", "vmsystem.core", "vmsystem.errorcodes", "vmsystem.mcp"}),
     "client": frozenset(),
     "cli": frozenset(
         {"vmsystem", "vmsystem.client", "vmsystem.libraries", "vmsystem.settings", "vmsystem.mcp"}
@@ -56,6 +59,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 #: Third-party packages each layer must not import.
 FORBIDDEN_THIRD_PARTY: dict[str, frozenset[str]] = {
     "models": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
+    "errorcodes": WEB_FRAMEWORKS | {"httpx", "sqlalchemy", "py_mini_racer"},
     "settings": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},
     "__main__": frozenset(),
     "web": WEB_FRAMEWORKS | {"httpx", "sqlalchemy"},

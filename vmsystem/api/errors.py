@@ -1,4 +1,4 @@
-"""The one table from error codes to HTTP status, and the error envelope."""
+"""Error codes to HTTP status (from ``vmsystem/errorcodes.py``), and the error envelope."""
 
 from __future__ import annotations
 
@@ -14,49 +14,15 @@ from starlette.routing import Match
 from vmsystem.api.responses import json_response
 from vmsystem.core import StoreError
 from vmsystem.core import errors as e
+from vmsystem.errorcodes import status_by_code
 
 __all__ = ["STATUS_BY_CODE", "error_response", "install_error_handlers"]
 
 _log = logging.getLogger("vmsystem.http")
 
-#: HTTP status of every error code (docs/errors.md is checked against this table).
-STATUS_BY_CODE: dict[str, int] = {
-    e.InvalidRequest.code: 400,
-    e.InvalidHost.code: 400,
-    e.ValidationError.code: 400,
-    e.Unauthorized.code: 401,
-    e.CrossSiteRequest.code: 403,
-    e.TemplateNotFound.code: 404,
-    e.SessionNotFound.code: 404,
-    e.ExecutionNotFound.code: 404,
-    e.DownloadNotFound.code: 404,
-    e.FileNotFound.code: 404,
-    e.RouteNotFound.code: 404,
-    e.MethodNotAllowed.code: 405,
-    e.SessionNotReady.code: 409,
-    e.SessionBusy.code: 409,
-    e.SessionActive.code: 409,
-    e.Conflict.code: 409,
-    e.TemplateInUse.code: 409,
-    e.IdempotencyInProgress.code: 409,
-    e.PayloadTooLarge.code: 413,
-    e.HeadersTooLarge.code: 431,
-    e.RangeNotSatisfiable.code: 416,
-    e.InvalidPath.code: 422,
-    e.InvalidArchive.code: 422,
-    e.OutputLimitExceeded.code: 422,
-    e.StartupModeUnsupported.code: 422,
-    e.ModuleNotAllowed.code: 422,
-    e.LibraryNotFound.code: 422,
-    e.EngineNotSupported.code: 422,
-    e.StartupFailed.code: 422,
-    e.IdempotencyKeyReused.code: 422,
-    e.ForkPointInvalid.code: 422,
-    e.LibraryNotCached.code: 424,
-    e.TooManySessions.code: 429,
-    e.InternalError.code: 500,
-    e.StoreUnavailable.code: 503,
-}
+#: HTTP status of every error code, from the one table of codes (docs/errors.md is checked
+#: against it).
+STATUS_BY_CODE: dict[str, int] = status_by_code()
 
 
 def error_response(error: e.VmError, headers: dict[str, str] | None = None) -> Response:

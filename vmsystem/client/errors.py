@@ -1,5 +1,8 @@
 """Errors raised by the vm-system SDK.
 
+Generated from the table in ``vmsystem/errorcodes.py`` by ``python scripts/gen_errors.py``: edit the
+table (or the hand-written bases in ``vmsystem/client/_error_base.py``), not this file.
+
 The daemon answers every failure with one envelope,
 ``{"error": {"code": "...", "message": "...", "details": {...}}}``; the SDK turns it into the
 :class:`APIError` subclass registered for that ``code``. The tree mirrors the daemon's::
@@ -18,6 +21,7 @@ The daemon answers every failure with one envelope,
         │   ├── TemplateNotFound       TEMPLATE_NOT_FOUND (404)
         │   ├── SessionNotFound        SESSION_NOT_FOUND (404)
         │   ├── ExecutionNotFound      EXECUTION_NOT_FOUND (404)
+        │   ├── DownloadNotFound       DOWNLOAD_NOT_FOUND (404)
         │   ├── FileNotFound           FILE_NOT_FOUND (404)
         │   └── RouteNotFound          ROUTE_NOT_FOUND (404)
         ├── MethodNotAllowed           METHOD_NOT_ALLOWED (405)
@@ -46,13 +50,22 @@ The daemon answers every failure with one envelope,
         ├── InternalError              INTERNAL (500)
         └── StoreUnavailable           STORE_UNAVAILABLE (503)
 
-An unknown code gives a plain :class:`APIError` carrying that code; an error body that is not
-an envelope gives an :class:`APIError` with only ``status`` set (``code`` is ``None``).
+An unknown code gives a plain :class:`APIError` carrying that code; an error body that is not an
+envelope gives an :class:`APIError` with only ``status`` set (``code`` is ``None``).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
+
+from ._error_base import (
+    APIError,
+    ClientError,
+    DaemonUnavailable,
+    NamesExecution,
+    StreamError,
+    TransportError,
+)
 
 __all__ = [
     "ERRORS_BY_CODE",
@@ -70,6 +83,7 @@ __all__ = [
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
+    "InvalidArchive",
     "InvalidHost",
     "InvalidPath",
     "InvalidRequest",
@@ -80,6 +94,7 @@ __all__ = [
     "NotFound",
     "OutputLimitExceeded",
     "PayloadTooLarge",
+    "RangeNotSatisfiable",
     "RouteNotFound",
     "SessionActive",
     "SessionBusy",
@@ -100,311 +115,279 @@ __all__ = [
 ]
 
 
-class ClientError(Exception):
-    """Base of every error the SDK raises."""
-
-
-class TransportError(ClientError):
-    """The request got no HTTP answer (connection reset, read timeout, protocol error)."""
-
-    def __init__(self, message: str, url: str | None = None) -> None:
-        self.url = url
-        super().__init__(message)
-
-
-class DaemonUnavailable(TransportError):
-    """No daemon accepts connections at the client's base URL."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(f"no vm-system daemon at {url}: start one with `vm-system serve`", url)
-
-
-class StreamError(ClientError):
-    """An event stream ended without its terminal event and could not be resumed."""
-
-
-class APIError(ClientError):
-    """The daemon answered with an error status.
-
-    Attributes:
-        status: the HTTP status code.
-        code: the envelope's ``code`` (``None`` when the body was not an error envelope).
-        message: the envelope's ``message`` (empty when there was none).
-        details: the envelope's ``details`` (``{}`` when absent).
-    """
-
-    #: The code this class stands for (``None`` on :class:`APIError` and on groupings).
-    error_code: ClassVar[str | None] = None
-
-    def __init__(
-        self,
-        status: int,
-        code: str | None = None,
-        message: str = "",
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details: dict[str, Any] = dict(details or {})
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        """The one-line form the CLI prints: ``api error (status=S, code=C): message``."""
-        if self.code is None:
-            return f"api error (status={self.status})"
-        return f"api error (status={self.status}, code={self.code}): {self.message}"
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
-            f"message={self.message!r}, details={self.details!r})"
-        )
-
-
 class InvalidRequest(APIError):
-    """400 INVALID_REQUEST: undecodable body, unknown or mistyped fields."""
+    """400 INVALID_REQUEST: The request body could not be decoded or has unknown or mistyped
+    fields."""
 
     error_code = "INVALID_REQUEST"
 
 
 class InvalidHost(InvalidRequest):
-    """400 INVALID_HOST: the ``Host`` is not one the daemon serves (see ``--allowed-host``)."""
+    """400 INVALID_HOST: The ``Host`` header names no host the daemon serves (a DNS-rebinding
+    defence). See ``--allowed-host``."""
 
     error_code = "INVALID_HOST"
 
 
 class ValidationError(APIError):
-    """400 VALIDATION_ERROR: a required field is missing or empty, or a value is malformed."""
+    """400 VALIDATION_ERROR: A required field is missing or empty, or a value is malformed."""
 
     error_code = "VALIDATION_ERROR"
 
 
 class Unauthorized(APIError):
-    """401 UNAUTHORIZED: the daemon needs a bearer token (``token=`` / ``VMSYSTEM_AUTH_TOKEN``)."""
+    """401 UNAUTHORIZED: The daemon requires a bearer token and none (or a wrong one) was given.
+    Pass ``token=`` or set ``VMSYSTEM_AUTH_TOKEN``."""
 
     error_code = "UNAUTHORIZED"
 
 
 class CrossSiteRequest(APIError):
-    """403 CROSS_SITE_REQUEST: a state-changing request without JSON, ``X-Requested-With``
-    or an allowed ``Origin`` (the SDK always sends ``X-Requested-With``)."""
+    """403 CROSS_SITE_REQUEST: A state-changing request that a web page of another site could
+    have sent: neither JSON, nor an ``X-Requested-With`` header, nor an allowed ``Origin``. The
+    SDK always sends ``X-Requested-With``."""
 
     error_code = "CROSS_SITE_REQUEST"
 
 
 class NotFound(APIError):
-    """Grouping of the 404 errors."""
+    """Grouping of the 404 errors: Something named by the request does not exist."""
 
 
 class TemplateNotFound(NotFound):
-    """404 TEMPLATE_NOT_FOUND."""
+    """404 TEMPLATE_NOT_FOUND: The template does not exist."""
 
     error_code = "TEMPLATE_NOT_FOUND"
 
 
 class SessionNotFound(NotFound):
-    """404 SESSION_NOT_FOUND."""
+    """404 SESSION_NOT_FOUND: The session does not exist."""
 
     error_code = "SESSION_NOT_FOUND"
 
 
 class ExecutionNotFound(NotFound):
-    """404 EXECUTION_NOT_FOUND."""
+    """404 EXECUTION_NOT_FOUND: The execution does not exist."""
 
     error_code = "EXECUTION_NOT_FOUND"
 
 
 class DownloadNotFound(NotFound):
-    """404 DOWNLOAD_NOT_FOUND: the library download job does not exist."""
+    """404 DOWNLOAD_NOT_FOUND: The library download job does not exist (or the daemon no longer
+    remembers it)."""
 
     error_code = "DOWNLOAD_NOT_FOUND"
 
 
 class FileNotFound(NotFound):
-    """404 FILE_NOT_FOUND: the file to run does not exist in the worktree."""
+    """404 FILE_NOT_FOUND: The file to run does not exist in the worktree."""
 
     error_code = "FILE_NOT_FOUND"
 
 
 class RouteNotFound(NotFound):
-    """404 ROUTE_NOT_FOUND: no such route (often a daemon of another version)."""
+    """404 ROUTE_NOT_FOUND: No route matches the request path. Often a daemon of another version."""
 
     error_code = "ROUTE_NOT_FOUND"
 
 
 class MethodNotAllowed(APIError):
-    """405 METHOD_NOT_ALLOWED."""
+    """405 METHOD_NOT_ALLOWED: The route exists but not with this HTTP method."""
 
     error_code = "METHOD_NOT_ALLOWED"
 
 
 class Conflict(APIError):
-    """409 CONFLICT (for example a duplicate template name); parent of the other 409s."""
+    """409 CONFLICT: The request conflicts with the current state (for example a duplicate name)."""
 
     error_code = "CONFLICT"
 
 
 class SessionNotReady(Conflict):
-    """409 SESSION_NOT_READY: the session is closed, crashed or still starting."""
+    """409 SESSION_NOT_READY: The session is not ``ready`` (closed, crashed or still starting)."""
 
     error_code = "SESSION_NOT_READY"
 
 
-class SessionBusy(Conflict):
-    """409 SESSION_BUSY: the session is already running an execution."""
+class SessionBusy(NamesExecution, Conflict):
+    """409 SESSION_BUSY: The session is already running an execution. ``execution_id`` names the
+    running execution when the daemon named it."""
 
     error_code = "SESSION_BUSY"
 
-    @property
-    def execution_id(self) -> str | None:
-        """The execution the session is running, when the daemon named it."""
-        value = self.details.get("execution_id")
-        return value if isinstance(value, str) else None
-
 
 class SessionActive(Conflict):
-    """409 SESSION_ACTIVE: purging a session that is starting or ready (close it first)."""
+    """409 SESSION_ACTIVE: Purging a session that is still starting or ready (close it first)."""
 
     error_code = "SESSION_ACTIVE"
 
 
 class TemplateInUse(Conflict):
-    """409 TEMPLATE_IN_USE: the template still has starting or ready sessions."""
+    """409 TEMPLATE_IN_USE: The template still has live (starting or ready) sessions."""
 
     error_code = "TEMPLATE_IN_USE"
 
 
 class IdempotencyInProgress(Conflict):
-    """409 IDEMPOTENCY_IN_PROGRESS: a request with the same ``Idempotency-Key`` is still being
-    carried out (retry later, or send ``Prefer: wait=N`` to wait for its result)."""
+    """409 IDEMPOTENCY_IN_PROGRESS: A request with the same ``Idempotency-Key`` is still being
+    carried out. Retry later, or send ``Prefer: wait=N`` to wait for its result."""
 
     error_code = "IDEMPOTENCY_IN_PROGRESS"
 
 
-class HeadersTooLarge(APIError):
-    """431 HEADERS_TOO_LARGE: the request line and headers are over the daemon's limits."""
-
-    error_code = "HEADERS_TOO_LARGE"
-
-
-class RangeNotSatisfiable(APIError):
-    """416 RANGE_NOT_SATISFIABLE: the ``Range`` starts past the end of the file."""
-
-    error_code = "RANGE_NOT_SATISFIABLE"
-
-
 class PayloadTooLarge(APIError):
-    """413 PAYLOAD_TOO_LARGE."""
+    """413 PAYLOAD_TOO_LARGE: The request body is larger than the daemon accepts."""
 
     error_code = "PAYLOAD_TOO_LARGE"
 
 
+class RangeNotSatisfiable(APIError):
+    """416 RANGE_NOT_SATISFIABLE: A ``Range`` starts past the end of the file."""
+
+    error_code = "RANGE_NOT_SATISFIABLE"
+
+
+class HeadersTooLarge(APIError):
+    """431 HEADERS_TOO_LARGE: The request's head (request line and header fields) is larger, or
+    has more header fields, than the daemon accepts."""
+
+    error_code = "HEADERS_TOO_LARGE"
+
+
 class Unprocessable(APIError):
-    """Grouping of the 422 errors."""
+    """Grouping of the 422 errors: The request is well-formed but cannot be carried out as asked."""
 
 
 class InvalidPath(Unprocessable):
-    """422 INVALID_PATH: absolute, ``..`` or symlink escape, or a directory."""
+    """422 INVALID_PATH: A path is absolute, traverses with ``..``, escapes through a symlink or
+    is a directory."""
 
     error_code = "INVALID_PATH"
 
 
 class InvalidArchive(Unprocessable):
-    """422 INVALID_ARCHIVE: a damaged archive or a refused member; nothing was written."""
+    """422 INVALID_ARCHIVE: An uploaded archive is damaged or has a member that is refused
+    (``..``, absolute, a link or a device); nothing of it was written."""
 
     error_code = "INVALID_ARCHIVE"
 
 
-class OutputLimitExceeded(Unprocessable):
-    """422 OUTPUT_LIMIT_EXCEEDED; ``details["execution_id"]`` names the stored execution."""
+class OutputLimitExceeded(NamesExecution, Unprocessable):
+    """422 OUTPUT_LIMIT_EXCEEDED: The execution produced more events or output than the template
+    allows. ``execution_id`` names the stored execution."""
 
     error_code = "OUTPUT_LIMIT_EXCEEDED"
 
-    @property
-    def execution_id(self) -> str | None:
-        """The execution that hit the limit, when the daemon named it."""
-        value = self.details.get("execution_id")
-        return value if isinstance(value, str) else None
-
 
 class StartupModeUnsupported(Unprocessable):
-    """422 STARTUP_MODE_UNSUPPORTED: only ``eval`` startup files exist."""
+    """422 STARTUP_MODE_UNSUPPORTED: A startup file asks for a mode other than ``eval``."""
 
     error_code = "STARTUP_MODE_UNSUPPORTED"
 
 
 class ModuleNotAllowed(Unprocessable):
-    """422 MODULE_NOT_ALLOWED: a JS built-in or an unknown native module."""
+    """422 MODULE_NOT_ALLOWED: The module is a JS built-in or not a known native module."""
 
     error_code = "MODULE_NOT_ALLOWED"
 
 
 class LibraryNotFound(Unprocessable):
-    """422 LIBRARY_NOT_FOUND: the library is not in the catalog."""
+    """422 LIBRARY_NOT_FOUND: The library is not in the catalog (nor added locally)."""
 
     error_code = "LIBRARY_NOT_FOUND"
 
 
 class EngineNotSupported(Unprocessable):
-    """422 ENGINE_NOT_SUPPORTED."""
+    """422 ENGINE_NOT_SUPPORTED: The template names an engine this daemon does not have."""
 
     error_code = "ENGINE_NOT_SUPPORTED"
 
 
 class StartupFailed(Unprocessable):
-    """422 STARTUP_FAILED: a startup file threw or the session could not be initialised."""
+    """422 STARTUP_FAILED: A startup file threw, was missing, or the session could not be
+    initialised."""
 
     error_code = "STARTUP_FAILED"
 
 
 class IdempotencyKeyReused(Unprocessable):
-    """422 IDEMPOTENCY_KEY_REUSED: the ``Idempotency-Key`` was used for a different request."""
+    """422 IDEMPOTENCY_KEY_REUSED: The ``Idempotency-Key`` was used within 24 h for a different
+    request."""
 
     error_code = "IDEMPOTENCY_KEY_REUSED"
 
 
 class ForkPointInvalid(Unprocessable):
-    """422 INVALID_FORK_POINT: ``until_execution_id`` is not an execution of the session."""
+    """422 INVALID_FORK_POINT: A fork's ``until_execution_id`` is not an execution of the forked
+    session."""
 
     error_code = "INVALID_FORK_POINT"
 
 
 class LibraryNotCached(APIError):
-    """424 LIBRARY_NOT_CACHED: run ``vm-system libs download`` (the message names the fix)."""
+    """424 LIBRARY_NOT_CACHED: A configured library is known but not in the local cache. The
+    message names the command that fixes it (``vm-system libs download``)."""
 
     error_code = "LIBRARY_NOT_CACHED"
 
 
 class TooManySessions(APIError):
-    """429 TOO_MANY_SESSIONS: the daemon's ``--max-sessions`` live sessions exist already."""
+    """429 TOO_MANY_SESSIONS: The daemon already has as many live sessions as ``--max-sessions``
+    allows."""
 
     error_code = "TOO_MANY_SESSIONS"
 
 
 class InternalError(APIError):
-    """500 INTERNAL: a fault inside the daemon."""
+    """500 INTERNAL: A real internal fault (never a user mistake)."""
 
     error_code = "INTERNAL"
 
 
 class StoreUnavailable(APIError):
-    """503 STORE_UNAVAILABLE: the daemon's database cannot record results; no code ran."""
+    """503 STORE_UNAVAILABLE: The store cannot record results (unreadable or unwritable
+    database): no code runs."""
 
     error_code = "STORE_UNAVAILABLE"
 
 
-def _subclasses(cls: type[APIError]) -> list[type[APIError]]:
-    out: list[type[APIError]] = []
-    for sub in cls.__subclasses__():
-        out.append(sub)
-        out.extend(_subclasses(sub))
-    return out
-
-
 #: The error class for each envelope code.
 ERRORS_BY_CODE: dict[str, type[APIError]] = {
-    cls.error_code: cls for cls in _subclasses(APIError) if cls.error_code is not None
+    "INVALID_REQUEST": InvalidRequest,
+    "INVALID_HOST": InvalidHost,
+    "VALIDATION_ERROR": ValidationError,
+    "UNAUTHORIZED": Unauthorized,
+    "CROSS_SITE_REQUEST": CrossSiteRequest,
+    "TEMPLATE_NOT_FOUND": TemplateNotFound,
+    "SESSION_NOT_FOUND": SessionNotFound,
+    "EXECUTION_NOT_FOUND": ExecutionNotFound,
+    "DOWNLOAD_NOT_FOUND": DownloadNotFound,
+    "FILE_NOT_FOUND": FileNotFound,
+    "ROUTE_NOT_FOUND": RouteNotFound,
+    "METHOD_NOT_ALLOWED": MethodNotAllowed,
+    "CONFLICT": Conflict,
+    "SESSION_NOT_READY": SessionNotReady,
+    "SESSION_BUSY": SessionBusy,
+    "SESSION_ACTIVE": SessionActive,
+    "TEMPLATE_IN_USE": TemplateInUse,
+    "IDEMPOTENCY_IN_PROGRESS": IdempotencyInProgress,
+    "PAYLOAD_TOO_LARGE": PayloadTooLarge,
+    "RANGE_NOT_SATISFIABLE": RangeNotSatisfiable,
+    "HEADERS_TOO_LARGE": HeadersTooLarge,
+    "INVALID_PATH": InvalidPath,
+    "INVALID_ARCHIVE": InvalidArchive,
+    "OUTPUT_LIMIT_EXCEEDED": OutputLimitExceeded,
+    "STARTUP_MODE_UNSUPPORTED": StartupModeUnsupported,
+    "MODULE_NOT_ALLOWED": ModuleNotAllowed,
+    "LIBRARY_NOT_FOUND": LibraryNotFound,
+    "ENGINE_NOT_SUPPORTED": EngineNotSupported,
+    "STARTUP_FAILED": StartupFailed,
+    "IDEMPOTENCY_KEY_REUSED": IdempotencyKeyReused,
+    "INVALID_FORK_POINT": ForkPointInvalid,
+    "LIBRARY_NOT_CACHED": LibraryNotCached,
+    "TOO_MANY_SESSIONS": TooManySessions,
+    "INTERNAL": InternalError,
+    "STORE_UNAVAILABLE": StoreUnavailable,
 }
 
 

@@ -1,56 +1,60 @@
 """The one typed error tree of vm-system.
 
-Every failure a user can cause or observe is a :class:`VmError` with a stable ``code``.
-The HTTP layer maps codes to status codes in one table (``vmsystem.api.errors``); the SDK
-maps codes back to its own typed errors; the CLI prints them as one line.
+Generated from the table in ``vmsystem/errorcodes.py`` by ``python scripts/gen_errors.py``: edit the
+table (or the hand-written bases in ``vmsystem/core/error_base.py``), not this file.
+
+Every failure a user can cause or observe is a :class:`VmError` with a stable ``code``. The HTTP
+layer gives each code the status of the same table (``vmsystem.api.errors``); the SDK maps codes
+back to its own typed errors, generated from the same table; the CLI prints them as one line.
 
 ::
 
     VmError
-    ├── InvalidRequest            INVALID_REQUEST
-    │   └── InvalidHost           INVALID_HOST
-    ├── ValidationError           VALIDATION_ERROR
-    ├── Unauthorized              UNAUTHORIZED
-    ├── CrossSiteRequest          CROSS_SITE_REQUEST
+    ├── InvalidRequest             INVALID_REQUEST
+    │   └── InvalidHost            INVALID_HOST
+    ├── ValidationError            VALIDATION_ERROR
+    ├── Unauthorized               UNAUTHORIZED
+    ├── CrossSiteRequest           CROSS_SITE_REQUEST
     ├── NotFound
-    │   ├── TemplateNotFound      TEMPLATE_NOT_FOUND
-    │   ├── SessionNotFound       SESSION_NOT_FOUND
-    │   ├── ExecutionNotFound     EXECUTION_NOT_FOUND
-    │   ├── FileNotFound          FILE_NOT_FOUND
-    │   └── RouteNotFound         ROUTE_NOT_FOUND
-    ├── MethodNotAllowed          METHOD_NOT_ALLOWED
-    ├── Conflict                  CONFLICT
-    │   ├── SessionNotReady       SESSION_NOT_READY
-    │   ├── SessionBusy           SESSION_BUSY
-    │   ├── TemplateInUse         TEMPLATE_IN_USE
-    │   └── IdempotencyInProgress IDEMPOTENCY_IN_PROGRESS
-    ├── PayloadTooLarge           PAYLOAD_TOO_LARGE
-    ├── RangeNotSatisfiable       RANGE_NOT_SATISFIABLE
+    │   ├── TemplateNotFound       TEMPLATE_NOT_FOUND
+    │   ├── SessionNotFound        SESSION_NOT_FOUND
+    │   ├── ExecutionNotFound      EXECUTION_NOT_FOUND
+    │   ├── DownloadNotFound       DOWNLOAD_NOT_FOUND
+    │   ├── FileNotFound           FILE_NOT_FOUND
+    │   └── RouteNotFound          ROUTE_NOT_FOUND
+    ├── MethodNotAllowed           METHOD_NOT_ALLOWED
+    ├── Conflict                   CONFLICT
+    │   ├── SessionNotReady        SESSION_NOT_READY
+    │   ├── SessionBusy            SESSION_BUSY
+    │   ├── SessionActive          SESSION_ACTIVE
+    │   ├── TemplateInUse          TEMPLATE_IN_USE
+    │   └── IdempotencyInProgress  IDEMPOTENCY_IN_PROGRESS
+    ├── PayloadTooLarge            PAYLOAD_TOO_LARGE
+    ├── RangeNotSatisfiable        RANGE_NOT_SATISFIABLE
+    ├── HeadersTooLarge            HEADERS_TOO_LARGE
     ├── Unprocessable
-    │   ├── InvalidPath           INVALID_PATH
-    │   ├── InvalidArchive        INVALID_ARCHIVE
-    │   ├── OutputLimitExceeded   OUTPUT_LIMIT_EXCEEDED
+    │   ├── InvalidPath            INVALID_PATH
+    │   ├── InvalidArchive         INVALID_ARCHIVE
+    │   ├── OutputLimitExceeded    OUTPUT_LIMIT_EXCEEDED
     │   ├── StartupModeUnsupported STARTUP_MODE_UNSUPPORTED
-    │   ├── ModuleNotAllowed      MODULE_NOT_ALLOWED
-    │   ├── LibraryNotFound       LIBRARY_NOT_FOUND
-    │   ├── EngineNotSupported    ENGINE_NOT_SUPPORTED
-    │   ├── StartupFailed         STARTUP_FAILED
-    │   ├── IdempotencyKeyReused  IDEMPOTENCY_KEY_REUSED
-    │   └── ForkPointInvalid      INVALID_FORK_POINT
-    ├── TooManySessions           TOO_MANY_SESSIONS
-    ├── LibraryNotCached          LIBRARY_NOT_CACHED
-    ├── StoreUnavailable          STORE_UNAVAILABLE
-    └── InternalError             INTERNAL
+    │   ├── ModuleNotAllowed       MODULE_NOT_ALLOWED
+    │   ├── LibraryNotFound        LIBRARY_NOT_FOUND
+    │   ├── EngineNotSupported     ENGINE_NOT_SUPPORTED
+    │   ├── StartupFailed          STARTUP_FAILED
+    │   ├── IdempotencyKeyReused   IDEMPOTENCY_KEY_REUSED
+    │   └── ForkPointInvalid       INVALID_FORK_POINT
+    ├── LibraryNotCached           LIBRARY_NOT_CACHED
+    ├── TooManySessions            TOO_MANY_SESSIONS
+    ├── InternalError              INTERNAL
+    └── StoreUnavailable           STORE_UNAVAILABLE
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
-
-if TYPE_CHECKING:
-    from vmsystem.models import Execution
+from .error_base import CarriesExecution, VmError
 
 __all__ = [
+    "CarriesExecution",
     "Conflict",
     "CrossSiteRequest",
     "DownloadNotFound",
@@ -92,25 +96,6 @@ __all__ = [
 ]
 
 
-class VmError(Exception):
-    """Base of every vm-system error: a stable ``code``, a message and JSON details."""
-
-    code: ClassVar[str] = "INTERNAL"
-    default_message: ClassVar[str] = "Internal error"
-
-    def __init__(self, message: str | None = None, **details: Any) -> None:
-        self.message = message or self.default_message
-        self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
-        super().__init__(self.message)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``error`` object of the API envelope."""
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
-
-
 class InvalidRequest(VmError):
     """The request body could not be decoded or has unknown or mistyped fields."""
 
@@ -140,8 +125,8 @@ class Unauthorized(VmError):
 
 
 class CrossSiteRequest(VmError):
-    """A state-changing request that a web page of another site could have sent: neither
-    JSON, nor an ``X-Requested-With`` header, nor an allowed ``Origin``."""
+    """A state-changing request that a web page of another site could have sent: neither JSON,
+    nor an ``X-Requested-With`` header, nor an allowed ``Origin``."""
 
     code = "CROSS_SITE_REQUEST"
     default_message = "Cross-site request refused"
@@ -252,19 +237,19 @@ class PayloadTooLarge(VmError):
     default_message = "Request body too large"
 
 
-class HeadersTooLarge(VmError):
-    """The request's head (request line and header fields) is larger, or has more header
-    fields, than the daemon accepts."""
-
-    code = "HEADERS_TOO_LARGE"
-    default_message = "Request header fields too large"
-
-
 class RangeNotSatisfiable(VmError):
     """A ``Range`` starts past the end of the file."""
 
     code = "RANGE_NOT_SATISFIABLE"
     default_message = "Range not satisfiable"
+
+
+class HeadersTooLarge(VmError):
+    """The request's head (request line and header fields) is larger, or has more header fields,
+    than the daemon accepts."""
+
+    code = "HEADERS_TOO_LARGE"
+    default_message = "Request header fields too large"
 
 
 class Unprocessable(VmError):
@@ -282,26 +267,18 @@ class InvalidPath(Unprocessable):
 
 
 class InvalidArchive(Unprocessable):
-    """An uploaded archive is damaged or has a member that is refused (``..``, absolute, a
-    link or a device); nothing of it was written."""
+    """An uploaded archive is damaged or has a member that is refused (``..``, absolute, a link
+    or a device); nothing of it was written."""
 
     code = "INVALID_ARCHIVE"
     default_message = "Archive refused"
 
 
-class OutputLimitExceeded(Unprocessable):
-    """The execution produced more events or output than the template allows.
-
-    ``execution``: the finished execution the limit stopped (None when raised without one)."""
+class OutputLimitExceeded(CarriesExecution, Unprocessable):
+    """The execution produced more events or output than the template allows."""
 
     code = "OUTPUT_LIMIT_EXCEEDED"
     default_message = "Execution exceeded configured output/event limits"
-
-    def __init__(
-        self, message: str | None = None, *, execution: Execution | None = None, **details: Any
-    ) -> None:
-        super().__init__(message, **details)
-        self.execution = execution
 
 
 class StartupModeUnsupported(Unprocessable):
@@ -367,15 +344,15 @@ class TooManySessions(VmError):
     default_message = "Too many live sessions"
 
 
-class StoreUnavailable(VmError):
-    """The store cannot record results (unreadable or unwritable database): no code runs."""
-
-    code = "STORE_UNAVAILABLE"
-    default_message = "The store is unavailable"
-
-
 class InternalError(VmError):
     """A real internal fault (never a user mistake)."""
 
     code = "INTERNAL"
     default_message = "Internal error"
+
+
+class StoreUnavailable(VmError):
+    """The store cannot record results (unreadable or unwritable database): no code runs."""
+
+    code = "STORE_UNAVAILABLE"
+    default_message = "The store is unavailable"
