@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_STAMP := vmsystem/web/static/index.html
 
-.PHONY: help install ui run serve test check lint typecheck test-py test-ui bench dist clean runtime-js
+.PHONY: help install ui ui-types run serve test check lint typecheck test-py test-ui bench dist clean runtime-js
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -19,11 +19,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ui  ## Create .venv, install vm-system with its dev tools, build the web UI
 
-$(UI_STAMP): $(shell find ui/src ui/index.html ui/package.json ui/vite.config.ts -type f 2>/dev/null)
+# The UI's API types are generated from the daemon's OpenAPI document at every UI build (and
+# committed: tests/web/test_ui_api_contract.py fails when they are stale).
+$(UI_STAMP): $(STAMP) $(shell find ui/src ui/index.html ui/package.json ui/vite.config.ts -type f 2>/dev/null)
+	$(MAKE) --no-print-directory ui-types
 	npm --prefix ui ci --no-audit --no-fund --loglevel=error
 	npm --prefix ui run build
 
 ui: $(UI_STAMP)  ## Build the web UI into vmsystem/web/static
+
+ui-types: $(STAMP)  ## Regenerate the UI's API types (ui/src/api/openapi.ts) from the daemon's /openapi.json
+	npm --prefix ui/codegen ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m vmsystem.api.openapi ui/codegen/openapi.json
+	npm --prefix ui/codegen run --silent api-types
 
 runtime-js:  ## Rebuild the prelude's npm bundles (vmsystem/runtime/js/bundle-*.js, committed) from runtime-js/
 	npm --prefix runtime-js ci --no-audit --no-fund --loglevel=error
@@ -66,4 +74,4 @@ dist: $(STAMP)  ## Build the sdist and the wheel into dist/ (rebuilds the web UI
 	$(BIN)/python -m build --outdir dist .
 
 clean:  ## Remove the virtualenv and build output
-	rm -rf $(VENV) ui/node_modules vmsystem/web/static dist build *.egg-info
+	rm -rf $(VENV) ui/node_modules ui/codegen/node_modules vmsystem/web/static dist build *.egg-info

@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from vmsystem import __version__
 from vmsystem.api.bodies import install_schemas
 from vmsystem.api.deps import size_thread_limiter
-from vmsystem.api.errors import install_error_handlers
+from vmsystem.api.errors import document_errors, install_error_handlers
 from vmsystem.api.mcp import mcp_route
 from vmsystem.api.metrics import render_metrics
 from vmsystem.api.middleware import GuardMiddleware, HostPolicy, RequestMiddleware
@@ -101,6 +101,7 @@ def create_app(
 
     install_error_handlers(app, serve_ui)
     install_schemas(app)
+    document_errors(app)
     # The last one added runs first: request ids outermost, then CORS, then auth and limits,
     # so that 401/413/500 answers carry both X-Request-Id and the CORS headers.
     app.add_middleware(

@@ -16,13 +16,63 @@ from vmsystem.core import StoreError
 from vmsystem.core import errors as e
 from vmsystem.errorcodes import status_by_code
 
-__all__ = ["STATUS_BY_CODE", "error_response", "install_error_handlers"]
+__all__ = ["STATUS_BY_CODE", "document_errors", "error_response", "install_error_handlers"]
 
 _log = logging.getLogger("vmsystem.http")
 
 #: HTTP status of every error code, from the one table of codes (docs/errors.md is checked
 #: against it).
 STATUS_BY_CODE: dict[str, int] = status_by_code()
+
+
+#: The error envelope in the OpenAPI document: the codes are the table's.
+_ERROR_SCHEMAS: dict[str, Any] = {
+    "ErrorBody": {
+        "title": "ErrorBody",
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "enum": sorted(STATUS_BY_CODE)},
+            "message": {"type": "string"},
+            "details": {"type": "object", "additionalProperties": True},
+        },
+    },
+    "ErrorEnvelope": {
+        "title": "ErrorEnvelope",
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}},
+    },
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Describe the error envelope in the app's OpenAPI document: the ``default`` response of
+    every operation. FastAPI's own 422 ``HTTPValidationError`` answers are dropped: the daemon
+    never sends them (a bad body is a 400 envelope)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
+            components.update(_ERROR_SCHEMAS)
+            envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    responses = operation.setdefault("responses", {})
+                    if "HTTPValidationError" in str(responses.get("422", "")):
+                        del responses["422"]
+                    responses["default"] = {
+                        "description": "An error: the envelope of docs/errors.md",
+                        "content": {"application/json": {"schema": envelope}},
+                    }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def error_response(error: e.VmError, headers: dict[str, str] | None = None) -> Response:

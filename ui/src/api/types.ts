@@ -1,5 +1,13 @@
 // Types of the vm-system HTTP API (/api/v1), following docs/http-api.md.
 // Timestamps are RFC 3339 UTC strings with milliseconds; IDs are lower-case UUID strings.
+//
+// What the daemon's OpenAPI document describes (request bodies, query parameters, the error
+// codes) is generated into ./openapi.ts (`make ui-types`; a test checks it is up to date) and
+// named here; the response shapes, which the document leaves open, are written by hand.
+
+import type { components, paths } from './openapi';
+
+type Schemas = components['schemas'];
 
 export type Timestamp = string;
 export type Uuid = string;
@@ -18,31 +26,8 @@ export interface ErrorEnvelope {
   error: ErrorBody;
 }
 
-export const ERROR_CODES = [
-  'INVALID_REQUEST',
-  'VALIDATION_ERROR',
-  'UNAUTHORIZED',
-  'TEMPLATE_NOT_FOUND',
-  'SESSION_NOT_FOUND',
-  'EXECUTION_NOT_FOUND',
-  'FILE_NOT_FOUND',
-  'ROUTE_NOT_FOUND',
-  'METHOD_NOT_ALLOWED',
-  'SESSION_NOT_READY',
-  'SESSION_BUSY',
-  'CONFLICT',
-  'TEMPLATE_IN_USE',
-  'PAYLOAD_TOO_LARGE',
-  'INVALID_PATH',
-  'OUTPUT_LIMIT_EXCEEDED',
-  'STARTUP_MODE_UNSUPPORTED',
-  'MODULE_NOT_ALLOWED',
-  'LIBRARY_NOT_FOUND',
-  'ENGINE_NOT_SUPPORTED',
-  'LIBRARY_NOT_CACHED',
-  'INTERNAL',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** Every code of the error envelope (docs/errors.md). */
+export type ErrorCode = Schemas['ErrorBody']['code'];
 
 // ---------------------------------------------------------------- templates
 
@@ -124,10 +109,7 @@ export interface TemplateDetail {
   startup_files: StartupFile[];
 }
 
-export interface CreateTemplateRequest {
-  name: string;
-  engine?: string;
-}
+export type CreateTemplateRequest = Schemas['TemplateIn'];
 
 export interface SettingsPatch {
   limits?: Partial<Limits>;
@@ -136,23 +118,15 @@ export interface SettingsPatch {
   deterministic?: Partial<DeterministicSettings>;
 }
 
-export interface UpdateTemplateRequest {
-  name?: string;
-  engine?: string;
-  settings?: SettingsPatch;
-}
+/** `settings` is a {@link SettingsPatch}: merged key by key. */
+export type UpdateTemplateRequest = Schemas['TemplatePatch'];
 
 export interface DeleteTemplateResponse {
   status: 'ok';
   template_id: Uuid;
 }
 
-export interface CreateCapabilityRequest {
-  kind: string;
-  name: string;
-  enabled?: boolean;
-  config?: JsonObject;
-}
+export type CreateCapabilityRequest = Schemas['CapabilityIn'];
 
 export interface DeleteCapabilityResponse {
   status: 'ok';
@@ -171,11 +145,7 @@ export interface DeleteNameResponse {
   name: string;
 }
 
-export interface CreateStartupFileRequest {
-  path: string;
-  order_index?: number;
-  mode?: string;
-}
+export type CreateStartupFileRequest = Schemas['StartupFileIn'];
 
 export interface DeleteStartupFileResponse {
   status: 'ok';
@@ -236,19 +206,9 @@ export interface FileListing {
   truncated: boolean;
 }
 
-export interface CreateSessionRequest {
-  /** A template id or a template name. */
-  template_id: string;
-  /** Omitted: a managed worktree the daemon creates. */
-  worktree_path?: string;
-  workspace_id?: string;
-  base_commit_oid?: string;
-}
+export type CreateSessionRequest = Schemas['SessionIn'];
 
-export interface ListSessionsParams {
-  status?: SessionStatus;
-  template_id?: string;
-}
+export type ListSessionsParams = NonNullable<paths['/api/v1/sessions']['get']['parameters']['query']>;
 
 // ---------------------------------------------------------------- executions
 
@@ -363,20 +323,9 @@ export interface Provenance {
   libraries: { name: string; version: string; sha256: string }[];
 }
 
-export interface ReplRequest {
-  session_id: Uuid;
-  input: string;
-  stream?: boolean;
-  language?: Language;
-}
+export type ReplRequest = Schemas['ReplIn'];
 
-export interface RunFileRequest {
-  session_id: Uuid;
-  path: string;
-  args?: JsonObject;
-  env?: Record<string, string>;
-  stream?: boolean;
-}
+export type RunFileRequest = Schemas['RunFileIn'];
 
 /** One full-text search hit (GET /executions/search). */
 export interface ExecutionSearchHit {
@@ -394,17 +343,9 @@ export interface ExecutionSearchPage {
   next_offset: number | null;
 }
 
-export interface SearchExecutionsParams {
-  q: string;
-  session_id?: Uuid;
-  limit?: number;
-  offset?: number;
-}
+export type SearchExecutionsParams = paths['/api/v1/executions/search']['get']['parameters']['query'];
 
-export interface ListExecutionsParams {
-  session_id?: Uuid;
-  limit?: number;
-}
+export type ListExecutionsParams = NonNullable<paths['/api/v1/executions']['get']['parameters']['query']>;
 
 // ---------------------------------------------------------------- events
 
@@ -446,10 +387,9 @@ export type ExecutionEvent = InputEchoEvent | ConsoleEvent | ValueEvent | Except
 export type EventType = ExecutionEvent['type'];
 export const EVENT_TYPES: EventType[] = ['input_echo', 'console', 'display', 'value', 'exception', 'system'];
 
-export interface ListEventsParams {
-  after_seq?: number;
-  limit?: number;
-}
+export type ListEventsParams = NonNullable<
+  paths['/api/v1/executions/{execution_id}/events']['get']['parameters']['query']
+>;
 
 // ---------------------------------------------------------------- metadata and system
 
@@ -470,9 +410,7 @@ export interface LibraryInfo {
   source?: string;
 }
 
-export interface LibraryDownloadRequest {
-  names: string[];
-}
+export type LibraryDownloadRequest = Schemas['LibraryDownloadIn'];
 
 export type LibraryDownloadState = 'pending' | 'downloading' | 'downloaded' | 'cached' | 'failed' | 'skipped';
 
