@@ -150,3 +150,51 @@ def test_a_run_whose_final_row_cannot_be_stored_raises_store_unavailable(
     assert not vm.executions.running()
     with pytest.raises(StoreUnavailable, match="no code runs"):  # free, not SESSION_BUSY
         vm.executions.repl(sid, "1")
+
+
+def test_a_lone_awaited_execution_commits_on_the_loop_without_the_writer_thread(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sid = _session(vm, worktree)
+    vm.store.flush(5)
+    handed: list[list[WriteOp]] = []
+    submit_many = vm.store.submit_many
+
+    def spy(ops: list[WriteOp]) -> object:
+        handed.append(list(ops))
+        return submit_many(ops)
+
+    vm.store.submit_many = spy  # type: ignore[method-assign]
+
+    async def lone() -> tuple[str, str]:
+        x = await vm.executions.awaited.repl(sid, "6 * 7")
+        # Committed before the call returned: another connection reads the final row.
+        row = vm.store.get_execution(x.id)
+        assert row is not None
+        return x.id, row.status.value
+
+    execution_id, status = asyncio.run(lone())
+    assert status == "ok"
+    assert handed == []  # both writes (running row, final row) committed on the loop
+    assert vm.executions.get(execution_id).result["json"] == 42  # type: ignore[index]
+
+
+def test_concurrent_awaited_executions_hand_their_writes_to_the_writer_together(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sids = [_session(vm, worktree) for _ in range(3)]
+    handed: list[list[WriteOp]] = []
+    submit_many = vm.store.submit_many
+
+    def spy(ops: list[WriteOp]) -> object:
+        handed.append(list(ops))
+        return submit_many(ops)
+
+    vm.store.submit_many = spy  # type: ignore[method-assign]
+
+    async def together() -> list[str]:
+        done = await asyncio.gather(*(vm.executions.awaited.repl(s, "1 + 1") for s in sids))
+        return [x.status.value for x in done]
+
+    assert asyncio.run(together()) == ["ok", "ok", "ok"]
+    assert handed and len(handed[0]) == 3  # the three running rows in one hand-over

@@ -30,7 +30,7 @@ from vmsystem.store import (
 )
 from vmsystem.store.database import Database
 from vmsystem.store.engine import create_store_engine, resolve_url
-from vmsystem.store.writer import Writer
+from vmsystem.store.writer import INDEX_BATCH, Writer
 
 from . import factories as f
 from .conftest import is_sqlite
@@ -488,3 +488,62 @@ def test_inline_writes_and_queued_submissions_from_many_threads_lose_nothing(
         assert [x.seq for x in store.list_events(execution_id)] == list(range(1, 51))
         loaded = store.get_execution(execution_id)
         assert loaded is not None and loaded.status is ExecutionStatus.OK
+
+
+def test_write_now_on_an_idle_sqlite_writer_commits_a_group_on_the_calling_thread(
+    store: Store, session: Session
+) -> None:
+    store.flush(5)
+    threads: list[threading.Thread] = []
+    original = store._writer._transaction
+
+    def recording(ops: list[WriteOp]) -> dict[str, int]:
+        threads.append(threading.current_thread())
+        return original(ops)
+
+    store._writer._transaction = recording  # type: ignore[method-assign]
+    good, bad = f.execution(session.id), f.execution(f.new_id())
+    outcomes = store.write_now([InsertExecution(good), InsertExecution(bad)])
+    if not is_sqlite(store):
+        assert outcomes is None  # a PostgreSQL commit is never made on the caller's thread
+        assert threads == []
+        return
+    assert outcomes is not None
+    assert outcomes[0] == {good.id: 1}
+    assert isinstance(outcomes[1], ForeignKeyViolation)  # each op its own outcome
+    assert set(threads) == {threading.current_thread()}
+    assert store.get_execution(good.id) == good
+    assert store.get_execution(bad.id) is None
+
+
+def test_write_now_declines_while_writes_are_queued(
+    store: Store, paused: PausedWriter, session: Session
+) -> None:
+    e = f.execution(session.id)
+    queued = paused.writer.submit(InsertExecution(e))
+    assert paused.writer.write_now([FinishExecution(f.finished(e))]) is None  # never overtakes
+    paused.writer.start()
+    assert queued.result(5) == {e.id: 1}
+
+
+def test_write_now_leaves_the_search_index_to_the_writer_thread(
+    store: Store, session: Session
+) -> None:
+    if not is_sqlite(store):
+        pytest.skip("write_now commits on SQLite only")
+    store.flush(5)
+    indexing: list[threading.Thread] = []
+    original = store._writer._index_unindexed
+
+    def recording() -> None:
+        indexing.append(threading.current_thread())
+        original()
+
+    store._writer._index_unindexed = recording  # type: ignore[method-assign]
+    for _ in range(INDEX_BATCH):
+        e = f.execution(session.id)
+        outcomes = store.write_now([InsertExecution(e), FinishExecution(f.finished(e))])
+        assert outcomes is not None and not isinstance(outcomes[1], Exception)
+    store.flush(5)  # the barrier write_now queued once INDEX_BATCH executions waited
+    assert indexing and threading.current_thread() not in indexing
+    assert store._writer._unindexed == []

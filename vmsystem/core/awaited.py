@@ -5,7 +5,9 @@ a thread: the ``running`` row is committed (grouped with the tick's other writes
 :mod:`vmsystem.core.tick_writes`) before the code starts; the run starts on the session's host
 with :meth:`~vmsystem.hosts.SessionRuntime.start_run`, whose outcome the host's receiving
 thread hands straight to the loop (``call_soon_threadsafe`` on a future); the final row is
-committed before the terminal event is published and the session is free. The little blocking
+committed before the terminal event is published and the session is free. A lone execution's
+writes are committed on the loop itself when the store's writer is idle (SQLite), the others
+are handed to the writer together. The little blocking
 work left (reading a run-file's source, a lost runtime's bookkeeping) goes through AnyIO's
 default thread limiter, which the daemon sizes by ``--executor-threads``.
 
@@ -81,6 +83,11 @@ class AwaitedRuns:
         if not task.cancelled():
             task.exception()  # retrieved: an open failure was raised to the caller already
 
+    @property
+    def _alone(self) -> bool:
+        """Whether one execution is in flight on the loop (its writes go alone)."""
+        return len(self._tasks) <= 1
+
     def _tick_writes(self) -> TickWrites:
         loop = asyncio.get_running_loop()
         writes = self._writes.get(loop)
@@ -97,7 +104,7 @@ class AwaitedRuns:
             live.current_execution = execution.id
             run, first = runner.opening(execution)
             try:
-                ordinals = await self._tick_writes().write(first)
+                ordinals = await self._tick_writes().write(first, alone=self._alone)
             except BaseException as exc:
                 raise runner.open_failed(run, exc) from exc
             runner.opened(run, ordinals)
@@ -168,7 +175,7 @@ class AwaitedRuns:
             )
         )
         try:
-            await self._tick_writes().write(group)
+            await self._tick_writes().write(group, alone=self._alone)
         except Exception as exc:
             _log.exception("could not persist execution %s", final.id)
             not_stored(run, final, exc)

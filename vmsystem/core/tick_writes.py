@@ -6,12 +6,18 @@ at the end of the tick, in one go, so that the writer applies them (and whatever
 queued) in one transaction. The writer resolves them in order; one callback from its thread
 then resolves the tick's awaitables on the loop (one wake-up of the loop per group, not one
 per write). Under load a commit carries the inserts and finishes of many executions.
+
+A tick whose writes all belong to the only execution in flight commits them right there on
+the loop when the writer is idle (SQLite: a local commit of a few rows, see
+:meth:`~vmsystem.store.Store.write_now`): with nothing to group them with, the two thread
+hand-offs of a queued write are only latency and context switches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from concurrent.futures import Future
 
 from vmsystem.store import Ordinals, Store, StoreError, WriteOp
@@ -28,20 +34,31 @@ class TickWrites:
         self._store = store
         self._loop = loop
         self._waiting: _Waiting = []
+        self._alone = True  # every write of this tick came from a lone execution
 
-    def write(self, op: WriteOp) -> asyncio.Future[Ordinals]:
+    def write(self, op: WriteOp, *, alone: bool = False) -> asyncio.Future[Ordinals]:
         """Queue ``op`` with this tick's writes; resolves once committed (to the ordinals
-        given to the executions it inserted) or with the op's own StoreError."""
+        given to the executions it inserted) or with the op's own StoreError. ``alone``: the
+        writer is the only execution in flight (its writes have nothing to be grouped with).
+        """
         future: asyncio.Future[Ordinals] = self._loop.create_future()
         if not self._waiting:
             self._loop.call_soon(self._flush)
+            self._alone = alone
+        else:
+            self._alone = self._alone and alone
         self._waiting.append((op, future))
         return future
 
     def _flush(self) -> None:
         waiting, self._waiting = self._waiting, []
+        ops = [op for op, _ in waiting]
         try:
-            futures = self._store.submit_many([op for op, _ in waiting])
+            done = self._store.write_now(ops) if self._alone else None
+            if done is not None:
+                _settle(waiting, done)
+                return
+            futures = self._store.submit_many(ops)
         except StoreError as exc:  # the store is closed
             for _, future in waiting:
                 if not future.done():
@@ -57,11 +74,17 @@ class TickWrites:
 
 
 def _resolve(waiting: _Waiting, futures: list[Future[Ordinals]]) -> None:
-    for (_, future), done in zip(waiting, futures, strict=True):
+    _settle(
+        waiting,
+        [done.exception() or done.result() for done in futures],
+    )
+
+
+def _settle(waiting: _Waiting, outcomes: Sequence[Ordinals | BaseException]) -> None:
+    for (_, future), outcome in zip(waiting, outcomes, strict=True):
         if future.done():
             continue
-        error = done.exception()
-        if error is not None:
-            future.set_exception(error)
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
         else:
-            future.set_result(done.result())
+            future.set_result(outcome)

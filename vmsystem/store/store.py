@@ -84,6 +84,12 @@ class Store(
         transaction; each future carries its own op's outcome (see :meth:`submit`)."""
         return self._writer.submit_many(ops)
 
+    def write_now(self, ops: list[WriteOp]) -> list[Ordinals | Exception] | None:
+        """Commit ``ops`` in one transaction on the calling thread when the writer is idle
+        (SQLite only): each op's outcome, or None when they must be queued instead (see
+        :meth:`Writer.write_now`)."""
+        return self._writer.write_now(ops)
+
     def write(self, op: WriteOp, timeout: float | None = None) -> Ordinals:
         """Commit an execution/event write and wait for it (on the calling thread when the
         writer is idle); returns the ordinals given to the executions it inserted. Raises the

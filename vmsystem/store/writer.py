@@ -297,6 +297,38 @@ class Writer:
             raise outcome
         return outcome
 
+    def write_now(self, ops: list[WriteOp]) -> list[Ordinals | Exception] | None:
+        """Commit ``ops`` in one transaction on the calling thread if the writer is idle
+        (nothing queued or being written), without waiting for anything: each op's outcome
+        (the ordinals committed, or its own exception), as :meth:`submit_many` would resolve
+        them. None when the writer is busy (the caller queues them instead), and always on
+        PostgreSQL, whose commit is a network round trip: an event loop calls this, and only
+        a local SQLite commit is short enough to make there.
+
+        The search index is not written here; once enough executions wait for it, the
+        writer's thread is asked to write it.
+        """
+        if not self._db.is_sqlite:
+            return None
+        if threading.current_thread() is self._thread:
+            raise StoreError("write_now() called from the writer thread (a future callback?)")
+        with self._lock:
+            if self._closed:
+                raise StoreError("store is closed")
+            if self._pending or not self._connection_lock.acquire(blocking=False):
+                return None
+        try:
+            outcomes = self._write(list(ops), index=False)
+            backlog = len(self._unindexed) >= INDEX_BATCH
+        finally:
+            self._connection_lock.release()
+        if backlog:
+            with self._lock:
+                if not self._closed:
+                    self._pending += 1
+                    self._queue.put((None, Future()))  # a barrier: the thread then indexes
+        return outcomes
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every op submitted before this call is committed (or failed).
 
@@ -390,9 +422,10 @@ class Writer:
             except queue.Empty:
                 return items, taken, False
 
-    def _write(self, batch: list[WriteOp | None]) -> list[_Outcome]:
+    def _write(self, batch: list[WriteOp | None], *, index: bool = True) -> list[_Outcome]:
         """Write a batch (``None``: a flush barrier) in one transaction; the outcome of each
-        item (an exception, or the ordinals committed)."""
+        item (an exception, or the ordinals committed). ``index``: also write the search
+        index once :data:`INDEX_BATCH` executions wait for it."""
         ops = [op for op in batch if op is not None]
         ordinals: Ordinals = _NONE
         if ops:
@@ -410,7 +443,7 @@ class Writer:
                     return self._write_one_by_one(batch)
                 self._fail(ops[0], exc)
                 return [_NONE if op is None else exc for op in batch]
-        if len(self._unindexed) >= INDEX_BATCH:
+        if index and len(self._unindexed) >= INDEX_BATCH:
             self._index_unindexed()
         return [ordinals] * len(batch)
 
