@@ -141,6 +141,17 @@ def test_every_declared_context_option_travels_and_host_functions_stay_behind() 
             "Outcome.kind: expected OutcomeKind",
         ),
         ({"op": "console", "req": 1, "lines": [["log", "x"]]}, "expected 3 items"),
+        ({"op": "cancel", "sid": None}, "Cancel.sid: expected a string"),
+        ({"op": "cancel", "sid": 7}, "Cancel.sid: expected a string"),
+        (
+            {"op": "outcome", "req": 1, "outcome": {"kind": "ok", "duration_ms": True}},
+            "Outcome.duration_ms: expected a number",
+        ),
+        (
+            {"op": "outcome", "req": 1, "outcome": {"kind": "ok", "cpu_ms": "1"}},
+            "Outcome.cpu_ms: expected a number",
+        ),
+        ({"op": "outcome", "req": 1, "outcome": ["ok"]}, "Outcome is an object, not list"),
     ],
 )
 def test_a_malformed_message_is_an_error_naming_what_is_wrong(
@@ -183,3 +194,13 @@ def test_a_host_given_an_unknown_op_dies_naming_it(request: pytest.FixtureReques
         assert "unknown op 'teleport'" in (worker.cause or "")
     finally:
         pool.close()
+
+
+def test_json_numbers_take_the_declared_type_and_optional_fields_their_defaults() -> None:
+    got = wire.decode(
+        {"op": "outcome", "req": 1, "outcome": {"kind": "ok", "duration_ms": 3, "cpu_ms": None}}
+    )
+    assert isinstance(got, wire.RunOutcome)
+    assert got.outcome == Outcome(OutcomeKind.OK, duration_ms=3.0, cpu_ms=None)
+    assert type(got.outcome.duration_ms) is float  # an integer where a float is declared
+    assert got.outcome.side_effects == ()  # absent: the declared default

@@ -247,9 +247,11 @@ def decode(data: Mapping[str, Any]) -> Message:
     cls = MESSAGES.get(op) if isinstance(op, str) else None
     if cls is None:
         raise WireError(f"unknown op {op!r} (known: {', '.join(sorted(MESSAGES))})")
-    fields = {k: v for k, v in data.items() if k != "op"}
+    decoder = _MESSAGE_DECODERS.get(cls)
+    if decoder is None:
+        decoder = _MESSAGE_DECODERS[cls] = _dataclass_decoder(cls, frozenset({"op"}))
     try:
-        message: Message = _decoder(cls)(fields)
+        message: Message = decoder(data)
     except WireError as exc:
         raise WireError(f"bad {op!r} message: {exc}") from None
     return message
@@ -291,6 +293,8 @@ def _wire_fields(cls: type[Any]) -> list[tuple[str, Any, bool]]:
 
 
 _ENCODERS: dict[Any, Callable[[Any], Any]] = {}
+#: Decoders of whole messages (their ``op`` key ignored), by message class.
+_MESSAGE_DECODERS: dict[Any, Callable[[Any], Any]] = {}
 _DECODERS: dict[Any, Callable[[Any], Any]] = {}
 
 
@@ -431,25 +435,67 @@ def _checked(convert: Callable[[Any], Any], what: str) -> Callable[[Any], Any]:
     return run
 
 
-def _dataclass_decoder(cls: type[Any]) -> Callable[[Any], Any]:
-    parts = [(name, _decoder(hint), required) for name, hint, required in _wire_fields(cls)]
-    known = {name for name, _, _ in parts}
+#: Types whose values pass as they are when their type is exactly this one (JSON's own):
+#: the generated decoder checks ``type(v) is T`` inline and calls the type's decoder only
+#: for anything else (to convert, e.g. an int where a float is declared, or to refuse).
+_EXACT = (str, int, float, bool)
 
-    def decode_fields(value: Any) -> Any:
-        if not isinstance(value, Mapping):
-            raise WireError(f"{cls.__name__} is an object, not {type(value).__name__}")
-        unknown = set(value) - known
-        if unknown:
-            raise WireError(f"unknown fields {sorted(unknown)} of {cls.__name__}")
-        kwargs: dict[str, Any] = {}
-        for name, dec, required in parts:
-            if name in value:
-                try:
-                    kwargs[name] = dec(value[name])
-                except WireError as exc:
-                    raise WireError(f"{cls.__name__}.{name}: {exc}") from None
-            elif required:
-                raise WireError(f"{cls.__name__}.{name} is missing")
-        return cls(**kwargs)
 
+def _dataclass_decoder(cls: type[Any], extra: frozenset[str] = frozenset()) -> Callable[[Any], Any]:
+    """A decoder of ``cls`` from a mapping of its wire fields (plus the keys ``extra``, which
+    are ignored), generated as straight-line code: it runs for every message, and a loop
+    over per-field closures cost several times more."""
+    parts = _wire_fields(cls)
+    known = frozenset(name for name, _, _ in parts) | extra
+    scope: dict[str, Any] = {
+        "Mapping": Mapping,
+        "WireError": WireError,
+        "cls": cls,
+        "known": known,
+        "unknown": lambda value: WireError(
+            f"unknown fields {sorted(set(value) - known)} of {cls.__name__}"
+        ),
+    }
+    lines = [
+        "def decode_fields(value):",
+        "    if type(value) is not dict and not isinstance(value, Mapping):",
+        "        raise WireError(f'{cls.__name__} is an object, not {type(value).__name__}')",
+        "    if not known.issuperset(value):",
+        "        raise unknown(value)",
+        "    kwargs = {}",
+    ]
+    for i, (name, hint, required) in enumerate(parts):
+        scope[f"dec{i}"] = _decoder(hint)
+        optional, inner = _optional(hint)
+        convert = [
+            "try:",
+            f"    v = dec{i}(v)",
+            "except WireError as exc:",
+            f"    raise WireError(f'{{cls.__name__}}.{name}: {{exc}}') from None",
+        ]
+        if inner is Any:
+            convert = []
+        elif inner in _EXACT:
+            scope[f"t{i}"] = inner
+            convert = [f"if type(v) is not t{i}:", *("    " + line for line in convert)]
+        if optional and convert:
+            convert = ["if v is not None:", *("    " + line for line in convert)]
+        body = [f"v = value[{name!r}]", *convert, f"kwargs[{name!r}] = v"]
+        lines.append(f"    if {name!r} in value:")
+        lines.extend("        " + line for line in body)
+        if required:
+            lines.append("    else:")
+            lines.append(f"        raise WireError(f'{{cls.__name__}}.{name} is missing')")
+    lines.append("    return cls(**kwargs)")
+    exec("\n".join(lines), scope)  # field names are identifiers; values never reach the code
+    decode_fields: Callable[[Any], Any] = scope["decode_fields"]
     return decode_fields
+
+
+def _optional(tp: Any) -> tuple[bool, Any]:
+    """Whether ``tp`` is ``X | None``, and ``X`` (or ``tp`` itself)."""
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1 and len(inner) < len(typing.get_args(tp)):
+            return True, inner[0]
+    return False, tp
