@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "RECOVERY_POLICIES",
+    "UNHANDLED_REJECTIONS",
     "Capability",
     "CapabilityGrant",
     "DeterministicSettings",
@@ -93,6 +94,10 @@ class Limits:
     max_output_kb: int = 256
 
 
+#: The values of ``settings.runtime.unhandled_rejections`` (the first is the default).
+UNHANDLED_REJECTIONS = ("throw", "warn")
+
+
 @dataclass(frozen=True, slots=True)
 class RuntimeSettings:
     """How a session's runtime behaves (``settings.runtime``)."""
@@ -101,6 +106,9 @@ class RuntimeSettings:
     console: bool = True
     #: The default language of REPL input: ``javascript`` or ``typescript``.
     language: str = "javascript"
+    #: What an unhandled promise rejection does (one of :data:`UNHANDLED_REJECTIONS`): ``throw``
+    #: fails the execution with it (Node's default), ``warn`` prints a warning and goes on.
+    unhandled_rejections: str = "throw"
 
 
 @dataclass(frozen=True, slots=True)

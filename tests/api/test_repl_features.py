@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .conftest import API, TestClient, create_session, events, patch_limits, repl
+from .test_executions import parse_sse
 
 
 def result_of(client: TestClient, session_id: str, code: str) -> dict[str, Any]:
@@ -107,3 +108,50 @@ def test_a_promise_storm_does_not_leak_into_the_next_executions(
     assert x["status"] != "ok"
     for _ in range(3):
         assert result_of(client, s["id"], "'harmless'")["json"] == "harmless"
+
+
+def test_an_unhandled_rejection_is_an_exception_event_marked_unhandled(
+    client: TestClient, session: dict[str, Any]
+) -> None:
+    x = repl(client, session["id"], "Promise.reject(new Error('x')); 1")
+    assert x["status"] == "error"
+    assert x["error"]["message"] == "x"
+    assert x["error"]["unhandled"] is True
+    assert x["error"]["result"]["inspect"] == "1"  # the input's own result is kept
+    stored = events(client, x["id"])
+    assert [e["type"] for e in stored] == ["input_echo", "exception"]
+    assert stored[-1]["payload"] == x["error"]
+    stream = client.get(f"{API}/executions/{x['id']}/events/stream")
+    streamed = [m["data"] for m in parse_sse(stream.text)]
+    assert streamed == stored
+    # The session goes on, and a handled rejection is not reported.
+    fine = repl(client, session["id"], "Promise.reject(new Error('y')).catch(() => {}); 2")
+    assert fine["status"] == "ok"
+
+
+def test_the_template_setting_warn_prints_a_warning_and_the_execution_succeeds(
+    client: TestClient, template: dict[str, Any], worktree: Path
+) -> None:
+    r = client.patch(
+        f"{API}/templates/{template['id']}",
+        json={"settings": {"runtime": {"unhandled_rejections": "warn"}}},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["settings"]["runtime"]["unhandled_rejections"] == "warn"
+    bad = client.patch(
+        f"{API}/templates/{template['id']}",
+        json={"settings": {"runtime": {"unhandled_rejections": "ignore"}}},
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "VALIDATION_ERROR"
+    s = create_session(client, template["id"], worktree)
+    x = repl(client, s["id"], "async function f() { throw new Error('w') }; f(); 3")
+    assert x["status"] == "ok"
+    assert x["result"]["json"] == 3
+    warnings = [e["payload"] for e in events(client, x["id"]) if e["type"] == "console"]
+    assert warnings == [
+        {
+            "level": "warn",
+            "text": "UnhandledPromiseRejectionWarning: Error: w\n    at f (<anonymous>:1:28)",
+        }
+    ]

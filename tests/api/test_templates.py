@@ -20,7 +20,12 @@ DEFAULT_SETTINGS = {
         "max_events": 50000,
         "max_output_kb": 256,
     },
-    "runtime": {"strict": False, "console": True, "language": "javascript"},
+    "runtime": {
+        "strict": False,
+        "console": True,
+        "language": "javascript",
+        "unhandled_rejections": "throw",
+    },
     "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
     "deterministic": {"seed": None},
     "worktree": {"seed": None},
@@ -101,7 +106,7 @@ def test_patch_merges_settings_key_by_key(client: TestClient, template: dict[str
     settings = r.json()["settings"]
     assert settings["limits"]["wall_ms"] == 200, "an earlier change survives a later merge"
     assert settings["limits"]["mem_mb"] == 64
-    assert settings["runtime"] == {"strict": True, "console": True, "language": "javascript"}
+    assert settings["runtime"] == {**DEFAULT_SETTINGS["runtime"], "strict": True}
     assert settings["resolver"] == DEFAULT_SETTINGS["resolver"]
     assert r.json()["updated_at"] >= template["updated_at"]
     assert client.get(url).json()["settings"]["limits"]["wall_ms"] == 200

@@ -159,7 +159,12 @@ class FakeDaemon:
                     "max_events": 50000,
                     "max_output_kb": 256,
                 },
-                "runtime": {"strict": False, "console": True, "language": "javascript"},
+                "runtime": {
+                    "strict": False,
+                    "console": True,
+                    "language": "javascript",
+                    "unhandled_rejections": "throw",
+                },
                 "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
                 "deterministic": {"seed": None},
                 "recovery": {"policy": "replay"},

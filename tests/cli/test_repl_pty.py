@@ -105,6 +105,10 @@ def test_interactive_repl_on_a_session(daemon: Daemon, session: str, tmp_path: P
     child.sendline("function bad() { throw new TypeError('bad thing') }; bad()")
     child.expect(r"Uncaught TypeError: bad thing\r\n\s+at bad ")  # the stack on its own lines
 
+    # An unhandled rejection: the input's result, then the rejection (as node's REPL).
+    child.sendline("Promise.reject(new Error('lost')); 5")
+    child.expect("5\r\nUncaught Error: lost")
+
     # Ctrl-C at the prompt clears the line (the REPL and the session's state stay).
     at_prompt(child)
     child.send("half typed")

@@ -80,6 +80,7 @@ def spec(
     modules: Sequence[str] = (),
     grants: Sequence[Grant] = (),
     mem_mb: int = 128,
+    unhandled_rejections: str = "throw",
 ) -> RuntimeSpec:
     """A runtime spec the way the core builds one (env resolved from this process)."""
     return RuntimeSpec(
@@ -89,6 +90,7 @@ def spec(
             mem_mb=mem_mb,
             env=session_environment(grants, os.environ),
             hidden_globals=hidden_globals(grants),
+            unhandled_rejections=unhandled_rejections,
         ),
         modules=tuple(modules),
         grants=tuple(grants),

@@ -68,6 +68,31 @@ def test_a_syntax_error_reports_its_line_and_column(pool: HostPool) -> None:
         rt.close()
 
 
+def test_an_unhandled_rejection_fails_the_run_or_warns_as_the_spec_says(pool: HostPool) -> None:
+    # V8's rejection hook lives next to the isolate, inside the host.
+    rt = pool.start_runtime(spec(), Lost())
+    warn = pool.start_runtime(spec(unhandled_rejections="warn"), Lost())
+    try:
+        code = "async function f() { throw new Error('lost') }; f(); 1"
+        outcome = run(rt, code)
+        assert outcome.kind is OutcomeKind.EXCEPTION
+        assert outcome.exception is not None
+        assert outcome.exception["message"] == "lost"
+        assert outcome.exception["unhandled"] is True
+        assert outcome.exception["result"]["inspect"] == "1"
+        assert value(rt, "Promise.reject(new Error('x')).catch(() => {}); 'handled'") == "handled"
+        sink = Sink()
+        warned = run(warn, code, sink=sink)
+        assert warned.kind is OutcomeKind.OK
+        assert warned.value is not None and warned.value["inspect"] == "1"
+        assert sink.texts == [
+            "UnhandledPromiseRejectionWarning: Error: lost\n    at f (<anonymous>:1:28)"
+        ]
+    finally:
+        rt.close()
+        warn.close()
+
+
 def test_wall_and_cpu_limits_stop_a_run_and_the_session_stays_usable(pool: HostPool) -> None:
     rt = pool.start_runtime(spec(), Lost())
     try:

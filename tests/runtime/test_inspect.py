@@ -137,7 +137,12 @@ def test_a_promise_result_shows_its_state_without_being_awaited(ctx: V8Context) 
     assert inspected(ctx, "Promise.resolve(1)") == "Promise { 1 }"
     assert inspected(ctx, "(async () => ({a: 1}))()") == "Promise { { a: 1 } }"
     assert inspected(ctx, "new Promise(() => {})") == "Promise { <pending> }"
-    rejected = inspected(ctx, "Promise.reject(new Error('x'))")
+    # A rejected one is also an unhandled rejection (watching it does not handle it): the
+    # execution fails with it, and the exception keeps the input's result, as Node's REPL
+    # prints both.
+    outcome = run(ctx, "Promise.reject(new Error('x'))")
+    assert outcome.exception is not None and outcome.exception["unhandled"] is True
+    rejected = outcome.exception["result"]["inspect"]
     assert rejected.startswith("Promise {\n  <rejected> Error: x\n      at ")
     # Promises inside a value were not watched: their state is not known.
     assert inspected(ctx, "[Promise.resolve(2)]") == "[ Promise { <state unknown> } ]"

@@ -60,10 +60,14 @@ def shared(engine: Any) -> Iterator[V8Context]:
 
 
 def shown(outcome: Outcome, sink: Sink) -> str:
-    """What a REPL shows for one input: its console lines, then the result or `Uncaught ...`."""
+    """What a REPL shows for one input: its console lines, then the result or `Uncaught ...`
+    (both, when an unhandled rejection surfaced after the input's last line: the exception
+    event then carries the input's ``result``, as the CLI's REPL prints it)."""
     parts = list(sink.texts)
     if outcome.value is not None:
         parts.append(str(outcome.value["inspect"]))
+    if outcome.exception is not None and isinstance(outcome.exception.get("result"), dict):
+        parts.append(str(outcome.exception["result"]["inspect"]))
     if outcome.exception is not None:
         parts.append("Uncaught " + str(outcome.exception.get("inspect", "")))
     elif outcome.kind != "ok":

@@ -150,6 +150,9 @@ def _print_event(event: Event, code: str = "") -> None:
     elif kind == "value":
         _out(_shown_value(payload))
     elif kind == "exception":
+        result = payload.get("result")
+        if isinstance(result, dict):  # an unhandled rejection surfaced after the input's result
+            _out(_shown_value(result))
         caret = syntax_caret(payload, code)
         if caret is not None:
             _err(caret)

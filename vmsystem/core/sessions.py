@@ -324,6 +324,7 @@ class SessionService:
                 max_output_kb=limits.max_output_kb,
                 console=snapshot.settings.runtime.console,
                 strict=snapshot.settings.runtime.strict,
+                unhandled_rejections=snapshot.settings.runtime.unhandled_rejections,
                 env=session_environment(grants, os.environ),
                 hidden_globals=hidden_globals(grants),
                 deterministic_seed=snapshot.settings.deterministic.seed,

@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from vmsystem.core.errors import ValidationError
-from vmsystem.models import RECOVERY_POLICIES, TemplateSettings
+from vmsystem.models import RECOVERY_POLICIES, UNHANDLED_REJECTIONS, TemplateSettings
 from vmsystem.runtime.entries import LANGUAGES
 
 __all__ = [
@@ -70,6 +70,12 @@ def _check(section: str, key: str, value: Any) -> Any:
         ):
             raise ValidationError(
                 f"{name} must be null or an integer from 0 to {MAX_SEED}", setting=name
+            )
+        return value
+    if section == "runtime" and key == "unhandled_rejections":
+        if value not in UNHANDLED_REJECTIONS:
+            raise ValidationError(
+                f"{name} must be one of {', '.join(UNHANDLED_REJECTIONS)}", setting=name
             )
         return value
     if section == "runtime" and key == "language":

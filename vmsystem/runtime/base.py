@@ -100,6 +100,9 @@ class ContextOptions:
     )
     hidden_globals: tuple[str, ...] = ()
     deterministic_seed: int | None = None
+    #: What an unhandled promise rejection does: ``throw`` ends the run with it (Node's
+    #: default), ``warn`` prints a warning and the run goes on.
+    unhandled_rejections: str = "throw"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from vmsystem.runtime import rejections
 from vmsystem.runtime.base import EngineError
 from vmsystem.runtime.mailbox import Mailbox
 from vmsystem.runtime.native import (
@@ -86,6 +87,8 @@ class Isolate:
         #: Offered every task result first, on the isolate's thread; True when it took it.
         self.on_result: Callable[[Any], bool] = _decline
         self._host_call = host_call
+        #: The v8::Isolate* once the rejection hook is installed (see :mod:`.rejections`).
+        self.isolate_address: int | None = None
         self._callback = mr_dll.mr_callback_func(self._on_callback)  # type: ignore[arg-type]
         with _create_lock:
             before = thread_ids()
@@ -111,6 +114,9 @@ class Isolate:
         self.complete = items[6]
         self.mailbox = Mailbox(sab, self._host_call)
         self.no_args: Any = self._eval_value("[]")
+        # The prelude's list for V8's rejection hook (a host call: see rejections.install).
+        install_rejections: Any = self.ctx.get_object_item(internals, 7)
+        self._call(install_rejections.raw_handle, self.no_args.raw_handle)
         self.none: Any = self.ctx._python_to_value_handle(None)
 
     def _eval_value(self, code: str) -> Any:
@@ -167,6 +173,7 @@ class Isolate:
 
     def free(self) -> None:
         """Dispose the isolate and stop its thread."""
+        rejections.forget(self.isolate_address)
         self.dll.mr_free_context(self.raw)
 
     @property

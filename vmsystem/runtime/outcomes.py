@@ -73,7 +73,8 @@ def outcome_of(
                 exception["stack"] = located
         return replace(outcome, kind=OutcomeKind.EXCEPTION, exception=exception)
     if isinstance(report.get("error"), dict):
-        # A rejected top-level await, or an uncaught exception in a timer callback.
+        # A rejected top-level await, an uncaught exception in a timer callback, or an
+        # unhandled promise rejection (``unhandled``).
         exception = _error_payload(report["error"])
         return replace(outcome, kind=OutcomeKind.EXCEPTION, exception=exception)
     if result_type == MrTypes.invalid:
@@ -120,4 +121,8 @@ def _error_payload(error: dict[str, Any]) -> dict[str, Any]:
         payload["props"] = {str(k): str(v) for k, v in error["props"].items()}
     if error.get("unhandled") is True:
         payload["unhandled"] = True
+        result = error.get("result")
+        if isinstance(result, dict) and isinstance(result.get("type"), str):
+            # The input's own result: the rejection surfaced after its last line.
+            payload["result"] = result
     return payload

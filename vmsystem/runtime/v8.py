@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from vmsystem.runtime import rejections
 from vmsystem.runtime.base import (
     Completion,
     ConsoleLine,
@@ -125,6 +126,7 @@ class V8Context:
             "loader": "loader.resolve" in self._options.host_functions,
             "hidden_globals": list(self._options.hidden_globals),
             "deterministic_seed": self._options.deterministic_seed,
+            "unhandled_rejections": self._options.unhandled_rejections,
         }
 
     # ------------------------------------------------------------------ callbacks
@@ -168,6 +170,11 @@ class V8Context:
             )
         if op == "last_error":
             return self.last_error
+        if op == "rejections":
+            if self._iso.isolate_address is not None:  # installed once, while the prelude runs
+                return False
+            self._iso.isolate_address = rejections.install(int(payload))
+            return self._iso.isolate_address is not None
         if op == "bundle":
             return bundle_source(str(payload))
         if op == "subtle":

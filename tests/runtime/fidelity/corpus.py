@@ -228,6 +228,16 @@ SEQUENCES: list[list[str]] = [
     ["Promise.reject({code: 2}); 'after'"],
     ["async function failing() { throw new Error('async fail') }", "failing(); 1"],
     ["Promise.reject(new Error('handled')).catch(() => {}); 'fine'"],
+    ["Promise.reject(new Error('derived')).then((x) => x); 2"],
+    ["Promise.all([1, Promise.reject(new Error('one of all'))]); 3"],
+    ["new Promise((resolve, reject) => reject(new Error('in executor'))); 4"],
+    [
+        "function f() {}",
+        "const late = Promise.reject(new Error('q')); Promise.resolve().then(() => late.catch(f)); 5",
+    ],
+    ["(async () => { try { await Promise.reject(new Error('caught')) } catch {} })(); 6"],
+    ["async function later() { await null; throw new Error('after await') }; later(); 7"],
+    ["Promise.reject(new Error('first')); Promise.reject(new Error('second')); 8"],
     # console
     ["console.log('%s is %d years', 'Bob', 42)"],
     ["console.log('%i %f %j', 3.9, '2.5', {a: 1})"],
@@ -264,7 +274,6 @@ SEQUENCES: list[list[str]] = [
 ]
 
 _ITERATOR = "an iterator's entries cannot be read from JavaScript without consuming it"
-_PENDING = "not implemented yet (issue 27)"
 
 #: Known differences: value programs or sequence indexes -> why they differ (docs/runtime.md,
 #: "Differences from Node"). Each is an xfail(strict): one that starts matching fails the test.
@@ -279,8 +288,10 @@ ACCEPTED: dict[str | int, str] = {
     23: "Node's stack ends in its internal frame processTicksAndRejections",
     35: "V8's newer JSON.parse message (line and column); the frame of JSON.parse is shown",
     30: "Node's stacks end in its own internal frames (shown in a nested error's stack)",
-    # Not implemented yet: unhandled rejections (reported by Node, not by vm-system).
-    **{i: _PENDING for i in (37, 38, 39)},
+    47: (
+        "the first unhandled rejection ends the execution (as it ends `node script.js`), so a "
+        "second one is not reported; Node's REPL reports each"
+    ),
     12: "Node refuses to redeclare let across inputs; vm-system allows it, as Chrome and Deno",
     13: "Node refuses to redeclare const across inputs; vm-system allows it, as Chrome and Deno",
     14: "Node refuses to redeclare a class across inputs; vm-system allows it, as Chrome and Deno",

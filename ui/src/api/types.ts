@@ -50,6 +50,8 @@ export interface RuntimeSettings {
   console: boolean;
   /** The default language of REPL input. */
   language?: Language;
+  /** What an unhandled promise rejection does: fail the execution (default) or warn. */
+  unhandled_rejections?: 'throw' | 'warn';
 }
 
 export interface ResolverSettings {

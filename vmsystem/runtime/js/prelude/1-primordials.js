@@ -3,7 +3,7 @@
 // It installs console, require, process, the timers, the web APIs and the ArrayBuffer
 // accounting, keeps every internal in this closure (user code cannot reach the host bridge),
 // and evaluates to an array of internal functions that the Python side keeps handles to:
-//   [finishOk, finishErr, begin, sab, tick, transform, complete]
+//   [finishOk, finishErr, begin, sab, tick, transform, complete, installRejections]
 // The host bridge: one SharedArrayBuffer mailbox plus a synchronous "bell" callback into
 // Python (the Python handler runs on the isolate thread while JS waits inside the call).
 //

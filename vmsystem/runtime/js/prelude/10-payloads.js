@@ -49,7 +49,7 @@
   // An uncaught exception: name, message and stack (the user's frames only) for an Error;
   // `inspect`, what Node's REPL prints after "Uncaught "; an Error's own enumerable properties
   // (`props`, with `cause` and `errors`, each formatted by inspect) for structured use.
-  function describeError(e, unhandled) {
+  function describeError(e, unhandled, result) {
     let name = "Uncaught", message, stack = null;
     let props = null;
     if (isError(e)) {
@@ -68,6 +68,7 @@
     if (stack !== null) out += ",\"stack\":" + wf(stack);
     if (props !== null) out += ",\"props\":" + props;
     if (unhandled) out += ",\"unhandled\":true";
+    if (result !== undefined) out += ",\"result\":" + result;
     return out + "}";
   }
   function errorProps(e) {
@@ -120,6 +121,9 @@
     state.failed = false;
     state.failure = undefined;
     state.idleTicks = 0;
+    state.unhandled = false;
+    state.result = NO_RESULT;
+    clearRejections();
     clearAllTimers();
     currentEnv = baseEnv;
     modulesReset();
@@ -144,14 +148,16 @@
     state.value = v;
     if (isPromiseBrand(v)) {
       // A promise result is not awaited, but shown with its state once the callbacks queued
-      // so far have run, as Node's REPL does (Promise { 1 }).
-      watchPromise(v);
+      // so far have run, as Node's REPL does (Promise { 1 }); watching it does not handle it.
+      unobserved(() => watchPromise(v));
       return pending(0);
     }
+    if (checkRejections()) return report();
     return step(false);
   }
   function tick() {
     hdr[3] = 1;
+    if (checkRejections()) return report();
     let fired;
     try {
       fired = fireDue();
@@ -194,7 +200,12 @@
       state.value = state.failure;
     }
     if (state.settled === 2) {
-      result = "\"error\":" + describeError(state.value);
+      let shown;
+      if (state.unhandled && state.result !== NO_RESULT) {
+        // What the input evaluated to before the rejection surfaced (Node's REPL prints it).
+        try { shown = describe(state.result); } catch (e) { shown = undefined; }
+      }
+      result = "\"error\":" + describeError(state.value, state.unhandled, shown);
       setLastError(state.value);
     } else {
       setLastResult(state.value);
@@ -270,5 +281,5 @@
   }
   reset();
   hideGlobals();
-  return [finishOk, finishErr, begin, sab, tick, transform, complete];
+  return [finishOk, finishErr, begin, sab, tick, transform, complete, installRejections];
 })

@@ -22,6 +22,8 @@
     idleTicks: 0,         // ticks in a row with nothing to do (see step())
     failed: false,        // a queueMicrotask callback threw `failure`: the run ends with it
     failure: undefined,
+    unhandled: false,     // state.value is an unhandled rejection's reason (6-rejections.js)
+    result: undefined,    // ... and this the input's result when it had one (else NO_RESULT)
   };
   function flush() {
     if (state.lines.length === 0) return;
