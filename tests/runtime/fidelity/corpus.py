@@ -233,7 +233,7 @@ SEQUENCES: list[list[str]] = [
     ["new Promise((resolve, reject) => reject(new Error('in executor'))); 4"],
     [
         "function f() {}",
-        "const late = Promise.reject(new Error('q')); Promise.resolve().then(() => late.catch(f)); 5",
+        "const lt = Promise.reject(new Error('q')); Promise.resolve().then(() => lt.catch(f)); 5",
     ],
     ["(async () => { try { await Promise.reject(new Error('caught')) } catch {} })(); 6"],
     ["async function later() { await null; throw new Error('after await') }; later(); 7"],
