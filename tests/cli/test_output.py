@@ -75,3 +75,23 @@ def test_repl_block_on_a_terminal_is_readable(
     piped = run("exec", "repl", sid, "1 + 2").stdout.splitlines()
     expected = 'Result: {"type":"number","preview":"3","inspect":"3","json":3}'
     assert piped[2] == expected, "scripts see JSON"
+
+
+def test_a_lone_surrogate_is_printed_as_its_escape() -> None:
+    """A JavaScript string may hold a lone surrogate (the API's JSON carries it as
+    ``\\ud800``): stdout cannot encode it, so it is printed as that escape."""
+    import subprocess
+    import sys
+
+    code = (
+        "from vmsystem.cli.output import compact, echo\n"
+        "echo('a\\ud800b')\n"
+        "echo(compact({'json': '\\udc00'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        env={"PYTHONIOENCODING": "utf-8", "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    assert done.stdout == b'a\\ud800b\n{"json":"\\udc00"}\n'

@@ -140,6 +140,19 @@ def test_console_lines_stream_to_the_sink_before_the_run_ends(pool: HostPool) ->
         rt.close()
 
 
+def test_lone_surrogates_cross_from_the_host_unchanged(pool: HostPool) -> None:
+    rt = pool.start_runtime(spec(), Lost())
+    try:
+        sink = Sink()
+        outcome = run(rt, "console.log('a\\ud800'); ({s: '\\udc00b'})", sink=sink)
+        assert outcome.kind is OutcomeKind.OK and outcome.value is not None
+        assert outcome.value["json"] == {"s": "\udc00b"}
+        assert sink.texts == ["a\ud800"]
+        assert value(rt, "'\\udfff'") == "\udfff"
+    finally:
+        rt.close()
+
+
 def test_two_sessions_of_one_host_run_concurrently(pool: HostPool) -> None:
     a = pool.start_runtime(spec(), Lost())
     b = pool.start_runtime(spec(), Lost())

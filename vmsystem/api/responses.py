@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "event_json",
     "execution_json",
     "iso",
+    "json_bytes",
     "json_response",
     "session_json",
     "startup_file_json",
@@ -53,9 +55,20 @@ def iso(value: datetime | None) -> str | None:
     return f"{prefix}{value.microsecond // 1000:03d}Z"
 
 
+def json_bytes(body: Any) -> bytes:
+    """Compact JSON of ``body``. A string with a lone surrogate (a JavaScript string may hold
+    one, e.g. a result ``'\\ud800'``) is written as JSON's ``\\ud800`` escape, which JSON
+    allows and every JSON parser reads back as the same string: orjson refuses it, so the
+    standard library writes those bodies (and integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A compact JSON response."""
-    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
+    return Response(json_bytes(body), status, headers=headers, media_type="application/json")
 
 
 def template_json(t: Template) -> dict[str, Any]:

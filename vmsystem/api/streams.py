@@ -18,13 +18,12 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
-import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from vmsystem.api.deps import run_blocking, run_in, vm
-from vmsystem.api.responses import event_json
+from vmsystem.api.responses import event_json, json_bytes
 from vmsystem.core import Event, VmSystem
 from vmsystem.core.errors import ValidationError
 from vmsystem.core.ids import normalize_id
@@ -84,7 +83,7 @@ def parse_session_event_id(value: str | None) -> tuple[int | str, int] | None:
 def _message(event: Event, key: int | str | None = None) -> ServerSentEvent:
     """An SSE message of ``event``; its id is ``key:seq`` (the execution's id by default)."""
     return ServerSentEvent(
-        data=orjson.dumps(event_json(event)).decode(),
+        data=json_bytes(event_json(event)).decode(),
         event=event.type.value,
         id=f"{event.execution_id if key is None else key}:{event.seq}",
     )

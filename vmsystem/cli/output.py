@@ -68,9 +68,16 @@ def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def echo(line: str = "") -> None:
-    """Print one line to stdout (flushed, so ``--follow`` output appears at once)."""
-    typer.echo(line)
+def echo(line: str = "", *, nl: bool = True) -> None:
+    """Print one line to stdout (flushed, so ``--follow`` output appears at once).
+
+    A lone surrogate (a JavaScript string may hold one, and the API's JSON carries it) cannot
+    be encoded: it is printed as its ``\\udXXX`` escape, which inside JSON output is JSON's
+    own escape for it."""
+    try:
+        typer.echo(line, nl=nl)
+    except UnicodeEncodeError:
+        typer.echo(line.encode("utf-8", "backslashreplace").decode("utf-8"), nl=nl)
     sys.stdout.flush()
 
 
@@ -81,7 +88,7 @@ def render(fmt: OutputFormat, data: Any, text: Callable[[], None]) -> None:
     elif fmt is OutputFormat.yaml:
         import yaml  # only for --output yaml: it is not free at every command's start-up
 
-        typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+        echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
     else:
         text()
 

@@ -8,6 +8,7 @@ Executions are read page by page oldest first and their events page by page, so 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from vmsystem.core.executions import ExecutionService
 from vmsystem.core.notebooks import NotebookService
 from vmsystem.core.sessions import SessionService
 from vmsystem.models import Event, EventType, Execution, Session
+from vmsystem.store import jsontext
 
 __all__ = ["EXPORT_FORMATS", "Export", "ExportService"]
 
@@ -120,7 +122,7 @@ class ExportService:
         chunks: Iterator[bytes]
         if format == "ipynb":
             nb = self._notebooks.notebook(session.id)
-            chunks = iter([orjson.dumps(nb, option=orjson.OPT_INDENT_2) + b"\n"])
+            chunks = iter([_indented_json(nb) + b"\n"])
         elif format == "md":
             chunks = self._markdown(session)
         else:
@@ -131,7 +133,7 @@ class ExportService:
         for execution in self._executions.history(session.id):
             line = render_x(execution)
             line["events"] = [render_e(e) for e in self._executions.all_events(execution.id)]
-            yield orjson.dumps(line) + b"\n"
+            yield jsontext.dumps(line).encode() + b"\n"
 
     def _markdown(self, session: Session) -> Iterator[bytes]:
         yield (
@@ -140,11 +142,20 @@ class ExportService:
             f"- worktree: {session.worktree_path}\n"
             f"- status: {session.status.value}\n"
             f"- created: {_iso(session.created_at)}\n\n"
-        ).encode()
+        ).encode("utf-8", "backslashreplace")
         for number, execution in enumerate(self._executions.history(session.id), 1):
+            # A lone surrogate (a JavaScript string may hold one) is written as \udXXX.
             yield _markdown_execution(
                 number, execution, self._executions.all_events(execution.id)
-            ).encode()
+            ).encode("utf-8", "backslashreplace")
+
+
+def _indented_json(value: Any) -> bytes:
+    """JSON of ``value`` indented by two; a lone surrogate as its ``\\udXXX`` escape."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, indent=2).encode()
 
 
 def _markdown_execution(number: int, execution: Execution, events: Iterator[Event]) -> str:

@@ -33,9 +33,19 @@ def _encode(message: dict[str, Any]) -> bytes:
     try:
         body = orjson.dumps(message)
     except TypeError:
-        # orjson refuses integers beyond 64 bits; the standard library does not.
+        # orjson refuses integers beyond 64 bits and lone surrogates; the standard library
+        # takes both (escaping the surrogates).
         body = json.dumps(message, default=str).encode()
     return _HEADER.pack(len(body)) + body
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        # orjson refuses an escaped lone surrogate (a JavaScript string may hold one, and
+        # _encode's fallback escapes it); the standard library takes it.
+        return json.loads(body)
 
 
 class Channel:
@@ -75,7 +85,7 @@ class Channel:
         (size,) = _HEADER.unpack(self._read_exactly(_HEADER.size))
         if size > MAX_FRAME_BYTES:
             raise ChannelClosed(f"frame of {size} bytes exceeds {MAX_FRAME_BYTES}")
-        return decode(orjson.loads(self._read_exactly(size)))
+        return decode(_decode(self._read_exactly(size)))
 
     def close(self) -> None:
         """Close the socket (idempotent)."""

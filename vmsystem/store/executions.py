@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import select, text
 
 from vmsystem.models import Event, EventType, Execution
+from vmsystem.store import jsontext
 from vmsystem.store.database import Database
 from vmsystem.store.rows import execution_from_row
 from vmsystem.store.schema import executions
@@ -102,7 +102,7 @@ class ExecutionStore:
                 params["lim"] = None
             rows = connection.execute(_EVENTS_PAGE, params).all()
         return [
-            Event(execution_id, seq, _timestamp(ts), _EVENT_TYPES[kind], orjson.loads(payload))
+            Event(execution_id, seq, _timestamp(ts), _EVENT_TYPES[kind], jsontext.loads(payload))
             for seq, ts, kind, payload in rows
         ]
 

@@ -17,10 +17,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import Column, MetaData, Table, Text, select, text
 
 from vmsystem.models import Execution, ExecutionMatch, ExecutionStatus
+from vmsystem.store import jsontext
 from vmsystem.store.database import Database
 from vmsystem.store.rows import execution_from_row
 from vmsystem.store.schema import executions
@@ -112,8 +112,8 @@ class SearchIndexer:
             if execution.status is ExecutionStatus.RUNNING:
                 continue
             cursor.execute(self._console, (execution.id,))
-            console = [str(orjson.loads(p).get("text", "")) for (p,) in cursor.fetchall()]
-            body = document(execution, console)
+            console = [str(jsontext.loads(p).get("text", "")) for (p,) in cursor.fetchall()]
+            body = jsontext.well_formed(document(execution, console))
             if self._postgres:
                 rows.append((execution.id, execution.session_id, body, " ".join(words(body))))
             else:

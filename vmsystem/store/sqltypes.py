@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import BigInteger, Dialect, Text
 from sqlalchemy.dialects.postgresql import TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from vmsystem.store import jsontext
 
 __all__ = ["JsonText", "UtcDateTime", "from_micros", "to_micros"]
 
@@ -63,7 +64,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 class JsonText(TypeDecorator[Any]):
-    """A JSON value serialised with orjson and stored as text (``NULL`` for ``None``)."""
+    """A JSON value stored as text (``NULL`` for ``None``), see :mod:`.jsontext`."""
 
     impl = Text
     cache_ok = True
@@ -72,10 +73,10 @@ class JsonText(TypeDecorator[Any]):
         """Python value -> JSON text."""
         if value is None:
             return None
-        return orjson.dumps(value).decode()
+        return jsontext.dumps(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         """JSON text -> Python value."""
         if value is None:
             return None
-        return orjson.loads(value)
+        return jsontext.loads(value)

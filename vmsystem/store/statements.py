@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-import orjson
 from sqlalchemy import Dialect, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 from vmsystem.models import Event, Execution
+from vmsystem.store import jsontext
 from vmsystem.store.schema import events, executions, sessions
 from vmsystem.store.sqltypes import to_micros
 
@@ -72,7 +72,7 @@ class _Prepared:
 
 
 def _json(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
+    return None if value is None else jsontext.dumps(value)
 
 
 def _aware(value: datetime) -> datetime:

@@ -12,14 +12,15 @@
     if (isError(v)) return "error";
     return "object";
   }
-  const LONE_SURROGATE = /\\ud[89a-f][0-9a-f]{2}/i;
   function describe(v) {
     const type = kindOf(v);
     let preview;
     try { preview = typeof v === "symbol" ? _symToString(v) : _String(v); } catch (e) {
       try { preview = inspectTop(v); } catch (x) { preview = "[object]"; }
     }
-    preview = _apply(_toWellFormed, _String(preview), []);
+    // A lone surrogate stays: JSON.stringify escapes it (\ud800), which the host decodes,
+    // stores and serves as that escape, so nothing is lost.
+    preview = _String(preview);
     let shown;
     try { shown = inspectTop(v); } catch (e) { shown = preview; }
     shown = _apply(_toWellFormed, _String(shown), []);
@@ -33,11 +34,6 @@
         try { json = _stringify(v); } catch (e) { json = undefined; }
         if (typeof json !== "string") json = undefined;
         if (json !== undefined && json.length > state.maxBytes) json = undefined;
-        // JSON.stringify escapes a lone surrogate as \udXXX, which the host cannot decode into
-        // valid text: such strings are made well-formed (U+FFFD).
-        if (json !== undefined && _regexpTest(LONE_SURROGATE, json)) {
-          try { json = _stringify(v, (k, x) => typeof x === "string" ? _apply(_toWellFormed, x, []) : x); } catch (e) { json = undefined; }
-        }
       }
     }
     let out = "{\"type\":" + _stringify(type) + ",\"preview\":" + _stringify(preview) + ",\"inspect\":" + _stringify(shown);

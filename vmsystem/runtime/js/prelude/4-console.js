@@ -57,9 +57,9 @@
   function emit(level, formatted) {
     if (state.stopped) throw new _RangeError("execution stopped: output limit exceeded");
     if (!config.console) return;
-    // A lone surrogate (console.log("\ud800")) is not valid Unicode: console text is made
-    // well-formed (U+FFFD), as Node's stdout does.
-    const text = _apply(_toWellFormed, formatted, []);
+    // A lone surrogate (console.log("\ud800")) is kept: the line crosses to the host as JSON
+    // (the surrogate escaped) and is stored and served as that escape.
+    const text = formatted;
     reserve(text);
     const now = _dateNow();
     const line = newList();
