@@ -33,6 +33,7 @@ __all__ = [
     "ResolverSettings",
     "RuntimeSettings",
     "Session",
+    "SessionSettings",
     "SessionStatus",
     "SnapshotStartupFile",
     "StartupFile",
@@ -60,6 +61,7 @@ class ExecutionKind(StrEnum):
     STARTUP = "startup"
     RESTART = "restart"  # a session's restart: one ``system`` event, no code
     RECOVERY = "recovery"  # a session rebuilt by replay: one ``system`` event, no code
+    CLOSE = "close"  # a session closed by its idle timeout: one ``system`` event, no code
 
 
 class ExecutionStatus(StrEnum):
@@ -150,9 +152,18 @@ class WorktreeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """The lifetime of a template's sessions (``settings.session``): ``idle_timeout_s`` is how
+    many seconds a session may go without activity before the daemon closes it (0: never;
+    None, the default: the daemon's defaults apply)."""
+
+    idle_timeout_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateSettings:
     """A template's settings: ``{"limits": {...}, "runtime": {...}, "resolver": {...},
-    "deterministic": {...}, "worktree": {...}, "recovery": {...}}``."""
+    "deterministic": {...}, "worktree": {...}, "recovery": {...}, "session": {...}}``."""
 
     limits: Limits = field(default_factory=Limits)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
@@ -160,6 +171,7 @@ class TemplateSettings:
     deterministic: DeterministicSettings = field(default_factory=DeterministicSettings)
     worktree: WorktreeSettings = field(default_factory=WorktreeSettings)
     recovery: RecoverySettings = field(default_factory=RecoverySettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (as stored and served)."""
@@ -170,6 +182,7 @@ class TemplateSettings:
             "deterministic": asdict(self.deterministic),
             "worktree": asdict(self.worktree),
             "recovery": asdict(self.recovery),
+            "session": asdict(self.session),
         }
 
     @classmethod
@@ -184,6 +197,7 @@ class TemplateSettings:
             deterministic=_section(DeterministicSettings, data.get("deterministic")),
             worktree=_section(WorktreeSettings, data.get("worktree")),
             recovery=_section(RecoverySettings, data.get("recovery")),
+            session=_section(SessionSettings, data.get("session")),
         )
 
 
@@ -358,6 +372,9 @@ class Session:
     recovered_at: datetime | None = None
     #: How many times it was.
     recovery_count: int = 0
+    #: Seconds without activity after which the daemon closes the session (0: never; None:
+    #: the daemon's ``--session-idle-timeout``); see :mod:`vmsystem.core.idle`.
+    idle_timeout_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,7 +165,21 @@ SETTINGS: tuple[Setting, ...] = (
         "VMSYSTEM_SESSION_IDLE_TIMEOUT",
         float,
         None,
-        "Close sessions idle for this many seconds (off by default).",
+        "Close a session after this many seconds without activity (an execution, a "
+        "completion or a files request) when it has no idle timeout of its own (off by "
+        "default). A session's own comes from its create request (idle_timeout_s), else its "
+        "template's settings.session.idle_timeout_s, else --interactive-idle-timeout; 0 is "
+        "never.",
+    ),
+    Setting(
+        "interactive_idle_timeout",
+        "--interactive-idle-timeout",
+        "VMSYSTEM_INTERACTIVE_IDLE_TIMEOUT",
+        float,
+        3600.0,
+        "Idle timeout in seconds of sessions created for a prompt (vm-system repl --new, MCP's "
+        "create_session, the Jupyter kernel) when neither the request nor the template sets "
+        "one, so that abandoned ones do not pile up (0: none of their own).",
     ),
     Setting(
         "worktrees_dir",
@@ -321,6 +335,7 @@ class ServeSettings:
     max_sessions: int
     request_read_timeout: float
     session_idle_timeout: float | None
+    interactive_idle_timeout: float
     worktrees_dir: str | None
     worktree_retention: float | None
     session_recovery: str

@@ -27,6 +27,7 @@ SESSION_KEYS = {
     "host_id",
     "recovered_at",
     "recovery_count",
+    "idle_timeout_s",
 }
 
 

@@ -30,6 +30,7 @@ DEFAULT_SETTINGS = {
     "deterministic": {"seed": None},
     "worktree": {"seed": None},
     "recovery": {"policy": "replay"},
+    "session": {"idle_timeout_s": None},
 }
 TEMPLATE_KEYS = {
     "id",

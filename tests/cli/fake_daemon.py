@@ -168,6 +168,7 @@ class FakeDaemon:
                 "resolver": {"roots": ["."], "extensions": [".js", ".mjs"]},
                 "deterministic": {"seed": None},
                 "recovery": {"policy": "replay"},
+                "session": {"idle_timeout_s": None},
             },
             "exposed_modules": [],
             "libraries": [],

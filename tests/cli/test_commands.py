@@ -77,7 +77,7 @@ def test_template_get_detail(run: Run, daemon: FakeDaemon) -> None:
         f"Created: {TS}",
         f"Updated: {TS}",
     ]
-    assert lines[6:13] == [
+    assert lines[6:14] == [
         "",
         "Settings:",
         '  Limits: {"wall_ms":5000,"cpu_ms":2000,"mem_mb":128,"max_events":50000,'
@@ -86,8 +86,9 @@ def test_template_get_detail(run: Run, daemon: FakeDaemon) -> None:
         '  Runtime: {"strict":false,"console":true,"language":"javascript"}',
         '  Deterministic: {"seed":null}',
         '  Recovery: {"policy":"replay"}',
+        '  Session: {"idle_timeout_s":null}',
     ]
-    assert lines[13:] == [
+    assert lines[14:] == [
         "",
         "Capabilities:",
         '  [enabled] exec:run (config: {"allow":["ls"]})',

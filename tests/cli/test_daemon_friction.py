@@ -239,3 +239,30 @@ def test_add_library_download_makes_the_library_usable(
     typed = daemon.cli("exec", "repl", sid, "typeof dayjs", check=True).stdout
     assert '"preview":"function"' in typed
     daemon.cli("session", "close", sid, check=True)
+
+
+def test_idle_timeouts_from_the_cli(
+    daemon: Daemon, vm: sdk.Client, template: str, tmp_path: Path
+) -> None:
+    daemon.cli("template", "update", template, "--idle-timeout", "120", check=True)
+    assert 'Session: {"idle_timeout_s":120.0}' in daemon.cli("template", "get", template).stdout
+    by_template = start(daemon, template, tmp_path)
+    assert vm.get_session(by_template).get("idle_timeout_s") == 120
+    own = daemon.cli(
+        "session",
+        "create",
+        "--template",
+        template,
+        "--worktree-path",
+        str(tmp_path),
+        "--idle-timeout",
+        "0",
+    )
+    assert own.returncode == 0, own.stderr
+    own_id = own.stdout.split()[2]
+    assert "Idle Timeout: never" in daemon.cli("session", "get", own_id, check=True).stdout
+    bad = daemon.cli("template", "update", template, "--idle-timeout", "-3")
+    assert bad.returncode == 1
+    assert "settings.session.idle_timeout_s must be null or a number" in bad.stderr
+    for session_id in (by_template, own_id):
+        vm.close_session(session_id)

@@ -152,7 +152,10 @@ def test_repl_new_starts_a_session_of_a_template_and_closes_it(
     child.expect(f"Closed session: {session_id}")
     child.expect(pexpect.EOF)
     with sdk.Client(daemon.url) as vm:
-        assert vm.get_session(session_id)["status"] == "closed"
+        closed = vm.get_session(session_id)
+    assert closed["status"] == "closed"
+    # An interactive session: the daemon's --interactive-idle-timeout (its default) applied.
+    assert closed.get("idle_timeout_s") == 3600
 
 
 def test_piped_input_runs_each_statement(daemon: Daemon, session: str) -> None:

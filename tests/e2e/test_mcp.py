@@ -67,6 +67,8 @@ async def new_session(client: Any, daemon: Daemon, tmp_path: Path, **limits: int
         )
     )
     assert created["status"] == "ready"
+    # An agent's session: the daemon's --interactive-idle-timeout (its default) applies.
+    assert created["idle_timeout_s"] == 3600
     return str(created["id"])
 
 

@@ -33,6 +33,15 @@ def test_insert_then_get_round_trips_a_session(store: Store, template: Template)
     assert store.get_session(s.id) == s
 
 
+@pytest.mark.parametrize("idle", [None, 0.0, 2.5, 3600.0])
+def test_a_sessions_idle_timeout_round_trips(
+    store: Store, template: Template, idle: float | None
+) -> None:
+    s = f.session(template.id, idle_timeout_s=idle)
+    store.insert_session(s)
+    assert store.get_session(s.id) == s
+
+
 def test_get_session_of_an_unknown_id_is_none(store: Store) -> None:
     assert store.get_session(f.new_id()) is None
 

@@ -56,7 +56,9 @@ class CoreBackend:
         return [template_json(t) for t in await self._call(self.vm.templates.list)]
 
     async def create_session(self, template: str, worktree_path: str | None) -> Json:
-        return session_json(await self._call(self.vm.sessions.create, template, worktree_path))
+        return session_json(
+            await self._call(self.vm.sessions.create, template, worktree_path, interactive=True)
+        )
 
     async def write_file(self, session_id: str, path: str, data: bytes) -> Json:
         return entry_json(await self._call(self.vm.files.write, session_id, path, data))

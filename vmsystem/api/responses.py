@@ -131,6 +131,7 @@ def session_json(s: Session) -> dict[str, Any]:
         "host_id": s.host_id,
         "recovered_at": iso(s.recovered_at),
         "recovery_count": s.recovery_count,
+        "idle_timeout_s": s.idle_timeout_s,
     }
 
 

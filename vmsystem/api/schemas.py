@@ -116,6 +116,18 @@ class SessionIn(_Strict):
     )
     workspace_id: str | None = None
     base_commit_oid: str | None = None
+    idle_timeout_s: float | None = Field(
+        None,
+        description="Close the session after this many seconds without activity (0: never; "
+        "at most 30 days); omitted or null: the template's settings.session.idle_timeout_s, "
+        "else the daemon's default.",
+    )
+    interactive: bool = Field(
+        False,
+        description="The session serves a person or an agent at a prompt (a REPL, MCP, a "
+        "notebook kernel): without an idle timeout from the request or the template it gets "
+        "the daemon's --interactive-idle-timeout.",
+    )
 
 
 class RestartIn(_Strict):

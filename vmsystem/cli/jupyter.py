@@ -132,7 +132,7 @@ class VmSystemKernel(Kernel):
         template = os.environ.get(ENV_TEMPLATE, "").strip() or DEFAULT_TEMPLATE
         worktree = _worktree()
         try:
-            session = await self._client.create_session(template, worktree)
+            session = await self._client.create_session(template, worktree, interactive=True)
         except TemplateNotFound:
             if template != DEFAULT_TEMPLATE:
                 raise
@@ -141,7 +141,7 @@ class VmSystemKernel(Kernel):
             except APIError as exc:  # created meanwhile by another kernel
                 if exc.code != "CONFLICT":
                     raise
-            session = await self._client.create_session(template, worktree)
+            session = await self._client.create_session(template, worktree, interactive=True)
         self._session_id = session["id"]
         return session["id"]
 

@@ -71,7 +71,8 @@ class ClientBackend:
         return cast(list[Json], await _call(self.client.list_templates()))
 
     async def create_session(self, template: str, worktree_path: str | None) -> Json:
-        return cast(Json, await _call(self.client.create_session(template, worktree_path)))
+        created = self.client.create_session(template, worktree_path, interactive=True)
+        return cast(Json, await _call(created))
 
     async def write_file(self, session_id: str, path: str, data: bytes) -> Json:
         return cast(Json, await _call(self.client.write_file(session_id, path, data)))

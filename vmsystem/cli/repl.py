@@ -16,7 +16,8 @@ after its line of the input and a ``^`` under its column, as node shows it).
 - ``.editor`` reads a multi-line input until Ctrl-D, ``.load FILE`` runs a local file as one
   input, ``.save FILE`` writes this REPL's inputs to a local file.
 - A session the REPL created (``--new``) is closed when the REPL ends, including on SIGHUP (the
-  terminal went away) and SIGTERM.
+  terminal went away) and SIGTERM. The daemon closes it too once it has had no activity for its
+  idle timeout (it is created ``interactive``: see :mod:`vmsystem.core.idle`).
 - History is kept in ``repl_history`` under the user's data directory (platformdirs:
   ``$XDG_DATA_HOME/vm-system`` or ``~/.local/share/vm-system`` on Linux).
 - When stdin is not a terminal, the inputs are read from it (statements split by the same
@@ -425,7 +426,7 @@ def _open_session(
             raise CliError("--new needs --template NAME_OR_ID")
         worktree_path = os.path.abspath(os.path.expanduser(worktree))
         try:
-            return client.create_session(template, worktree_path), True
+            return client.create_session(template, worktree_path, interactive=True), True
         except APIError as exc:
             hint = kept_session_hint(exc)
             if hint is None:
@@ -485,7 +486,9 @@ def repl(
     empty line leaves); Ctrl-D or `.exit` leaves; `.help` lists the commands, `.restart`
     restarts the session, `.editor` takes a multi-line input until Ctrl-D, `.load FILE` runs a
     local file, `.save FILE` writes this REPL's inputs to one. A `--new` session is closed
-    when the REPL ends, also on SIGHUP and SIGTERM. History is kept in the user's data
+    when the REPL ends, also on SIGHUP and SIGTERM, and by the daemon after its idle timeout
+    (the template's settings.session.idle_timeout_s, else the daemon's
+    --interactive-idle-timeout, 1 hour by default). History is kept in the user's data
     directory (`~/.local/share/vm-system/repl_history` on Linux). With stdin not a terminal,
     statements are read from it and run in order.
     """

@@ -142,6 +142,14 @@ def _run(flags: dict[str, Any]) -> None:
         _fail(f"--session-recovery must be eager, lazy or off, got {settings.session_recovery!r}")
     if settings.recovery_concurrency < 1:
         _fail(f"--recovery-concurrency must be at least 1, got {settings.recovery_concurrency}")
+    from vmsystem.core.settings import MAX_IDLE_TIMEOUT_S
+
+    for flag, seconds in (
+        ("--session-idle-timeout", settings.session_idle_timeout),
+        ("--interactive-idle-timeout", settings.interactive_idle_timeout),
+    ):
+        if seconds is not None and not 0 <= seconds <= MAX_IDLE_TIMEOUT_S:
+            _fail(f"{flag} must be from 0 to {MAX_IDLE_TIMEOUT_S} seconds, got {seconds:g}")
     if settings.recovery_max_executions < 0 or settings.recovery_max_replay_s < 0:
         _fail("--recovery-max-executions and --recovery-max-replay-s must not be negative")
     if settings.db is None:
@@ -170,6 +178,7 @@ def _run(flags: dict[str, Any]) -> None:
             settings.db_location,
             cache_dir=Path(settings.library_cache_dir),
             session_idle_timeout=settings.session_idle_timeout,
+            interactive_idle_timeout=settings.interactive_idle_timeout,
             worktrees_dir=settings.managed_worktrees_dir,
             worktree_retention=settings.worktree_retention,
             max_file_bytes=settings.max_file_bytes,

@@ -59,6 +59,10 @@ def _created_lines(session: Session) -> None:
     echo(f"Worktree Path: {session['worktree_path']}{_managed(session)}")
 
 
+def _idle_timeout(seconds: float | None) -> str:
+    return "never" if not seconds else f"{seconds:g} s"
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,
@@ -90,6 +94,16 @@ def create(
     base_commit: Annotated[
         str, typer.Option("--base-commit", help="Commit the worktree is based on.")
     ] = "HEAD",
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout",
+            help="Close the session after this many seconds without activity (0: never); "
+            "omitted: the template's settings.session.idle_timeout_s, else the daemon's "
+            "--session-idle-timeout.",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
     """Start a session: runs the template's libraries and startup files, then it is ready.
@@ -110,6 +124,7 @@ def create(
             os.path.abspath(os.path.expanduser(worktree_path)) if worktree_path else None,
             workspace_id=workspace_id,
             base_commit_oid=base_commit,
+            idle_timeout_s=idle_timeout,
         )
     except APIError as exc:
         hint = kept_session_hint(exc)
@@ -180,7 +195,7 @@ def _template_name(session: Session) -> str:
 def get(
     ctx: typer.Context, session_id: SessionId, output: OutputOption = OutputFormat.text
 ) -> None:
-    """Show a session (with `Closed:` and `Last Error:` when set)."""
+    """Show a session (with `Idle Timeout:`, `Closed:` and `Last Error:` when set)."""
     session = client_of(ctx).get_session(session_id)
 
     def text() -> None:
@@ -193,6 +208,8 @@ def get(
         echo(f"Worktree Path: {session['worktree_path']}{_managed(session)}")
         echo(f"Status: {session['status']}")
         echo(f"Created: {session['created_at']}")
+        if session.get("idle_timeout_s") is not None:
+            echo(f"Idle Timeout: {_idle_timeout(session.get('idle_timeout_s'))}")
         if session.get("closed_at"):
             echo(f"Closed: {session['closed_at']}")
         if session.get("last_error"):

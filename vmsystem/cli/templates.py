@@ -152,6 +152,7 @@ def get(
                 ("deterministic", "Deterministic"),
                 ("worktree", "Worktree"),
                 ("recovery", "Recovery"),
+                ("session", "Session"),
             ):
                 if key in settings:
                     echo(f"  {label}: {compact(settings[key])}")
@@ -211,17 +212,28 @@ def update(
             show_default=False,
         ),
     ] = None,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--idle-timeout",
+            help="Close its sessions after this many seconds without activity, 0: never "
+            "(settings.session.idle_timeout_s).",
+            show_default=False,
+        ),
+    ] = None,
     output: OutputOption = OutputFormat.text,
 ) -> None:
-    """Rename a template, change its engine or its REPL language. Prints `Updated template:
-    NAME (ID: ID)`."""
-    if name is None and engine is None and language is None:
-        raise CliError("nothing to update: give --name, --engine and/or --language")
+    """Rename a template, change its engine, its REPL language or its sessions' idle timeout.
+    Prints `Updated template: NAME (ID: ID)`."""
+    if name is None and engine is None and language is None and idle_timeout is None:
+        raise CliError("nothing to update: give --name, --engine, --language and/or --idle-timeout")
     client, tid = _template(ctx, template_id)
-    settings: Settings | None = (
-        {"runtime": {"language": language.value}} if language is not None else None
-    )
-    template = client.update_template(tid, name=name, engine=engine, settings=settings)
+    settings: Settings = {}
+    if language is not None:
+        settings["runtime"] = {"language": language.value}
+    if idle_timeout is not None:
+        settings["session"] = {"idle_timeout_s": idle_timeout}
+    template = client.update_template(tid, name=name, engine=engine, settings=settings or None)
     render(
         output,
         template,

@@ -384,6 +384,8 @@ class Routes:
         worktree_path: str | None,
         workspace_id: str | None,
         base_commit_oid: str | None,
+        idle_timeout_s: float | None = None,
+        interactive: bool = False,
     ) -> Call[Session]:
         body = _drop_none(
             {
@@ -391,6 +393,8 @@ class Routes:
                 "worktree_path": worktree_path,
                 "workspace_id": workspace_id,
                 "base_commit_oid": base_commit_oid,
+                "idle_timeout_s": idle_timeout_s,
+                "interactive": interactive or None,
             }
         )
         return Call("POST", f"{API}/sessions", body=body, waits=True, idempotent=True)

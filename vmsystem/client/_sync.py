@@ -273,12 +273,26 @@ class Client:
         *,
         workspace_id: str | None = None,
         base_commit_oid: str | None = None,
+        idle_timeout_s: float | None = None,
+        interactive: bool = False,
     ) -> Session:
         """Start a session from a template (ID or name) bound to an absolute worktree path on
         the daemon's machine, or (``worktree_path`` None) to a fresh managed worktree that the
-        daemon creates and removes at purge (fill it with :meth:`write_file`)."""
+        daemon creates and removes at purge (fill it with :meth:`write_file`).
+
+        ``idle_timeout_s``: close it after this many seconds without activity (0: never;
+        None: its template's ``settings.session.idle_timeout_s``, else the daemon's default);
+        ``interactive``: it serves a person or an agent at a prompt, so the daemon's
+        ``--interactive-idle-timeout`` applies when neither sets one."""
         return self._call(
-            Routes.create_session(template_id, worktree_path, workspace_id, base_commit_oid)
+            Routes.create_session(
+                template_id,
+                worktree_path,
+                workspace_id,
+                base_commit_oid,
+                idle_timeout_s,
+                interactive,
+            )
         )
 
     def get_session(self, session_id: str) -> Session:

@@ -87,6 +87,11 @@ class Settings(TypedDict, total=False):
     limits: Limits
     runtime: RuntimeSettings
     resolver: dict[str, Any]
+    deterministic: dict[str, Any]
+    worktree: dict[str, Any]
+    recovery: dict[str, Any]
+    #: ``{"idle_timeout_s": seconds | None}``: its sessions' idle timeout (0: never).
+    session: dict[str, Any]
 
 
 class Template(TypedDict):
@@ -207,6 +212,9 @@ class Session(TypedDict):
     host_id: str | None
     recovered_at: str | None
     recovery_count: int
+    #: Seconds without activity after which the daemon closes it (0: never; None: the
+    #: daemon's ``--session-idle-timeout``).
+    idle_timeout_s: NotRequired[float | None]
 
 
 class FileEntry(TypedDict):

@@ -120,6 +120,7 @@ class AwaitedRuns:
             final = await self._record(run, outcome)
         finally:
             live.current_execution = None
+            live.touch()
             live.busy.release()
         if outcome.kind is OutcomeKind.LOST:
             await anyio.to_thread.run_sync(

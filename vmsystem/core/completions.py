@@ -68,4 +68,5 @@ class CompletionService:
                 f"Session is not ready: its runtime cannot complete ({exc})", session_id=sid
             ) from exc
         finally:
+            live.touch()
             live.busy.release()

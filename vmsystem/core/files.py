@@ -150,6 +150,7 @@ class FileService:
                 session_id=sid,
                 status=row.status.value,
             )
+        live.touch()
         return worktree_call(live.runtime, request, sid)
 
     def _check_size(self, data: bytes) -> None:

@@ -63,6 +63,7 @@ class ForkService:
             base_commit_oid=source.base_commit_oid,
             snapshot=source.template_snapshot,
             managed=source.worktree_managed,
+            idle_timeout_s=source.idle_timeout_s,
         )
         diverged: list[Divergence] = []
         replayed = 0

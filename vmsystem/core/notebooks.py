@@ -6,8 +6,8 @@ log/info/debug and the rest, stderr for warn/error), its value an ``execute_resu
 (``text/plain`` from the value's ``inspect`` or ``preview``, ``application/json`` when it has
 ``json``; none for ``undefined``), its error an ``error`` output. A run-file or startup
 execution is a code cell whose source is a comment naming the file (the file's text is not
-kept), with the same outputs; a restart is a markdown cell. Each cell's metadata carries
-``vmsystem: {execution_id, kind, status, ...}``.
+kept), with the same outputs; a restart, a recovery or an idle close is a markdown cell. Each
+cell's metadata carries ``vmsystem: {execution_id, kind, status, ...}``.
 """
 
 from __future__ import annotations
@@ -196,11 +196,19 @@ def _cell_metadata(execution: Execution) -> dict[str, Any]:
     return meta
 
 
+#: Executions without code (a markdown cell each) and what happened to the session.
+_SYSTEM_KINDS = {
+    ExecutionKind.RESTART: "restarted",
+    ExecutionKind.RECOVERY: "recovered",
+    ExecutionKind.CLOSE: "closed",
+}
+
+
 def execution_cell(execution: Execution, events: Iterable[Event], execution_count: int) -> Node:
     """The notebook cell of one execution (see the module's docstring)."""
-    if execution.kind in (ExecutionKind.RESTART, ExecutionKind.RECOVERY):
+    if execution.kind in _SYSTEM_KINDS:
         messages = [str(e.payload.get("message", "")) for e in events if e.type is EventType.SYSTEM]
-        what = "restarted" if execution.kind is ExecutionKind.RESTART else "recovered"
+        what = _SYSTEM_KINDS[execution.kind]
         text = f"*Session {what}*" + (f": {messages[0]}" if messages and messages[0] else "")
         cell: Node = markdown_cell(text, cell_id=execution.id)
         cell["metadata"]["vmsystem"] = _cell_metadata(execution)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,14 @@ class LiveSession:
     current_execution: str | None = None
     #: What every execution's provenance takes from the session (set once libraries load).
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: The session's own idle timeout (0: never; None: the daemon's default applies).
+    idle_timeout_s: float | None = None
+    #: ``time.monotonic()`` of its last activity (see :meth:`touch`).
+    last_active: float = field(default_factory=time.monotonic)
+
+    def touch(self) -> None:
+        """Record activity: an execution or a completion ended, a files request came in."""
+        self.last_active = time.monotonic()
 
     @property
     def host_id(self) -> str:

@@ -403,6 +403,7 @@ class ExecutionRunner:
             final = self._record(run, outcome)
         finally:
             live.current_execution = None
+            live.touch()
             live.busy.release()
         if outcome.kind is OutcomeKind.LOST:
             self.lose(live, outcome, lambda: self.announce(run, final))

@@ -27,6 +27,7 @@ from vmsystem.core.errors import (
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.files import DEFAULT_MAX_FILE_BYTES, read_source, seed_archive, worktree_call
+from vmsystem.core.idle import own_idle_timeout
 from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.libraries import LibraryResolver, LoadedLibrary
 from vmsystem.core.lost import RuntimeLoss
@@ -36,9 +37,11 @@ from vmsystem.core.provenance import session_provenance
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.session_cap import SessionCap, capped
 from vmsystem.core.session_locks import SessionLocks
+from vmsystem.core.settings import check_idle_timeout
 from vmsystem.core.templates import TemplateService
 from vmsystem.hosts import HostPool, RuntimeSpec, SessionRuntime
 from vmsystem.models import (
+    ExecutionKind,
     ExecutionStatus,
     Session,
     SessionStatus,
@@ -73,6 +76,9 @@ class SessionService:
     cap: SessionCap | None = None
     #: The largest template seed unpacked into a new managed worktree (``--max-file-bytes``).
     max_seed_bytes: int = DEFAULT_MAX_FILE_BYTES
+    #: The idle timeout of interactive sessions without one of their own
+    #: (``--interactive-idle-timeout``; None: none).
+    interactive_idle_timeout: float | None = None
 
     def __init__(
         self,
@@ -111,6 +117,8 @@ class SessionService:
         session_id: str | None = None,
         snapshot: TemplateSnapshot | None = None,
         managed: bool = False,
+        idle_timeout_s: float | None = None,
+        interactive: bool = False,
     ) -> Session:
         """Start a session synchronously; on any failure the row is ``crashed`` and an error
         names the cause (nothing stays registered). ``worktree_path``: an existing absolute
@@ -119,7 +127,12 @@ class SessionService:
         seed unpacked into it). ``managed``: ``worktree_path`` is another session's managed
         worktree, shared (a fork's). ``session_id``: the id to give it (an idempotent request
         chooses it up front). ``snapshot``: start from this template snapshot instead of the
-        template's current state (a fork keeps its source's)."""
+        template's current state (a fork keeps its source's). ``idle_timeout_s``: the
+        session's own idle timeout (0: never), over the template's
+        ``settings.session.idle_timeout_s``; ``interactive``: the session is for a person or
+        an agent at a prompt (``repl --new``, MCP, the Jupyter kernel), which gets
+        :attr:`interactive_idle_timeout` when neither gives one (see :mod:`vmsystem.core.idle`)."""
+        requested = check_idle_timeout("idle_timeout_s", idle_timeout_s)
         if snapshot is None:
             snapshot = TemplateSnapshot.of(self._templates.resolve(template_id))
         sid = session_id or new_id()
@@ -144,6 +157,9 @@ class SessionService:
             last_error=None,
             template_snapshot=snapshot,
             worktree_managed=fresh or managed,
+            idle_timeout_s=own_idle_timeout(
+                requested, snapshot, self.interactive_idle_timeout if interactive else None
+            ),
         )
         spec = self._runtime_spec(session)
         with self.locks.hold(session.id):
@@ -173,6 +189,7 @@ class SessionService:
                 runtime=self._hosts.start_runtime(spec, on_lost),
                 limits_of_snapshot=snapshot.settings.limits,
                 language=snapshot.settings.runtime.language,
+                idle_timeout_s=session.idle_timeout_s,
             )
             on_lost.runtime = live.runtime
             if seed and snapshot.settings.worktree.seed:
@@ -484,21 +501,38 @@ class SessionService:
             if acquired:
                 live.busy.release()
 
-    def close_idle(self, idle_seconds: float) -> list[str]:
-        """Close ready sessions without activity for ``idle_seconds``."""
-        closed = []
-        cutoff = utcnow().timestamp() - idle_seconds
-        for live in self._registry.all():
-            if live.current_execution is not None:
-                continue
-            row = self._store.get_session(live.session_id)
-            if row is not None and row.last_activity_at.timestamp() < cutoff:
-                self.close(
-                    live.session_id,
-                    reason=f"closed after {idle_seconds:g} s without activity (idle timeout)",
+    def close_if_idle(self, session_id: str, timeout_s: float) -> bool:
+        """Close a live session that has had no activity for ``timeout_s`` seconds and runs
+        nothing: a ``close`` execution with the ``system`` event ``SESSION_IDLE_TIMEOUT`` goes
+        to its stream first, and the reason becomes its ``last_error``. Whether it was closed
+        (not when it was busy, active again or gone)."""
+        with self.locks.hold(session_id):
+            live = self._registry.get(session_id)
+            if live is None or not live.busy.acquire(blocking=False):
+                return False
+            try:
+                if time.monotonic() - live.last_active < timeout_s:
+                    return False
+                self._registry.pop(session_id)
+                live.dispose()  # holding ``busy``: a run that found it just before waits
+            finally:
+                live.busy.release()
+            reason = f"closed after {timeout_s:g} s without activity (idle timeout)"
+            try:
+                self._executions.record_system(
+                    session_id,
+                    ExecutionKind.CLOSE,
+                    {
+                        "level": "info",
+                        "code": "SESSION_IDLE_TIMEOUT",
+                        "message": f"session {reason}",
+                        "idle_timeout_s": timeout_s,
+                    },
                 )
-                closed.append(live.session_id)
-        return closed
+            finally:
+                self._close(session_id, reason)
+            _log.info("idle session closed", extra={"session_id": session_id})
+            return True
 
     # ------------------------------------------------------------------ read
     def get(self, session_id: str) -> Session:

@@ -12,7 +12,9 @@ from vmsystem.runtime.entries import LANGUAGES
 __all__ = [
     "DEFAULT_SETTINGS",
     "LIMIT_BOUNDS",
+    "MAX_IDLE_TIMEOUT_S",
     "MAX_SEED",
+    "check_idle_timeout",
     "default_settings",
     "merge_settings",
 ]
@@ -28,6 +30,9 @@ LIMIT_BOUNDS: dict[str, tuple[int, int]] = {
     "max_events": (1, 10_000_000),
     "max_output_kb": (1, 1_048_576),
 }
+
+#: The longest ``settings.session.idle_timeout_s`` (and a session's own): 30 days.
+MAX_IDLE_TIMEOUT_S = 30 * 24 * 3600
 
 #: The largest ``settings.deterministic.seed`` (the largest integer JSON and JS keep exactly).
 MAX_SEED = 2**53 - 1
@@ -90,6 +95,8 @@ def _check(section: str, key: str, value: Any) -> Any:
                 f"{name} must be one of {', '.join(RECOVERY_POLICIES)}", setting=name
             )
         return value
+    if section == "session":
+        return check_idle_timeout(name, value)
     if section == "runtime":
         if not isinstance(value, bool):
             raise ValidationError(f"{name} must be a boolean", setting=name)
@@ -97,6 +104,23 @@ def _check(section: str, key: str, value: Any) -> Any:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError(f"{name} must be a list of strings", setting=name)
     return value
+
+
+def check_idle_timeout(name: str, value: Any) -> float | None:
+    """An idle timeout: null or a number of seconds from 0 (never) to
+    :data:`MAX_IDLE_TIMEOUT_S`."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= MAX_IDLE_TIMEOUT_S
+    ):
+        raise ValidationError(
+            f"{name} must be null or a number of seconds from 0 (never) to {MAX_IDLE_TIMEOUT_S}",
+            setting=name,
+        )
+    return float(value)
 
 
 def _check_seed(name: str, value: Any) -> str | None:

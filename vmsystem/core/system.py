@@ -28,6 +28,7 @@ from vmsystem.core.exports import ExportService
 from vmsystem.core.files import DEFAULT_MAX_FILE_BYTES, FileService, default_worktrees_dir
 from vmsystem.core.forks import ForkService
 from vmsystem.core.idempotency import IdempotencyService
+from vmsystem.core.idle import IdleWatch
 from vmsystem.core.ids import utcnow
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.lost import RuntimeLoss
@@ -82,6 +83,7 @@ class VmSystem:
         hosts: HostPool | None = None,
         cache_dir: Path | None = None,
         session_idle_timeout: float | None = None,
+        interactive_idle_timeout: float | None = None,
         executor_threads: int = DEFAULT_EXECUTOR_THREADS,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         worktrees_dir: Path | None = None,
@@ -121,6 +123,9 @@ class VmSystem:
             worktrees_dir or default_worktrees_dir(),
         )
         self.sessions.cap = SessionCap(self.registry, max_sessions)
+        self.sessions.interactive_idle_timeout = interactive_idle_timeout or None
+        #: Finds sessions idle past their timeout (closed by the culler thread).
+        self.idle = IdleWatch(self.registry, session_idle_timeout)
         self.sessions.max_seed_bytes = max_file_bytes
         #: Live sessions' worktree files, through their hosts.
         self.files = FileService(store, self.registry, max_file_bytes)
@@ -138,15 +143,11 @@ class VmSystem:
         self._closed = False
         self._shutdown_lock = threading.Lock()
         self._stop = threading.Event()
-        self._culler: threading.Thread | None = None
-        if session_idle_timeout or worktree_retention is not None:
-            self._culler = threading.Thread(
-                target=self._cull,
-                args=(session_idle_timeout, worktree_retention),
-                name="idle-culler",
-                daemon=True,
-            )
-            self._culler.start()
+        # Always running: any session may have an idle timeout of its own.
+        self._culler = threading.Thread(
+            target=self._cull, args=(worktree_retention,), name="idle-culler", daemon=True
+        )
+        self._culler.start()
 
     def _recover(self) -> RecoveryReport:
         now = utcnow()
@@ -182,15 +183,18 @@ class VmSystem:
             )
         return RecoveryReport(sessions, executions, kept)
 
-    def _cull(self, idle_seconds: float | None, retention: float | None) -> None:
-        """Close idle sessions and remove expired managed worktrees, every so often."""
-        periods = [p for p in (idle_seconds, retention) if p is not None]
-        interval = min(max(min(periods) / 4, 0.2), 30.0)
-        while not self._stop.wait(interval):
+    def _cull(self, retention: float | None) -> None:
+        """Close idle sessions (see :mod:`vmsystem.core.idle`) and remove expired managed
+        worktrees, every so often."""
+        every = min(max(retention / 4, 0.2), 30.0) if retention is not None else None
+        expired_at = time.monotonic()
+        while not self._stop.wait(self.idle.interval()):
             try:
-                if idle_seconds:
-                    self.sessions.close_idle(idle_seconds)
-                if retention is not None:
+                for session_id, timeout in self.idle.idle():
+                    self.sessions.close_if_idle(session_id, timeout)
+                due = every is not None and time.monotonic() - expired_at >= every
+                if retention is not None and due:
+                    expired_at = time.monotonic()
                     self.sessions.expire_worktrees(retention)
             except Exception:  # keep culling even if one pass fails
                 _log.exception("idle session culling failed")
@@ -291,6 +295,7 @@ def open_system(
     *,
     cache_dir: str | Path | None = None,
     session_idle_timeout: float | None = None,
+    interactive_idle_timeout: float | None = None,
     hosts: HostPool | str = "inprocess",
     executor_threads: int = DEFAULT_EXECUTOR_THREADS,
     max_sessions: int = DEFAULT_MAX_SESSIONS,
@@ -307,7 +312,9 @@ def open_system(
     without a worktree get theirs (default: ``worktrees`` in the user's data directory);
     ``worktree_retention``: seconds after which a closed session's managed worktree is removed
     (None: at purge); ``max_file_bytes``: the files API's per-request limit; ``recovery``: how
-    sessions whose runtime is lost are rebuilt by replay (see :class:`RecoveryConfig`)."""
+    sessions whose runtime is lost are rebuilt by replay (see :class:`RecoveryConfig`);
+    ``session_idle_timeout`` and ``interactive_idle_timeout``: the idle timeouts of sessions
+    without one of their own (see :mod:`vmsystem.core.idle`)."""
     store = open_store(db)
     pool = open_hosts(hosts) if isinstance(hosts, str) else hosts
     try:
@@ -316,6 +323,7 @@ def open_system(
             hosts=pool,
             cache_dir=Path(cache_dir) if cache_dir else None,
             session_idle_timeout=session_idle_timeout,
+            interactive_idle_timeout=interactive_idle_timeout,
             executor_threads=executor_threads,
             max_sessions=max_sessions,
             worktrees_dir=Path(worktrees_dir) if worktrees_dir else None,

@@ -96,6 +96,7 @@ def session_params(s: Session) -> dict[str, Any]:
         "worktree_removed_at": s.worktree_removed_at,
         "recovered_at": s.recovered_at,
         "recovery_count": s.recovery_count,
+        "idle_timeout_s": s.idle_timeout_s,
     }
 
 
@@ -117,6 +118,7 @@ def session_from_row(row: Row[Any]) -> Session:
         worktree_removed_at=row.worktree_removed_at,
         recovered_at=row.recovered_at,
         recovery_count=row.recovery_count,
+        idle_timeout_s=row.idle_timeout_s,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -150,6 +151,9 @@ sessions = Table(
     # When the session was last rebuilt by replay after its runtime was lost, and how often.
     Column("recovered_at", UtcDateTime, nullable=True),
     Column("recovery_count", Integer, nullable=False, server_default=text("0")),
+    # Seconds without activity after which the session is closed (0: never; NULL: the
+    # daemon's --session-idle-timeout).
+    Column("idle_timeout_s", Float, nullable=True),
     PrimaryKeyConstraint("id", name="pk_sessions"),
     Index("ix_sessions_template_id", "template_id"),
     Index("ix_sessions_origin_template_id", "origin_template_id"),

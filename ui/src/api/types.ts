@@ -70,6 +70,14 @@ export interface Settings {
   resolver: ResolverSettings;
   /** Absent from daemons older than deterministic mode. */
   deterministic?: DeterministicSettings;
+  /** Its sessions' lifetime (absent from daemons older than idle timeouts). */
+  session?: SessionSettings;
+}
+
+/** `idle_timeout_s`: seconds without activity before a session is closed (0: never; null:
+ * the daemon's defaults). */
+export interface SessionSettings {
+  idle_timeout_s: number | null;
 }
 
 export interface Template {
@@ -118,6 +126,7 @@ export interface SettingsPatch {
   runtime?: Partial<RuntimeSettings>;
   resolver?: Partial<ResolverSettings>;
   deterministic?: Partial<DeterministicSettings>;
+  session?: Partial<SessionSettings>;
 }
 
 /** `settings` is a {@link SettingsPatch}: merged key by key. */
@@ -188,6 +197,8 @@ export interface Session {
   recovered_at?: Timestamp | null;
   /** How many times it was (absent from daemons older than durable sessions). */
   recovery_count?: number;
+  /** Its own idle timeout in seconds (0: never; null: the daemon's default applies). */
+  idle_timeout_s?: number | null;
   /** The daemon created the worktree (no worktree_path given) and removes it at purge. */
   worktree_managed?: boolean;
   worktree_removed_at?: Timestamp | null;
@@ -216,7 +227,7 @@ export type ListSessionsParams = NonNullable<paths['/api/v1/sessions']['get']['p
 
 export const EXECUTION_STATUSES = ['running', 'ok', 'error', 'timeout', 'cancelled'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
-export type ExecutionKind = 'repl' | 'run_file' | 'startup' | 'restart' | 'recovery';
+export type ExecutionKind = 'repl' | 'run_file' | 'startup' | 'restart' | 'recovery' | 'close';
 
 export type ValueType =
   | 'number'

@@ -40,6 +40,8 @@ async def create_session(request: Request, body: SessionIn) -> Response:
             workspace_id=body.workspace_id,
             base_commit_oid=body.base_commit_oid,
             session_id=session_id,
+            idle_timeout_s=body.idle_timeout_s,
+            interactive=body.interactive,
         )
         return json_response(session_json(s), 201)
 
