@@ -83,7 +83,8 @@ def test_template_get_detail(run: Run, daemon: FakeDaemon) -> None:
         '  Limits: {"wall_ms":5000,"cpu_ms":2000,"mem_mb":128,"max_events":50000,'
         '"max_output_kb":256}',
         '  Resolver: {"roots":["."],"extensions":[".js",".mjs"]}',
-        '  Runtime: {"strict":false,"console":true,"language":"javascript"}',
+        '  Runtime: {"strict":false,"console":true,"language":"javascript",'
+        '"unhandled_rejections":"throw"}',
         '  Deterministic: {"seed":null}',
         '  Recovery: {"policy":"replay"}',
         '  Session: {"idle_timeout_s":null}',
