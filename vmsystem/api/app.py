@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -63,6 +64,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         size_thread_limiter(vm)
+        # Everything loaded so far (about 180,000 objects: the app, its schemas, the store's
+        # engine) lives as long as the process. Frozen, the cyclic collector no longer walks
+        # it in every full collection, which took about a sixth of the daemon's CPU under load.
+        gc.collect()
+        gc.freeze()
         async with mcp_endpoint.running():
             yield
         if close_on_shutdown:
