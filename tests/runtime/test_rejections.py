@@ -161,3 +161,25 @@ def test_each_session_has_its_own_hook(make_ctx: Callable[..., V8Context]) -> No
     c = make_ctx()
     outcome = run(c, "Promise.reject(new Error('in c')); 1")
     assert outcome.exception is not None and outcome.exception["message"] == "in c"
+
+
+def test_promises_keep_their_identity_and_subclasses_are_tracked(ctx: V8Context) -> None:
+    # The hook is V8's: Promise itself is not replaced or wrapped.
+    checks = (
+        "const p = Promise.resolve(1); class Sub extends Promise {}; "
+        "[p instanceof Promise, Promise.resolve(p) === p, "
+        "Object.getPrototypeOf((async () => {})()) === Promise.prototype, "
+        "Promise.prototype.then.toString().includes('[native code]'), "
+        "Sub.resolve(1) instanceof Sub, (async () => {})() instanceof Promise]"
+    )
+    assert value(ctx, checks) == [True] * 6
+    outcome = run(ctx, "class Mine extends Promise {}; Mine.reject(new Error('sub')); 1")
+    assert outcome.exception is not None and outcome.exception["message"] == "sub"
+    assert outcome.exception["unhandled"] is True
+
+
+def test_a_run_file_reports_an_unhandled_rejection_with_its_file(ctx: V8Context) -> None:
+    code = "async function main() {\n  throw new Error('in main')\n}\nmain()\n"
+    outcome = run(ctx, code, filename="app.js")
+    assert outcome.exception is not None and outcome.exception["unhandled"] is True
+    assert "app.js:2:9" in outcome.exception["stack"]

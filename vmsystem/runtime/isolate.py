@@ -55,6 +55,10 @@ _PRELUDE = (
 BUNDLES = frozenset({"modules", "repl", "webapi", "inspect", "buffer"})
 _RESULT = 0  # callback id of task results (eval / call)
 _BELL = 1  # callback id of the prelude's bell
+_HOOK = 2  # callback id of the prelude's request for the rejection hook
+#: The global object's index property that holds the prelude's rejection list while the
+#: rejection hook is installed (before any user code runs).
+REJECTION_KEY = 4_294_967_000
 #: Size of the host-call mailbox the prelude allocates.
 MAILBOX_BYTES = 1 << 20
 #: Queued to wake whoever waits for a result: JS asked to be stopped, cancel() or close().
@@ -105,18 +109,19 @@ class Isolate:
         bell = self.ctx._value_handle_to_python(
             self.ctx._wrap_raw_handle(self.dll.mr_make_js_callback(self.raw, _BELL))
         )
+        hook = self.ctx._value_handle_to_python(
+            self.ctx._wrap_raw_handle(self.dll.mr_make_js_callback(self.raw, _HOOK))
+        )
         argv: Any = self._eval_value("[]")
         self.ctx.array_push(argv, bell)
         self.ctx.array_push(argv, orjson.dumps(config).decode())
+        self.ctx.array_push(argv, hook)
         internals: Any = self._call(prelude.raw_handle, argv.raw_handle)
         items: list[Any] = [self.ctx.get_object_item(internals, i) for i in range(7)]
         self.finish_ok, self.finish_err, self.begin, sab, self.tick, self.transform = items[:6]
         self.complete = items[6]
         self.mailbox = Mailbox(sab, self._host_call)
         self.no_args: Any = self._eval_value("[]")
-        # The prelude's list for V8's rejection hook (a host call: see rejections.install).
-        install_rejections: Any = self.ctx.get_object_item(internals, 7)
-        self._call(install_rejections.raw_handle, self.no_args.raw_handle)
         self.none: Any = self.ctx._python_to_value_handle(None)
 
     def _eval_value(self, code: str) -> Any:
@@ -193,6 +198,11 @@ class Isolate:
         if callback_id == _RESULT:
             if not self.on_result(handle):
                 self.results.put(handle)
+        elif callback_id == _HOOK:
+            # The prelude asks once, while it runs: its rejection list is the global object's
+            # property REJECTION_KEY for the length of this call.
+            if self.isolate_address is None:
+                self.isolate_address = rejections.install(REJECTION_KEY)
         elif callback_id == _BELL:
             self.in_host_call = True
             try:

@@ -10,9 +10,9 @@ handler (``kPromiseRejectWithNoHandler``) and when a rejected promise that had n
 list]`` (the list itself as the marker) for the second. It runs no JavaScript; the prelude
 reads the list once the microtasks of a task have run, as Node does after each tick.
 
-Every call here runs on the isolate's thread while V8 is inside a task (the prelude's host
-call for :func:`install`, V8 itself for the hook), where a ``Local`` handle is the address of
-a handle slot and a global handle's slot can be used as one.
+Every call here runs on the isolate's thread while V8 is inside a task (the prelude calling
+its hook callback, once, for :func:`install`; V8 itself for the hook), where a ``Local`` handle
+is the address of a handle slot and a global handle's slot can be used as one.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def install(index: int) -> int | None:
     """Install the hook for the current isolate; its rejection list is the global object's
     property ``index`` (the prelude defines it for the length of this call). Returns the
     isolate's address (to :func:`forget` it when it is disposed), or None when the hook is
-    not available. Call only on the isolate's thread, inside a host call."""
+    not available. Call only on the isolate's thread, inside a call from JS."""
     api = _load()
     if api is None or not 0 <= index < 2**32 - 1:
         return None

@@ -18,7 +18,6 @@ from typing import Any
 
 import orjson
 
-from vmsystem.runtime import rejections
 from vmsystem.runtime.base import (
     Completion,
     ConsoleLine,
@@ -31,7 +30,13 @@ from vmsystem.runtime.base import (
     RunLimits,
 )
 from vmsystem.runtime.display import DISPLAY_LEVEL, bundle_text
-from vmsystem.runtime.isolate import MAILBOX_BYTES, STOP, Isolate, bundle_source
+from vmsystem.runtime.isolate import (
+    MAILBOX_BYTES,
+    REJECTION_KEY,
+    STOP,
+    Isolate,
+    bundle_source,
+)
 from vmsystem.runtime.native import ERROR_TYPES, MrTypes, dll, handle_text, handle_type
 from vmsystem.runtime.run import Run, RunClock
 from vmsystem.runtime.schedule import (
@@ -113,6 +118,7 @@ class V8Context:
     def _prelude_config(self) -> dict[str, Any]:
         return {
             "mailbox_bytes": MAILBOX_BYTES,
+            "rejection_key": REJECTION_KEY,
             "max_console_events": self._options.max_console_events,
             "max_events": self._options.max_events,
             "max_output_bytes": self._options.max_output_kb * 1024,
@@ -170,11 +176,6 @@ class V8Context:
             )
         if op == "last_error":
             return self.last_error
-        if op == "rejections":
-            if self._iso.isolate_address is not None:  # installed once, while the prelude runs
-                return False
-            self._iso.isolate_address = rejections.install(int(payload))
-            return self._iso.isolate_address is not None
         if op == "bundle":
             return bundle_source(str(payload))
         if op == "subtle":

@@ -3,7 +3,7 @@
 // It installs console, require, process, the timers, the web APIs and the ArrayBuffer
 // accounting, keeps every internal in this closure (user code cannot reach the host bridge),
 // and evaluates to an array of internal functions that the Python side keeps handles to:
-//   [finishOk, finishErr, begin, sab, tick, transform, complete, installRejections]
+//   [finishOk, finishErr, begin, sab, tick, transform, complete]
 // The host bridge: one SharedArrayBuffer mailbox plus a synchronous "bell" callback into
 // Python (the Python handler runs on the isolate thread while JS waits inside the call).
 //
@@ -12,7 +12,7 @@
 // `arr.push(x)`: user code may replace any prototype method, and a replaced one must not be able
 // to forge what the host receives (console levels, requests) or reach the host-call function.
 // Lists the prelude builds have a null prototype, so writing them consults no user setter.
-(function (bell, configJson) {
+(function (bell, configJson, rejectionHook) {
   "use strict";
   const G = globalThis;
   const config = JSON.parse(configJson);

@@ -277,5 +277,6 @@
   }
   reset();
   hideGlobals();
-  return [finishOk, finishErr, begin, sab, tick, transform, complete, installRejections];
+  installRejections();
+  return [finishOk, finishErr, begin, sab, tick, transform, complete];
 })

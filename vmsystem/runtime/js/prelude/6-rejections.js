@@ -13,11 +13,11 @@
   const unhandledReasons = new _Map();   // promise -> reason, rejected with no handler so far
   let unhandledOrder = newList();        // those promises, in rejection order
   function installRejections() {
-    // An index property of the global object, for the length of the host call (no user code
-    // has run yet, and none runs during it).
-    const key = 4000000000 + _mathFloor(_mathRandom() * 200000000);
+    // The host finds the list at an index property of the global object, there only for the
+    // length of this call (at the end of the prelude: no user code has run yet).
+    const key = config.rejection_key;
     _defineProperty(G, key, { value: rejectionLog, configurable: true, writable: false, enumerable: false });
-    try { return hostCall("rejections", key); } finally { delete G[key]; }
+    try { rejectionHook(); } finally { delete G[key]; }
   }
   // Runs fn (the prelude's own then() on a user's promise) without the handler it adds
   // counting: a promise result is watched for its state, not handled.
