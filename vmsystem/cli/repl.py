@@ -501,7 +501,8 @@ def repl(
     loop = Repl(client, session["id"], language.value if language is not None else None)
     if created:
         _close_on_signals()
-    name = (session.get("template_snapshot") or {}).get("name", "")
+    snapshot = session.get("template_snapshot")
+    name = snapshot.get("name", "") if snapshot else ""
     banner = (
         f"vm-system REPL on session {session['id']}"
         + (f" (template {name})" if name else "")

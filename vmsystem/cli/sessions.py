@@ -186,7 +186,7 @@ def list_(
 
 
 def _template_name(session: Session) -> str:
-    snapshot = session.get("template_snapshot") or {}
+    snapshot = session.get("template_snapshot")
     name = snapshot.get("name") if isinstance(snapshot, dict) else None
     return name if isinstance(name, str) else ""
 

@@ -11,10 +11,12 @@ from typing import Any, Literal, NotRequired, TypedDict
 __all__ = [
     "ArchiveUpload",
     "Capability",
+    "CapabilityGrant",
     "CapabilityInfo",
     "CapabilityRemoved",
     "Completion",
     "DbInfo",
+    "DeterministicSettings",
     "EngineInfo",
     "Event",
     "Execution",
@@ -40,6 +42,7 @@ __all__ = [
     "Provenance",
     "ProvenanceEngine",
     "ProvenanceLibrary",
+    "RecoverySettings",
     "RuntimeSettings",
     "RuntimeSummary",
     "Session",
@@ -47,11 +50,15 @@ __all__ = [
     "SessionPurged",
     "SessionStatus",
     "Settings",
+    "SnapshotStartupFile",
     "StartupFile",
     "StartupFileRemoved",
     "Template",
     "TemplateDeleted",
     "TemplateDetail",
+    "TemplateSettings",
+    "TemplateSnapshot",
+    "WorktreeSettings",
 ]
 
 SessionStatus = Literal["starting", "ready", "crashed", "closed"]
@@ -81,17 +88,43 @@ class RuntimeSettings(TypedDict, total=False):
     language: str
 
 
+class DeterministicSettings(TypedDict):
+    """``settings.deterministic``: with a ``seed``, random sources are seeded and the clock is
+    virtual (``None``: off)."""
+
+    seed: int | None
+
+
+class RecoverySettings(TypedDict):
+    """``settings.recovery``: ``policy`` is ``replay``, ``replay_if_pure`` or ``off``."""
+
+    policy: str
+
+
+class WorktreeSettings(TypedDict):
+    """``settings.worktree``: ``seed`` names a directory or archive copied into every new
+    managed worktree (``None``: empty)."""
+
+    seed: str | None
+
+
 class Settings(TypedDict, total=False):
-    """A template's settings."""
+    """A template's settings (daemons older than a part leave it out)."""
 
     limits: Limits
     runtime: RuntimeSettings
     resolver: dict[str, Any]
-    deterministic: dict[str, Any]
-    worktree: dict[str, Any]
-    recovery: dict[str, Any]
+    deterministic: DeterministicSettings
+    recovery: RecoverySettings
+    worktree: WorktreeSettings
     #: ``{"idle_timeout_s": seconds | None}``: its sessions' idle timeout (0: never).
     session: dict[str, Any]
+
+
+class TemplateSettings(Settings, total=False):
+    """``TemplateDetail.settings``: the settings and the template they belong to."""
+
+    template_id: str
 
 
 class Template(TypedDict):
@@ -131,11 +164,43 @@ class StartupFile(TypedDict):
     mode: str
 
 
+class CapabilityGrant(TypedDict):
+    """A capability as a session's template snapshot keeps it."""
+
+    kind: str
+    name: str
+    enabled: bool
+    config: dict[str, Any]
+
+
+class SnapshotStartupFile(TypedDict):
+    """A startup file as a session's template snapshot keeps it."""
+
+    path: str
+    order_index: int
+    mode: str
+
+
+class TemplateSnapshot(TypedDict):
+    """The template as a session keeps it (later template changes do not reach the session)."""
+
+    id: str
+    name: str
+    engine: str
+    settings: Settings
+    modules: list[str]
+    libraries: list[str]
+    capabilities: list[CapabilityGrant]
+    startup_files: list[SnapshotStartupFile]
+    #: The template's revision when the snapshot was taken (None: taken before revisions).
+    revision: int | None
+
+
 class TemplateDetail(TypedDict):
     """``GET /templates/{id}``: the template with its settings, capabilities and startup files."""
 
     template: Template
-    settings: Settings
+    settings: TemplateSettings
     capabilities: list[Capability]
     startup_files: list[StartupFile]
 
@@ -197,8 +262,8 @@ class Session(TypedDict):
 
     id: str
     template_id: str
-    workspace_id: str
-    base_commit_oid: str
+    workspace_id: str | None
+    base_commit_oid: str | None
     worktree_path: str
     #: The daemon created the worktree (no ``worktree_path`` given) and removes it at purge.
     worktree_managed: NotRequired[bool]
@@ -208,7 +273,8 @@ class Session(TypedDict):
     last_activity_at: str | None
     closed_at: str | None
     last_error: str | None
-    template_snapshot: dict[str, Any]
+    #: None from no daemon of today (kept for readers of old answers).
+    template_snapshot: TemplateSnapshot | None
     host_id: str | None
     recovered_at: str | None
     recovery_count: int
@@ -417,6 +483,8 @@ LibraryInfo = TypedDict(
         "file": str,
         "global": str,
         "description": str,
+        # ``npm`` for the catalog; a local library's source (absent from older daemons)
+        "source": NotRequired[str],
         "cached": bool,
     },
 )
@@ -467,3 +535,11 @@ class CapabilityInfo(TypedDict):
     name: str
     description: str
     config_schema: NotRequired[dict[str, Any]]
+    #: ``denied`` (granted by a template only) or what the capability does when not set.
+    default: NotRequired[str]
+    enabled_effect: NotRequired[str]
+    disabled_effect: NotRequired[str]
+    #: A capability ``config`` that fits ``config_schema``.
+    example: NotRequired[dict[str, Any]]
+    #: The names a kind takes, when it is a fixed list.
+    names: NotRequired[list[str]]

@@ -64,6 +64,16 @@ export interface DeterministicSettings {
   seed: number | null;
 }
 
+/** What happens to a session whose runtime is lost while idle. */
+export interface RecoverySettings {
+  policy: 'replay' | 'replay_if_pure' | 'off' | string;
+}
+
+/** Managed worktrees: `seed` is copied into every new one (null: empty). */
+export interface WorktreeSettings {
+  seed: string | null;
+}
+
 export interface Settings {
   limits: Limits;
   runtime: RuntimeSettings;
@@ -72,12 +82,21 @@ export interface Settings {
   deterministic?: DeterministicSettings;
   /** Its sessions' lifetime (absent from daemons older than idle timeouts). */
   session?: SessionSettings;
+  /** Absent from daemons older than durable sessions. */
+  recovery?: RecoverySettings;
+  /** Absent from daemons older than seeded worktrees. */
+  worktree?: WorktreeSettings;
 }
 
 /** `idle_timeout_s`: seconds without activity before a session is closed (0: never; null:
  * the daemon's defaults). */
 export interface SessionSettings {
   idle_timeout_s: number | null;
+}
+
+/** `TemplateDetail.settings`: the settings and the template they belong to. */
+export interface TemplateSettings extends Settings {
+  template_id?: Uuid;
 }
 
 export interface Template {
@@ -114,7 +133,7 @@ export interface StartupFile {
 
 export interface TemplateDetail {
   template: Template;
-  settings: Settings;
+  settings: TemplateSettings;
   capabilities: Capability[];
   startup_files: StartupFile[];
 }
@@ -169,14 +188,33 @@ export interface DeleteStartupFileResponse {
 export const SESSION_STATUSES = ['starting', 'ready', 'crashed', 'closed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
+/** A capability as a session's template snapshot keeps it. */
+export interface CapabilityGrant {
+  kind: string;
+  name: string;
+  enabled: boolean;
+  config: JsonObject;
+}
+
+/** A startup file as a session's template snapshot keeps it. */
+export interface SnapshotStartupFile {
+  path: string;
+  order_index: number;
+  mode: string;
+}
+
 export interface TemplateSnapshot {
+  /** The template's id (absent from old snapshots). */
+  id?: Uuid;
   name: string;
   engine: string;
   settings: Settings;
   modules: string[];
   libraries: string[];
-  capabilities: Capability[];
-  startup_files: StartupFile[];
+  capabilities: CapabilityGrant[];
+  startup_files: SnapshotStartupFile[];
+  /** The template's revision when the snapshot was taken (null: taken before revisions). */
+  revision?: number | null;
 }
 
 export interface Session {
@@ -459,6 +497,8 @@ export interface CapabilityInfo {
   enabled_effect?: string;
   disabled_effect?: string;
   example?: JsonObject;
+  /** The names a kind takes, when it is a fixed list. */
+  names?: string[];
 }
 
 export interface Health {
