@@ -86,6 +86,9 @@ class RuntimeSettings(TypedDict, total=False):
     console: bool
     #: ``"javascript"`` or ``"typescript"``: the default language of REPL input.
     language: str
+    #: ``"throw"`` (fail the execution, the default) or ``"warn"``: what an unhandled promise
+    #: rejection does.
+    unhandled_rejections: str
 
 
 class DeterministicSettings(TypedDict):

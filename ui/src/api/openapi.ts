@@ -782,6 +782,17 @@ export interface components {
             workspace_id?: string | null;
             /** Base Commit Oid */
             base_commit_oid?: string | null;
+            /**
+             * Idle Timeout S
+             * @description Close the session after this many seconds without activity (0: never; at most 30 days); omitted or null: the template's settings.session.idle_timeout_s, else the daemon's default.
+             */
+            idle_timeout_s?: number | null;
+            /**
+             * Interactive
+             * @description The session serves a person or an agent at a prompt (a REPL, MCP, a notebook kernel): without an idle timeout from the request or the template it gets the daemon's --interactive-idle-timeout.
+             * @default false
+             */
+            interactive?: boolean;
         };
         /**
          * StartupFileIn
