@@ -291,6 +291,16 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
         parent="Unprocessable",
     ),
     ErrorCode(
+        "MemoryBudgetExceeded",
+        "MEMORY_BUDGET_EXCEEDED",
+        422,
+        "mem_mb is more than a host's memory budget",
+        "A template's ``limits.mem_mb`` is more than one host's memory budget (the sessions of a "
+        "host share V8's ~4 GiB heap cage).",
+        parent="Unprocessable",
+        sdk_note="``details`` has ``mem_mb`` and ``memory_budget_mb``.",
+    ),
+    ErrorCode(
         "StartupFailed",
         "STARTUP_FAILED",
         422,

@@ -280,6 +280,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Memory ceiling of each host process in MiB (RLIMIT_DATA; 0: none).",
     ),
     Setting(
+        "host_memory_budget_mb",
+        "--host-memory-budget-mb",
+        "VMSYSTEM_HOST_MEMORY_BUDGET_MB",
+        int,
+        3072,
+        "Sum of the sessions' mem_mb one host holds, in MiB (all isolates of a host share V8's "
+        "~4 GiB heap cage): a session goes to a host with room, or a new host; a template whose "
+        "mem_mb is larger is refused (MEMORY_BUDGET_EXCEEDED). 0: no budget.",
+    ),
+    Setting(
         "ray_address",
         "--ray-address",
         "VMSYSTEM_RAY_ADDRESS",
@@ -347,6 +357,7 @@ class ServeSettings:
     host_processes: int | None
     sessions_per_host: int
     host_memory_mb: int
+    host_memory_budget_mb: int
     ray_address: str | None
     executor_threads: int
     access_log: bool

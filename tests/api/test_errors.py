@@ -905,6 +905,25 @@ def test_patching_an_unknown_engine_is_engine_not_supported(
     assert_envelope(r, 422, "ENGINE_NOT_SUPPORTED")
 
 
+@produces("MEMORY_BUDGET_EXCEEDED")
+def test_a_mem_mb_above_a_hosts_budget_is_memory_budget_exceeded(
+    client: TestClient, template: dict[str, Any]
+) -> None:
+    r = client.patch(
+        f"{API}/templates/{template['id']}", json={"settings": {"limits": {"mem_mb": 4096}}}
+    )
+    assert_envelope(r, 422, "MEMORY_BUDGET_EXCEEDED")
+    body = r.json()["error"]
+    assert body["details"] == {"mem_mb": 4096, "memory_budget_mb": 3072}
+    assert "3072" in body["message"]
+    limits = client.get(f"{API}/templates/{template['id']}").json()["settings"]["limits"]
+    assert limits["mem_mb"] == 128
+    r = client.patch(
+        f"{API}/templates/{template['id']}", json={"settings": {"limits": {"mem_mb": 3072}}}
+    )
+    assert r.status_code == 200
+
+
 @produces("STARTUP_FAILED")
 def test_throwing_startup_file_is_startup_failed_and_the_session_crashed(
     client: TestClient, template: dict[str, Any], worktree: Path

@@ -47,6 +47,7 @@ CODES = {
     "MODULE_NOT_ALLOWED": (422, sdk.ModuleNotAllowed),
     "LIBRARY_NOT_FOUND": (422, sdk.LibraryNotFound),
     "ENGINE_NOT_SUPPORTED": (422, sdk.EngineNotSupported),
+    "MEMORY_BUDGET_EXCEEDED": (422, sdk.MemoryBudgetExceeded),
     "STARTUP_FAILED": (422, sdk.StartupFailed),
     "LIBRARY_NOT_CACHED": (424, sdk.LibraryNotCached),
     "TOO_MANY_SESSIONS": (429, sdk.TooManySessions),

@@ -12,6 +12,7 @@ from vmsystem.core.errors import (
     EngineNotSupported,
     InvalidPath,
     LibraryNotFound,
+    MemoryBudgetExceeded,
     ModuleNotAllowed,
     StartupModeUnsupported,
     TemplateInUse,
@@ -129,3 +130,23 @@ def test_sessions_keep_the_settings_they_started_with(vm: VmSystem, worktree: Pa
     run = vm.executions.repl(session.id, "const t = Date.now(); while (Date.now() - t < 300) {}; 1")
     assert run.status.value == "ok"
     assert session.template_snapshot.settings.limits.wall_ms == 5000
+
+
+def test_a_mem_mb_above_one_hosts_budget_is_refused_for_templates_and_sessions(
+    vm: VmSystem, worktree: Path
+) -> None:
+    budget = vm.hosts.memory_budget_mb
+    assert budget == 3072
+    template = vm.templates.create("big")
+    with pytest.raises(MemoryBudgetExceeded, match="3072 MiB") as refused:
+        vm.templates.update(template.id, settings={"limits": {"mem_mb": budget + 1}})
+    assert refused.value.details == {"mem_mb": budget + 1, "memory_budget_mb": budget}
+    assert vm.templates.get(template.id).settings.limits.mem_mb == 128
+    # A template stored under a larger budget (or none) is refused when a session starts.
+    vm.templates.memory_budget_mb = 0
+    vm.templates.update(template.id, settings={"limits": {"mem_mb": 4096}})
+    vm.templates.memory_budget_mb = budget
+    before = len(vm.sessions.list())
+    with pytest.raises(MemoryBudgetExceeded):
+        vm.sessions.create(template.id, str(worktree))
+    assert len(vm.sessions.list()) == before

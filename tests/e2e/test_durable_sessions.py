@@ -19,11 +19,12 @@ pytestmark = pytest.mark.e2e
 
 #: Generous: the machine running the tests may be loaded.
 RECOVERY_TIMEOUT_S = 60.0
-#: One daemon, one host process: every session shares it. Its 1 GiB memory ceiling lets one
-#: input kill it (V8 aborts when its heap cannot grow within the ceiling).
+#: One daemon, one host process: every session shares it (no memory budget, so sessions of
+#: mem_mb 4096 share it too). Its 1 GiB memory ceiling lets one input kill it (V8 aborts when
+#: its heap cannot grow within the ceiling).
 ONE_HOST = (
     "--hosts", "process", "--host-processes", "1", "--sessions-per-host", "32",
-    "--host-memory-mb", "1024",
+    "--host-memory-mb", "1024", "--host-memory-budget-mb", "0",
 )  # fmt: skip
 #: Kills the host under ONE_HOST (its session's heap limit is above the host's ceiling).
 HOST_KILLER = "new Array(1e8).fill(1.5).length"

@@ -16,6 +16,12 @@ from .conftest import DaemonFactory, create_session, create_template, iter_sse, 
 
 pytestmark = pytest.mark.e2e
 
+#: A process per session (no memory budget: one input asks for mem_mb 4096).
+ISOLATED = (
+    "--hosts", "process", "--sessions-per-host", "1", "--host-processes", "2",
+    "--host-memory-budget-mb", "0",
+)  # fmt: skip
+
 #: Each of these aborted the whole daemon when every isolate lived in its process.
 CRASHERS = [
     ('"x".repeat(2**28)', 128),
@@ -47,7 +53,7 @@ def _children(pid: int) -> set[int]:
 def test_one_line_that_aborts_v8_leaves_the_daemon_and_other_hosts_alive(
     start_daemon: DaemonFactory, worktree: Path, code: str, mem_mb: int
 ) -> None:
-    daemon = start_daemon("--hosts", "process", "--sessions-per-host", "1", "--host-processes", "2")
+    daemon = start_daemon(*ISOLATED)
     with daemon.client() as http:
         victim_t = create_template(http, "victim", mem_mb=mem_mb, wall_ms=3000)
         other_t = create_template(http, "other")
@@ -96,7 +102,7 @@ def test_one_line_that_aborts_v8_leaves_the_daemon_and_other_hosts_alive(
 def test_kill_9_of_a_host_during_a_run_loses_no_completed_execution(
     start_daemon: DaemonFactory, worktree: Path
 ) -> None:
-    daemon = start_daemon("--hosts", "process", "--sessions-per-host", "1", "--host-processes", "2")
+    daemon = start_daemon(*ISOLATED)
     with daemon.client() as http:
         template = create_template(http, "kill", wall_ms=20000)
         session = create_session(http, template["id"], worktree)
@@ -169,7 +175,7 @@ def _zombie(pid: int) -> bool:
 def test_kill_9_of_the_host_of_an_idle_session_ends_its_event_stream_crashed(
     start_daemon: DaemonFactory, worktree: Path
 ) -> None:
-    daemon = start_daemon("--hosts", "process", "--sessions-per-host", "1", "--host-processes", "2")
+    daemon = start_daemon(*ISOLATED)
     with daemon.client() as http:
         template = create_template(http, "idle")
         # Not rebuilt by replay (tests/e2e/test_durable_sessions.py: by default it is).

@@ -35,8 +35,9 @@ CRASH_INPUTS = [
 
 @pytest.fixture(scope="module", params=["process", "ray"])
 def isolated(request: pytest.FixtureRequest) -> Iterator[HostPool]:
-    """A pool giving every session a host of its own (sessions_per_host=1)."""
-    hosts = make_pool(request.param, request, processes=2, sessions_per_host=1)
+    """A pool giving every session a host of its own (sessions_per_host=1; no memory budget,
+    which would refuse the inputs' mem_mb 4096)."""
+    hosts = make_pool(request.param, request, processes=2, sessions_per_host=1, memory_budget_mb=0)
     try:
         yield hosts
     finally:

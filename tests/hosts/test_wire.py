@@ -186,7 +186,7 @@ def test_a_host_given_an_unknown_op_dies_naming_it(request: pytest.FixtureReques
     pool = make_pool("process", request, processes=1)
     try:
         rt = pool.start_runtime(spec(), Lost())
-        worker = pool._hosts[0].worker  # type: ignore[attr-defined]
+        worker = pool._slots[0].host  # type: ignore[attr-defined]
         body = orjson.dumps({"op": "teleport", "sid": rt.host_id})
         worker.channel.sock.sendall(struct.pack(">I", len(body)) + body)
         worker.reader.join(timeout=30)

@@ -46,9 +46,13 @@ _names = itertools.count()
 def daemon(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Daemon]:
-    flags: tuple[str, ...] = ("--hosts", "process")
+    # A budget that takes the inputs' mem_mb 4096 (such a session gets a host of its own).
+    flags: tuple[str, ...] = ("--hosts", "process", "--host-memory-budget-mb", "4096")
     if request.param == "ray":
-        flags = ("--hosts", "ray", "--ray-address", request.getfixturevalue("ray_cluster"))
+        flags = (
+            "--hosts", "ray", "--ray-address", request.getfixturevalue("ray_cluster"),
+            "--host-memory-budget-mb", "4096",
+        )  # fmt: skip
     d = _start(tmp_path_factory.mktemp(f"termination-{request.param}"), *flags)
     yield d
     code, _ = d.terminate()

@@ -169,6 +169,7 @@ def _run(flags: dict[str, Any]) -> None:
             processes=settings.host_processes,
             sessions_per_host=settings.sessions_per_host,
             memory_mb=settings.host_memory_mb,
+            memory_budget_mb=settings.host_memory_budget_mb,
             ray_address=settings.ray_address,
         )
     except EngineError as exc:

@@ -42,6 +42,7 @@ The daemon answers every failure with one envelope,
         │   ├── ModuleNotAllowed       MODULE_NOT_ALLOWED (422)
         │   ├── LibraryNotFound        LIBRARY_NOT_FOUND (422)
         │   ├── EngineNotSupported     ENGINE_NOT_SUPPORTED (422)
+        │   ├── MemoryBudgetExceeded   MEMORY_BUDGET_EXCEEDED (422)
         │   ├── StartupFailed          STARTUP_FAILED (422)
         │   ├── IdempotencyKeyReused   IDEMPOTENCY_KEY_REUSED (422)
         │   └── ForkPointInvalid       INVALID_FORK_POINT (422)
@@ -89,6 +90,7 @@ __all__ = [
     "InvalidRequest",
     "LibraryNotCached",
     "LibraryNotFound",
+    "MemoryBudgetExceeded",
     "MethodNotAllowed",
     "ModuleNotAllowed",
     "NotFound",
@@ -303,6 +305,14 @@ class EngineNotSupported(Unprocessable):
     error_code = "ENGINE_NOT_SUPPORTED"
 
 
+class MemoryBudgetExceeded(Unprocessable):
+    """422 MEMORY_BUDGET_EXCEEDED: A template's ``limits.mem_mb`` is more than one host's memory
+    budget (the sessions of a host share V8's ~4 GiB heap cage). ``details`` has ``mem_mb`` and
+    ``memory_budget_mb``."""
+
+    error_code = "MEMORY_BUDGET_EXCEEDED"
+
+
 class StartupFailed(Unprocessable):
     """422 STARTUP_FAILED: A startup file threw, was missing, or the session could not be
     initialised."""
@@ -381,6 +391,7 @@ ERRORS_BY_CODE: dict[str, type[APIError]] = {
     "MODULE_NOT_ALLOWED": ModuleNotAllowed,
     "LIBRARY_NOT_FOUND": LibraryNotFound,
     "ENGINE_NOT_SUPPORTED": EngineNotSupported,
+    "MEMORY_BUDGET_EXCEEDED": MemoryBudgetExceeded,
     "STARTUP_FAILED": StartupFailed,
     "IDEMPOTENCY_KEY_REUSED": IdempotencyKeyReused,
     "INVALID_FORK_POINT": ForkPointInvalid,

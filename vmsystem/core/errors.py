@@ -40,6 +40,7 @@ back to its own typed errors, generated from the same table; the CLI prints them
     │   ├── ModuleNotAllowed       MODULE_NOT_ALLOWED
     │   ├── LibraryNotFound        LIBRARY_NOT_FOUND
     │   ├── EngineNotSupported     ENGINE_NOT_SUPPORTED
+    │   ├── MemoryBudgetExceeded   MEMORY_BUDGET_EXCEEDED
     │   ├── StartupFailed          STARTUP_FAILED
     │   ├── IdempotencyKeyReused   IDEMPOTENCY_KEY_REUSED
     │   └── ForkPointInvalid       INVALID_FORK_POINT
@@ -72,6 +73,7 @@ __all__ = [
     "InvalidRequest",
     "LibraryNotCached",
     "LibraryNotFound",
+    "MemoryBudgetExceeded",
     "MethodNotAllowed",
     "ModuleNotAllowed",
     "NotFound",
@@ -307,6 +309,14 @@ class EngineNotSupported(Unprocessable):
 
     code = "ENGINE_NOT_SUPPORTED"
     default_message = "Engine not supported"
+
+
+class MemoryBudgetExceeded(Unprocessable):
+    """A template's ``limits.mem_mb`` is more than one host's memory budget (the sessions of a
+    host share V8's ~4 GiB heap cage)."""
+
+    code = "MEMORY_BUDGET_EXCEEDED"
+    default_message = "mem_mb is more than a host's memory budget"
 
 
 class StartupFailed(Unprocessable):

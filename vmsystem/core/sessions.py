@@ -37,7 +37,7 @@ from vmsystem.core.provenance import session_provenance
 from vmsystem.core.registry import LiveSession, RuntimeRegistry
 from vmsystem.core.session_cap import SessionCap, capped
 from vmsystem.core.session_locks import SessionLocks
-from vmsystem.core.settings import check_idle_timeout
+from vmsystem.core.settings import check_idle_timeout, check_memory_budget
 from vmsystem.core.templates import TemplateService
 from vmsystem.hosts import HostPool, RuntimeSpec, SessionRuntime
 from vmsystem.models import (
@@ -324,9 +324,11 @@ class SessionService:
     def _runtime_spec(self, session: Session) -> RuntimeSpec:
         """What the host needs to build the session's runtime (plain data: the host may be
         another process or machine, so ``env:`` grants are resolved here, from the daemon's
-        environment). Raises MODULE_NOT_ALLOWED for a module that does not exist."""
+        environment). Raises MODULE_NOT_ALLOWED for a module that does not exist, and
+        MEMORY_BUDGET_EXCEEDED for a ``mem_mb`` no host can take."""
         snapshot = session.template_snapshot
         limits = snapshot.settings.limits
+        check_memory_budget(limits.mem_mb, self._hosts.memory_budget_mb)
         grants = tuple(Grant.of(c) for c in snapshot.capabilities)
         modules = tuple(
             normalize_module_name(name) for name in session_modules(snapshot.modules, grants)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from vmsystem.core.errors import ValidationError
+from vmsystem.core.errors import MemoryBudgetExceeded, ValidationError
 from vmsystem.models import RECOVERY_POLICIES, UNHANDLED_REJECTIONS, TemplateSettings
 from vmsystem.runtime.entries import LANGUAGES
 
@@ -15,6 +15,7 @@ __all__ = [
     "MAX_IDLE_TIMEOUT_S",
     "MAX_SEED",
     "check_idle_timeout",
+    "check_memory_budget",
     "default_settings",
     "merge_settings",
 ]
@@ -41,6 +42,19 @@ MAX_SEED = 2**53 - 1
 def default_settings() -> TemplateSettings:
     """The default settings."""
     return TemplateSettings()
+
+
+def check_memory_budget(mem_mb: int, budget_mb: int) -> None:
+    """MEMORY_BUDGET_EXCEEDED if a session of ``mem_mb`` cannot fit one host's budget of
+    sessions' ``mem_mb`` (``budget_mb``; 0: none): all isolates of a host process share one
+    V8 pointer-compression cage of about 4 GiB."""
+    if budget_mb and mem_mb > budget_mb:
+        raise MemoryBudgetExceeded(
+            f"limits.mem_mb {mem_mb} is more than one host's memory budget of {budget_mb} MiB "
+            "(--host-memory-budget-mb): the sessions of a host share V8's ~4 GiB heap cage",
+            mem_mb=mem_mb,
+            memory_budget_mb=budget_mb,
+        )
 
 
 def merge_settings(current: TemplateSettings, patch: Any) -> TemplateSettings:

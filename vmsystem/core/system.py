@@ -105,6 +105,7 @@ class VmSystem:
         self.libraries = LibraryResolver(cache_dir or default_cache_dir())
         self.downloads = LibraryDownloads(self.libraries.cache)
         self.templates = TemplateService(store, self.libraries)
+        self.templates.memory_budget_mb = self.hosts.memory_budget_mb
         #: The one crash path (see :mod:`vmsystem.core.lost`); recovery listens here.
         self.lost = RuntimeLoss(store, self.registry, self.bus)
         self.executions = ExecutionService(store, self.bus, self.registry, self.executor, self.lost)

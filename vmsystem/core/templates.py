@@ -18,7 +18,7 @@ from vmsystem.core.ids import new_id, normalize_id, utcnow
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.modules import normalize_module_name
 from vmsystem.core.paths import clean_relative_path
-from vmsystem.core.settings import default_settings, merge_settings
+from vmsystem.core.settings import check_memory_budget, default_settings, merge_settings
 from vmsystem.models import Capability, SessionStatus, StartupFile, Template
 from vmsystem.store import ForeignKeyViolation, Store, UniqueViolation
 
@@ -56,6 +56,9 @@ def _conflict(exc: UniqueViolation, **details: Any) -> Conflict:
 
 class TemplateService:
     """Create, read, change and delete templates."""
+
+    #: One host's budget of sessions' ``mem_mb`` (the host pool's; 0: none).
+    memory_budget_mb: int = 0
 
     def __init__(self, store: Store, libraries: LibraryResolver) -> None:
         self._store = store
@@ -132,6 +135,7 @@ class TemplateService:
             changes["engine"] = normalize_engine(engine)
         if settings is not None:
             changes["settings"] = merge_settings(current.settings, settings)
+            check_memory_budget(changes["settings"].limits.mem_mb, self.memory_budget_mb)
         if changes:
             try:
                 self._store.update_template(current.id, updated_at=utcnow(), **changes)

@@ -4,6 +4,7 @@ Kept free of heavy imports: ``python -m vmsystem.hosts.worker`` imports this pac
 """
 
 from vmsystem.hosts.base import (
+    DEFAULT_MEMORY_BUDGET_MB,
     DEFAULT_MEMORY_MB,
     DEFAULT_SESSIONS_PER_HOST,
     HOST_KINDS,
@@ -19,6 +20,7 @@ from vmsystem.hosts.base import (
 from vmsystem.hosts.registry import default_processes, open_hosts
 
 __all__ = [
+    "DEFAULT_MEMORY_BUDGET_MB",
     "DEFAULT_MEMORY_MB",
     "DEFAULT_SESSIONS_PER_HOST",
     "HOST_KINDS",

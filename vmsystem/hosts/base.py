@@ -25,6 +25,7 @@ from vmsystem.runtime import (
 )
 
 __all__ = [
+    "DEFAULT_MEMORY_BUDGET_MB",
     "DEFAULT_MEMORY_MB",
     "DEFAULT_SESSIONS_PER_HOST",
     "HOST_KINDS",
@@ -45,10 +46,16 @@ _log = logging.getLogger(__name__)
 #: The backends :func:`vmsystem.hosts.registry.open_hosts` knows.
 HOST_KINDS = ("inprocess", "process", "ray")
 
-#: Sessions one host process holds before the pool starts another. All isolates of one process
-#: share V8's pointer-compression cage (about 4 GiB): 32 sessions at the default 128 MB heap
-#: limit fill it exactly, so a host cannot be aborted by sessions that each stay within limits.
+#: Sessions one host process holds before the pool starts another.
 DEFAULT_SESSIONS_PER_HOST = 32
+
+#: The sum of the ``mem_mb`` of the sessions one host holds (MiB). All isolates of one process
+#: share V8's pointer-compression cage (about 4 GiB), so sessions that each stay within their
+#: own limit can still together abort their host: a session goes to a host whose sessions'
+#: ``mem_mb`` plus its own fit this budget, and a ``mem_mb`` above it is refused. It stays
+#: below the cage for what a host needs besides its sessions' heaps (at the default 128 MB,
+#: 24 sessions fit).
+DEFAULT_MEMORY_BUDGET_MB = 3072
 
 #: A host process's memory ceiling (RLIMIT_DATA, MiB). RLIMIT_AS cannot be used: V8 reserves
 #: about 1.4 TiB of address space for its sandbox at start-up. RLIMIT_DATA counts private
@@ -161,6 +168,9 @@ class HostPool(Protocol):
     """Hosts of one kind, holding sessions' runtimes."""
 
     kind: str
+    #: The per-host budget of sessions' ``mem_mb`` (MiB; 0: none): see
+    #: :data:`DEFAULT_MEMORY_BUDGET_MB`. A ``mem_mb`` above it cannot be placed.
+    memory_budget_mb: int
 
     def start_runtime(self, spec: RuntimeSpec, on_lost: LostCallback) -> SessionRuntime:
         """A new runtime for ``spec``; raises EngineError (saying why) if it cannot be made.

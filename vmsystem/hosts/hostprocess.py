@@ -41,7 +41,7 @@ class HostSlot(Protocol):
         """Whether the pool is shutting down."""
         ...
 
-    def worker_died(self, worker: HostProcess, cause: str) -> None:
+    def died(self, host: HostProcess, cause: str) -> None:
         """The process is gone (``cause`` says why)."""
         ...
 
@@ -54,12 +54,10 @@ class HeldRuntime(Protocol):
         ...
 
 
-__all__ = ["START_TIMEOUT_S", "Call", "HeldRuntime", "HostProcess", "HostSlot", "stop_process"]
+__all__ = ["Call", "HeldRuntime", "HostProcess", "HostSlot", "stop_process"]
 
 _log = logging.getLogger(__name__)
 
-#: How long a host may take to start (import Python, mini-racer) and to create a runtime.
-START_TIMEOUT_S = 60.0
 #: Lines of a host's stderr kept to explain its death.
 _STDERR_TAIL = 40
 _PACKAGE_ROOT = str(Path(vmsystem.__file__).resolve().parent.parent)
@@ -132,7 +130,6 @@ class HostProcess:
         self.lock = threading.Lock()
         self.calls: dict[int, Call] = {}
         self.runtimes: dict[str, HeldRuntime] = {}
-        self.reserved = 0
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=_STDERR_TAIL)
         self._ids = itertools.count(1)
         self._stderr_thread = threading.Thread(
@@ -143,10 +140,6 @@ class HostProcess:
             target=self._read, name=f"host-{host.id}-reader", daemon=True
         )
         self.reader.start()
-
-    @property
-    def load(self) -> int:
-        return len(self.runtimes) + self.reserved
 
     # ------------------------------------------------------------------ requests
     def request(self, make: Callable[[int], wire.Message], call: Call) -> int:
@@ -168,12 +161,6 @@ class HostProcess:
     def send(self, message: wire.Message) -> None:
         with contextlib.suppress(ChannelClosed):
             self.channel.send(message)
-
-    def wait_ready(self) -> None:
-        if not self.ready.wait(START_TIMEOUT_S):
-            self.kill(f"it did not start within {START_TIMEOUT_S:.0f} s")
-        if not self.alive:
-            raise EngineError(self.cause or f"session host {self.host.id} did not start")
 
     def kill(self, reason: str) -> None:
         """SIGKILL the host process (the reader then reports its death with ``reason``)."""
@@ -274,7 +261,7 @@ class HostProcess:
             else:
                 call.error = cause
                 call.done.set()
-        self.host.worker_died(self, cause)
+        self.host.died(self, cause)
 
     def _cause(self, returncode: int | None) -> str:
         head = f"session host {self.host.id} (pid {self.pid})"

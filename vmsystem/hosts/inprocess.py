@@ -9,7 +9,13 @@ from __future__ import annotations
 import os
 import threading
 
-from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, RuntimeSpec
+from vmsystem.hosts.base import (
+    DEFAULT_MEMORY_BUDGET_MB,
+    EngineInfo,
+    HostInfo,
+    LostCallback,
+    RuntimeSpec,
+)
 from vmsystem.hosts.local import LocalRuntime, build_runtime
 from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.modules.worktree import remove_worktree
@@ -38,7 +44,12 @@ class InProcessPool:
 
     kind = "inprocess"
 
-    def __init__(self, engine: Engine | None = None) -> None:
+    def __init__(
+        self, engine: Engine | None = None, memory_budget_mb: int = DEFAULT_MEMORY_BUDGET_MB
+    ) -> None:
+        #: Checked against each template's ``mem_mb`` by the core; every session shares this
+        #: one process, so it cannot place sessions elsewhere.
+        self.memory_budget_mb = memory_budget_mb
         self._engine = engine if engine is not None else get_engine("v8")
         self._lock = threading.Lock()
         self._live: set[_InProcessRuntime] = set()

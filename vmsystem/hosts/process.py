@@ -6,37 +6,38 @@ are started with the pool; when every host is full another is started, and such 
 stops again when its last session closes. A new session goes to the least-loaded live host and
 stays there.
 
-Supervision: each host has a reader thread; the end of its channel means the host died. The
-pool then reaps it, names the cause (exit status or signal, and V8's own last words from the
-host's stderr), ends the runs in flight ``LOST`` with that cause, tells the idle runtimes'
-owners (``on_lost``) and starts a new process under the same host id (``restarts`` counts
-them). A run that has not ended ``KILL_GRACE_S`` after its wall limit (or after a cancel) gets
-its host killed: the last resort for a builtin that never checks for termination.
+Placement, retirement and restarts are the :class:`~vmsystem.hosts.supervisor.Supervisor`'s;
+this module is its :class:`ProcessLauncher` and the daemon side of a runtime. Each host has a
+reader thread; the end of its channel means the host died. The reader then reaps it, names the
+cause (exit status or signal, and V8's own last words from the host's stderr), ends the runs in
+flight ``LOST`` with that cause, tells the idle runtimes' owners (``on_lost``), and the
+supervisor starts a new process under the same host id (``restarts`` counts them). A run that
+has not ended ``KILL_GRACE_S`` after its wall limit (or after a cancel) gets its host killed: the
+last resort for a builtin that never checks for termination.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import itertools
 import logging
 import os
 import signal
 import subprocess
-import threading
 import time
 
 from vmsystem.hosts import wire
-from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
-from vmsystem.hosts.hostprocess import START_TIMEOUT_S, Call, HostProcess, stop_process
+from vmsystem.hosts.base import LostCallback, OutcomeCallback, RuntimeSpec
+from vmsystem.hosts.hostprocess import Call, HostProcess, stop_process
 from vmsystem.hosts.local import completion_of, files_reply
 from vmsystem.hosts.procfs import rss_bytes
 from vmsystem.hosts.remote import RemoteRuntime
+from vmsystem.hosts.supervisor import START_TIMEOUT_S, Slot
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest, remove_worktree
 from vmsystem.runtime import Completion, ConsoleSink, EngineError
 
-__all__ = ["ProcessPool", "ProcessRuntime"]
+__all__ = ["ProcessLauncher", "ProcessRuntime"]
 
 _log = logging.getLogger(__name__)
 
@@ -48,49 +49,6 @@ FILES_TIMEOUT_S = 300.0
 COMPLETE_TIMEOUT_S = 10.0
 
 
-class _Host:
-    """A host slot: a stable id, its current process, and how often it was restarted."""
-
-    def __init__(self, pool: ProcessPool, host_id: str) -> None:
-        self.pool = pool
-        self.id = host_id
-        self.restarts = 0
-        self.retired = False
-        self.worker = HostProcess(self, pool.memory_mb)
-
-    @property
-    def closing(self) -> bool:
-        """Whether the pool is shutting down."""
-        return self.pool.closing
-
-    def worker_died(self, worker: HostProcess, cause: str) -> None:
-        if self.pool.closing or self.retired:
-            _log.info("%s", cause)
-            return
-        _log.warning("%s", cause)
-        with self.pool.lock:
-            if self.worker is not worker:
-                return
-            try:
-                self.worker = HostProcess(self, self.pool.memory_mb)
-            except EngineError:
-                _log.exception("cannot restart session host %s", self.id)
-                return
-            self.restarts += 1
-
-    def info(self) -> HostInfo:
-        worker = self.worker
-        return HostInfo(
-            id=self.id,
-            kind="process",
-            pid=worker.pid,
-            sessions=len(worker.runtimes),
-            rss_bytes=rss_bytes(worker.pid) if worker.alive else None,
-            alive=worker.alive and worker.ready.is_set(),
-            restarts=self.restarts,
-        )
-
-
 class ProcessRuntime(RemoteRuntime):
     """A session's runtime in a host process (see :class:`~vmsystem.hosts.base.SessionRuntime`).
 
@@ -99,14 +57,14 @@ class ProcessRuntime(RemoteRuntime):
 
     def __init__(
         self,
-        host: _Host,
+        slot: Slot[HostProcess],
         worker: HostProcess,
         session_id: str,
         on_lost: LostCallback,
         watchdog: Watchdog,
     ) -> None:
-        super().__init__(host.id, session_id, on_lost, watchdog)
-        self._host = host
+        super().__init__(slot.id, session_id, on_lost, watchdog)
+        self._slot = slot
         self._worker = worker
 
     def _host_alive(self) -> bool:
@@ -168,134 +126,79 @@ class ProcessRuntime(RemoteRuntime):
             call.done.wait(CLOSE_TIMEOUT_S)
         except EngineError:
             pass
-        with worker.lock:
-            worker.runtimes.pop(self.session_id, None)
-        self._host.pool._retire_if_surplus(self._host)
+        self._slot.release(self.session_id, worker)
 
     def lost(self, cause: str) -> None:
         """Its host died (called by the host's supervisor)."""
-        self._lost(cause, pool_closing=self._host.closing)
+        self._lost(cause, pool_closing=self._slot.closing)
 
 
-class ProcessPool:
-    """Supervised host processes (see the module docstring)."""
+class ProcessLauncher:
+    """Starts host processes (the :class:`~vmsystem.hosts.supervisor.Launcher` of the
+    process backend)."""
 
     kind = "process"
 
-    def __init__(self, *, processes: int, sessions_per_host: int, memory_mb: int) -> None:
-        self.processes = processes
-        self.sessions_per_host = sessions_per_host
+    def __init__(self, memory_mb: int) -> None:
         self.memory_mb = memory_mb
-        self.lock = threading.Lock()
-        self.closing = False
-        self._engine: EngineInfo | None = None
-        self.watchdog = Watchdog("process-hosts-watchdog")
-        self._hosts: list[_Host] = []
-        self._next_id = itertools.count(1)
-        try:
-            for _ in range(processes):
-                self._hosts.append(_Host(self, str(next(self._next_id))))
-        except BaseException:
-            self.close()
-            raise
 
-    def start_runtime(self, spec: RuntimeSpec, on_lost: LostCallback) -> ProcessRuntime:
-        """Create ``spec``'s runtime on the least-loaded live host (starting one if all are
-        full); EngineError with the host's reason if it cannot be created."""
-        with self.lock:
-            if self.closing:
-                raise EngineError("the host pool is closed")
-            candidates = [
-                h
-                for h in self._hosts
-                if h.worker.alive and not h.retired and h.worker.load < self.sessions_per_host
-            ]
-            if candidates:
-                host = min(candidates, key=lambda h: (h.worker.load, int(h.id)))
-            else:
-                host = _Host(self, str(next(self._next_id)))
-                self._hosts.append(host)
-            worker = host.worker
-            worker.reserved += 1
-        try:
-            worker.wait_ready()
-            call = Call()
-            runtime = ProcessRuntime(host, worker, spec.session_id, on_lost, self.watchdog)
-            worker.request(lambda req: wire.Create(req, spec), call)
-            if not call.done.wait(START_TIMEOUT_S):
-                raise EngineError(f"session host {host.id} did not create the runtime in time")
-            if call.error is not None:
-                raise EngineError(call.error)
-            with worker.lock:
-                if not worker.alive:
-                    raise EngineError(worker.cause or f"session host {host.id} is gone")
-                worker.runtimes[spec.session_id] = runtime
-            return runtime
-        finally:
-            with self.lock:
-                worker.reserved -= 1
+    def spawn(self, slot: Slot[HostProcess]) -> HostProcess:
+        """Start a host process for ``slot`` (its reader reports its Ready and its death)."""
+        return HostProcess(slot, self.memory_mb)
 
-    def _retire_if_surplus(self, host: _Host) -> None:
-        """Stop an extra host (beyond ``processes``) once its last session has closed."""
-        with self.lock:
-            worker = host.worker
-            if (
-                self.closing
-                or host.retired
-                or worker.load > 0
-                or len([h for h in self._hosts if not h.retired]) <= self.processes
-            ):
-                return
-            host.retired = True
-            self._hosts.remove(host)
-        stop_process(worker)
+    def stop(self, host: HostProcess) -> None:
+        """Ask the process to shut down; kill it if it does not."""
+        stop_process(host)
 
-    def remove_worktree(self, path: str) -> None:
-        """Delete a managed worktree: host processes run on this machine, so the daemon does
-        it itself."""
+    def kill(self, host: HostProcess, reason: str) -> None:
+        """SIGKILL the process."""
+        host.kill(reason)
+
+    def alive(self, host: HostProcess) -> bool:
+        """Started (its Ready came) and not dead."""
+        return host.alive and host.hello is not None
+
+    def pid(self, host: HostProcess) -> int | None:
+        """The process id."""
+        return host.pid
+
+    def memory(self, host: HostProcess) -> int | None:
+        """The process's RSS."""
+        return rss_bytes(host.pid)
+
+    def create(
+        self,
+        slot: Slot[HostProcess],
+        host: HostProcess,
+        spec: RuntimeSpec,
+        on_lost: LostCallback,
+        watchdog: Watchdog,
+    ) -> ProcessRuntime:
+        """Create the runtime in the host process."""
+        call = Call()
+        runtime = ProcessRuntime(slot, host, spec.session_id, on_lost, watchdog)
+        host.request(lambda req: wire.Create(req, spec), call)
+        if not call.done.wait(START_TIMEOUT_S):
+            raise EngineError(f"session host {slot.id} did not create the runtime in time")
+        if call.error is not None:
+            raise EngineError(call.error)
+        return runtime
+
+    def remove_worktree(self, path: str, hosts: list[HostProcess]) -> None:
+        """Host processes run on this machine: the daemon deletes it itself."""
         remove_worktree(path)
 
-    def engine(self) -> EngineInfo:
-        """The engine the first host's Ready named (see :meth:`HostPool.engine`)."""
-        with self.lock:
-            if self._engine is not None:
-                return self._engine
-            if self.closing:
-                raise EngineError("the host pool is closed")
-            hosts = [h for h in self._hosts if not h.retired]
-            if not hosts:
-                hosts = [_Host(self, str(next(self._next_id)))]
-                self._hosts.extend(hosts)
-            worker = hosts[0].worker
-        worker.wait_ready()
-        hello = worker.hello
-        if hello is None:
-            raise EngineError(worker.cause or f"session host {worker.host.id} did not start")
-        self._engine = EngineInfo(hello.engine, hello.engine_version)
-        return self._engine
-
-    def hosts(self) -> list[HostInfo]:
-        """Every host, by id."""
-        with self.lock:
-            hosts = list(self._hosts)
-        return [h.info() for h in hosts]
-
-    def close(self) -> None:
-        """Stop every host process and reap it; idempotent."""
-        with self.lock:
-            self.closing = True
-            hosts = list(self._hosts)
-        workers = [h.worker for h in hosts]
-        for worker in workers:
+    def close(self, hosts: list[HostProcess]) -> None:
+        """Ask every host to shut down, then reap them (killing what is left after 3 s)."""
+        for worker in hosts:
             worker.send(wire.Shutdown())
         deadline = time.monotonic() + 3.0
-        for worker in workers:
+        for worker in hosts:
             try:
                 worker.proc.wait(timeout=max(deadline - time.monotonic(), 0.05))
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(worker.pid, signal.SIGKILL)
                 worker.proc.wait()
-        for worker in workers:
+        for worker in hosts:
             worker.reader.join(timeout=5)
-        self.watchdog.close()

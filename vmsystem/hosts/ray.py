@@ -5,8 +5,9 @@ in-host object a worker process serves. A run is one actor call returning the ou
 run's console lines); Ray's completion callback delivers it. Console lines of a run still going
 after :data:`CONSOLE_POLL_AFTER_S` are fetched by ``console`` calls while it runs. A cancel is a
 concurrent actor call. Every actor also answers one never-ending ``watch`` call: when it fails,
-the actor is dead, its runs in flight end ``LOST``, its idle runtimes are reported lost and a
-new actor takes the host id (``restarts``). A run that has not ended ``KILL_GRACE_S`` after its
+the actor is dead, its runs in flight end ``LOST``, its idle runtimes are reported lost and the
+:class:`~vmsystem.hosts.supervisor.Supervisor` (placement, retirement, restarts) gives the host
+id a new actor (``restarts``). A run that has not ended ``KILL_GRACE_S`` after its
 wall limit (or a cancel) gets its actor killed.
 
 The actor hardens its process like a worker (``no_new_privs``, RLIMIT_DATA/FSIZE/NPROC) and
@@ -25,10 +26,11 @@ import threading
 from typing import Any
 
 from vmsystem.hosts import wire
-from vmsystem.hosts.base import EngineInfo, HostInfo, LostCallback, OutcomeCallback, RuntimeSpec
+from vmsystem.hosts.base import LostCallback, OutcomeCallback, RuntimeSpec
 from vmsystem.hosts.local import completion_of, files_reply
 from vmsystem.hosts.raylocal import PrivateCluster, use_token_auth_if_available
 from vmsystem.hosts.remote import RemoteRuntime
+from vmsystem.hosts.supervisor import Slot
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.modules.worktree import FileReply, FileRequest
 from vmsystem.runtime import Completion, ConsoleSink, EngineError, Outcome, OutcomeKind
@@ -38,7 +40,7 @@ _CANCEL_RETRY_S = 0.02
 #: ... this many times.
 _CANCEL_RETRIES = 50
 
-__all__ = ["HostActor", "RayPool", "RayRuntime", "start_local_cluster"]
+__all__ = ["HostActor", "RayLauncher", "RayRuntime", "start_local_cluster"]
 
 _log = logging.getLogger(__name__)
 
@@ -259,46 +261,51 @@ class HostActor:
 
 
 class _Actor:
-    """One actor incarnation of a host (a restart makes a new one)."""
+    """One actor incarnation of a host (a restart makes a new one).
 
-    def __init__(self, host: _RayHost) -> None:
-        ray = _ray()
-        pool = host.pool
-        self.host = host
-        self.handle = pool.actor_class.options(
-            max_concurrency=pool.sessions_per_host * 3 + 8, num_cpus=0
-        ).remote(host.id, pool.memory_mb)
-        try:
-            hello = wire.decode(ray.get(self.handle.ready.remote(), timeout=CALL_TIMEOUT_S))
-            if not isinstance(hello, wire.Ready):
-                raise wire.WireError(f"the actor answered {hello.op!r} for ready")
-            wire.check_ready(hello, f"session host {host.id} (ray actor, pid {hello.pid})")
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                ray.kill(self.handle, no_restart=True)
-            raise EngineError(f"session host {host.id} (ray actor) did not start: {exc}") from exc
-        #: The actor's Ready (its pid, engine and versions).
-        self.hello = hello
-        self.pid: int | None = hello.pid
+    Created without waiting: its ``ready`` call's answer (checked like a host process's Ready)
+    sets ``ready``; its never-ending ``watch`` call, watched by a thread, reports its death.
+    """
+
+    def __init__(self, slot: Slot[_Actor], launcher: RayLauncher) -> None:
+        self.slot = slot
+        self.handle = launcher.actor_class.options(
+            max_concurrency=launcher.sessions_per_host * 3 + 8, num_cpus=0
+        ).remote(slot.id, launcher.memory_mb)
+        #: The actor's Ready (its pid, engine and versions), once it came.
+        self.hello: wire.Ready | None = None
+        self.pid: int | None = None
+        self.ready = threading.Event()
         self.alive = True
         self.cause: str | None = None
         self.kill_reason: str | None = None
         self.lock = threading.Lock()
         self.runtimes: dict[str, RayRuntime] = {}
-        self.reserved = 0
+        self.handle.ready.remote().future().add_done_callback(self._answered)
         self._watch_ref = self.handle.watch.remote()
         self.watcher = threading.Thread(
-            target=self._watch, name=f"ray-host-{host.id}-watch", daemon=True
+            target=self._watch, name=f"ray-host-{slot.id}-watch", daemon=True
         )
         self.watcher.start()
 
-    @property
-    def load(self) -> int:
-        return len(self.runtimes) + self.reserved
+    def _answered(self, future: concurrent.futures.Future[Any]) -> None:
+        try:
+            hello = wire.decode(future.result())
+            if not isinstance(hello, wire.Ready):
+                raise wire.WireError(f"the actor answered {hello.op!r} for ready")
+            wire.check_ready(hello, f"session host {self.slot.id} (ray actor, pid {hello.pid})")
+        except Exception as exc:
+            # Not from Ray's callback thread: the kill is a Ray call.
+            reason = f"it did not start: {exc}"
+            threading.Thread(target=self.kill, args=(reason,), daemon=True).start()
+            return
+        self.pid = hello.pid
+        self.hello = hello
+        self.ready.set()
 
     def describe(self, error: BaseException | str) -> str:
-        head = f"session host {self.host.id} (ray actor, pid {self.pid})"
-        if self.host.pool.closing and self.kill_reason is None:
+        head = f"session host {self.slot.id} (ray actor, pid {self.pid})"
+        if self.slot.closing and self.kill_reason is None:
             return f"{head} stopped (the daemon is shutting down)"
         if self.kill_reason is not None:
             return f"{head} died: killed: {self.kill_reason}"
@@ -325,51 +332,10 @@ class _Actor:
             self.cause = cause
             runtimes = list(self.runtimes.values())
             self.runtimes.clear()
+        self.ready.set()
         for runtime in runtimes:
             runtime.lost(cause)
-        self.host.actor_died(self, cause)
-
-
-class _RayHost:
-    def __init__(self, pool: RayPool, host_id: str) -> None:
-        self.pool = pool
-        self.id = host_id
-        self.restarts = 0
-        self.retired = False
-        self.actor = _Actor(self)
-
-    def actor_died(self, actor: _Actor, cause: str) -> None:
-        if self.pool.closing or self.retired:
-            _log.info("%s", cause)
-            return
-        _log.warning("%s", cause)
-        with self.pool.lock:
-            if self.actor is not actor:
-                return
-        try:
-            replacement = _Actor(self)
-        except EngineError:
-            _log.exception("cannot restart session host %s", self.id)
-            return
-        with self.pool.lock:
-            self.actor = replacement
-            self.restarts += 1
-
-    def info(self) -> HostInfo:
-        actor = self.actor
-        rss: int | None = None
-        if actor.alive:
-            with contextlib.suppress(Exception):
-                rss = _ray().get(actor.handle.rss_bytes.remote(), timeout=2)
-        return HostInfo(
-            id=self.id,
-            kind="ray",
-            pid=actor.pid,
-            sessions=len(actor.runtimes),
-            rss_bytes=rss,
-            alive=actor.alive,
-            restarts=self.restarts,
-        )
+        self.slot.died(self, cause)
 
 
 class _ConsoleRelay:
@@ -413,7 +379,7 @@ class RayRuntime(RemoteRuntime):
     def __init__(
         self, actor: _Actor, session_id: str, on_lost: LostCallback, watchdog: Watchdog
     ) -> None:
-        super().__init__(actor.host.id, session_id, on_lost, watchdog)
+        super().__init__(actor.slot.id, session_id, on_lost, watchdog)
         self._actor = actor
         self._runs = itertools.count(1)
 
@@ -561,30 +527,23 @@ class RayRuntime(RemoteRuntime):
         if actor.alive:
             with contextlib.suppress(Exception):
                 _ray().get(actor.handle.close.remote(self.session_id), timeout=CALL_TIMEOUT_S)
-        with actor.lock:
-            actor.runtimes.pop(self.session_id, None)
-        actor.host.pool._retire_if_surplus(actor.host)
+        actor.slot.release(self.session_id, actor)
 
     def lost(self, cause: str) -> None:
         """Its actor died (called by the actor's watcher)."""
-        self._lost(cause, pool_closing=self._actor.host.pool.closing)
+        self._lost(cause, pool_closing=self._actor.slot.closing)
 
 
-class RayPool:
-    """Host actors on a Ray cluster (see the module docstring)."""
+class RayLauncher:
+    """Starts host actors on a Ray cluster (the :class:`~vmsystem.hosts.supervisor.Launcher` of
+    the Ray backend); joins the cluster at ``address``, or starts a private local one."""
 
     kind = "ray"
 
-    def __init__(
-        self, *, processes: int, sessions_per_host: int, memory_mb: int, address: str | None
-    ) -> None:
+    def __init__(self, *, sessions_per_host: int, memory_mb: int, address: str | None) -> None:
         ray = _ray()
-        self.processes = processes
         self.sessions_per_host = sessions_per_host
         self.memory_mb = memory_mb
-        self.lock = threading.Lock()
-        self._grow_lock = threading.Lock()
-        self.closing = False
         self._owns_ray = False
         self._private: PrivateCluster | None = None
         if not ray.is_initialized():
@@ -607,136 +566,80 @@ class RayPool:
                 raise EngineError(f"cannot join the Ray cluster at {address}: {exc}") from exc
             self._owns_ray = True
         self.actor_class = ray.remote(HostActor)
-        self.watchdog = Watchdog("ray-hosts-watchdog")
-        self._hosts: list[_RayHost] = []
-        self._next_id = itertools.count(1)
+
+    def spawn(self, slot: Slot[_Actor]) -> _Actor:
+        """Create the host actor (without waiting for it to start)."""
         try:
-            for _ in range(processes):
-                self._hosts.append(_RayHost(self, str(next(self._next_id))))
-        except BaseException:
-            self.close()
-            raise
+            return _Actor(slot, self)
+        except Exception as exc:
+            raise EngineError(f"session host {slot.id} (ray actor) did not start: {exc}") from exc
 
-    def start_runtime(self, spec: RuntimeSpec, on_lost: LostCallback) -> RayRuntime:
-        """Create ``spec``'s runtime on the least-loaded live actor (starting one if all are
-        full); EngineError with the reason if it cannot be created."""
-        ray = _ray()
-        host = self._reserve()
-        if host is None:
-            # One start at a time (an actor takes seconds to start, so not under the pool's
-            # lock): a start that waited here finds the host the other one added.
-            with self._grow_lock:
-                host = self._reserve()
-                if host is None:
-                    host = _RayHost(self, str(next(self._next_id)))
-                    with self.lock:
-                        self._hosts.append(host)
-                        host.actor.reserved += 1
-        actor = host.actor
-        try:
-            runtime = RayRuntime(actor, spec.session_id, on_lost, self.watchdog)
-            try:
-                ray.get(
-                    actor.handle.create.remote(wire.encode(wire.Create(0, spec))),
-                    timeout=CALL_TIMEOUT_S,
-                )
-            except Exception as exc:
-                cause = getattr(exc, "cause", None) or exc
-                raise EngineError(str(cause).strip().splitlines()[-1]) from exc
-            with actor.lock:
-                if not actor.alive:
-                    raise EngineError(actor.cause or f"session host {host.id} is gone")
-                actor.runtimes[spec.session_id] = runtime
-            return runtime
-        finally:
-            with self.lock:
-                actor.reserved -= 1
-
-    def _reserve(self) -> _RayHost | None:
-        """Reserve a place on the least-loaded live actor with room (None: all are full)."""
-        with self.lock:
-            if self.closing:
-                raise EngineError("the host pool is closed")
-            candidates = [
-                h
-                for h in self._hosts
-                if h.actor.alive and not h.retired and h.actor.load < self.sessions_per_host
-            ]
-            if not candidates:
-                return None
-            host = min(candidates, key=lambda h: (h.actor.load, int(h.id)))
-            host.actor.reserved += 1
-            return host
-
-    def _retire_if_surplus(self, host: _RayHost) -> None:
-        with self.lock:
-            actor = host.actor
-            if (
-                self.closing
-                or host.retired
-                or actor.load > 0
-                or len([h for h in self._hosts if not h.retired]) <= self.processes
-            ):
-                return
-            host.retired = True
-            self._hosts.remove(host)
-        self._stop(actor)
-
-    def _stop(self, actor: _Actor) -> None:
+    def stop(self, host: _Actor) -> None:
+        """Ask the actor to shut down, then kill it."""
         ray = _ray()
         with contextlib.suppress(Exception):
-            ray.get(actor.handle.shutdown.remote(), timeout=5)
+            ray.get(host.handle.shutdown.remote(), timeout=5)
         with contextlib.suppress(Exception):
-            ray.kill(actor.handle, no_restart=True)
+            ray.kill(host.handle, no_restart=True)
         # The watcher itself stops a surplus actor when its last (lost) runtime is disposed.
-        if actor.watcher is not threading.current_thread():
-            actor.watcher.join(timeout=10)
+        if host.watcher is not threading.current_thread():
+            host.watcher.join(timeout=10)
 
-    def remove_worktree(self, path: str) -> None:
+    def alive(self, host: _Actor) -> bool:
+        """Started (its Ready came) and not dead."""
+        return host.alive and host.hello is not None
+
+    def memory(self, host: _Actor) -> int | None:
+        """The actor process's RSS (asked of the actor)."""
+        with contextlib.suppress(Exception):
+            rss = _ray().get(host.handle.rss_bytes.remote(), timeout=2)
+            return int(rss) if rss is not None else None
+        return None
+
+    def kill(self, host: _Actor, reason: str) -> None:
+        """Kill the actor."""
+        host.kill(reason)
+
+    def pid(self, host: _Actor) -> int | None:
+        """The actor process's id (known once it started)."""
+        return host.pid
+
+    def create(
+        self,
+        slot: Slot[_Actor],
+        host: _Actor,
+        spec: RuntimeSpec,
+        on_lost: LostCallback,
+        watchdog: Watchdog,
+    ) -> RayRuntime:
+        """Create the runtime in the actor."""
+        runtime = RayRuntime(host, spec.session_id, on_lost, watchdog)
+        try:
+            _ray().get(
+                host.handle.create.remote(wire.encode(wire.Create(0, spec))),
+                timeout=CALL_TIMEOUT_S,
+            )
+        except Exception as exc:
+            cause = getattr(exc, "cause", None) or exc
+            raise EngineError(str(cause).strip().splitlines()[-1]) from exc
+        return runtime
+
+    def remove_worktree(self, path: str, hosts: list[_Actor]) -> None:
         """Delete a managed worktree on the node of every live actor (the one that held the
         session is among them unless it died and came back on another node; a worktree that is
         not on a node is skipped there)."""
         ray = _ray()
-        with self.lock:
-            actors = [h.actor for h in self._hosts if h.actor.alive]
-        refs = [a.handle.remove_worktree.remote(path) for a in actors]
+        refs = [a.handle.remove_worktree.remote(path) for a in hosts]
         for ref in refs:
             try:
                 ray.get(ref, timeout=CALL_TIMEOUT_S)
             except Exception:
                 _log.exception("removing the managed worktree %s failed on a host", path)
 
-    def engine(self) -> EngineInfo:
-        """The engine the first actor's Ready named (see :meth:`HostPool.engine`)."""
-        with self.lock:
-            if self.closing:
-                raise EngineError("the host pool is closed")
-            hosts = [h for h in self._hosts if not h.retired]
-        if hosts:
-            hello = hosts[0].actor.hello
-        else:
-            host = _RayHost(self, str(next(self._next_id)))
-            with self.lock:
-                self._hosts.append(host)
-            hello = host.actor.hello
-        return EngineInfo(hello.engine, hello.engine_version)
-
-    def hosts(self) -> list[HostInfo]:
-        """Every host actor, by id."""
-        with self.lock:
-            hosts = list(self._hosts)
-        return [h.info() for h in hosts]
-
-    def close(self) -> None:
-        """Stop every host actor (and Ray, if this pool started it); idempotent."""
-        with self.lock:
-            if self.closing:
-                return
-            self.closing = True
-            hosts = list(self._hosts)
+    def close(self, hosts: list[_Actor]) -> None:
+        """Stop every host actor (and Ray, if this launcher started it)."""
         for host in hosts:
-            self._stop(host.actor)
-        self.watchdog.close()
+            self.stop(host)
         if self._owns_ray:
             with contextlib.suppress(Exception):
                 _ray().shutdown()

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from vmsystem.hosts.base import (
+    DEFAULT_MEMORY_BUDGET_MB,
     DEFAULT_MEMORY_MB,
     DEFAULT_SESSIONS_PER_HOST,
     HOST_KINDS,
@@ -25,34 +27,57 @@ def default_processes() -> int:
     return max(len(os.sched_getaffinity(0)), 1)
 
 
-def _inprocess(
-    count: int, sessions_per_host: int, memory_mb: int, address: str | None, engine: Engine | None
-) -> HostPool:
+@dataclass(frozen=True)
+class _Options:
+    """What :func:`open_hosts` was given, checked."""
+
+    processes: int
+    sessions_per_host: int
+    memory_mb: int
+    memory_budget_mb: int
+    address: str | None
+    engine: Engine | None
+
+
+def _inprocess(o: _Options) -> HostPool:
     from vmsystem.hosts.inprocess import InProcessPool
 
-    return InProcessPool(engine)
+    return InProcessPool(o.engine, o.memory_budget_mb)
 
 
-def _process(
-    count: int, sessions_per_host: int, memory_mb: int, address: str | None, engine: Engine | None
-) -> HostPool:
-    from vmsystem.hosts.process import ProcessPool
+def _process(o: _Options) -> HostPool:
+    from vmsystem.hosts.process import ProcessLauncher
+    from vmsystem.hosts.supervisor import Supervisor
 
-    return ProcessPool(processes=count, sessions_per_host=sessions_per_host, memory_mb=memory_mb)
-
-
-def _ray(
-    count: int, sessions_per_host: int, memory_mb: int, address: str | None, engine: Engine | None
-) -> HostPool:
-    from vmsystem.hosts.ray import RayPool
-
-    return RayPool(
-        processes=count, sessions_per_host=sessions_per_host, memory_mb=memory_mb, address=address
+    return Supervisor(
+        ProcessLauncher(o.memory_mb),
+        processes=o.processes,
+        sessions_per_host=o.sessions_per_host,
+        memory_budget_mb=o.memory_budget_mb,
     )
 
 
+def _ray(o: _Options) -> HostPool:
+    from vmsystem.hosts.ray import RayLauncher
+    from vmsystem.hosts.supervisor import Supervisor
+
+    launcher = RayLauncher(
+        sessions_per_host=o.sessions_per_host, memory_mb=o.memory_mb, address=o.address
+    )
+    try:
+        return Supervisor(
+            launcher,
+            processes=o.processes,
+            sessions_per_host=o.sessions_per_host,
+            memory_budget_mb=o.memory_budget_mb,
+        )
+    except BaseException:
+        launcher.close([])
+        raise
+
+
 #: How each kind of :data:`HOST_KINDS` is opened.
-_BACKENDS: dict[str, Callable[[int, int, int, str | None, Engine | None], HostPool]] = {
+_BACKENDS: dict[str, Callable[[_Options], HostPool]] = {
     "inprocess": _inprocess,
     "process": _process,
     "ray": _ray,
@@ -66,6 +91,7 @@ def open_hosts(
     processes: int | None = None,
     sessions_per_host: int = DEFAULT_SESSIONS_PER_HOST,
     memory_mb: int = DEFAULT_MEMORY_MB,
+    memory_budget_mb: int = DEFAULT_MEMORY_BUDGET_MB,
     ray_address: str | None = None,
     engine: Engine | None = None,
 ) -> HostPool:
@@ -74,6 +100,8 @@ def open_hosts(
     ``processes``: hosts kept started (default: the number of cores; ``process`` and ``ray``);
     ``sessions_per_host``: sessions one host holds before another is started (1: a process
     per session); ``memory_mb``: each host process's memory ceiling (0: none);
+    ``memory_budget_mb``: the sum of the ``mem_mb`` of the sessions one host holds (0: none; see
+    :data:`~vmsystem.hosts.base.DEFAULT_MEMORY_BUDGET_MB`);
     ``ray_address``: the Ray
     cluster (``ray``; None starts a local one); ``engine``: the engine of an ``inprocess`` pool
     (host processes always use V8). Raises EngineError for an unknown kind or a bad value.
@@ -86,8 +114,12 @@ def open_hosts(
         raise EngineError(
             "memory_mb must be 0 (no ceiling) or at least 1024 (a host starts at about 560 MiB)"
         )
+    if memory_budget_mb < 0:
+        raise EngineError("memory_budget_mb must not be negative")
     backend = _BACKENDS.get(kind)
     if backend is None:
         raise EngineError(f"unknown host kind {kind!r} (known: {', '.join(HOST_KINDS)})")
     count = default_processes() if processes is None else processes
-    return backend(count, sessions_per_host, memory_mb, ray_address, engine)
+    return backend(
+        _Options(count, sessions_per_host, memory_mb, memory_budget_mb, ray_address, engine)
+    )
