@@ -372,7 +372,8 @@ class ServeSettings:
         values: dict[str, Any] = {}
         for s in SETTINGS:
             given = flags.get(s.name)
-            if given not in (None, (), False):
+            # ``is False``, not ``==``: a flag given as 0 (``--host-memory-mb 0``) is a value.
+            if given is not None and given is not False and given != ():
                 values[s.name] = tuple(given) if s.multiple else given
             elif s.env in env and env[s.env] != "":
                 values[s.name] = s.parse(env[s.env])

@@ -52,3 +52,14 @@ def test_a_flag_and_an_environment_variable_reach_the_daemons_settings() -> None
     )
     assert resolved.executor_threads == 12  # the flag wins over the environment
     assert resolved.access_log is True and resolved.cors_origins == ("http://a",)
+
+
+def test_a_flag_given_as_zero_is_a_value_not_a_missing_flag() -> None:
+    resolved = ServeSettings.resolve(
+        {"host_memory_budget_mb": 0, "host_memory_mb": 0},
+        environ={"VMSYSTEM_HOST_MEMORY_BUDGET_MB": "2048"},
+    )
+    assert (resolved.host_memory_budget_mb, resolved.host_memory_mb) == (0, 0)
+    assert ServeSettings.resolve({}, environ={}).host_memory_budget_mb == 3072
+    off = ServeSettings.resolve({"access_log": False}, environ={"VMSYSTEM_ACCESS_LOG": "1"})
+    assert off.access_log is True  # an unset boolean flag arrives as False: the env var counts
