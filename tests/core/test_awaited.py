@@ -4,7 +4,9 @@ and a caller that goes away does not stop a run half-way."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
@@ -198,3 +200,35 @@ def test_concurrent_awaited_executions_hand_their_writes_to_the_writer_together(
 
     assert asyncio.run(together()) == ["ok", "ok", "ok"]
     assert handed and len(handed[0]) == 3  # the three running rows in one hand-over
+
+
+def test_a_group_handed_to_the_writer_leaves_no_reference_cycle(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sid = _session(vm, worktree)
+    rows = [vm.executions.repl(sid, str(n)) for n in range(3)]
+    copies = [replace(r, id=new_id()) for r in rows]
+
+    async def tick() -> None:
+        # The writer waits for its connection until the group's callback is registered.
+        busy = vm.store._writer._connection_lock
+        busy.acquire()
+        asyncio.get_running_loop().call_later(0.05, busy.release)
+        writes = TickWrites(vm.store, asyncio.get_running_loop())
+        await asyncio.gather(*(writes.write(InsertExecution(c)) for c in copies))
+
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        asyncio.run(tick())
+        vm.store.flush(5)  # the writer's next batches: it no longer holds the group itself
+        vm.store.flush(5)
+        gc.collect()
+        kept = [o for o in gc.garbage if isinstance(o, InsertExecution | Future)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    # Freed by reference counting once resolved: nothing for the cyclic collector to find.
+    assert kept == []

@@ -74,10 +74,11 @@ class TickWrites:
 
 
 def _resolve(waiting: _Waiting, futures: list[Future[Ordinals]]) -> None:
-    _settle(
-        waiting,
-        [done.exception() or done.result() for done in futures],
-    )
+    outcomes = [done.exception() or done.result() for done in futures]
+    # The last future's callback holds this list, which holds that future: a reference
+    # cycle that would keep the group (its futures, ops and rows) for the cyclic collector.
+    futures.clear()
+    _settle(waiting, outcomes)
 
 
 def _settle(waiting: _Waiting, outcomes: Sequence[Ordinals | BaseException]) -> None:

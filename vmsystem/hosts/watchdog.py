@@ -33,6 +33,13 @@ class Timer:
     def cancel(self) -> None:
         """Do not run the action (if it has not run yet)."""
         self.cancelled = True
+        # A cancelled timer waits in the heap until its time comes: it must not keep its
+        # action (and the run the action closes over) alive until then.
+        self.action = _nothing
+
+
+def _nothing() -> None:
+    pass
 
 
 class Watchdog:
