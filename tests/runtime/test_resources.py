@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 
@@ -41,6 +42,33 @@ def test_many_live_contexts_then_all_closed(engine: V8Engine) -> None:
     for ctx in ctxs:
         ctx.close()
     assert settle(thread_count, threads_before) <= threads_before
+
+
+def python_thread_states() -> int:
+    """The Python thread states of this interpreter (the isolate threads pin one each)."""
+    api = ctypes.pythonapi
+    api.PyInterpreterState_Get.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.restype = ctypes.c_void_p
+    api.PyInterpreterState_ThreadHead.argtypes = [ctypes.c_void_p]
+    api.PyThreadState_Next.restype = ctypes.c_void_p
+    api.PyThreadState_Next.argtypes = [ctypes.c_void_p]
+    count, state = 0, api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Get())
+    while state:
+        count += 1
+        state = api.PyThreadState_Next(state)
+    return count
+
+
+def test_an_isolate_thread_keeps_one_python_thread_state_until_closed(engine: V8Engine) -> None:
+    engine.create_context(ContextOptions()).close()
+    before = settle(python_thread_states, python_thread_states())
+    ctxs = [engine.create_context(ContextOptions()) for _ in range(5)]
+    for ctx in ctxs:
+        assert value(ctx, "Promise.resolve(1).then(() => 2)") == {}
+    assert python_thread_states() >= before + 5
+    for ctx in ctxs:
+        ctx.close()
+    assert settle(python_thread_states, before) <= before
 
 
 def test_close_is_idempotent(engine: V8Engine) -> None:
