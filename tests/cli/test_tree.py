@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import typer
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -25,9 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def subcommands(*path: str) -> set[str]:
     command: Any = get_command(app)
+    ctx = typer.Context(command, info_name="vm-system")
     for name in path:
-        command = command.commands[name]
-    return set(command.commands)
+        command = command.get_command(ctx, name)  # the root loads its subcommands on use
+        ctx = typer.Context(command, info_name=name, parent=ctx)
+    return set(command.list_commands(ctx))
 
 
 def test_top_level_commands() -> None:

@@ -14,18 +14,19 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import typer
 
 from vmsystem.client import APIError, ClientError, DaemonUnavailable, SessionBusy
-from vmsystem.libraries.errors import LibraryError
 
 __all__ = [
     "EXIT_EXECUTION_FAILED",
     "EXIT_FAILURE",
     "CliError",
+    "is_library_error",
     "kept_session_hint",
     "parse_json_object",
     "report",
@@ -53,6 +54,13 @@ def parse_json_object(raw: str, what: str) -> dict[str, Any]:
     return value
 
 
+def is_library_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a library-cache error (:class:`vmsystem.libraries.errors.LibraryError`),
+    without importing the library modules in a command that never loaded them."""
+    errors = sys.modules.get("vmsystem.libraries.errors")
+    return errors is not None and isinstance(exc, errors.LibraryError)
+
+
 def report(exc: Exception, hints: Sequence[str] = ()) -> int:
     """Print the one-line report of ``exc`` to stderr, then any ``hints`` (what the error's
     details name: a kept session, the running execution); return the exit code."""
@@ -60,7 +68,7 @@ def report(exc: Exception, hints: Sequence[str] = ()) -> int:
         typer.echo(str(exc), err=True)
         for line in [*hints, *_detail_hints(exc)]:
             typer.echo(line, err=True)
-    elif isinstance(exc, ClientError | CliError | LibraryError):
+    elif isinstance(exc, ClientError | CliError) or is_library_error(exc):
         typer.echo(f"Error: {exc}", err=True)
     else:  # pragma: no cover - the caller only passes the types above
         raise exc

@@ -4,26 +4,41 @@ Global flags come before the subcommand, as with the original
 (``vm-system --server-url URL template create ...``, ``vm-system --db PATH serve``). Like the
 original's persistent flags they are also accepted after it (they are moved to the front before
 parsing), except after ``serve``, which has flags of its own.
+
+Each subcommand's module is imported when that command is used (or listed, by ``--help``): a
+command starts without loading the others' dependencies (the server stack, the library cache,
+asyncio, prompt_toolkit).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from vmsystem.cli import executions, files, kernel, libs, ops, sessions, templates
-from vmsystem.cli.failures import CliError, report
-from vmsystem.cli.mcp import mcp
-from vmsystem.cli.repl import repl
-from vmsystem.cli.serve import serve
+from vmsystem.cli.failures import CliError, is_library_error, report
 from vmsystem.cli.state import CliState
 from vmsystem.client import DEFAULT_SERVER_URL, ENV_AUTH_TOKEN, ENV_SERVER_URL, ClientError
-from vmsystem.libraries.errors import LibraryError
 
-__all__ = ["app", "main", "normalize_args"]
+__all__ = ["COMMANDS", "app", "main", "normalize_args"]
+
+#: The subcommands in the order help lists them: name -> (module, attribute), the attribute a
+#: Typer app (a command group) or a command function.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("vmsystem.cli.serve", "serve"),
+    "template": ("vmsystem.cli.templates", "app"),
+    "session": ("vmsystem.cli.sessions", "app"),
+    "exec": ("vmsystem.cli.executions", "app"),
+    "files": ("vmsystem.cli.files", "app"),
+    "repl": ("vmsystem.cli.repl", "repl"),
+    "ops": ("vmsystem.cli.ops", "app"),
+    "libs": ("vmsystem.cli.libs", "app"),
+    "mcp": ("vmsystem.cli.mcp", "mcp"),
+    "kernel": ("vmsystem.cli.kernel", "app"),
+}
 
 #: Global flags that take a value.
 GLOBAL_VALUE_FLAGS = ("--server-url", "--db", "--auth-token", "--log-level")
@@ -70,16 +85,49 @@ def normalize_args(args: Sequence[str]) -> list[str]:
     return moved + head + rest
 
 
+def _load(name: str) -> Any:
+    """The click command of subcommand ``name``, converted as the root converts its own: a
+    throwaway root with the same settings holds only it."""
+    module, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    holder = typer.Typer(
+        pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None
+    )
+    if isinstance(target, typer.Typer):
+        holder.add_typer(target, name=name)
+    else:
+        holder.command(name)(target)
+    holder.callback()(_holder_callback)
+    return typer.main.get_group(holder).commands[name]
+
+
+def _holder_callback() -> None:
+    """The throwaway root's (never run)."""
+
+
 class RootGroup(TyperGroup):
-    """The root command: normalises arguments and turns SDK errors into one-line reports."""
+    """The root command: normalises arguments, loads subcommands on use and turns SDK errors
+    into one-line reports."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, normalize_args(args))
 
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*COMMANDS, *(n for n in super().list_commands(ctx) if n not in COMMANDS)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            self.add_command(_load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (ClientError, CliError, LibraryError) as exc:
+        except (ClientError, CliError) as exc:
+            ctx.exit(report(exc))
+        except Exception as exc:
+            if not is_library_error(exc):
+                raise
             ctx.exit(report(exc))
 
 
@@ -158,18 +206,6 @@ def root(
         db=db,
         log_level=log_level,
     )
-
-
-app.command("serve")(serve)
-app.add_typer(templates.app, name="template")
-app.add_typer(sessions.app, name="session")
-app.add_typer(executions.app, name="exec")
-app.add_typer(files.app, name="files")
-app.command("repl")(repl)
-app.add_typer(ops.app, name="ops")
-app.add_typer(libs.app, name="libs")
-app.command("mcp")(mcp)
-app.add_typer(kernel.app, name="kernel")
 
 
 @app.command("help")

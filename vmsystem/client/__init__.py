@@ -4,10 +4,14 @@ Both cover every route of ``docs/http-api.md``, return the daemon's JSON as type
 (:mod:`vmsystem.client.types`), raise typed errors keyed by the error envelope's ``code``
 (:mod:`vmsystem.client.errors`) and follow event streams (SSE) with automatic resume.
 
-This package depends on httpx and the standard library only.
+This package depends on httpx and the standard library only. :class:`AsyncClient` (and
+asyncio with it) is imported on first use, so a synchronous program (the CLI) does not pay
+for it.
 """
 
-from ._async import AsyncClient
+from typing import TYPE_CHECKING, Any
+
+from . import _httpx  # noqa: F401  (first: httpx without its command-line tool)
 from ._base import DEFAULT_SERVER_URL, DEFAULT_TIMEOUT, ENV_AUTH_TOKEN, ENV_SERVER_URL
 from ._sse import is_terminal
 from ._sync import Client
@@ -56,6 +60,19 @@ from .errors import (
     Unprocessable,
     ValidationError,
 )
+
+if TYPE_CHECKING:
+    from ._async import AsyncClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AsyncClient":
+        from ._async import AsyncClient
+
+        globals()["AsyncClient"] = AsyncClient
+        return AsyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_SERVER_URL",

@@ -108,6 +108,7 @@ class AsyncClient:
             headers=self._config.headers(),
             timeout=self._config.httpx_timeout(),
             transport=transport,
+            verify=self._config.verify(),
         )
 
     @property

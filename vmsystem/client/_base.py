@@ -13,9 +13,9 @@ import tarfile
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import quote
+from urllib.request import getproxies
 
 import httpx
 
@@ -86,14 +86,9 @@ EVENTS_PAGE_SIZE = 1000
 API = "/api/v1"
 
 
-def _version() -> str:
-    try:
-        return metadata.version("vm-system")
-    except metadata.PackageNotFoundError:  # pragma: no cover - source checkout without install
-        return "0"
-
-
-USER_AGENT = f"vm-system-client/{_version()}"
+#: Without the package's version: reading the installed distribution's metadata would cost
+#: every command-line call a tenth of its start-up.
+USER_AGENT = "vm-system-client"
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
@@ -154,6 +149,13 @@ class ClientConfig:
             headers["Authorization"] = f"Bearer {self.token}"
         headers.update(self.extra_headers)
         return headers
+
+    def verify(self) -> bool:
+        """Whether to set up TLS verification: not for a daemon at a plain ``http://`` URL
+        reached without a proxy, where no TLS is ever used (loading the CA bundle would cost
+        every command-line call a tenth of a second); ``https://`` daemons are verified."""
+        plain = self.base_url.lower().startswith("http://")
+        return not plain or bool(getproxies())
 
     def httpx_timeout(self) -> httpx.Timeout:
         """Timeout of an ordinary request."""

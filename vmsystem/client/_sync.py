@@ -109,6 +109,7 @@ class Client:
             headers=self._config.headers(),
             timeout=self._config.httpx_timeout(),
             transport=transport,
+            verify=self._config.verify(),
         )
 
     @property
