@@ -19,6 +19,7 @@ from bench.measures import (
     search,
     sessions,
     sse,
+    termination,
     throughput,
 )
 
@@ -38,6 +39,7 @@ MEASURES: dict[str, ModuleType] = {
         memory,
         hosts,
         recovery,
+        termination,
         search,
         modules,
         cli,

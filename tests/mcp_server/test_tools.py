@@ -310,3 +310,16 @@ async def test_file_tools_carry_text_and_base64() -> None:
         assert [e["path"] for e in listed.structured_content["entries"]] == ["a.mjs", "b.bin"]
         missing = await mcp.call_tool("read_file", {"session_id": SESSION, "path": "nope"})
         assert missing.is_error and "FILE_NOT_FOUND" in missing.content[0].text  # type: ignore[union-attr]
+
+
+async def test_a_lone_surrogate_in_a_result_is_sent_as_its_escape() -> None:
+    value = {"type": "string", "preview": "a\ud800", "json": "a\ud800"}
+    backend = FakeBackend([console(1, "b\udc00")], execution("ok", result=value))
+    async with client(backend) as mcp:
+        result = await mcp.call_tool("run_js", {"session_id": SESSION, "code": "x"})
+    assert not result.is_error
+    data = result.structured_content
+    assert data is not None
+    assert data["console"] == [{"level": "log", "text": "b\\udc00"}]
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert "a\\ud800" in text and "b\\udc00" in text

@@ -67,6 +67,27 @@ def open_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     assert code == 0, d.output()
 
 
+def host_flags(request: pytest.FixtureRequest, kind: str) -> tuple[str, ...]:
+    """``serve`` flags for session hosts of ``kind``: ``process``, or ``ray`` on the test
+    session's local Ray cluster."""
+    if kind == "ray":
+        return ("--hosts", "ray", "--ray-address", request.getfixturevalue("ray_cluster"))
+    return ("--hosts", "process")
+
+
+@pytest.fixture(scope="module", params=["process", "ray"])
+def host_daemon(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Daemon]:
+    """A daemon with a token, on process hosts and on Ray hosts: for the attacks whose outcome
+    depends on where a session's code runs."""
+    root = tmp_path_factory.mktemp(f"hosts-{request.param}")
+    d = _start(root, *host_flags(request, request.param))
+    yield d
+    code, _ = d.terminate()
+    assert code == 0, d.output()
+
+
 @pytest.fixture
 def http(daemon: Daemon) -> Iterator[httpx.Client]:
     with daemon.client() as c:
@@ -277,12 +298,18 @@ def test_a_huge_sql_blob_stays_within_the_session_budget(
 
 # ---------------------------------------------------------------- the daemon's secrets
 def test_an_exec_child_cannot_read_the_daemon_environment(
-    daemon: Daemon, http: httpx.Client, worktree: Path
+    host_daemon: Daemon, worktree: Path
 ) -> None:
+    with host_daemon.client() as http:
+        _exec_child_sees_no_token(host_daemon, http, worktree)
+
+
+def _exec_child_sees_no_token(daemon: Daemon, http: httpx.Client, worktree: Path) -> None:
     assert daemon.process is not None
     t = http.post("/templates", json={"name": f"exec-{time.monotonic_ns()}"}).json()
     assert http.post(f"/templates/{t['id']}/modules", json={"name": "exec"}).status_code == 201
-    grant = {"kind": "exec", "name": "run", "enabled": True, "config": {"allow": ["cat", "ls"]}}
+    allow = {"allow": ["cat", "ls", "env"]}
+    grant = {"kind": "exec", "name": "run", "enabled": True, "config": allow}
     assert http.post(f"/templates/{t['id']}/capabilities", json=grant).status_code == 201
     s = http.post("/sessions", json={"template_id": t["id"], "worktree_path": str(worktree)})
     assert s.status_code == 201, s.text
@@ -297,6 +324,11 @@ def test_an_exec_child_cannot_read_the_daemon_environment(
     seen = r.json()["result"]["json"]
     assert TOKEN not in seen
     assert "No such file" in seen
+    env = "JSON.stringify(process.env) + '\\n' + require('exec').run('env', [])"
+    r = http.post("/executions/repl", json={"session_id": s.json()["id"], "input": env})
+    assert r.status_code == 201 and r.json()["status"] == "ok", r.text
+    assert "PATH=" in r.json()["result"]["json"]  # the child's environment was read
+    assert TOKEN not in r.text
     assert os.environ.get("VMSYSTEM_AUTH_TOKEN") != TOKEN  # the token is the daemon's alone
 
 
@@ -369,14 +401,15 @@ def test_a_damaged_database_is_left_as_found_at_sigterm(tmp_path: Path, worktree
     assert wal.stat().st_size > 0  # kept, not checkpointed into the file or deleted
 
 
+@pytest.mark.parametrize("hosts", ["process", "ray"])
 def test_a_run_whose_result_cannot_be_stored_is_refused_not_reported(
-    tmp_path: Path, worktree: Path
+    request: pytest.FixtureRequest, tmp_path: Path, worktree: Path, hosts: str
 ) -> None:
     """The file is damaged while a run goes on: its final write is refused, so the client
     gets 503 STORE_UNAVAILABLE naming the execution, never the result; the session is free."""
     from concurrent.futures import ThreadPoolExecutor
 
-    d = _start(tmp_path / "mid-run")
+    d = _start(tmp_path / "mid-run", *host_flags(request, hosts))
     try:
         with d.client() as c, ThreadPoolExecutor(1) as pool:
             session = _session(c, worktree, modules=("fs",))

@@ -99,10 +99,11 @@ def build_server(backend: Backend, *, version: str) -> Server[Any]:
         except Exception:
             _log.exception("MCP tool %s failed", tool.name)
             return _failure("INTERNAL", f"internal error in tool {tool.name}")
-        content: list[types.ContentBlock] = [types.TextContent(type="text", text=answer.text)]
+        text = _encodable(answer.text)
+        content: list[types.ContentBlock] = [types.TextContent(type="text", text=text)]
         for mime, data in answer.images:
             content.append(types.ImageContent(type="image", data=data, mime_type=mime))
-        return types.CallToolResult(content=content, structured_content=answer.data)
+        return types.CallToolResult(content=content, structured_content=_encodable(answer.data))
 
     async def list_resources(
         _ctx: ServerRequestContext[Any], _params: types.PaginatedRequestParams | None
@@ -170,3 +171,20 @@ def build_server(backend: Backend, *, version: str) -> Server[Any]:
         on_list_resource_templates=list_resource_templates,
         on_read_resource=read_resource,
     )
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with each lone surrogate in its strings written as the text ``\\udXXX``: a
+    JavaScript string may hold one (the API's JSON carries it as that escape), and the MCP
+    SDK's JSON encoder refuses it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value
