@@ -78,6 +78,18 @@ def test_ipynb_export_is_valid_with_streams_results_and_errors(
     assert [c.metadata.vmsystem.execution_id for c in cells] == ids
 
 
+def test_an_unhandled_rejection_exports_the_inputs_result_then_the_error(
+    vm: VmSystem, worktree: Path
+) -> None:
+    sid = _session(vm, worktree)
+    vm.executions.repl(sid, "console.log('before'); Promise.reject(new Error('lost')); 5")
+    (cell,) = _valid(vm.notebooks.notebook(sid)).cells
+    assert [o.output_type for o in cell.outputs] == ["stream", "execute_result", "error"]
+    assert cell.outputs[1].data["text/plain"] == "5"
+    assert (cell.outputs[2].ename, cell.outputs[2].evalue) == ("Error", "lost")
+    assert cell.metadata.vmsystem.status == "error"
+
+
 def test_ipynb_export_caps_cells_and_says_how_many_were_left_out(
     vm: VmSystem, worktree: Path
 ) -> None:

@@ -110,6 +110,7 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
         nbformat.v4.new_code_cell("console.log('hi'); console.error('oops')"),
         nbformat.v4.new_code_cell(f"display({{'image/svg+xml': '{SVG}', 'text/plain': 'chart'}})"),
         nbformat.v4.new_code_cell("throw new Error('x')"),
+        nbformat.v4.new_code_cell("Promise.reject(new Error('lost')); 5"),
     ]
     client = NotebookClient(
         nb,
@@ -131,6 +132,10 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
     assert outputs[4][0]["output_type"] == "error"
     assert outputs[4][0]["ename"] == "Error"
     assert outputs[4][0]["evalue"] == "x"
+    # An unhandled rejection: the cell's result, then the rejection as its error.
+    assert [o["output_type"] for o in outputs[5]] == ["execute_result", "error"]
+    assert outputs[5][0]["data"]["text/plain"] == "5"
+    assert outputs[5][1]["evalue"] == "lost"
     # The kernel shut down with the notebook: its session, in a managed worktree, is closed.
     (closed,) = [s for s in _sessions(daemon, "closed") if s["id"] not in closed_before]
     assert closed["worktree_managed"] is True

@@ -221,6 +221,9 @@ class VmSystemKernel(Kernel):
             content = {"execution_count": self.execution_count, "data": data, "metadata": {}}
             self._send("execute_result", content)
         elif kind == "exception":
+            result = payload.get("result")
+            if isinstance(result, dict):  # an unhandled rejection surfaced after the result
+                self._publish({**event, "type": "value", "payload": result})
             content = {
                 "ename": str(payload.get("name", "Error")),
                 "evalue": str(payload.get("message", "")),

@@ -155,10 +155,12 @@ def outputs_of(
     execution: Execution, events: Iterable[Event], execution_count: int | None
 ) -> list[dict[str, Any]]:
     """The outputs of one execution from its events, in order: console lines as ``stream``
-    outputs, ``display()`` bundles as ``display_data``, then the value or the error."""
+    outputs, ``display()`` bundles as ``display_data``, then the value or the error (after
+    the input's own result when the error is an unhandled rejection that surfaced after it)."""
     outputs: list[dict[str, Any]] = []
     console: list[tuple[str, str]] = []
     tail: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
     for event in events:
         if event.type is EventType.CONSOLE:
             level = str(event.payload.get("level", "log"))
@@ -174,7 +176,11 @@ def outputs_of(
             event.type is EventType.SYSTEM and event.payload.get("level") == "error"
         ):
             tail = error_output(event.payload)
+            shown = event.payload.get("result") if event.type is EventType.EXCEPTION else None
+            result = value_output(shown, execution_count) if isinstance(shown, dict) else None
     outputs.extend(_merge_streams(console))
+    if result is not None:
+        outputs.append(result)
     if tail is None and execution.status is not ExecutionStatus.OK and execution.error:
         tail = error_output(execution.error)  # a run whose terminal event is missing
     if tail is not None:
