@@ -111,6 +111,14 @@ ERROR_CODES: tuple[ErrorCode, ...] = (
         parent="NotFound",
     ),
     ErrorCode(
+        "HostNotFound",
+        "HOST_NOT_FOUND",
+        404,
+        "Session host not found",
+        "No session host of the daemon has this id (``GET /runtime/summary`` lists them).",
+        parent="NotFound",
+    ),
+    ErrorCode(
         "ExecutionNotFound",
         "EXECUTION_NOT_FOUND",
         404,

@@ -905,6 +905,20 @@ def test_patching_an_unknown_engine_is_engine_not_supported(
     assert_envelope(r, 422, "ENGINE_NOT_SUPPORTED")
 
 
+@produces("HOST_NOT_FOUND")
+def test_draining_an_unknown_host_is_host_not_found(client: TestClient) -> None:
+    r = client.post(f"{API}/runtime/hosts/nope/drain")
+    assert_envelope(r, 404, "HOST_NOT_FOUND")
+    assert r.json()["error"]["details"] == {"host_id": "nope"}
+
+
+@produces("CONFLICT")
+def test_draining_the_in_process_host_is_a_conflict(client: TestClient) -> None:
+    r = client.post(f"{API}/runtime/hosts/local/drain")
+    assert_envelope(r, 409, "CONFLICT")
+    assert "cannot be drained" in r.json()["error"]["message"]
+
+
 @produces("MEMORY_BUDGET_EXCEEDED")
 def test_a_mem_mb_above_a_hosts_budget_is_memory_budget_exceeded(
     client: TestClient, template: dict[str, Any]

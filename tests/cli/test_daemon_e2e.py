@@ -526,3 +526,23 @@ def test_modules_typescript_and_a_library_imported_by_name(
     ts_sid = _session_for(daemon, tid, root)
     default = daemon.cli("exec", "repl", ts_sid, "const k: number = 6; k * 7", check=True).stdout
     assert '"preview":"42"' in default, default
+
+
+def test_ops_drain_moves_a_hosts_sessions_with_their_state(
+    daemon: Daemon, vm: sdk.Client, tmp_path: Path
+) -> None:
+    template = vm.create_template(unique("drain"))
+    session = vm.create_session(template["name"], str(tmp_path))
+    sid, host = session["id"], session["host_id"]
+    assert host is not None
+    vm.run_repl(sid, "globalThis.k = 41")
+    out = daemon.cli("ops", "drain", host, check=True).stdout
+    assert out.startswith(f"host {host} drained and retired\n")
+    moved = vm.get_session(sid)
+    assert moved["status"] == "ready" and moved["host_id"] != host
+    assert f"{sid}  ready  on host {moved['host_id']}" in out
+    assert vm.run_repl(sid, "k + 1")["result"]["preview"] == "42"  # type: ignore[index]
+    assert host not in [h["id"] for h in vm.runtime_summary()["hosts"]]
+    missing = daemon.cli("ops", "drain", "no-such-host")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("api error (status=404, code=HOST_NOT_FOUND): ")

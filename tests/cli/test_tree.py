@@ -93,7 +93,7 @@ def test_template_subcommands() -> None:
 
 def test_exec_and_ops_subcommands() -> None:
     assert subcommands("exec") == {"repl", "run-file", "list", "get", "events", "cancel", "search"}
-    assert subcommands("ops") == {"health", "runtime-summary", "metrics", "db-version"}
+    assert subcommands("ops") == {"health", "runtime-summary", "drain", "metrics", "db-version"}
 
 
 def test_libs_subcommands() -> None:

@@ -27,6 +27,7 @@ CODES = {
     "EXECUTION_NOT_FOUND": (404, sdk.ExecutionNotFound),
     "DOWNLOAD_NOT_FOUND": (404, sdk.DownloadNotFound),
     "FILE_NOT_FOUND": (404, sdk.FileNotFound),
+    "HOST_NOT_FOUND": (404, sdk.HostNotFound),
     "ROUTE_NOT_FOUND": (404, sdk.RouteNotFound),
     "METHOD_NOT_ALLOWED": (405, sdk.MethodNotAllowed),
     "SESSION_NOT_READY": (409, sdk.SessionNotReady),

@@ -20,6 +20,7 @@ T, S, E = "t-1", "s-1", "e-1"
 ROUTES: list[tuple[str, tuple[Any, ...], dict[str, Any], str, str, dict[str, str], Any]] = [
     ("health", (), {}, "GET", "/api/v1/health", {}, None),
     ("runtime_summary", (), {}, "GET", "/api/v1/runtime/summary", {}, None),
+    ("drain_host", ("h-1",), {}, "POST", "/api/v1/runtime/hosts/h-1/drain", {}, None),
     ("list_templates", (), {}, "GET", "/api/v1/templates", {}, None),
     ("create_template", ("demo",), {}, "POST", "/api/v1/templates", {}, {"name": "demo"}),
     (
@@ -340,7 +341,7 @@ STREAM_ROUTES = {
 
 
 def _shape(path: str) -> str:
-    return re.sub(r"/(t-1|s-1|e-1|c-1|sf-1|d-1|fs|lodash@4\.17\.21)(?=/|$)", "/{}", path)
+    return re.sub(r"/(t-1|s-1|e-1|c-1|sf-1|d-1|h-1|fs|lodash@4\.17\.21)(?=/|$)", "/{}", path)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from vmsystem.hosts import HostPool, LostCallback, RuntimeSpec, SessionRuntime, wire
+from vmsystem.hosts import (
+    HostPool,
+    LostCallback,
+    RuntimeSpec,
+    SessionRuntime,
+    UnknownHost,
+    wire,
+)
 from vmsystem.hosts.supervisor import Slot, Supervisor
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.runtime import EngineError
@@ -235,6 +242,24 @@ def test_sessions_mem_mb_is_budgeted_per_host() -> None:
             pool.start_runtime(spec(mem_mb=4096), Lost())
         big[0].close()  # room again on host 1
         assert pool.start_runtime(spec(mem_mb=1024), Lost()).host_id == "1"
+    finally:
+        pool.close()
+
+
+def test_a_drained_host_takes_no_session_and_retiring_it_keeps_the_pools_count() -> None:
+    launcher = _Launcher()
+    pool = _supervisor(launcher, processes=2, sessions_per_host=4)
+    try:
+        pool.drain("1")
+        assert [pool.start_runtime(spec(), Lost()).host_id for _ in range(2)] == ["2", "2"]
+        with pytest.raises(UnknownHost):
+            pool.drain("9")
+        pool.retire("1")
+        assert launcher.spawned[0].stopped
+        assert [h.id for h in pool.hosts()] == ["2", "3"]  # one started in its place
+        pool.retire("1")  # already gone: nothing happens
+        pool.drain("2")
+        assert pool.start_runtime(spec(), Lost()).host_id == "3"
     finally:
         pool.close()
 

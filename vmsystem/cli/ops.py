@@ -11,7 +11,8 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="ops",
-    help="Operate the daemon: health, runtime summary, Prometheus metrics, schema version.",
+    help="Operate the daemon: health, runtime summary, host drain, Prometheus metrics, schema "
+    "version.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -29,6 +30,29 @@ def runtime_summary(ctx: typer.Context, output: OutputOption = OutputFormat.text
     """Print live sessions, running executions, engine, version, uptime and database as JSON."""
     summary = client_of(ctx).runtime_summary()
     render(output, summary, lambda: echo(pretty(summary)))
+
+
+@app.command("drain")
+def drain(
+    ctx: typer.Context,
+    host: str = typer.Argument(..., help="The host's id (as `ops runtime-summary` lists hosts)."),
+    output: OutputOption = OutputFormat.text,
+) -> None:
+    """Move a session host's sessions to other hosts by replay, then retire the host.
+
+    Each session is rebuilt on another host from its template, startup files and a replay of
+    its executions (a template with recovery policy off leaves its session crashed); draining
+    the only host starts a new one. Prints one line per session: id, status, new host.
+    """
+    answer = client_of(ctx).drain_host(host)
+
+    def text() -> None:
+        echo(f"host {answer['host_id']} drained and retired")
+        for s in answer["sessions"]:
+            where = f"on host {s['host_id']}" if s["host_id"] else s.get("last_error") or ""
+            echo(f"{s['session_id']}  {s['status']}  {where}".rstrip())
+
+    render(output, answer, text)
 
 
 @app.command("metrics")

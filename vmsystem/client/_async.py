@@ -39,6 +39,7 @@ from .types import (
     FileEntry,
     FileListing,
     Health,
+    HostDrain,
     LibraryDownload,
     LibraryInfo,
     ModuleInfo,
@@ -164,6 +165,11 @@ class AsyncClient:
     async def runtime_summary(self) -> RuntimeSummary:
         """``GET /api/v1/runtime/summary``: live sessions, running executions, version, db."""
         return await self._call(Routes.runtime_summary())
+
+    async def drain_host(self, host_id: str) -> HostDrain:
+        """``POST /api/v1/runtime/hosts/{id}/drain``: move the host's sessions to other hosts
+        by replay, then retire it (HostNotFound for an unknown id)."""
+        return await self._call(Routes.drain_host(host_id))
 
     async def metrics(self) -> str:
         """``GET /metrics``: Prometheus text."""

@@ -34,6 +34,7 @@ from .types import (
     FileEntry,
     FileListing,
     Health,
+    HostDrain,
     LibraryDownload,
     LibraryInfo,
     ModuleInfo,
@@ -285,6 +286,10 @@ class Routes:
     @staticmethod
     def runtime_summary() -> Call[RuntimeSummary]:
         return Call("GET", f"{API}/runtime/summary")
+
+    @staticmethod
+    def drain_host(host_id: str) -> Call[HostDrain]:
+        return Call("POST", f"{API}/runtime/hosts/{_seg(host_id)}/drain")
 
     @staticmethod
     def metrics() -> Call[str]:

@@ -20,6 +20,7 @@ The daemon answers every failure with one envelope,
         ├── NotFound
         │   ├── TemplateNotFound       TEMPLATE_NOT_FOUND (404)
         │   ├── SessionNotFound        SESSION_NOT_FOUND (404)
+        │   ├── HostNotFound           HOST_NOT_FOUND (404)
         │   ├── ExecutionNotFound      EXECUTION_NOT_FOUND (404)
         │   ├── DownloadNotFound       DOWNLOAD_NOT_FOUND (404)
         │   ├── FileNotFound           FILE_NOT_FOUND (404)
@@ -81,6 +82,7 @@ __all__ = [
     "FileNotFound",
     "ForkPointInvalid",
     "HeadersTooLarge",
+    "HostNotFound",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
@@ -166,6 +168,13 @@ class SessionNotFound(NotFound):
     """404 SESSION_NOT_FOUND: The session does not exist."""
 
     error_code = "SESSION_NOT_FOUND"
+
+
+class HostNotFound(NotFound):
+    """404 HOST_NOT_FOUND: No session host of the daemon has this id (``GET /runtime/summary``
+    lists them)."""
+
+    error_code = "HOST_NOT_FOUND"
 
 
 class ExecutionNotFound(NotFound):
@@ -370,6 +379,7 @@ ERRORS_BY_CODE: dict[str, type[APIError]] = {
     "CROSS_SITE_REQUEST": CrossSiteRequest,
     "TEMPLATE_NOT_FOUND": TemplateNotFound,
     "SESSION_NOT_FOUND": SessionNotFound,
+    "HOST_NOT_FOUND": HostNotFound,
     "EXECUTION_NOT_FOUND": ExecutionNotFound,
     "DOWNLOAD_NOT_FOUND": DownloadNotFound,
     "FILE_NOT_FOUND": FileNotFound,

@@ -17,6 +17,7 @@ __all__ = [
     "Completion",
     "DbInfo",
     "DeterministicSettings",
+    "DrainedSession",
     "EngineInfo",
     "Event",
     "Execution",
@@ -29,6 +30,7 @@ __all__ = [
     "FileListing",
     "ForkDivergence",
     "Health",
+    "HostDrain",
     "HostInfo",
     "LibraryDownload",
     "LibraryDownloadItem",
@@ -453,6 +455,24 @@ class HostInfo(TypedDict):
     rss_bytes: int | None
     alive: bool
     restarts: int
+
+
+class DrainedSession(TypedDict):
+    """A session of a drained host, after the move."""
+
+    session_id: str
+    status: str | None
+    host_id: str | None
+    replayed: int | None
+    last_error: str | None
+
+
+class HostDrain(TypedDict):
+    """``POST /runtime/hosts/{id}/drain``."""
+
+    host_id: str
+    retired: bool
+    sessions: list[DrainedSession]
 
 
 class RuntimeSummary(TypedDict):

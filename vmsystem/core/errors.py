@@ -18,6 +18,7 @@ back to its own typed errors, generated from the same table; the CLI prints them
     ├── NotFound
     │   ├── TemplateNotFound       TEMPLATE_NOT_FOUND
     │   ├── SessionNotFound        SESSION_NOT_FOUND
+    │   ├── HostNotFound           HOST_NOT_FOUND
     │   ├── ExecutionNotFound      EXECUTION_NOT_FOUND
     │   ├── DownloadNotFound       DOWNLOAD_NOT_FOUND
     │   ├── FileNotFound           FILE_NOT_FOUND
@@ -64,6 +65,7 @@ __all__ = [
     "FileNotFound",
     "ForkPointInvalid",
     "HeadersTooLarge",
+    "HostNotFound",
     "IdempotencyInProgress",
     "IdempotencyKeyReused",
     "InternalError",
@@ -153,6 +155,13 @@ class SessionNotFound(NotFound):
 
     code = "SESSION_NOT_FOUND"
     default_message = "Session not found"
+
+
+class HostNotFound(NotFound):
+    """No session host of the daemon has this id (``GET /runtime/summary`` lists them)."""
+
+    code = "HOST_NOT_FOUND"
+    default_message = "Session host not found"
 
 
 class ExecutionNotFound(NotFound):

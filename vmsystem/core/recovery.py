@@ -165,6 +165,30 @@ class RecoveryService:
             future.result(timeout=self.config.max_replay_s * 2 + 120)
         return self._registry.get(session_id)
 
+    def relocate(self, session_id: str, cause: str, *, busy_timeout: float) -> Recovery | None:
+        """Move a live session to another host by replay (a drain): wait up to
+        ``busy_timeout`` seconds for its run in flight to end, let go of its runtime and
+        rebuild it as after a loss, ``cause`` naming why (its policy applies: ``off`` leaves it
+        ``crashed``). Executions sent meanwhile wait for the rebuild. Returns what was
+        replayed; None when it was not live, stayed busy, or is ``crashed`` instead (its row
+        says why). The host it leaves must take no new session (the caller drains it)."""
+        live = self._registry.get(session_id)
+        if live is None or self._closed:
+            return None
+        if not live.busy.acquire(timeout=busy_timeout):
+            return None
+        try:
+            with self._sessions.locks.hold(session_id):
+                if self._registry.get(session_id) is not live:
+                    return None
+                self._registry.pop(session_id)
+                self._store.update_session(session_id, status=SessionStatus.STARTING)
+                future = self._submit(session_id, cause)
+        finally:
+            live.busy.release()
+        live.dispose()
+        return future.result(timeout=self.config.max_replay_s * 2 + 120)
+
     def wait(self, session_id: str, timeout: float) -> None:
         """Wait (at most ``timeout`` seconds) for a recovery of the session in progress."""
         with self._lock:

@@ -22,6 +22,7 @@ from types import TracebackType
 from vmsystem import __version__
 from vmsystem.core.completions import CompletionService
 from vmsystem.core.downloads import LibraryDownloads
+from vmsystem.core.drain import HostDrain
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.exports import ExportService
@@ -135,6 +136,8 @@ class VmSystem:
         self.recoveries = RecoveryService(
             store, self.sessions, self.executions, self.registry, self.lost, recovery
         )
+        #: Moves a host's sessions to other hosts by replay and retires it.
+        self.drains = HostDrain(store, self.hosts, self.registry, self.recoveries)
         self.notebooks = NotebookService(
             self.sessions, self.executions, lambda: self.engine.version
         )

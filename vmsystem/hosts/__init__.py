@@ -16,6 +16,7 @@ from vmsystem.hosts.base import (
     OutcomeCallback,
     RuntimeSpec,
     SessionRuntime,
+    UnknownHost,
 )
 from vmsystem.hosts.registry import default_processes, open_hosts
 
@@ -32,6 +33,7 @@ __all__ = [
     "OutcomeCallback",
     "RuntimeSpec",
     "SessionRuntime",
+    "UnknownHost",
     "default_processes",
     "open_hosts",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "OutcomeCallback",
     "RuntimeSpec",
     "SessionRuntime",
+    "UnknownHost",
     "deliver_outcome",
     "wait_for_outcome",
 ]
@@ -73,6 +74,10 @@ LostCallback = Callable[[str], None]
 
 #: ``on_outcome(outcome)``: a run started with :meth:`SessionRuntime.start_run` has ended.
 OutcomeCallback = Callable[[Outcome], None]
+
+
+class UnknownHost(LookupError):
+    """No host of the pool has this id."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +195,18 @@ class HostPool(Protocol):
         and ``ray`` what the first host's Ready named (waiting for it if no host is ready yet,
         starting one if there is none), so the daemon never loads V8 itself. EngineError if no
         host can start."""
+        ...
+
+    def drain(self, host_id: str) -> None:
+        """Place no new session on the host (a drain moves its sessions, then
+        :meth:`retire` stops it). Raises :class:`UnknownHost`, or EngineError when this pool
+        cannot move sessions off its host (``inprocess``)."""
+        ...
+
+    def retire(self, host_id: str) -> None:
+        """Stop a drained host (runtimes still on it are lost) and, if the pool then keeps
+        fewer than its ``processes`` hosts, start one in its place. Nothing happens if the host
+        is already gone."""
         ...
 
     def remove_worktree(self, path: str) -> None:

@@ -15,6 +15,7 @@ from vmsystem.hosts.base import (
     HostInfo,
     LostCallback,
     RuntimeSpec,
+    UnknownHost,
 )
 from vmsystem.hosts.local import LocalRuntime, build_runtime
 from vmsystem.hosts.procfs import rss_bytes
@@ -90,6 +91,19 @@ class InProcessPool:
                 restarts=0,
             )
         ]
+
+    def drain(self, host_id: str) -> None:
+        """Refused: every session lives in this process, there is no other host to move it
+        to (UnknownHost for an id other than ``local``)."""
+        if host_id != LOCAL_HOST_ID:
+            raise UnknownHost(host_id)
+        raise EngineError(
+            "the in-process host cannot be drained: every session lives in the daemon's own "
+            "process (use --hosts process or ray)"
+        )
+
+    def retire(self, host_id: str) -> None:
+        """Nothing to stop: the in-process host is this process (see :meth:`drain`)."""
 
     def remove_worktree(self, path: str) -> None:
         """Delete a managed worktree (this process holds every session's)."""

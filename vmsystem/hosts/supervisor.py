@@ -13,7 +13,9 @@ supervisor alone decides where sessions go and when hosts start and stop:
   outside the lock), so two concurrent starts on a full pool add one host, and the second start
   reserves a place on it.
 - **Retirement**: a slot beyond ``processes`` is retired (its host stopped) when its last
-  session closes.
+  session closes. A **drained** slot takes no new session; :meth:`Supervisor.retire` then
+  stops it (the core has moved its sessions) and starts a slot in its place if fewer than
+  ``processes`` remain.
 - **Restart**: when a host that had started dies, its slot gets a new incarnation under the same
   id (``restarts`` counts them). A host that dies before its ``Ready`` is not restarted (it
   would fail again): its slot is dropped, and a later start adds a new one.
@@ -39,6 +41,7 @@ from vmsystem.hosts.base import (
     LostCallback,
     RuntimeSpec,
     SessionRuntime,
+    UnknownHost,
 )
 from vmsystem.hosts.watchdog import Watchdog
 from vmsystem.runtime import EngineError
@@ -128,6 +131,8 @@ class Slot(Generic[H]):
         self.id = host_id
         self.restarts = 0
         self.retired = False
+        #: Takes no new session (it is being drained).
+        self.draining = False
         #: Places (and their ``mem_mb``) taken by starts under way on this slot.
         self.reserved = 0
         self.reserved_mb = 0
@@ -221,7 +226,9 @@ class Supervisor(Generic[H]):
         candidates = [
             s
             for s in self._active()
-            if self._fits(s, mem_mb) and (self.launcher.alive(s.host) or not s.host.ready.is_set())
+            if not s.draining
+            and self._fits(s, mem_mb)
+            and (self.launcher.alive(s.host) or not s.host.ready.is_set())
         ]
         slot = min(candidates, key=lambda s: (s.load, int(s.id))) if candidates else self._add()
         slot.reserved += 1
@@ -293,6 +300,27 @@ class Supervisor(Generic[H]):
             slot.retired = True
             self._slots.remove(slot)
             host = slot.host
+        self.launcher.stop(host)
+
+    def drain(self, host_id: str) -> None:
+        """Place no new session on the host (see :meth:`HostPool.drain`)."""
+        with self.lock:
+            slot = next((s for s in self._active() if s.id == host_id), None)
+            if slot is None:
+                raise UnknownHost(host_id)
+            slot.draining = True
+
+    def retire(self, host_id: str) -> None:
+        """Stop a drained host, keeping ``processes`` hosts (see :meth:`HostPool.retire`)."""
+        with self.lock:
+            slot = next((s for s in self._active() if s.id == host_id), None)
+            if slot is None or self.closing:
+                return
+            slot.retired = True
+            self._slots.remove(slot)
+            host = slot.host
+            if len(self._active()) < self.processes:
+                self._add()
         self.launcher.stop(host)
 
     # ------------------------------------------------------------------ the pool

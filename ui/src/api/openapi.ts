@@ -615,6 +615,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runtime/hosts/{host_id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a session host's sessions to other hosts by replay, then retire it */
+        post: operations["drain_host_api_v1_runtime_hosts__host_id__drain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/metadata/modules": {
         parameters: {
             query?: never;
@@ -899,7 +916,7 @@ export interface components {
         /** ErrorBody */
         ErrorBody: {
             /** @enum {string} */
-            code: "CONFLICT" | "CROSS_SITE_REQUEST" | "DOWNLOAD_NOT_FOUND" | "ENGINE_NOT_SUPPORTED" | "EXECUTION_NOT_FOUND" | "FILE_NOT_FOUND" | "HEADERS_TOO_LARGE" | "IDEMPOTENCY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "INVALID_ARCHIVE" | "INVALID_FORK_POINT" | "INVALID_HOST" | "INVALID_PATH" | "INVALID_REQUEST" | "LIBRARY_NOT_CACHED" | "LIBRARY_NOT_FOUND" | "MEMORY_BUDGET_EXCEEDED" | "METHOD_NOT_ALLOWED" | "MODULE_NOT_ALLOWED" | "OUTPUT_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "ROUTE_NOT_FOUND" | "SESSION_ACTIVE" | "SESSION_BUSY" | "SESSION_NOT_FOUND" | "SESSION_NOT_READY" | "STARTUP_FAILED" | "STARTUP_MODE_UNSUPPORTED" | "STORE_UNAVAILABLE" | "TEMPLATE_IN_USE" | "TEMPLATE_NOT_FOUND" | "TOO_MANY_SESSIONS" | "UNAUTHORIZED" | "VALIDATION_ERROR";
+            code: "CONFLICT" | "CROSS_SITE_REQUEST" | "DOWNLOAD_NOT_FOUND" | "ENGINE_NOT_SUPPORTED" | "EXECUTION_NOT_FOUND" | "FILE_NOT_FOUND" | "HEADERS_TOO_LARGE" | "HOST_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL" | "INVALID_ARCHIVE" | "INVALID_FORK_POINT" | "INVALID_HOST" | "INVALID_PATH" | "INVALID_REQUEST" | "LIBRARY_NOT_CACHED" | "LIBRARY_NOT_FOUND" | "MEMORY_BUDGET_EXCEEDED" | "METHOD_NOT_ALLOWED" | "MODULE_NOT_ALLOWED" | "OUTPUT_LIMIT_EXCEEDED" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "ROUTE_NOT_FOUND" | "SESSION_ACTIVE" | "SESSION_BUSY" | "SESSION_NOT_FOUND" | "SESSION_NOT_READY" | "STARTUP_FAILED" | "STARTUP_MODE_UNSUPPORTED" | "STORE_UNAVAILABLE" | "TEMPLATE_IN_USE" | "TEMPLATE_NOT_FOUND" | "TOO_MANY_SESSIONS" | "UNAUTHORIZED" | "VALIDATION_ERROR";
             message: string;
             details?: {
                 [key: string]: unknown;
@@ -2476,6 +2493,37 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description An error: the envelope of docs/errors.md */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    drain_host_api_v1_runtime_hosts__host_id__drain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

@@ -25,6 +25,14 @@ def summary(request: Request) -> Response:
     return json_response(vm(request).summary())
 
 
+@router.post(
+    "/runtime/hosts/{host_id}/drain",
+    summary="Move a session host's sessions to other hosts by replay, then retire it",
+)
+def drain_host(request: Request, host_id: str) -> Response:
+    return json_response(vm(request).drains.drain(host_id))
+
+
 @router.get("/metadata/modules", summary="Native modules templates can expose")
 def modules() -> Response:
     return json_response(
