@@ -1,7 +1,7 @@
 """A live UI in Debian's Chromium: History follows the session event stream (an execution run by
 another client appears without a reload); readable counts and outcomes (limits state their value);
 startup rows name their file; limit validation marks every bad field; checkboxes save at once
-everywhere; History at 390 px."""
+everywhere; the template editor's idle timeout; History at 390 px."""
 
 from __future__ import annotations
 
@@ -167,3 +167,34 @@ def test_the_repl_language_setting_saves_at_once(page: Any) -> None:
     expect(page.get_by_test_id("toast").filter(has_text="Settings saved")).to_be_visible()
     page.reload()
     expect(page.get_by_test_id("runtime-language")).to_have_value("typescript")
+
+
+def test_the_template_editor_sets_its_sessions_idle_timeout(
+    page: Any, web_daemon: WebDaemon
+) -> None:
+    template_id = create_template(page, f"idle-{uuid.uuid4().hex[:8]}")
+    idle = page.get_by_test_id("idle-timeout-input")
+    expect(idle).to_have_value("")  # the daemon's default
+    idle.fill("-5")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("idle-invalid")).to_have_text(
+        "Idle timeout must be a number of seconds from 0 to 2592000, or empty."
+    )
+    expect(idle).to_have_attribute("aria-invalid", "true")
+    idle.fill("90")
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("toast").filter(has_text="Settings saved")).to_be_visible()
+    expect(page.get_by_test_id("settings-save")).to_be_disabled()
+    expect(page.get_by_test_id("idle-invalid")).to_have_count(0)
+    with web_daemon.api() as http:
+        settings = http.get(f"/templates/{template_id}").json()["settings"]
+    assert settings["session"] == {"idle_timeout_s": 90}
+    page.reload()
+    expect(page.get_by_test_id("idle-timeout-input")).to_have_value("90")
+    screenshot(page, "template-idle-timeout")
+    page.get_by_test_id("idle-timeout-input").fill("")  # back to the daemon's default
+    page.get_by_test_id("settings-save").click()
+    expect(page.get_by_test_id("settings-save")).to_be_disabled()
+    with web_daemon.api() as http:
+        settings = http.get(f"/templates/{template_id}").json()["settings"]
+    assert settings["session"] == {"idle_timeout_s": None}

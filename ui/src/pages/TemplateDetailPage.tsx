@@ -19,6 +19,7 @@ import {
   type LibraryInfo,
   type LimitKey,
   type Settings,
+  type SettingsPatch,
   type StartupFile,
   type Template,
 } from '../api/types';
@@ -36,6 +37,14 @@ const LIMIT_LABELS: Record<LimitKey, { label: string; unit: string; help: string
   max_events: { label: 'Events', unit: 'events', help: 'Events one execution may produce.' },
   max_output_kb: { label: 'Output', unit: 'KB', help: 'Console output one execution may produce.' },
 };
+
+/** The longest idle timeout a template may set (30 days, as the daemon checks). */
+const MAX_IDLE_TIMEOUT_S = 30 * 24 * 3600;
+
+/** The idle-timeout field's text for a stored value (null: empty, the daemon's default). */
+function idleText(value: number | null | undefined): string {
+  return value === null || value === undefined ? '' : String(value);
+}
 
 /** Shared invalidation after any change to a template. */
 function useTemplateChanged(id: string) {
@@ -214,6 +223,9 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   const consoleOn = settings.runtime?.console ?? true;
   const strict = settings.runtime?.strict ?? false;
   const [invalid, setInvalid] = useState<LimitKey[]>([]);
+  const storedIdle = idleText(settings.session?.idle_timeout_s);
+  const [idle, setIdle] = useState(storedIdle);
+  const [idleInvalid, setIdleInvalid] = useState(false);
   const changed = useTemplateChanged(templateId);
   const toast = useToast();
   const save = useMutation({
@@ -256,7 +268,7 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
   });
   const language: Language = pendingLanguage ?? settings.runtime?.language ?? 'javascript';
 
-  const dirty = LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? ''));
+  const dirty = LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? '')) || idle.trim() !== storedIdle;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -268,16 +280,24 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
       if (!raw || !Number.isInteger(n) || n <= 0) bad.push(k);
       else if (n !== settings.limits?.[k]) parsed[k] = n;
     }
+    // Empty: no idle timeout of the template's own (the daemon's defaults); 0: never.
+    const idleRaw = idle.trim();
+    const idleValue = idleRaw === '' ? null : Number(idleRaw);
+    const idleBad = idleValue !== null && (!Number.isFinite(idleValue) || idleValue < 0 || idleValue > MAX_IDLE_TIMEOUT_S);
     // Every bad field is marked at once, not the first one per submit.
     setInvalid(bad);
-    if (bad.length) return;
-    if (!Object.keys(parsed).length) return;
-    save.mutate({ settings: { limits: parsed } });
+    setIdleInvalid(idleBad);
+    if (bad.length || idleBad) return;
+    const patch: SettingsPatch = {};
+    if (Object.keys(parsed).length) patch.limits = parsed;
+    if (idleRaw !== storedIdle) patch.session = { idle_timeout_s: idleValue };
+    if (!Object.keys(patch).length) return;
+    save.mutate({ settings: { ...patch } });
   };
 
   return (
     <section className="card" aria-labelledby="settings-title">
-      <h2 id="settings-title">Limits and runtime</h2>
+      <h2 id="settings-title">Settings</h2>
       <form onSubmit={submit} data-testid="limits-form" noValidate>
         <fieldset className="fieldset">
           <legend>Limits per execution</legend>
@@ -305,6 +325,31 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
               </label>
             ))}
           </div>
+        </fieldset>
+        <fieldset className="fieldset">
+          <legend>Sessions</legend>
+          <label className="field">
+            <span>
+              Idle timeout <span className="muted">(s)</span>
+            </span>
+            <input
+              type="number"
+              inputMode="decimal"
+              min={0}
+              step="any"
+              name="idle_timeout_s"
+              placeholder="daemon default"
+              value={idle}
+              onChange={(e) => setIdle(e.target.value)}
+              data-testid="idle-timeout-input"
+              aria-invalid={idleInvalid || undefined}
+              aria-describedby={idleInvalid ? 'help-idle idle-invalid' : 'help-idle'}
+            />
+            <small id="help-idle" className="help">
+              A session with no execution, completion or file request for this long is closed. 0: never; empty: the
+              daemon&apos;s default. <code>session.idle_timeout_s</code>
+            </small>
+          </label>
         </fieldset>
         <fieldset className="fieldset">
           <legend>Runtime</legend>
@@ -352,6 +397,11 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
             </select>
           </label>
         </fieldset>
+        {idleInvalid && (
+          <p className="field-error" role="alert" id="idle-invalid" data-testid="idle-invalid">
+            Idle timeout must be a number of seconds from 0 to {MAX_IDLE_TIMEOUT_S}, or empty.
+          </p>
+        )}
         {invalid.length > 0 && (
           <p className="field-error" role="alert" id="limits-invalid" data-testid="limits-invalid">
             {invalid.map((k) => LIMIT_LABELS[k].label).join(', ')} must be {invalid.length === 1 ? 'a whole number' : 'whole numbers'}{' '}
@@ -360,7 +410,7 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
         )}
         <div className="row gap">
           <button type="submit" className="btn btn-primary" disabled={!dirty || save.isPending} data-testid="settings-save">
-            {save.isPending ? 'Saving…' : 'Save limits'}
+            {save.isPending ? 'Saving…' : 'Save'}
           </button>
           {dirty && <span className="muted">Unsaved changes</span>}
         </div>
