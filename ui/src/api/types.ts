@@ -301,6 +301,10 @@ export interface ExceptionPayload {
   name: string;
   message: string;
   stack?: string | null;
+  /** An unhandled promise rejection (settings.runtime.unhandled_rejections = "throw"). */
+  unhandled?: boolean;
+  /** ... and the input's own result, when the rejection surfaced after it. */
+  result?: ValuePayload;
 }
 
 /** Limit, cancellation or restart outcome stored in `execution.error`. */

@@ -163,6 +163,25 @@ describe('WorkbenchPage', () => {
     expect(view.byTestId('exception-stack').textContent).toContain('at <repl>:1:1');
   });
 
+  it('shows an unhandled rejection after the input\'s result', async () => {
+    daemon.on('POST', '/api/v1/executions/repl', () => jsonResponse(exec(), 202));
+    const exc = {
+      name: 'Error',
+      message: 'lost',
+      stack: 'Error: lost\n    at <anonymous>:1:16',
+      unhandled: true,
+      result: { type: 'number', preview: '5', inspect: '5', json: 5 },
+    };
+    daemon.on('GET', /\/api\/v1\/executions\/e1\/events\/stream/, () => streamResponse([sse(ev(1, 'exception', exc))]));
+    daemon.on('GET', '/api/v1/executions/e1', exec({ status: 'error', error: exc }));
+    const view = await mount();
+    await click(view.byTestId('run-button'));
+    await waitFor(() => expect(view.byTestId('execution-status').textContent).toBe('error'));
+    expect(view.byTestId('unhandled-result').textContent).toContain('5');
+    expect(view.byTestId('exception-unhandled').textContent).toBe('unhandled rejection');
+    expect(view.byTestId('exception-message').textContent).toBe('lost');
+  });
+
   it('shows API errors with code and message', async () => {
     daemon.on('POST', '/api/v1/executions/repl', () =>
       jsonResponse({ error: { code: 'SESSION_BUSY', message: 'Session is busy', details: { session_id: 's1' } } }, 409),

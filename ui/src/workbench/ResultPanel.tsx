@@ -52,7 +52,21 @@ export function ErrorView({ error, limits }: { error: ExecutionError; limits?: P
   if (isException(error)) {
     return (
       <div className="exception-view" data-testid="result-exception">
+        {error.result && (
+          // An unhandled rejection that surfaced after the input's result: both are shown, as
+          // node's REPL prints the result and then `Uncaught ...`.
+          <div data-testid="unhandled-result">
+            <ValueView value={error.result} />
+          </div>
+        )}
         <p className="exception-title">
+          {error.unhandled && (
+            <>
+              <span className="tag" data-testid="exception-unhandled">
+                unhandled rejection
+              </span>{' '}
+            </>
+          )}
           <strong data-testid="exception-name">{error.name}</strong>: <span data-testid="exception-message">{error.message}</span>
         </p>
         {error.stack && (
