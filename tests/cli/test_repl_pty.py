@@ -257,6 +257,24 @@ def test_a_syntax_error_shows_its_line_and_a_caret_under_its_column(
     child.expect(pexpect.EOF)
 
 
+def test_a_session_closed_by_its_idle_timeout_says_why_at_the_next_input(
+    daemon: Daemon, template: str, tmp_path: Path
+) -> None:
+    with sdk.Client(daemon.url) as vm:
+        session_id = vm.create_session(template, str(tmp_path), idle_timeout_s=1)["id"]
+        child = spawn(daemon, tmp_path / "data", session_id)
+        deadline = time.monotonic() + 60
+        while vm.get_session(session_id)["status"] != "closed":
+            assert time.monotonic() < deadline, "the idle session was not closed"
+            time.sleep(0.2)
+    child.sendline("1 + 1")
+    child.expect_exact(
+        "The session is closed (closed after 1 s without activity (idle timeout)): .exit"
+    )
+    child.sendline(".exit")
+    child.expect(pexpect.EOF)
+
+
 def test_ctrl_c_twice_on_an_empty_line_leaves(daemon: Daemon, session: str, tmp_path: Path) -> None:
     child = spawn(daemon, tmp_path / "data", session)
     at_prompt(child)

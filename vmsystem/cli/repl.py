@@ -237,7 +237,19 @@ class Repl:
         if exc.code == "SESSION_BUSY" and isinstance(running, str):
             _err(f"Running execution: {running}")
         if isinstance(exc, SessionNotReady):
-            _err("The session is not ready: .restart it, or .exit")
+            _err(self._not_ready_hint(exc))
+
+    def _not_ready_hint(self, exc: SessionNotReady) -> str:
+        """What to do about a session that is not ready; a closed one says why it closed (its
+        idle timeout, for one left alone)."""
+        if exc.details.get("status") != "closed":
+            return "The session is not ready: .restart it, or .exit"
+        try:
+            reason = self.client.get_session(self.session_id).get("last_error")
+        except ClientError:
+            reason = None
+        why = f" ({reason})" if reason else ""
+        return f"The session is closed{why}: .exit, then start another (vm-system repl --new)"
 
     def command(self, line: str) -> bool:
         """Handle a dot-command; returns ``False`` when the REPL should end."""
