@@ -138,6 +138,18 @@ describe('App', () => {
     expect(view.byTestId('template-create-error').dataset.code).toBe('CONFLICT');
   });
 
+  it('saves the unhandled-rejections mode at once', async () => {
+    daemon.on('PATCH', '/api/v1/templates/t1', () => jsonResponse(TEMPLATE));
+    const view = mountAt('/templates/t1');
+    await waitFor(() => view.byTestId('runtime-unhandled-rejections'));
+    expect((view.byTestId('runtime-unhandled-rejections') as HTMLSelectElement).value).toBe('throw');
+    await setValue(view.byTestId('runtime-unhandled-rejections'), 'warn');
+    await waitFor(() => expect(daemon.calls.some((c) => c.method === 'PATCH')).toBe(true));
+    expect(daemon.calls.find((c) => c.method === 'PATCH')?.body).toEqual({
+      settings: { runtime: { unhandled_rejections: 'warn' } },
+    });
+  });
+
   it('saves changed limits with a PATCH of only those keys, and a runtime checkbox at once', async () => {
     daemon.on('PATCH', '/api/v1/templates/t1', () => jsonResponse(TEMPLATE));
     const view = mountAt('/templates/t1');

@@ -45,13 +45,16 @@ export type LimitKey = (typeof LIMIT_KEYS)[number];
 /** The languages of REPL input. */
 export type Language = 'javascript' | 'typescript';
 
+/** The values of settings.runtime.unhandled_rejections. */
+export type UnhandledRejections = 'throw' | 'warn';
+
 export interface RuntimeSettings {
   strict: boolean;
   console: boolean;
   /** The default language of REPL input. */
   language?: Language;
   /** What an unhandled promise rejection does: fail the execution (default) or warn. */
-  unhandled_rejections?: 'throw' | 'warn';
+  unhandled_rejections?: UnhandledRejections;
 }
 
 export interface ResolverSettings {

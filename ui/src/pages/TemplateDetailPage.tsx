@@ -22,6 +22,7 @@ import {
   type SettingsPatch,
   type StartupFile,
   type Template,
+  type UnhandledRejections,
 } from '../api/types';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { Empty, Loading } from '../components/States';
@@ -267,6 +268,19 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
     },
   });
   const language: Language = pendingLanguage ?? settings.runtime?.language ?? 'javascript';
+  // What an unhandled promise rejection does; saved at once, as the language.
+  const [pendingRejections, setPendingRejections] = useState<UnhandledRejections | null>(null);
+  const setRejections = useMutation({
+    mutationFn: (mode: UnhandledRejections) =>
+      api.updateTemplate(templateId, { settings: { runtime: { unhandled_rejections: mode } } }),
+    onSuccess: () => toast.success('Settings saved. New sessions use them; existing sessions keep theirs.'),
+    onError: (err) => toast.error(err, 'Settings change failed'),
+    onSettled: async () => {
+      await changed();
+      setPendingRejections(null);
+    },
+  });
+  const rejections: UnhandledRejections = pendingRejections ?? settings.runtime?.unhandled_rejections ?? 'throw';
 
   const dirty = LIMIT_KEYS.some((k) => limits[k] !== String(settings.limits?.[k] ?? '')) || idle.trim() !== storedIdle;
 
@@ -394,6 +408,24 @@ function SettingsCard({ templateId, settings }: { templateId: string; settings: 
             >
               <option value="javascript">JavaScript</option>
               <option value="typescript">TypeScript (types stripped)</option>
+            </select>
+          </label>
+          <label className="field">
+            <span>
+              Unhandled promise rejections <span className="muted">(unhandled_rejections)</span>
+            </span>
+            <select
+              value={rejections}
+              disabled={setRejections.isPending}
+              onChange={(e) => {
+                const next = e.target.value as UnhandledRejections;
+                setPendingRejections(next);
+                setRejections.mutate(next);
+              }}
+              data-testid="runtime-unhandled-rejections"
+            >
+              <option value="throw">Fail the execution (as Node)</option>
+              <option value="warn">Print a warning and go on</option>
             </select>
           </label>
         </fieldset>
