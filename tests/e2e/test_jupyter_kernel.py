@@ -139,6 +139,8 @@ def test_nbclient_runs_a_notebook_with_state_streams_errors_and_display(
     # The kernel shut down with the notebook: its session, in a managed worktree, is closed.
     (closed,) = [s for s in _sessions(daemon, "closed") if s["id"] not in closed_before]
     assert closed["worktree_managed"] is True
+    # A notebook's session is interactive: the daemon's --interactive-idle-timeout applied.
+    assert closed["idle_timeout_s"] == 3600
 
 
 def test_a_notebook_dir_kernel_imports_the_notebooks_own_modules(
