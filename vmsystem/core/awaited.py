@@ -17,6 +17,7 @@ Each execution is a task of its own: a client that goes away does not stop it ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -179,7 +180,8 @@ class AwaitedRuns:
             await self._tick_writes().write(group, alone=self._alone)
         except Exception as exc:
             _log.exception("could not persist execution %s", final.id)
-            not_stored(run, final, exc)
+            with contextlib.suppress(Exception):
+                await self._tick_writes().write(not_stored(run, final, exc), alone=self._alone)
         return final
 
 

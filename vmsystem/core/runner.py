@@ -8,6 +8,7 @@ event is published and the session is free again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -463,7 +464,8 @@ class ExecutionRunner:
                 run.terminal = terminal
             except Exception as exc:
                 _log.exception("could not persist execution %s", final.id)
-                not_stored(run, final, exc)
+                with contextlib.suppress(Exception):
+                    self._store.write(not_stored(run, final, exc), timeout=5)
         return final
 
     def announce(self, run: Recording, final: Execution) -> None:

@@ -21,6 +21,7 @@ from vmsystem.core.events import EventBus, LiveExecution
 from vmsystem.core.ids import utcnow
 from vmsystem.models import Event, EventType, Execution, ExecutionKind, ExecutionStatus
 from vmsystem.runtime import ConsoleLine, Outcome, OutcomeKind
+from vmsystem.store.writer import FinishExecution
 
 __all__ = [
     "ActiveRuns",
@@ -111,16 +112,19 @@ class Recording:
             self._bus.publish(self.live, events)
 
 
-def not_stored(run: Recording, final: Execution, exc: BaseException) -> None:
+def not_stored(run: Recording, final: Execution, exc: BaseException) -> FinishExecution:
     """The final row of ``run`` could not be committed: its terminal event is dropped (the
     streams end without it) and the caller gets :attr:`Recording.unstored`, STORE_UNAVAILABLE,
-    instead of a result that can never be read back."""
+    instead of a result that can never be read back.
+
+    Returns the write to try once more, without the result: the row ``error`` with code
+    STORE_UNAVAILABLE (where the store takes it, say after one failing table or a brief
+    outage, the row does not stay ``running`` until the next start)."""
     run.terminal = None
-    run.unstored = StoreUnavailable(
-        f"the execution ran, but its result could not be stored, so it is not reported: {exc}",
-        execution_id=final.id,
-        session_id=final.session_id,
-    )
+    message = f"the execution ran, but its result could not be stored, so it is not reported: {exc}"
+    run.unstored = StoreUnavailable(message, execution_id=final.id, session_id=final.session_id)
+    error = {"code": StoreUnavailable.code, "message": message}
+    return FinishExecution(replace(final, status=ExecutionStatus.ERROR, result=None, error=error))
 
 
 def within_event_limit(outcome: Outcome, kind: ExecutionKind, max_events: int) -> Outcome:
