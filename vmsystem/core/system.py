@@ -255,6 +255,9 @@ class VmSystem:
             if self._closed:
                 return
             self._stop.set()
+            if threading.current_thread() is not self._culler:
+                # A pass under way (closing an idle session) ends before the rest stops.
+                self._culler.join(timeout=10)
             self.downloads.cancel_all()
             self.recoveries.close()
             self.drain()
