@@ -13,6 +13,7 @@ import pytest
 
 from vmsystem.core import VmSystem, open_system
 from vmsystem.core.errors import ValidationError
+from vmsystem.core.idle import IdleWatch
 from vmsystem.models import Event, EventType, ExecutionKind, SessionStatus
 
 
@@ -57,8 +58,8 @@ def test_a_session_idle_past_its_timeout_is_closed_and_says_so_in_its_stream(
     vm: VmSystem, worktree: Path
 ) -> None:
     template = vm.templates.create("idle")
-    session = vm.sessions.create(template.id, str(worktree), idle_timeout_s=0.5)
-    assert session.idle_timeout_s == 0.5
+    session = vm.sessions.create(template.id, str(worktree), idle_timeout_s=600)
+    assert session.idle_timeout_s == 600
     vm.executions.repl(session.id, "globalThis.kept = 1")
     streamed: list[Event | None] = []
     ended = threading.Event()
@@ -69,44 +70,57 @@ def test_a_session_idle_past_its_timeout_is_closed_and_says_so_in_its_stream(
             ended.set()
 
     vm.bus.subscribe_session(session.id, deliver)
+    age(vm, session.id, 700)  # the daemon's culler finds it on its next look
     closed = wait_for(
         lambda: (s := vm.sessions.get(session.id)).status is SessionStatus.CLOSED and s
     )
-    assert closed.last_error == "closed after 0.5 s without activity (idle timeout)"
+    assert closed.last_error == "closed after 600 s without activity (idle timeout)"
     assert session.id not in vm.sessions.live_ids()
     # Its stream got the system event, then ended.
     assert ended.wait(30)
     system = [e for e in streamed if e is not None and e.type is EventType.SYSTEM]
     assert [e.payload["code"] for e in system] == ["SESSION_IDLE_TIMEOUT"]
-    assert system[0].payload["idle_timeout_s"] == 0.5
+    assert system[0].payload["idle_timeout_s"] == 600
     assert "without activity" in system[0].payload["message"]
     # The history records it as a `close` execution, after the user's run.
     kinds = [x.kind for x in vm.executions.list(session.id)]
     assert kinds[0] is ExecutionKind.CLOSE and ExecutionKind.REPL in kinds
 
 
+def test_a_short_timeout_closes_a_session_left_alone(vm: VmSystem, worktree: Path) -> None:
+    template = vm.templates.create("short")
+    session = vm.sessions.create(template.id, str(worktree), idle_timeout_s=0.5)
+    closed = wait_for(
+        lambda: (s := vm.sessions.get(session.id)).status is SessionStatus.CLOSED and s
+    )
+    assert closed.last_error == "closed after 0.5 s without activity (idle timeout)"
+
+
 def test_activity_restarts_the_count_and_a_running_session_is_never_idle(
-    make_vm: Callable[..., VmSystem], worktree: Path
+    vm: VmSystem, worktree: Path
 ) -> None:
-    vm = make_vm()
+    # The session has no timeout (nor has the daemon): the system's culler leaves it alone,
+    # and this watch's default of 600 s is the one looked at.
+    watch = IdleWatch(vm.registry, 600)
     template = vm.templates.create("activity")
-    session = vm.sessions.create(template.id, str(worktree), idle_timeout_s=600)
+    session = vm.sessions.create(template.id, str(worktree))
+    assert session.idle_timeout_s is None
     age(vm, session.id, 700)
-    assert vm.idle.idle() == [(session.id, 600)]
+    assert watch.idle() == [(session.id, 600)]
     vm.executions.repl(session.id, "1 + 1")  # an execution is activity
-    assert vm.idle.idle() == []
+    assert watch.idle() == []
     age(vm, session.id, 700)
     vm.completions.complete(session.id, "Math.ma")  # so is a completion
-    assert vm.idle.idle() == []
+    assert watch.idle() == []
     age(vm, session.id, 700)
     vm.files.write(session.id, "note.txt", b"x")  # and a files request
-    assert vm.idle.idle() == []
+    assert watch.idle() == []
     running = vm.executions.repl(session.id, "while (true) {}", wait=False)
     age(vm, session.id, 700)
-    assert vm.idle.idle() == []  # running: not idle, whatever the clock says
+    assert watch.idle() == []  # running: not idle, whatever the clock says
     vm.executions.cancel(running.id)
     wait_for(lambda: vm.executions.get(running.id).status.value == "cancelled")
-    assert vm.idle.idle() == []  # the run's end was activity
+    assert watch.idle() == []  # the run's end was activity
     age(vm, session.id, 700)
     assert vm.sessions.close_if_idle(session.id, 600)
     assert vm.sessions.get(session.id).status is SessionStatus.CLOSED
