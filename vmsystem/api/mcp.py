@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
-from typing import Any, TypeVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+import anyio
+import anyio.to_thread
+from anyio.abc import TaskGroup, TaskStatus
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -31,7 +33,9 @@ from vmsystem.core import VmSystem
 from vmsystem.core.errors import InternalError, VmError
 from vmsystem.core.ids import normalize_id
 from vmsystem.mcp.backend import Json, ToolFailure
-from vmsystem.mcp.server import build_server
+
+if TYPE_CHECKING:
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 __all__ = ["MCP_PATH", "CoreBackend", "McpEndpoint", "mcp_route"]
 
@@ -133,32 +137,63 @@ class CoreBackend:
 class McpEndpoint:
     """The ``/mcp`` ASGI endpoint: the MCP server behind a Streamable HTTP session manager.
 
-    A session manager runs once, so each run of the app's lifespan (:meth:`running`) gets a
-    new one; requests outside a lifespan get the INTERNAL envelope.
+    The MCP SDK (about 27 MiB of the daemon's memory) is loaded by the first request to
+    ``/mcp``, not at start: most daemons never serve one. Its session manager then runs in
+    the app's lifespan (:meth:`running`) until the app stops, which ends the MCP sessions; a
+    manager runs once, so each run of the lifespan gets a new one. Requests outside a
+    lifespan get the INTERNAL envelope.
     """
 
     def __init__(self, vm: VmSystem) -> None:
-        self.server = build_server(CoreBackend(vm), version=__version__)
+        self.vm = vm
         self._manager: StreamableHTTPSessionManager | None = None
+        self._group: TaskGroup | None = None
+        self._stop: anyio.Event | None = None
+        self._lock = anyio.Lock()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Serve MCP sessions until the context exits (which ends them)."""
+        """Serve MCP sessions (once one is asked for) until the context exits."""
+        stop = anyio.Event()
+        async with anyio.create_task_group() as group:
+            self._group, self._stop = group, stop
+            try:
+                yield
+            finally:
+                self._group = None
+                stop.set()
+
+    async def _serve(self, stop: anyio.Event, *, task_status: TaskStatus[None]) -> None:
+        from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        from vmsystem.mcp.server import build_server
+
         manager = StreamableHTTPSessionManager(
-            app=self.server,
+            app=build_server(CoreBackend(self.vm), version=__version__),
             # Host and Origin checks stay with the daemon (listen address, auth token, CORS),
             # as for /api/v1: the SDK's own check would refuse a daemon reached by host name.
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
         async with manager.run():
             self._manager = manager
+            task_status.started()
             try:
-                yield
+                await stop.wait()
             finally:
                 self._manager = None
 
+    async def _started(self) -> StreamableHTTPSessionManager | None:
+        async with self._lock:
+            group, stop = self._group, self._stop
+            if self._manager is None and group is not None and stop is not None:
+                # The SDK's import takes a while: off the loop, so other requests go on.
+                await anyio.to_thread.run_sync(import_module, "vmsystem.mcp.server")
+                await group.start(self._serve, stop)
+            return self._manager
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        manager = self._manager
+        manager = self._manager or await self._started()
         if manager is None:
             problem = InternalError("the MCP endpoint serves only while the app is running")
             await error_response(problem)(scope, receive, send)

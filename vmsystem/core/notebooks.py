@@ -15,9 +15,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from importlib import import_module
 from typing import Any
-
-import nbformat
 
 from vmsystem.core.errors import OutputLimitExceeded, ValidationError, VmError
 from vmsystem.core.executions import ExecutionService
@@ -38,8 +37,13 @@ __all__ = [
 #: stream any number).
 MAX_NOTEBOOK_CELLS = 5000
 
-#: nbformat is untyped: called through ``Any``.
-_nbf: Any = nbformat
+
+def _nbf() -> Any:
+    """nbformat (untyped: called through ``Any``), imported on first use: with jsonschema it
+    is about 20 MiB of a daemon that may never export or run a notebook."""
+    return import_module("nbformat")
+
+
 #: A notebook, cell or output. Exports build plain dicts in the v4 schema rather than with
 #: ``nbformat.v4.new_*`` (which validates every cell and output: 2.5 ms an execution); the
 #: tests validate the result with ``nbformat.validate``.
@@ -75,8 +79,8 @@ def language_info(engine_version: str | None = None) -> dict[str, Any]:
 def new_notebook(session: Session, engine_version: str | None = None) -> Node:
     """An empty v4 notebook with JavaScript metadata naming ``session``."""
     nb: Node = {
-        "nbformat": _nbf.v4.nbformat,
-        "nbformat_minor": _nbf.v4.nbformat_minor,
+        "nbformat": _nbf().v4.nbformat,
+        "nbformat_minor": _nbf().v4.nbformat_minor,
         "metadata": {},
         "cells": [],
     }
@@ -369,11 +373,12 @@ def parse_notebook(notebook: Any) -> Node:
         raise ValidationError("notebook must be a JSON object (an .ipynb)")
     if "cells" not in notebook and "worksheets" not in notebook:
         raise ValidationError("notebook is not an .ipynb: it has no 'cells'")
+    nbf = _nbf()
     try:
-        nb: Node = _nbf.from_dict(_with_cell_ids(notebook))
-        _nbf.validate(nb)
-        nb = _nbf.convert(nb, 4)
-    except nbformat.ValidationError as exc:
+        nb: Node = nbf.from_dict(_with_cell_ids(notebook))
+        nbf.validate(nb)
+        nb = nbf.convert(nb, 4)
+    except nbf.ValidationError as exc:
         raise ValidationError(f"invalid notebook: {exc.message}") from None
     except Exception as exc:  # nbformat raises plain errors for unknown versions
         raise ValidationError(f"invalid notebook: {exc}") from None
