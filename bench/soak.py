@@ -12,6 +12,8 @@ The report (printed, and written as JSON with ``--out``) says whether the daemon
 - ``http_5xx``: answers with a 5xx status (must be 0);
 - ``spurious_cancelled``: runs stored ``cancelled`` that no client cancelled (must be 0);
 - ``wrong_results``: ``k + 1`` runs whose value was not the session's counter plus one;
+  ``examples.failed_k_plus_1`` names ``k + 1`` runs that ended neither ``ok`` nor
+  ``cancelled``, with their error code and message (spurious cancels carry theirs too);
 - ``running_rows``: executions still ``running`` after the load stopped (must be 0);
 - ``rss_mb``: the daemon's RSS at the start of the steady state, at the end, and the growth
   between the first and the last fifth of the steady samples (``flat`` when under 25 % of
@@ -74,6 +76,8 @@ class Tally:
     statuses: collections.Counter[str] = field(default_factory=collections.Counter)
     spurious_cancelled: list[str] = field(default_factory=list)
     wrong_results: list[str] = field(default_factory=list)
+    #: ``k + 1`` runs that ended neither ``ok`` nor (spuriously) ``cancelled``, with why.
+    failed_k_plus_1: list[str] = field(default_factory=list)
     sessions: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
 
@@ -196,10 +200,17 @@ class Client(threading.Thread):
 
     def _count(self, kind: str, run: dict[str, Any], *, cancelled: bool = False) -> None:
         status = str(run.get("status"))
+        error = run.get("error") or {}
+        what = (
+            f"{kind} {run.get('id')} {status}: "
+            f"{error.get('code') or error.get('name')}: {error.get('message')}"
+        )
         with self.tally.lock:
             self.tally.statuses[f"{kind}:{status}"] += 1
             if status == "cancelled" and not cancelled:
-                self.tally.spurious_cancelled.append(f"{kind} {run.get('id')}")
+                self.tally.spurious_cancelled.append(what)
+            elif kind == "k_plus_1" and status != "ok":
+                self.tally.failed_k_plus_1.append(what)
 
 
 def _running_rows(url: str, sessions: set[str]) -> list[str]:
@@ -281,6 +292,7 @@ def soak(duration: float, clients: int, hosts: str, workdir: Path) -> dict[str, 
             "errors": tally.errors[:10],
             "spurious_cancelled": tally.spurious_cancelled[:10],
             "wrong_results": tally.wrong_results[:10],
+            "failed_k_plus_1": tally.failed_k_plus_1[:10],
             "running_rows": stuck[:10],
         },
     }
