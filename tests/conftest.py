@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,27 @@ def ray_cluster() -> Iterator[str]:
         yield address
     finally:
         stop()
+
+
+@contextmanager
+def postgres_schema(prefix: str = "vmtest") -> Iterator[str]:
+    """A URL of the suite's PostgreSQL server (``VMSYSTEM_TEST_POSTGRES_URL``) whose
+    connections use a fresh schema, dropped afterwards; skips the test without the server."""
+    from sqlalchemy import create_engine, text
+
+    from vmsystem.store.engine import resolve_url
+
+    base = os.environ.get("VMSYSTEM_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("VMSYSTEM_TEST_POSTGRES_URL is not set")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(resolve_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = resolve_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -237,6 +237,16 @@ SETTINGS: tuple[Setting, ...] = (
         "time) is crashed instead of recovered.",
     ),
     Setting(
+        "daemon_lease",
+        "--daemon-lease",
+        "VMSYSTEM_DAEMON_LEASE",
+        float,
+        10.0,
+        "Seconds without a heartbeat after which a daemon counts as dead (several daemons over "
+        "one database): another daemon then ends its running executions DAEMON_LOST and "
+        "rebuilds its ready sessions, within 4/3 of this. The heartbeat runs every third of it.",
+    ),
+    Setting(
         "cache_dir",
         "--cache-dir",
         "VMSYSTEM_CACHE_DIR",
@@ -352,6 +362,7 @@ class ServeSettings:
     recovery_concurrency: int
     recovery_max_executions: int
     recovery_max_replay_s: float
+    daemon_lease: float
     cache_dir: str | None
     hosts: str
     host_processes: int | None

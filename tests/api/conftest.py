@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 with warnings.catch_warnings():
     # Starlette suggests httpx2 for its TestClient; httpx is what the project ships with.
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from tests.conftest import postgres_schema
 from vmsystem.api import create_app
 from vmsystem.core import VmSystem, open_system
-from vmsystem.store.engine import resolve_url
 
 from .helpers import assert_timestamps, check_request_id
 
@@ -153,20 +150,8 @@ def backend_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield str(tmp_path / "vm.db")
         return
-    base = os.environ.get("VMSYSTEM_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("VMSYSTEM_TEST_POSTGRES_URL is not set")
-    schema = f"vmsearch_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(resolve_url(base))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = resolve_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("vmsearch") as url:
+        yield url
 
 
 @pytest.fixture

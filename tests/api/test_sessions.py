@@ -144,6 +144,8 @@ def test_runtime_summary_counts_only_live_runtimes(
         "uptime_s",
         "db",
         "hosts",
+        "daemon_id",
+        "daemons",
     }
     assert (summary["active_sessions"], summary["active_session_ids"]) == (0, [])
     (host,) = summary["hosts"]

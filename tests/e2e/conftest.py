@@ -41,7 +41,7 @@ def serve_command(*flags: str) -> list[str]:
 class Daemon:
     """One daemon process with its own database, cache and log."""
 
-    db: Path
+    db: Path | str  # a SQLite file or a database URL
     cache_dir: Path
     log: Path
     port: int
@@ -144,7 +144,7 @@ def start_daemon(tmp_path: Path) -> Iterator[DaemonFactory]:
     def start(
         *flags: str,
         token: str | None = None,
-        db: Path | None = None,
+        db: Path | str | None = None,
         port: int | None = None,
         env: dict[str, str] | None = None,
         bare: bool = False,

@@ -11,7 +11,8 @@ import pytest
 from tests.e2e.conftest import DaemonFactory
 from tests.e2e.raycluster import RayHead, ray_head
 
-pytestmark = pytest.mark.e2e
+# A cluster and a daemon start: minutes on a loaded machine.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 __all__ = ["ray_head"]
 

@@ -103,7 +103,7 @@ def test_store_url_hides_the_password(postgres_url: str) -> None:
 
 
 def test_schema_version_is_the_newest_alembic_revision(store: Store) -> None:
-    assert store.schema_version() == head_revision() == "0009"
+    assert store.schema_version() == head_revision() == "0010"
 
 
 def test_migrated_schema_matches_the_table_metadata(engine: Engine) -> None:

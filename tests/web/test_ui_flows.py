@@ -318,6 +318,14 @@ def test_system_page_shows_health_version_and_engine(page: Page, web_daemon: Web
     assert hosts and all(h["kind"] == "process" for h in hosts)
     expect(page.get_by_test_id("host-row")).to_have_count(len(hosts))
     expect(page.get_by_test_id("hosts-table")).to_contain_text(str(hosts[0]["pid"]))
+    # the daemons over the database: this one, with its lease alive
+    (daemon,) = summary["daemons"]
+    row = page.get_by_test_id("daemon-row")
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-self", "true")
+    expect(row).to_contain_text(daemon["id"])
+    expect(row).to_contain_text(str(daemon["pid"]))
+    expect(row.get_by_test_id("daemon-state")).to_have_text("alive")
     screenshot(page, "09-system")
 
 

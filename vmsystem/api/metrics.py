@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import (
@@ -54,6 +55,19 @@ HOST_ALIVE = Gauge(
     "vmsystem_host_alive", "1 when the host is alive", ["host", "kind"], registry=REGISTRY
 )
 
+DAEMON_ALIVE = Gauge(
+    "vmsystem_daemon_alive",
+    "1 while the daemon's lease holds (every daemon registered over the database)",
+    ["daemon", "address", "version"],
+    registry=REGISTRY,
+)
+DAEMON_HEARTBEAT_AGE = Gauge(
+    "vmsystem_daemon_heartbeat_age_seconds",
+    "Seconds since the daemon last renewed its lease",
+    ["daemon"],
+    registry=REGISTRY,
+)
+
 
 def render_metrics(system: Any) -> tuple[bytes, str]:
     """The exposition text, with gauges refreshed from the live system."""
@@ -67,4 +81,12 @@ def render_metrics(system: Any) -> tuple[bytes, str]:
         HOST_SESSIONS.labels(host.id, host.kind).set(host.sessions)
         HOST_RESTARTS.labels(host.id, host.kind).set(host.restarts)
         HOST_ALIVE.labels(host.id, host.kind).set(1 if host.alive else 0)
+    for gauge in (DAEMON_ALIVE, DAEMON_HEARTBEAT_AGE):
+        gauge.clear()  # daemons that went away leave the exposition
+    now = datetime.now(UTC)
+    for daemon in system.daemons():
+        DAEMON_ALIVE.labels(daemon.id, daemon.address or "", daemon.version).set(
+            1 if daemon.alive else 0
+        )
+        DAEMON_HEARTBEAT_AGE.labels(daemon.id).set((now - daemon.heartbeat_at).total_seconds())
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

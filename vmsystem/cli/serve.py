@@ -152,6 +152,8 @@ def _run(flags: dict[str, Any]) -> None:
             _fail(f"{flag} must be from 0 to {MAX_IDLE_TIMEOUT_S} seconds, got {seconds:g}")
     if settings.recovery_max_executions < 0 or settings.recovery_max_replay_s < 0:
         _fail("--recovery-max-executions and --recovery-max-replay-s must not be negative")
+    if not settings.daemon_lease > 0:
+        _fail(f"--daemon-lease must be positive, got {settings.daemon_lease}")
     if settings.db is None:
         default_db_path().parent.mkdir(parents=True, exist_ok=True)
     _configure_logging(settings.log_level)
@@ -192,6 +194,8 @@ def _run(flags: dict[str, Any]) -> None:
                 max_executions=settings.recovery_max_executions,
                 max_replay_s=settings.recovery_max_replay_s,
             ),
+            daemon_lease_s=settings.daemon_lease,
+            address=settings.listen,
         )
     except StoreError as exc:
         pool.close()

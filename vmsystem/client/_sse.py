@@ -38,6 +38,7 @@ TERMINAL_SYSTEM_CODES = frozenset(
         "OUTPUT_LIMIT_EXCEEDED",
         "CANCELLED",
         "DAEMON_RESTARTED",
+        "DAEMON_LOST",
         "SESSION_CRASHED",
     }
 )

@@ -15,6 +15,7 @@ __all__ = [
     "CapabilityInfo",
     "CapabilityRemoved",
     "Completion",
+    "DaemonInfo",
     "DbInfo",
     "DeterministicSettings",
     "DrainedSession",
@@ -475,6 +476,22 @@ class HostDrain(TypedDict):
     sessions: list[DrainedSession]
 
 
+class DaemonInfo(TypedDict):
+    """A daemon registered over the database, as ``GET /runtime/summary`` lists it."""
+
+    id: str
+    address: str | None
+    version: str
+    hostname: str
+    pid: int
+    started_at: str
+    heartbeat_at: str
+    #: Its lease holds.
+    alive: bool
+    #: It is the daemon that answered.
+    self: bool
+
+
 class RuntimeSummary(TypedDict):
     """``GET /runtime/summary``."""
 
@@ -486,6 +503,9 @@ class RuntimeSummary(TypedDict):
     uptime_s: float
     db: DbInfo
     hosts: list[HostInfo]
+    #: The answering daemon's id (None: an embedded system without a lease).
+    daemon_id: str | None
+    daemons: list[DaemonInfo]
 
 
 class ModuleInfo(TypedDict):

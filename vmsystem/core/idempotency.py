@@ -53,8 +53,12 @@ class IdempotencyService:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        #: This daemon instance: a key left unfinished by another owner is taken over.
+        #: This daemon instance: a key left unfinished by an owner that is not alive is taken
+        #: over.
         self.owner = new_id()
+        #: Whether an owner is a live daemon (with several daemons over the store: one whose
+        #: lease has not expired; alone: only this one).
+        self.alive: Callable[[str], bool] = lambda owner: owner == self.owner
         store.purge_idempotency_keys(utcnow())
 
     def begin(
@@ -95,7 +99,7 @@ class IdempotencyService:
                 raise IdempotencyKeyReused(idempotency_key=key)
             if first.status == "done":
                 return Claim(False, first.resource_id, first.response_status)
-            if first.owner != self.owner:
+            if not self.alive(first.owner):
                 # Its daemon stopped before the request ended.
                 if exists(first.resource_id):
                     self._store.finish_idempotency_key(scope, key, 201)

@@ -23,6 +23,7 @@ from vmsystem import __version__
 from vmsystem.core.completions import CompletionService
 from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.drain import HostDrain
+from vmsystem.core.errors import DAEMON_RESTARTED
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.exports import ExportService
@@ -31,6 +32,7 @@ from vmsystem.core.forks import ForkService
 from vmsystem.core.idempotency import IdempotencyService
 from vmsystem.core.idle import IdleWatch
 from vmsystem.core.ids import utcnow
+from vmsystem.core.leases import DaemonLeases, DaemonStatus
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.notebooks import NotebookService
@@ -91,6 +93,8 @@ class VmSystem:
         worktree_retention: float | None = None,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         recovery: RecoveryConfig | None = None,
+        daemon_lease_s: float | None = None,
+        address: str | None = None,
     ) -> None:
         self.store = store
         #: The one pool for blocking work: the HTTP layer's core calls and background runs.
@@ -143,7 +147,23 @@ class VmSystem:
         )
         self.exports = ExportService(self.sessions, self.executions, self.notebooks)
         self.started_at = time.monotonic()
+        #: With ``daemon_lease_s``: this daemon's lease in the store, one of several daemons
+        #: over it (see :mod:`vmsystem.core.leases`); without, the store's only user.
+        self.leases: DaemonLeases | None = None
+        if daemon_lease_s is not None:
+            self.leases = DaemonLeases(
+                store,
+                lease_s=daemon_lease_s,
+                address=address,
+                session_message=RESTART_MESSAGE,
+                keep_ready=self.recoveries.config.restart != "off",
+            )
+            self.idempotency.owner = self.leases.id
+            self.idempotency.alive = self.leases.alive
         self.recovery = self._recover()
+        if self.leases is not None:
+            self.leases.on_claimed = self._adopt
+            self.leases.start()
         self._closed = False
         self._shutdown_lock = threading.Lock()
         self._stop = threading.Event()
@@ -153,30 +173,38 @@ class VmSystem:
         )
         self._culler.start()
 
+    def _adopt(self, session_ids: tuple[str, ...]) -> None:
+        """Sessions taken over from a dead daemon: rebuild them here by replay."""
+        self.recoveries.adopt(session_ids, close_reason=RESTART_MESSAGE)
+
     def _recover(self) -> RecoveryReport:
-        now = utcnow()
         keep = self.recoveries.config.restart != "off"
-        sessions, executions = self.store.recover(
-            keep_ready=keep,
-            now=now,
-            session_message=RESTART_MESSAGE,
-            execution_error={
-                "code": "DAEMON_RESTARTED",
-                "message": "the daemon restarted while this execution was running",
-            },
-            system_event_payload={
-                "level": "error",
-                "code": "DAEMON_RESTARTED",
-                "message": "the daemon restarted while this execution was running",
-            },
-        )
-        kept = 0
-        if keep:
-            ready = self.store.list_sessions(status=SessionStatus.READY.value)
-            kept = self.recoveries.adopt(
-                [s.id for s in reversed(ready)], close_reason=RESTART_MESSAGE
+        if self.leases is not None:
+            # Only the rows of dead daemons (and of none): other daemons' runs go on.
+            reaped = self.leases.reap(DAEMON_RESTARTED)
+            executions = reaped.executions_finished
+            kept = self.recoveries.adopt(reaped.claimed, close_reason=RESTART_MESSAGE)
+            sessions = reaped.sessions_closed + len(reaped.claimed) - kept
+        else:
+            message = "the daemon restarted while this execution was running"
+            sessions, executions = self.store.recover(
+                keep_ready=keep,
+                now=utcnow(),
+                session_message=RESTART_MESSAGE,
+                execution_error={"code": DAEMON_RESTARTED, "message": message},
+                system_event_payload={
+                    "level": "error",
+                    "code": DAEMON_RESTARTED,
+                    "message": message,
+                },
             )
-            sessions += len(ready) - kept
+            kept = 0
+            if keep:
+                ready = self.store.list_sessions(status=SessionStatus.READY.value)
+                kept = self.recoveries.adopt(
+                    [s.id for s in reversed(ready)], close_reason=RESTART_MESSAGE
+                )
+                sessions += len(ready) - kept
         if sessions or executions or kept:
             _log.warning(
                 "recovered after restart: %d sessions closed, %d to rebuild by replay, "
@@ -220,7 +248,8 @@ class VmSystem:
         return self.hosts.engine()
 
     def summary(self) -> dict[str, object]:
-        """Live runtimes and running executions of this process."""
+        """Live runtimes and running executions of this process; with leases, every daemon
+        registered over the store (``daemons``) and which one this is (``daemon_id``)."""
         ids = self.sessions.live_ids()
         return {
             "active_sessions": len(ids),
@@ -231,7 +260,13 @@ class VmSystem:
             "version": __version__,
             "uptime_s": round(self.uptime_s, 3),
             "db": {"url": self.store.url, "schema_version": self.store.schema_version()},
+            "daemon_id": self.leases.id if self.leases is not None else None,
+            "daemons": [d.to_dict() for d in self.daemons()],
         }
+
+    def daemons(self) -> list[DaemonStatus]:
+        """Every daemon registered over the store (none without a lease)."""
+        return self.leases.describe() if self.leases is not None else []
 
     def drain(self, timeout: float = CANCEL_WAIT_S) -> None:
         """First step of shutdown: refuse new executions, cancel the running ones and wait
@@ -258,6 +293,8 @@ class VmSystem:
             if threading.current_thread() is not self._culler:
                 # A pass under way (closing an idle session) ends before the rest stops.
                 self._culler.join(timeout=10)
+            if self.leases is not None:
+                self.leases.on_claimed = lambda ids: None
             self.downloads.cancel_all()
             self.recoveries.close()
             self.drain()
@@ -273,6 +310,8 @@ class VmSystem:
             self.hosts.close()
             self.executor.shutdown(wait=False, cancel_futures=True)
             self.store.flush(timeout=5)
+            if self.leases is not None:
+                self.leases.stop()  # last: its sessions and executions are final by now
             self.store.close()
             self._closed = True
 
@@ -310,6 +349,8 @@ def open_system(
     worktree_retention: float | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     recovery: RecoveryConfig | None = None,
+    daemon_lease_s: float | None = None,
+    address: str | None = None,
 ) -> VmSystem:
     """Open (and migrate) the store at ``db`` (path or URL) and recover from a restart.
 
@@ -321,7 +362,10 @@ def open_system(
     (None: at purge); ``max_file_bytes``: the files API's per-request limit; ``recovery``: how
     sessions whose runtime is lost are rebuilt by replay (see :class:`RecoveryConfig`);
     ``session_idle_timeout`` and ``interactive_idle_timeout``: the idle timeouts of sessions
-    without one of their own (see :mod:`vmsystem.core.idle`)."""
+    without one of their own (see :mod:`vmsystem.core.idle`);
+    ``daemon_lease_s``: register this system as one of several daemons over the store, with
+    a lease of that many seconds (:mod:`vmsystem.core.leases`; ``address`` is shown to
+    operators), instead of treating every row as its own at start."""
     store = open_store(db)
     pool = open_hosts(hosts) if isinstance(hosts, str) else hosts
     try:
@@ -337,6 +381,8 @@ def open_system(
             worktree_retention=worktree_retention,
             max_file_bytes=max_file_bytes,
             recovery=recovery,
+            daemon_lease_s=daemon_lease_s,
+            address=address,
         )
     except BaseException:
         pool.close()

@@ -16,7 +16,9 @@ from vmsystem.models import (
     StartupFile,
     Template,
 )
+from vmsystem.store.daemons import DaemonLease
 from vmsystem.store.errors import ForeignKeyViolation, StoreError, UniqueViolation
+from vmsystem.store.recovery import Reaped
 from vmsystem.store.store import Store, open_store
 from vmsystem.store.writer import (
     FinishExecution,
@@ -30,6 +32,7 @@ from vmsystem.store.writer import (
 
 __all__ = [
     "Capability",
+    "DaemonLease",
     "Event",
     "EventType",
     "Execution",
@@ -40,6 +43,7 @@ __all__ = [
     "InsertEvents",
     "InsertExecution",
     "Ordinals",
+    "Reaped",
     "Session",
     "SessionStatus",
     "StartupFile",

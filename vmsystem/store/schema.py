@@ -25,6 +25,7 @@ from sqlalchemy import (
 from vmsystem.store.sqltypes import JsonText, UtcDateTime
 
 __all__ = [
+    "daemons",
     "events",
     "executions",
     "idempotency_keys",
@@ -154,11 +155,14 @@ sessions = Table(
     # Seconds without activity after which the session is closed (0: never; NULL: the
     # daemon's --session-idle-timeout).
     Column("idle_timeout_s", Float, nullable=True),
+    # The daemon holding the session's runtime (migration 0010; NULL: written before it).
+    Column("daemon_id", Text, nullable=True),
     PrimaryKeyConstraint("id", name="pk_sessions"),
     Index("ix_sessions_template_id", "template_id"),
     Index("ix_sessions_origin_template_id", "origin_template_id"),
     Index("ix_sessions_status", "status"),
     Index("ix_sessions_created_at", "created_at"),
+    Index("ix_sessions_daemon_id", "daemon_id"),
 )
 
 executions = Table(
@@ -187,10 +191,13 @@ executions = Table(
     # The execution's position in its session (1, 2, 3...), assigned in the insert's
     # transaction (migration 0006): the order of history, exports and session streams.
     Column("ordinal", Integer, nullable=False, server_default=text("0")),
+    # The daemon running (or that ran) the execution (migration 0010).
+    Column("daemon_id", Text, nullable=True),
     PrimaryKeyConstraint("id", name="pk_executions"),
     Index("uq_executions_session_id_ordinal", "session_id", "ordinal", unique=True),
     Index("ix_executions_session_id_started_at", "session_id", "started_at"),
     Index("ix_executions_status", "status"),
+    Index("ix_executions_daemon_id", "daemon_id"),
 )
 
 events = Table(
@@ -227,4 +234,19 @@ idempotency_keys = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+daemons = Table(
+    "daemons",
+    metadata,
+    # One row per running daemon (its lease): registered at start, ``heartbeat_at`` renewed
+    # while it runs, deleted at a clean shutdown or by the daemon that finds it expired.
+    Column("id", Text, nullable=False),
+    Column("address", Text, nullable=True),  # where its API listens, as configured
+    Column("version", Text, nullable=False),
+    Column("hostname", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("heartbeat_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_daemons"),
 )

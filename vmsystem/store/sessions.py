@@ -22,6 +22,7 @@ class SessionStore:
     """Session methods of :class:`vmsystem.store.Store` (synchronous, thread-safe)."""
 
     _db: Database
+    daemon_id: str | None
 
     def insert_session(self, s: Session) -> None:
         """Insert a session.
@@ -30,7 +31,7 @@ class SessionStore:
         :class:`UniqueViolation` (``constraint="session_id"``) if the id is taken.
         """
         with self._db.write() as connection:
-            connection.execute(_INSERT_SESSION, session_params(s))
+            connection.execute(_INSERT_SESSION, {**session_params(s), "daemon_id": self.daemon_id})
 
     def get_session(self, session_id: str) -> Session | None:
         """The session, or ``None``."""
@@ -74,7 +75,8 @@ class SessionStore:
     ) -> None:
         """Change the given fields (``None`` = unchanged; ``clear_last_error`` sets it to
         NULL; ``recovered_at`` also adds one to ``recovery_count``). An unknown session is a
-        no-op."""
+        no-op. A session made ``starting`` or ``ready`` is this store's daemon's from then on
+        (``daemon_id``): its runtime lives there."""
         values: dict[str, Any] = {}
         if recovered_at is not None:
             values["recovered_at"] = recovered_at
@@ -85,6 +87,8 @@ class SessionStore:
             values["template_snapshot"] = template_snapshot.to_dict()
         if status is not None:
             values["status"] = str(status)
+            if status in (SessionStatus.STARTING, SessionStatus.READY):
+                values["daemon_id"] = self.daemon_id
         if closed_at is not None:
             values["closed_at"] = closed_at
         if last_error is not None:

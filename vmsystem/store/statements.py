@@ -134,6 +134,8 @@ class WriteStatements:
         )
         timestamp: Callable[[datetime], Any] = to_micros if dialect.name == "sqlite" else _aware
         self._timestamp = timestamp
+        #: The daemon whose executions these are (``executions.daemon_id``; None: no lease).
+        self.daemon_id: str | None = None
 
     def _ts(self, value: datetime | None) -> Any:
         return None if value is None else self._timestamp(value)
@@ -156,6 +158,7 @@ class WriteStatements:
             "metrics": _json(e.metrics),
             "provenance": _json(e.provenance),
             "replay_of": e.replay_of,
+            "daemon_id": self.daemon_id,
             "ordinal_session_id": e.session_id,
         }
 

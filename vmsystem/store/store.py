@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from vmsystem.models import ExecutionMatch
 from vmsystem.store.checkpoint import Checkpointer
+from vmsystem.store.daemons import DaemonStore
 from vmsystem.store.database import Database
 from vmsystem.store.engine import create_store_engine, resolve_url
 from vmsystem.store.errors import StoreError
@@ -26,7 +27,13 @@ __all__ = ["Store", "open_store"]
 
 
 class Store(
-    TemplateStore, SessionStore, ExecutionStore, RecoveryStore, SearchStore, IdempotencyStore
+    TemplateStore,
+    SessionStore,
+    ExecutionStore,
+    RecoveryStore,
+    SearchStore,
+    IdempotencyStore,
+    DaemonStore,
 ):
     """Persistence of templates, sessions, executions and events (SQLite or PostgreSQL).
 

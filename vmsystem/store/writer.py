@@ -236,6 +236,10 @@ class Writer:
         if start:
             self._thread.start()
 
+    def stamp(self, daemon_id: str | None) -> None:
+        """Record ``daemon_id`` as the daemon of every execution inserted from now on."""
+        self._statements.daemon_id = daemon_id
+
     def start(self) -> None:
         """Start the thread (only needed with ``start=False``: ops queued until then form the
         first batch)."""

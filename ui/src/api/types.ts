@@ -523,6 +523,24 @@ export interface RuntimeSummary {
   db: { url: string; schema_version: string | null };
   /** Where sessions' runtimes live: this process, worker processes or Ray actors. */
   hosts?: HostInfo[];
+  /** The answering daemon's id in the database (null: an embedded system without a lease). */
+  daemon_id?: string | null;
+  /** Every daemon registered over the database, oldest first. */
+  daemons?: DaemonInfo[];
+}
+
+export interface DaemonInfo {
+  id: string;
+  address: string | null;
+  version: string;
+  hostname: string;
+  pid: number;
+  started_at: string;
+  heartbeat_at: string;
+  /** Its lease holds (it heartbeats). */
+  alive: boolean;
+  /** It is the daemon this UI talks to. */
+  self: boolean;
 }
 
 export interface HostInfo {

@@ -149,11 +149,55 @@ export function SystemPage() {
           <p className="muted">{summary.isPending ? 'Loading…' : 'No host information.'}</p>
         )}
       </section>
+      <section className="card" aria-labelledby="daemons-title">
+        <h2 id="daemons-title">Daemons</h2>
+        <p className="muted">
+          Every daemon over this database, with its lease. A daemon whose lease expires is taken over: its running
+          executions end DAEMON_LOST and its sessions are rebuilt on a live daemon.
+        </p>
+        {s?.daemons && s.daemons.length > 0 ? (
+          <div className="table-scroll">
+            <table className="table compact" data-testid="daemons-table">
+              <thead>
+                <tr>
+                  <th scope="col">Daemon</th>
+                  <th scope="col">Address</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Host / PID</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Last heartbeat</th>
+                  <th scope="col">State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.daemons.map((d) => (
+                  <tr key={d.id} data-testid="daemon-row" data-self={d.self ? 'true' : 'false'}>
+                    <td>
+                      <code className="wrap">{d.id}</code>
+                      {d.self && <span className="badge badge-ok"> this one</span>}
+                    </td>
+                    <td>{d.address ?? '—'}</td>
+                    <td>{d.version}</td>
+                    <td>
+                      {d.hostname} / {d.pid}
+                    </td>
+                    <td>{new Date(d.started_at).toLocaleString()}</td>
+                    <td data-testid="daemon-heartbeat">{new Date(d.heartbeat_at).toLocaleTimeString()}</td>
+                    <td data-testid="daemon-state">{d.alive ? 'alive' : 'lease expired'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : (
+          <p className="muted">{summary.isPending ? 'Loading…' : 'This daemon holds no lease (an embedded system).'}</p>
+        )}
+      </section>
       <section className="card" aria-labelledby="scope-title">
         <h2 id="scope-title">How the pieces relate</h2>
         <ul className="plain-list bullets">
           <li>A template is a runtime profile; changing it affects sessions created afterwards only.</li>
-          <li>A session owns one live JavaScript runtime. Restarting the daemon ends every session.</li>
+          <li>A session owns one live JavaScript runtime, held by one daemon; restarting or losing that daemon rebuilds it by replay (unless its template's recovery policy is off).</li>
           <li>An execution belongs to one session, and its events to that execution; all of them are stored.</li>
         </ul>
       </section>
