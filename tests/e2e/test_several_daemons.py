@@ -5,6 +5,7 @@ idempotent retry of an interrupted request runs nothing twice."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from tests.conftest import postgres_schema
 
-from .conftest import DaemonFactory, create_session, create_template, wait_for
+from .conftest import DaemonFactory, create_session, create_template, iter_sse, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(600)]
 
@@ -160,3 +161,46 @@ def test_kill_9_of_a_daemon_its_runs_end_daemon_lost_and_its_sessions_come_back_
         for s in sessions:
             listed = http_b.get("/executions", params={"session_id": s["id"]}).json()
             assert [x["status"] for x in listed if x["status"] == "running"] == []
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_a_run_started_on_one_daemon_is_followed_live_on_another_every_event_in_order(
+    backend: str, start_daemon: DaemonFactory, tmp_path: Path
+) -> None:
+    # PostgreSQL wakes the follower by NOTIFY; SQLite has none: the follower polls.
+    with contextlib.ExitStack() as stack:
+        db = stack.enter_context(postgres_schema()) if backend == "postgres" else None
+        shared: Path | str = db if db is not None else tmp_path / "shared.db"
+        a = start_daemon(*_daemon_flags(), db=shared)
+        b = start_daemon(*_daemon_flags(), db=shared)
+        with a.client() as http_a, b.client() as http_b:
+            t = create_template(http_a, "ticks", wall_ms=600_000, cpu_ms=600_000)
+            s = create_session(http_a, t["id"], tmp_path)
+            endless = (
+                "let i = 0; while (true) { console.log('tick ' + i++);"
+                " await new Promise(r => setTimeout(r, 20)); }"
+            )
+            r = http_a.post(
+                "/executions/repl", json={"session_id": s["id"], "input": endless, "stream": True}
+            )
+            assert r.status_code == 202, r.text
+            eid = r.json()["id"]
+            received: list[dict[str, Any]] = []
+            with http_b.stream(
+                "GET", f"/executions/{eid}/events/stream", timeout=httpx.Timeout(120)
+            ) as stream:
+                for message in iter_sse(stream):
+                    received.append(message.data)
+                    if len(received) == 5:
+                        # Live: the run never ends by itself, so these came while it ran.
+                        assert http_a.get(f"/executions/{eid}").json()["status"] == "running"
+                        assert http_a.post(f"/executions/{eid}/cancel").status_code == 200
+            # The stream ended by itself after the terminal event.
+            assert received[-1]["type"] == "system"
+            assert received[-1]["payload"]["code"] == "CANCELLED"
+            stored = http_a.get(f"/executions/{eid}/events", params={"limit": 10_000}).json()
+            assert [e["seq"] for e in received] == [e["seq"] for e in stored]
+            assert [e["seq"] for e in received] == list(range(1, len(received) + 1))
+            assert received == stored
+        a.terminate()
+        b.terminate()

@@ -3,6 +3,7 @@ of dead ones (``reap_daemons``) without touching a live daemon's."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from vmsystem.store import (
     DaemonLease,
     ExecutionStatus,
+    FinishExecution,
+    InsertEvents,
     InsertExecution,
     Reaped,
     SessionStatus,
@@ -17,6 +20,7 @@ from vmsystem.store import (
     Template,
     open_store,
 )
+from vmsystem.store.notify import notify_payloads
 
 from . import factories as f
 
@@ -140,3 +144,44 @@ def test_two_daemons_reaping_the_same_dead_one_finish_each_execution_once(
     second = reap(other, ["c"], "b")
     assert first.executions_finished + second.executions_finished == 1
     assert first.claimed + second.claimed == (s.id,)
+
+
+def test_on_postgresql_another_store_hears_each_commit_of_events_and_finishes(
+    store: Store, other: Store, template: Template
+) -> None:
+    heard: list[str] = []
+    got = threading.Event()
+
+    def on_commit(ids: list[str]) -> None:
+        heard.extend(ids)
+        got.set()
+
+    listener = other.listen_commits(on_commit)
+    if listener is None:
+        assert store.url.startswith("sqlite")  # SQLite has no notifications: followers poll
+        return
+    try:
+        assert listener.listening.wait(60)
+        s = f.session(template.id)
+        store.insert_session(s)
+        e = f.execution(s.id)
+        store.submit(InsertExecution(e))
+        store.submit(InsertEvents([f.event(e.id, 1)]))
+        store.flush()
+        assert got.wait(60)
+        assert e.id in heard
+        heard.clear()
+        got.clear()
+        store.submit(FinishExecution(f.finished(e)))
+        store.flush()
+        assert got.wait(60)
+        assert heard == [e.id]
+    finally:
+        listener.close()
+
+
+def test_notify_payloads_stay_below_postgresqls_limit() -> None:
+    ids = [f"{n:036d}" for n in range(1000)]
+    payloads = list(notify_payloads(ids))
+    assert all(len(p) < 8000 for p in payloads) and len(payloads) > 1
+    assert sorted(i for p in payloads for i in p.split(",")) == sorted(ids)

@@ -15,6 +15,7 @@ page by page (from the store once the execution has finished), holding one page 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
@@ -26,6 +27,7 @@ from vmsystem.api.deps import run_blocking, run_in, vm
 from vmsystem.api.responses import event_json, json_bytes
 from vmsystem.core import Event, VmSystem
 from vmsystem.core.errors import ValidationError
+from vmsystem.core.follow import STORE_POLL_S
 from vmsystem.core.ids import normalize_id
 
 __all__ = [
@@ -138,7 +140,11 @@ async def follow_events(
             for event in page:
                 yield event
             if not page and not follower.done:
-                await waker.ready.wait()
+                if follower.polling:  # running on another daemon: read the store again soon
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(waker.ready.wait(), STORE_POLL_S)
+                else:
+                    await waker.ready.wait()
     finally:
         follower.close()
 

@@ -10,7 +10,7 @@ it must be quick and thread-safe (the HTTP layer hands events to its event loop)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from vmsystem.models import Event
@@ -32,6 +32,8 @@ class Subscription:
     execution_id: str | None = None
     session_id: str | None = None
     wake: Wake | None = None
+    #: Woken by :meth:`EventBus.committed` (another daemon's commits), not by this bus.
+    committed: bool = False
 
 
 @dataclass(eq=False)
@@ -59,6 +61,7 @@ class EventBus:
         self._lock = threading.Lock()
         self._live: dict[str, LiveExecution] = {}
         self._session_subs: dict[str, list[Subscription]] = {}
+        self._committed_subs: dict[str, list[Subscription]] = {}
 
     def open(self, execution_id: str, session_id: str) -> LiveExecution:
         """Start tracking a running execution."""
@@ -145,6 +148,23 @@ class EventBus:
             live.subscribers.append(sub)
             return sub
 
+    def watch_committed(self, execution_id: str, wake: Wake) -> Subscription:
+        """Call ``wake(execution_id)`` whenever :meth:`committed` names the execution: its
+        events or final row were committed by the daemon running it (another one)."""
+        sub = Subscription(None, execution_id=execution_id, wake=wake, committed=True)
+        with self._lock:
+            self._committed_subs.setdefault(execution_id, []).append(sub)
+        return sub
+
+    def committed(self, execution_ids: Iterable[str]) -> None:
+        """Another daemon committed events or final rows of these executions (PostgreSQL
+        notifications): wake their :meth:`watch_committed` watchers."""
+        with self._lock:
+            targets = [s for eid in execution_ids for s in self._committed_subs.get(eid, ())]
+        for sub in targets:
+            assert sub.wake is not None
+            sub.wake(sub.execution_id)
+
     def watch_session(self, session_id: str, wake: Wake) -> tuple[Subscription, dict[str, int]]:
         """Call ``wake(execution_id)`` whenever an execution of the session gets events, and
         ``wake(None)`` when the session closes or crashes. Also returns the session's live
@@ -179,6 +199,13 @@ class EventBus:
     def unsubscribe(self, sub: Subscription) -> None:
         """Stop delivering to ``sub``; idempotent."""
         with self._lock:
+            if sub.committed and sub.execution_id is not None:
+                watchers = self._committed_subs.get(sub.execution_id, [])
+                if sub in watchers:
+                    watchers.remove(sub)
+                if not watchers:
+                    self._committed_subs.pop(sub.execution_id, None)
+                return
             if sub.session_id is not None:
                 subs = self._session_subs.get(sub.session_id, [])
                 if sub in subs:

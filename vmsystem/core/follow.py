@@ -8,6 +8,13 @@ size of the execution, and loses nothing: it falls behind and catches up page by
 
 ``wake`` is called on the producing thread (the engine's console sink, the execution's thread)
 and must be quick: the HTTP layer only sets an event on its loop.
+
+An execution running on another daemon over the same store is never on this bus: its
+follower reads the store, where the other daemon's writer commits its events, and counts it
+ended only once its row is final (read before the events, so none is missed) and the page is
+short. It is woken by that daemon's commits (PostgreSQL ``NOTIFY``, see
+:meth:`~vmsystem.core.events.EventBus.committed`) and, as a fallback, polls the store every
+:data:`STORE_POLL_S` (:attr:`ExecutionFollower.polling`).
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ from vmsystem.core.events import EventBus, Subscription
 from vmsystem.models import Event
 from vmsystem.store import Store
 
-__all__ = ["PAGE_SIZE", "ExecutionFollower", "SessionFollower"]
+__all__ = ["PAGE_SIZE", "STORE_POLL_S", "ExecutionFollower", "SessionFollower"]
 
 #: Events read at a time.
 PAGE_SIZE = 1000
+#: How often a follower of an execution running on another daemon reads the store without
+#: being woken (the bound on its lag when no notification arrives: SQLite, a lost one).
+STORE_POLL_S = 1.0
 
 
 class ExecutionFollower:
@@ -46,7 +56,12 @@ class ExecutionFollower:
         self.execution_id = execution_id
         self.last_seq = after_seq
         self.done = False
+        self._wake = wake
         self._sub: Subscription | None = bus.watch_execution(execution_id, lambda _id: wake())
+        self._committed: Subscription | None = None
+        #: The execution runs elsewhere (another daemon): wait for news at most
+        #: :data:`STORE_POLL_S` before reading the store again.
+        self.polling = False
 
     def read_live(self, limit: int = PAGE_SIZE) -> list[Event] | None:
         """The next page from the bus; None when the execution is no longer live (read the
@@ -66,10 +81,16 @@ class ExecutionFollower:
         page = self.read_live(limit)
         if page is not None:
             return page
+        if self._committed is None:
+            # Watch before reading: a commit after this read wakes the next one.
+            self._committed = self._bus.watch_committed(self.execution_id, lambda _id: self._wake())
+        # Off this bus: finished and committed here, or running on another daemon. Its row
+        # is read before its events: once final, every event is committed.
+        finished = self._store.execution_finished(self.execution_id)
         page = self._store.list_events(self.execution_id, after_seq=self.last_seq, limit=limit)
         self._advance(page)
-        # Off the bus means finished and committed: a short page is the end.
-        self.done = len(page) < limit
+        self.done = finished and len(page) < limit
+        self.polling = not finished
         return page
 
     def _advance(self, page: list[Event]) -> None:
@@ -81,6 +102,9 @@ class ExecutionFollower:
         if self._sub is not None:
             self._bus.unsubscribe(self._sub)
             self._sub = None
+        if self._committed is not None:
+            self._bus.unsubscribe(self._committed)
+            self._committed = None
 
 
 class SessionFollower:

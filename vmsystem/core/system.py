@@ -45,6 +45,7 @@ from vmsystem.hosts import EngineInfo, HostPool, open_hosts
 from vmsystem.libraries.cache import default_cache_dir
 from vmsystem.models import SessionStatus
 from vmsystem.store import Store, open_store
+from vmsystem.store.notify import CommitListener
 
 __all__ = [
     "DEFAULT_EXECUTOR_THREADS",
@@ -161,9 +162,12 @@ class VmSystem:
             self.idempotency.owner = self.leases.id
             self.idempotency.alive = self.leases.alive
         self.recovery = self._recover()
+        #: With leases on PostgreSQL: other daemons' commits wake this one's followers.
+        self._commits: CommitListener | None = None
         if self.leases is not None:
             self.leases.on_claimed = self._adopt
             self.leases.start()
+            self._commits = store.listen_commits(self.bus.committed)
         self._closed = False
         self._shutdown_lock = threading.Lock()
         self._stop = threading.Event()
@@ -295,6 +299,8 @@ class VmSystem:
                 self._culler.join(timeout=10)
             if self.leases is not None:
                 self.leases.on_claimed = lambda ids: None
+            if self._commits is not None:
+                self._commits.close()
             self.downloads.cancel_all()
             self.recoveries.close()
             self.drain()

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from vmsystem.models import Event, EventType, Execution
+from vmsystem.models import Event, EventType, Execution, ExecutionStatus
 from vmsystem.store import jsontext
 from vmsystem.store.database import Database
 from vmsystem.store.rows import execution_from_row
@@ -105,6 +105,13 @@ class ExecutionStore:
             Event(execution_id, seq, _timestamp(ts), _EVENT_TYPES[kind], jsontext.loads(payload))
             for seq, ts, kind, payload in rows
         ]
+
+    def execution_finished(self, execution_id: str) -> bool:
+        """Whether the execution's row is final (not ``running``); True for an unknown one."""
+        query = select(executions.c.status).where(executions.c.id == execution_id)
+        with self._db.read() as connection:
+            status = connection.execute(query).scalar_one_or_none()
+        return status != str(ExecutionStatus.RUNNING)
 
     def execution_exists(self, execution_id: str) -> bool:
         """Whether the execution exists (committed)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -188,13 +188,15 @@ class RecoveryStore:
                     ],
                 )
             if index_missing or finished_ids:
-                _index_missing(connection)
+                # Only the dead daemons' rows: a live daemon's writer indexes its own.
+                _index_missing(connection, owners)
             return Reaped(closed, len(finished_ids), gone, claimed)
 
 
-def _index_missing(connection: Connection) -> None:
-    """Index the finished executions the search index lacks: those the writer had not
-    indexed yet when the process ended, and those recovery just finished."""
+def _index_missing(connection: Connection, owners: ColumnElement[bool] | None = None) -> None:
+    """Index the finished executions the search index lacks (of ``owners`` only, when
+    given): those the writer had not indexed yet when the process ended, and those recovery
+    just finished."""
     known = select(execution_search.c.execution_id).where(
         execution_search.c.execution_id == executions.c.id
     )
@@ -202,7 +204,9 @@ def _index_missing(connection: Connection) -> None:
         execution_from_row(row)
         for row in connection.execute(
             select(executions).where(
-                executions.c.status != str(ExecutionStatus.RUNNING), ~known.exists()
+                executions.c.status != str(ExecutionStatus.RUNNING),
+                ~known.exists(),
+                owners if owners is not None else true(),
             )
         )
     ]

@@ -132,6 +132,11 @@ class WriteStatements:
             if dialect.name == "sqlite"
             else "SELECT id FROM sessions WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE"
         )
+        #: PostgreSQL only: tell other daemons which executions got events or a final row
+        #: (delivered at commit; :class:`vmsystem.store.notify.CommitListener` hears it).
+        self.notify: str | None = (
+            None if dialect.name == "sqlite" else "SELECT pg_notify(%(channel)s, %(ids)s)"
+        )
         timestamp: Callable[[datetime], Any] = to_micros if dialect.name == "sqlite" else _aware
         self._timestamp = timestamp
         #: The daemon whose executions these are (``executions.daemon_id``; None: no lease).

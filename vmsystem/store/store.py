@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from alembic.util.exc import CommandError
@@ -17,6 +18,7 @@ from vmsystem.store.executions import ExecutionStore
 from vmsystem.store.idempotency import IdempotencyStore
 from vmsystem.store.integrity import translate
 from vmsystem.store.migrator import current_revision, upgrade
+from vmsystem.store.notify import CommitListener
 from vmsystem.store.recovery import RecoveryStore
 from vmsystem.store.search import SearchStore
 from vmsystem.store.sessions import SessionStore
@@ -60,6 +62,13 @@ class Store(
         if self._checkpointer is not None:
             self._checkpointer.close()
         self._db.close()
+
+    def listen_commits(self, on_commit: Callable[[list[str]], None]) -> CommitListener | None:
+        """PostgreSQL: call ``on_commit(execution_ids)`` whenever any daemon's writer commits
+        events or final rows of those executions (None on SQLite: no notifications)."""
+        if self._db.is_sqlite:
+            return None
+        return CommitListener(self._db, on_commit)
 
     def schema_version(self) -> str:
         """The Alembic revision the database is at (e.g. ``"0001"``)."""

@@ -33,6 +33,7 @@ from vmsystem.models import Event, Execution, ExecutionStatus
 from vmsystem.store.database import Database
 from vmsystem.store.errors import StoreError, UniqueViolation
 from vmsystem.store.integrity import is_integrity_error, translate, translate_driver_error
+from vmsystem.store.notify import COMMIT_CHANNEL, notify_payloads
 from vmsystem.store.search import SearchIndexer
 from vmsystem.store.statements import Cursor, WriteStatements
 
@@ -186,6 +187,12 @@ def _apply(statements: WriteStatements, cursor: Cursor, ops: list[WriteOp]) -> d
     for touch in touches:
         if statements.touch_session.run(cursor, [touch]) != 1:
             raise StoreError(f"cannot touch session {touch['session_id']}: it does not exist")
+    if statements.notify is not None:
+        changed = {row["execution_id"] for row in event_rows}
+        changed.update(e.id for e in finishes)
+        changed.update(e.id for e in inserts.values() if e.status is not ExecutionStatus.RUNNING)
+        for payload in notify_payloads(changed):
+            cursor.execute(statements.notify, {"channel": COMMIT_CHANNEL, "ids": payload})
     return ordinals
 
 
