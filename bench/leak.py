@@ -20,8 +20,11 @@ from vmsystem.modules import hidden_globals, session_environment
 from vmsystem.runtime import ContextOptions, RunLimits
 
 LIMITS = RunLimits(wall_ms=1500, cpu_ms=None)
+#: (threshold, code): the bombs, else ``k = k + 1``. The memory bomb grows an array inside a
+#: function: a top-level ``const a`` would stay bound in the session after the limit stopped
+#: the run, and every later run would (rightly) meet the memory limit.
 MIX = [
-    (0.15, "const a = []; for (;;) a.push(new Array(1e6).fill(1))"),
+    (0.15, "(() => { const a = []; for (;;) a.push(new Array(1e6).fill(1)) })()"),
     (0.22, '"x".repeat(2**28)'),
     (0.30, "for (;;) console.log('x'.repeat(1000))"),
 ]

@@ -56,7 +56,9 @@ MIX = [
 CODE = {
     "console": "for (let i = 0; i < 20; i++) console.log('line', i); k",
     "throw": "throw new TypeError('soak')",
-    "memory_bomb": "const a = []; for (;;) a.push(new Array(1e6).fill(1))",
+    # In a function: a top-level `const a` stays bound in the session after the limit stops
+    # the run, holding the heap at the limit for every later run (which then fail for real).
+    "memory_bomb": "(() => { const a = []; for (;;) a.push(new Array(1e6).fill(1)) })()",
     "wall_timeout": "while (true) {}",
     "output_limit": "for (;;) console.log('x'.repeat(1000))",
     "cancelled": "while (true) {}",
