@@ -127,6 +127,8 @@ def test_kill_9_of_a_daemon_its_runs_end_daemon_lost_and_its_sessions_come_back_
         assert http_b.get(f"/sessions/{sessions[0]['id']}").json()["status"] == "ready"
         r = http_b.post("/executions/repl", json={"session_id": sessions[0]["id"], "input": "1"})
         assert (r.status_code, r.json()["error"]["code"]) == (409, "SESSION_NOT_READY"), r.text
+        # ... and says which daemon holds it.
+        assert r.json()["error"]["details"]["daemon_address"] == f"127.0.0.1:{a.port}", r.text
     a.kill()
     with b.client() as http_b:
 

@@ -108,7 +108,9 @@ def test_sessions_and_executions_record_their_daemon(
     assert b_run is not None and (b_run.status, b_run.error) == (ExecutionStatus.ERROR, ERROR)
     assert store.list_events(run_b.id)[-1].payload == PAYLOAD
     assert [d.id for d in store.list_daemons()] == ["a"]
-    # The claimed session is a's now: reaping again finds nothing of b's.
+    held = store.session_daemon(theirs.id)
+    assert held is not None and held.id == "a"  # the claimed session is a's now
+    # Reaping again finds nothing of b's.
     assert reap(store, [], "a") == Reaped(0, 0, (), ())
 
 

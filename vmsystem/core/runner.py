@@ -40,7 +40,7 @@ from vmsystem.core.runs import (
     not_stored,
     within_event_limit,
 )
-from vmsystem.models import EventType, Execution, ExecutionKind, ExecutionStatus
+from vmsystem.models import EventType, Execution, ExecutionKind, ExecutionStatus, SessionStatus
 from vmsystem.runtime import EngineError, Outcome, OutcomeKind
 from vmsystem.runtime.entries import LANGUAGES, module_entry, typescript_input
 from vmsystem.store import Ordinals, Store, StoreError, WriteOp
@@ -268,6 +268,16 @@ class ExecutionRunner:
         row = self._store.get_session(sid)
         if row is None:
             raise SessionNotFound(session_id=sid)
+        holder = self._store.session_daemon(sid) if row.status is SessionStatus.READY else None
+        if holder is not None and holder.id != self._store.daemon_id:
+            raise SessionNotReady(
+                f"Session is held by another daemon ({holder.address or holder.id}): "
+                "send its requests there",
+                session_id=sid,
+                status=row.status.value,
+                daemon_id=holder.id,
+                daemon_address=holder.address,
+            )
         raise SessionNotReady(
             f"Session is not ready (status {row.status.value})",
             session_id=sid,

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Row
 
 from vmsystem.store.database import Database
-from vmsystem.store.schema import daemons
+from vmsystem.store.schema import daemons, sessions
 from vmsystem.store.writer import Writer
 
 __all__ = ["DaemonLease", "DaemonStore"]
@@ -40,6 +41,18 @@ class DaemonLease:
             "started_at": self.started_at.isoformat(),
             "heartbeat_at": self.heartbeat_at.isoformat(),
         }
+
+
+def _lease(row: Row[Any]) -> DaemonLease:
+    return DaemonLease(
+        id=row.id,
+        address=row.address,
+        version=row.version,
+        hostname=row.hostname,
+        pid=row.pid,
+        started_at=row.started_at,
+        heartbeat_at=row.heartbeat_at,
+    )
 
 
 class DaemonStore:
@@ -80,18 +93,20 @@ class DaemonStore:
         """Every registered daemon, oldest first."""
         query = select(daemons).order_by(daemons.c.started_at, daemons.c.id)
         with self._db.read() as connection:
-            return [
-                DaemonLease(
-                    id=row.id,
-                    address=row.address,
-                    version=row.version,
-                    hostname=row.hostname,
-                    pid=row.pid,
-                    started_at=row.started_at,
-                    heartbeat_at=row.heartbeat_at,
-                )
-                for row in connection.execute(query)
-            ]
+            return [_lease(row) for row in connection.execute(query)]
+
+    def session_daemon(self, session_id: str) -> DaemonLease | None:
+        """The registered daemon holding the session's runtime (None: none is)."""
+        query = (
+            select(daemons)
+            .select_from(daemons.join(sessions, sessions.c.daemon_id == daemons.c.id))
+            .where(sessions.c.id == session_id)
+        )
+        with self._db.read() as connection:
+            row = connection.execute(query).first()
+        if row is None:
+            return None
+        return _lease(row)
 
     def remove_daemon(self, daemon_id: str) -> None:
         """Delete the lease (a clean shutdown: its rows are free to take at once)."""
