@@ -96,7 +96,7 @@ def test_interactive_repl_on_a_session(daemon: Daemon, session: str, tmp_path: P
     # Live console output: the first line is printed while the execution still runs, and
     # Ctrl-C cancels it without leaving the REPL.
     child.sendline("console.log('started'); while (true) {}")
-    child.expect("started")
+    child.expect("started\r\n")  # the output line, not the echo of the input
     assert latest_execution(daemon, session)["status"] == "running"
     child.sendintr()
     child.expect("Cancelled execution: ")

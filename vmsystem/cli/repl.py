@@ -212,6 +212,9 @@ class Repl:
         except ClientError as exc:  # e.g. the daemon went away: say so, keep the prompt
             _err(str(exc) if isinstance(exc, DaemonUnavailable) else f"Error: {exc}")
             return
+        except KeyboardInterrupt:  # before the answer: the daemon may have started it
+            self._interrupted_start(code)
+            return
         execution_id = execution["id"]
         try:
             for event in self.client.stream_execution_events(execution_id):
@@ -220,6 +223,18 @@ class Repl:
             self._cancel(execution_id)
         except ClientError as exc:
             _err(f"Error: {exc}")
+
+    def _interrupted_start(self, code: str) -> None:
+        """Ctrl-C while the input was being sent: cancel it if the daemon started it (the
+        session's newest execution, still running this input), and keep the prompt."""
+        try:
+            newest = self.client.list_executions(self.session_id, limit=1)
+        except (ClientError, KeyboardInterrupt):
+            newest = []
+        if newest and newest[0]["status"] == "running" and newest[0]["input"] == code:
+            self._cancel(newest[0]["id"])
+        else:
+            _err("Interrupted before the input started")
 
     def _cancel(self, execution_id: str) -> None:
         try:

@@ -55,16 +55,7 @@ from __future__ import annotations
 
 from .error_base import CarriesExecution, VmError
 
-#: Execution outcome code (``execution.error.code`` and its ``system`` event, not an HTTP
-#: error): the daemon stopped while the execution ran; set by a daemon's start-up recovery.
-DAEMON_RESTARTED = "DAEMON_RESTARTED"
-#: Execution outcome code: the daemon running the execution stopped heartbeating (its lease
-#: expired: killed, its machine lost); set by a surviving daemon over the same store.
-DAEMON_LOST = "DAEMON_LOST"
-
 __all__ = [
-    "DAEMON_LOST",
-    "DAEMON_RESTARTED",
     "CarriesExecution",
     "Conflict",
     "CrossSiteRequest",

@@ -24,11 +24,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from vmsystem import __version__
-from vmsystem.core.errors import DAEMON_LOST, DAEMON_RESTARTED
 from vmsystem.core.ids import new_id, utcnow
 from vmsystem.store import DaemonLease, Reaped, Store
 
-__all__ = ["DEFAULT_LEASE_S", "DaemonLeases", "DaemonStatus"]
+#: Execution outcome code (``execution.error.code`` and its ``system`` event, not an HTTP
+#: error): the daemon stopped while the execution ran; set by a daemon's start-up recovery.
+DAEMON_RESTARTED = "DAEMON_RESTARTED"
+#: Execution outcome code: the daemon running the execution stopped heartbeating (its lease
+#: expired: killed, its machine lost); set by a surviving daemon over the same store.
+DAEMON_LOST = "DAEMON_LOST"
+
+__all__ = ["DAEMON_LOST", "DAEMON_RESTARTED", "DEFAULT_LEASE_S", "DaemonLeases", "DaemonStatus"]
 
 _log = logging.getLogger(__name__)
 

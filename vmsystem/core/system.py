@@ -23,7 +23,6 @@ from vmsystem import __version__
 from vmsystem.core.completions import CompletionService
 from vmsystem.core.downloads import LibraryDownloads
 from vmsystem.core.drain import HostDrain
-from vmsystem.core.errors import DAEMON_RESTARTED
 from vmsystem.core.events import EventBus
 from vmsystem.core.executions import ExecutionService
 from vmsystem.core.exports import ExportService
@@ -32,7 +31,7 @@ from vmsystem.core.forks import ForkService
 from vmsystem.core.idempotency import IdempotencyService
 from vmsystem.core.idle import IdleWatch
 from vmsystem.core.ids import utcnow
-from vmsystem.core.leases import DaemonLeases, DaemonStatus
+from vmsystem.core.leases import DAEMON_RESTARTED, DaemonLeases, DaemonStatus
 from vmsystem.core.libraries import LibraryResolver
 from vmsystem.core.lost import RuntimeLoss
 from vmsystem.core.notebooks import NotebookService
