@@ -77,7 +77,10 @@ def _past_cancel(api: httpx.Client, worktree: Path, label: str, code: str, mem: 
 
 
 def run(b: Bench) -> list[Row]:
-    server = b.fresh_daemon("termination", hosts="process")
+    # The fill case asks for 4096 MB (the input), above the default per-host budget.
+    server = b.fresh_daemon(
+        "termination", hosts="process", args=("--host-memory-budget-mb", "4096")
+    )
     wall: dict[str, Any] = {}
     cancel: dict[str, Any] = {}
     try:
